@@ -1,0 +1,144 @@
+"""Settings read from the environment.
+
+Secrets have no default: a missing one stops the app at start with a message that names it, rather
+than running with a guessable key. Everything else has a default that works on one machine with
+SQLite and no Redis.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed."""
+
+
+def _required(env: dict[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise ConfigError(
+            f"{name} is not set. It is a secret and has no default: "
+            f"set it in the environment (see config/.env.example)."
+        )
+    return value
+
+
+def _number(env: dict[str, str], name: str, default: float, kind=float):
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return kind(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def _flag(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _networks(env: dict[str, str], name: str) -> tuple:
+    items = [item.strip() for item in env.get(name, "").split(",") if item.strip()]
+    try:
+        return tuple(ipaddress.ip_network(item, strict=False) for item in items)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a comma-separated list of addresses or CIDRs") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting the server reads; built once by `from_env`."""
+
+    secret_key: str
+    link_secrets: tuple[str, ...]
+    database_url: str
+    public_url: str
+    instance_path: Path
+    event_sink: str = "embedded"
+    redis_url: str = ""
+    redis_stream: str = "leadcamp:events"
+    spool_dir: Path = field(default_factory=lambda: ROOT / "instance" / "spool")
+    sink_flush_interval: float = 0.25
+    sink_batch_size: int = 2000
+    geoip_database: str = ""
+    trusted_proxies: tuple = ()
+    ip_hash_rotation_hours: int = 24
+    scanner_window_seconds: float = 10.0
+    burst_window_seconds: float = 3.0
+    self_view_window_seconds: float = 120.0
+    jobs_storage: str = ""
+    testing: bool = False
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """Read settings from `env` (default: os.environ); raise ConfigError when one is wrong."""
+        env = dict(os.environ if env is None else env)
+        instance = Path(env.get("INSTANCE_PATH") or ROOT / "instance")
+        secrets = tuple(s.strip() for s in _required(env, "LINK_SIGNING_SECRETS").split(","))
+        sink = env.get("EVENT_SINK", "embedded").strip() or "embedded"
+        redis_url = env.get("REDIS_URL", "").strip()
+        if sink not in {"embedded", "redis"}:
+            raise ConfigError(f"EVENT_SINK must be 'embedded' or 'redis', got {sink!r}")
+        if sink == "redis" and not redis_url:
+            raise ConfigError("EVENT_SINK=redis needs REDIS_URL")
+        return cls(
+            secret_key=_required(env, "SECRET_KEY"),
+            link_secrets=tuple(s for s in secrets if s),
+            database_url=env.get("DATABASE_URL") or f"sqlite:///{instance / 'leadcamp.db'}",
+            public_url=(env.get("PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/"),
+            instance_path=instance,
+            event_sink=sink,
+            redis_url=redis_url,
+            redis_stream=env.get("REDIS_STREAM") or "leadcamp:events",
+            spool_dir=Path(env.get("SPOOL_DIR") or instance / "spool"),
+            sink_flush_interval=_number(env, "SINK_FLUSH_INTERVAL", 0.25),
+            sink_batch_size=_number(env, "SINK_BATCH_SIZE", 2000, int),
+            geoip_database=env.get("GEOIP_DATABASE", "").strip(),
+            trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
+            ip_hash_rotation_hours=_number(env, "IP_HASH_ROTATION_HOURS", 24, int),
+            scanner_window_seconds=_number(env, "SCANNER_WINDOW_SECONDS", 10.0),
+            burst_window_seconds=_number(env, "BURST_WINDOW_SECONDS", 3.0),
+            self_view_window_seconds=_number(env, "SELF_VIEW_WINDOW_SECONDS", 120.0),
+            jobs_storage=env.get("JOBS_STORAGE", "").strip() or redis_url,
+            testing=_flag(env, "TESTING", False),
+        )
+
+    def flask_config(self) -> dict:
+        """The subset Flask and its extensions read, in their own key names."""
+        return {
+            "SECRET_KEY": self.secret_key,
+            "SQLALCHEMY_DATABASE_URI": self.database_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": engine_options(self.database_url),
+            "MAX_CONTENT_LENGTH": 1024 * 1024,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": self.public_url.startswith("https://"),
+            "TESTING": self.testing,
+            "LEADCAMP": self,
+        }
+
+    def replace(self, **changes) -> Settings:
+        """A copy with some settings changed (tests, CLI overrides)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        return Settings(**values)
+
+
+def engine_options(url: str) -> dict:
+    """Engine options per backend: SQLite waits on locks instead of failing at once."""
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 5}}
+    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5}

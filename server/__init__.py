@@ -1,0 +1,70 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from config import Settings
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints, the tracking fast path, commands."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app.config.from_mapping(settings.flask_config())
+    register_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_tracking(app, settings)
+    register_commands(app)
+    return app
+
+
+def register_logging(app: Flask) -> None:
+    """Plain log lines on stderr; no request logging here (it would carry addresses)."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the unbound extensions to this app."""
+    from server.extensions import csrf, db, login_manager, migrate
+    from server.models import User
+
+    db.init_app(app)
+    csrf.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.user_loader(lambda user_id: db.session.get(User, int(user_id)))
+
+
+def register_blueprints(app: Flask) -> None:
+    """One blueprint per package."""
+    from server.api import bp as api_bp
+    from server.auth import bp as auth_bp
+    from server.extensions import csrf
+    from server.tracking import bp as tracking_bp
+
+    app.register_blueprint(tracking_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # bearer tokens, not cookies: nothing to forge
+    app.register_blueprint(auth_bp)
+
+
+def register_tracking(app: Flask, settings: Settings) -> None:
+    """Put the pixel and redirect fast path in front of Flask, with its event sink."""
+    from server.tracking import install_fast_path
+
+    install_fast_path(app, settings)
+
+
+def register_commands(app: Flask) -> None:
+    """The `flask --app wsgi ...` commands."""
+    from server.cli import register
+
+    register(app)

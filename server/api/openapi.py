@@ -1,0 +1,126 @@
+"""Routes declared with their schemas, and the OpenAPI 3 document generated from them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import wraps
+
+from flask import request
+from pydantic import BaseModel, ValidationError
+from pydantic.json_schema import models_json_schema
+
+from server.api import schemas
+from server.api.auth import authenticate
+from server.api.errors import ApiError
+
+PREFIX = "/api/v1"
+
+
+@dataclass(frozen=True)
+class Operation:
+    path: str
+    method: str
+    summary: str
+    body: type[BaseModel] | None
+    response: type[BaseModel]
+    status: int
+
+
+OPERATIONS: list[Operation] = []
+
+
+def _parse(model: type[BaseModel], max_bytes: int):
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise ApiError(400, "payload_too_large", f"The request body exceeds {max_bytes} bytes.")
+    request.max_content_length = max_bytes
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        details = [
+            {"field": ".".join(map(str, e["loc"])), "problem": e["msg"]}
+            for e in exc.errors(include_url=False, include_input=False)
+        ]
+        raise ApiError(400, "invalid_request", "The request body is not valid.", details) from exc
+
+
+def operation(
+    bp, path, method, summary, response, body=None, status=200, max_bytes=64 * 1024, auth=True
+):
+    """Register a view on `bp`: token check, then JSON body validated by `body`; documented."""
+    OPERATIONS.append(Operation(PREFIX + path, method.lower(), summary, body, response, status))
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if auth:
+                authenticate()
+            if body is not None:
+                kwargs["body"] = _parse(body, max_bytes)
+            result = view(*args, **kwargs)
+            return response.model_validate(result).model_dump(mode="json"), status
+
+        bp.add_url_rule(path, view.__name__, wrapped, methods=[method])
+        return wrapped
+
+    return decorate
+
+
+def document(title: str, version: str) -> dict:
+    """The OpenAPI 3.1 document of every declared operation."""
+    models = {op.response for op in OPERATIONS} | {op.body for op in OPERATIONS if op.body}
+    models.add(schemas.Error)
+    _, defs = models_json_schema(
+        [
+            (m, "validation" if m in {op.body for op in OPERATIONS} else "serialization")
+            for m in models
+        ],
+        ref_template="#/components/schemas/{model}",
+    )
+    paths: dict[str, dict] = {}
+    for op in OPERATIONS:
+        paths.setdefault(op.path.replace("<", "{").replace(">", "}"), {})[op.method] = _op_doc(op)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version},
+        "paths": paths,
+        "components": {
+            "schemas": defs.get("$defs", {}),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"bearer": []}],
+    }
+
+
+def _ref(model: type[BaseModel]) -> dict:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _op_doc(op: Operation) -> dict:
+    error = {"content": {"application/json": {"schema": _ref(schemas.Error)}}}
+    doc = {
+        "summary": op.summary,
+        "responses": {
+            str(op.status): {
+                "description": "OK",
+                "content": {"application/json": {"schema": _ref(op.response)}},
+            },
+            "400": {"description": "Malformed or invalid body", **error},
+            "401": {"description": "Missing, unknown or revoked token", **error},
+            "404": {"description": "Not found in your account", **error},
+        },
+    }
+    params = [p.strip("<>").split(":")[-1] for p in op.path.split("/") if p.startswith("<")]
+    if params:
+        doc["parameters"] = [
+            {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+            for p in params
+        ]
+    if op.body is not None:
+        doc["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": _ref(op.body)}},
+        }
+    return doc

@@ -1,0 +1,152 @@
+"""Request and response bodies of the JSON API. Unknown fields are rejected."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+MessageId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{16,32}$", description="128-bit id")]
+GmailId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+Email = Annotated[str, Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")]
+
+
+class Strict(BaseModel):
+    """Base for request bodies: unknown fields are an error, strings are trimmed."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class RecipientIn(Strict):
+    email: Email
+    name: Annotated[str, Field(max_length=200)] | None = None
+
+
+class MessageIn(Strict):
+    """A message the rep has sent (or is sending, when `html` asks for tracking)."""
+
+    id: MessageId | None = None
+    subject: Annotated[str, Field(max_length=998)] = ""
+    recipients: Annotated[list[RecipientIn], Field(min_length=1, max_length=500)]
+    sent_at: AwareDatetime | None = None
+    gmail_message_id: GmailId | None = None
+    gmail_thread_id: GmailId | None = None
+    html: Annotated[str, Field(max_length=900_000)] | None = None
+
+
+class ThreadsIn(Strict):
+    thread_ids: Annotated[list[GmailId], Field(min_length=1, max_length=500)]
+
+
+class SelfViewIn(Strict):
+    viewed_at: AwareDatetime | None = None
+
+
+class Error(BaseModel):
+    error: str
+    message: str
+    details: list[dict] | None = None
+
+
+class UserOut(BaseModel):
+    id: int
+    email: str
+    name: str
+    role: str
+
+
+class AccountOut(BaseModel):
+    id: int
+    name: str
+
+
+class TrackingOut(BaseModel):
+    enabled: bool = Field(description="Whether hits on this rep's mail are recorded")
+    account_enabled: bool
+    track_by_default: bool
+    tracking_host: str
+
+
+class MeOut(BaseModel):
+    user: UserOut
+    account: AccountOut
+    tracking: TrackingOut
+
+
+class SigningKeyOut(BaseModel):
+    kid: str
+    key: str = Field(description="32-byte HMAC key, unpadded url-safe base64")
+    algorithm: str
+    base_url: str
+
+
+class LinkOut(BaseModel):
+    url: str
+    tracked_url: str
+
+
+class Summary(BaseModel):
+    status: str = Field(description="sent, opened, clicked or replied")
+    opens: int
+    clicks: int
+    replies: int
+    bounces: int
+    counts: dict[str, int] = Field(description="hits per verdict")
+    first_open_at: str | None
+    last_open_at: str | None
+    last_click_at: str | None
+
+
+class RecipientOut(BaseModel):
+    email: str
+    name: str
+
+
+class MessageSummaryOut(Summary):
+    id: str
+    subject: str
+    sent_at: str | None
+    tracked: bool
+    gmail_message_id: str | None
+    gmail_thread_id: str | None
+    recipients: list[RecipientOut]
+
+
+class MessageCreatedOut(MessageSummaryOut):
+    html: str | None = None
+    pixel_url: str | None = None
+    links: list[LinkOut] = []
+
+
+class DeviceOut(BaseModel):
+    type: str | None
+    os: str | None
+    browser: str | None
+
+
+class LocationOut(BaseModel):
+    country: str | None
+    region: str | None
+    city: str | None
+
+
+class EventOut(BaseModel):
+    at: str
+    kind: str
+    verdict: str
+    reasons: list[str]
+    device: DeviceOut
+    location: LocationOut | None
+    link: str | None
+
+
+class MessageDetailOut(MessageSummaryOut):
+    events: list[EventOut]
+
+
+class ThreadsOut(BaseModel):
+    threads: dict[str, list[MessageSummaryOut]]
+
+
+class SelfViewOut(BaseModel):
+    relabelled: int

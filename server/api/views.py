@@ -1,0 +1,124 @@
+"""API views: thin wrappers over services/."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from flask import current_app, g
+
+from server.api import bp, schemas
+from server.api.errors import ApiError
+from server.api.openapi import document, operation
+from server.extensions import db
+from server.services import accounts, messages, signing
+
+
+def _settings():
+    return current_app.config["LEADCAMP"]
+
+
+def _tracker() -> messages.Tracker:
+    settings = _settings()
+    return messages.Tracker(settings.public_url, settings.link_secrets)
+
+
+@operation(
+    bp, "/me", "GET", "The signed-in rep, their account and tracking settings", schemas.MeOut
+)
+def me():
+    user = g.user
+    return {
+        "user": {"id": user.id, "email": user.email, "name": user.name, "role": user.role},
+        "account": {"id": user.account.id, "name": user.account.name},
+        "tracking": {
+            "enabled": user.tracks,
+            "account_enabled": user.account.tracking_enabled,
+            "track_by_default": user.account.track_by_default,
+            "tracking_host": urlsplit(_settings().public_url).netloc,
+        },
+    }
+
+
+@operation(
+    bp,
+    "/signing-key",
+    "GET",
+    "The rep's link-signing key, for signing at send time",
+    schemas.SigningKeyOut,
+)
+def signing_key():
+    key = accounts.current_signing_key(db.session, g.user)
+    material = accounts.key_material(_settings().link_secrets, key.kid)
+    db.session.commit()
+    return {
+        "kid": key.kid,
+        "key": signing.b64encode(material),
+        "algorithm": signing.ALGORITHM,
+        "base_url": _settings().public_url,
+    }
+
+
+@operation(
+    bp,
+    "/messages",
+    "POST",
+    "Register a sent message; with `html`, answer it tracked",
+    schemas.MessageCreatedOut,
+    body=schemas.MessageIn,
+    status=201,
+    max_bytes=1024 * 1024,
+)
+def create_message(body: schemas.MessageIn):
+    try:
+        message, tracked = messages.register(db.session, g.user, body.model_dump(), _tracker())
+    except messages.MessageError as exc:
+        raise ApiError(409, exc.code, str(exc)) from exc
+    db.session.commit()
+    return (
+        messages.summary_of(message, db.session.get(messages.MessageSummary, message.id)) | tracked
+    )
+
+
+@operation(bp, "/messages/<mid>", "GET", "A message's status and events", schemas.MessageDetailOut)
+def get_message(mid: str):
+    detail = messages.message_detail(db.session, g.user, mid)
+    if detail is None:
+        raise ApiError(404, "not_found", "No such message in your account.")
+    return detail
+
+
+@operation(
+    bp,
+    "/threads/status",
+    "POST",
+    "Status of the tracked messages in up to 500 Gmail threads",
+    schemas.ThreadsOut,
+    body=schemas.ThreadsIn,
+)
+def threads_status(body: schemas.ThreadsIn):
+    return {"threads": messages.threads_status(db.session, g.user, body.thread_ids)}
+
+
+@operation(
+    bp,
+    "/messages/<mid>/self-view",
+    "POST",
+    "The sender is viewing their own message now",
+    schemas.SelfViewOut,
+    body=schemas.SelfViewIn,
+)
+def self_view(mid: str, body: schemas.SelfViewIn):
+    at = body.viewed_at or datetime.now(UTC)
+    window = _settings().self_view_window_seconds
+    count = messages.record_self_view(db.session, g.user, mid, at, window)
+    if count is None:
+        raise ApiError(404, "not_found", "No such message of yours.")
+    db.session.commit()
+    return {"relabelled": count}
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI document of this API (public: it holds no data)."""
+    return document("Leadcamp API", "1")

@@ -1,0 +1,53 @@
+"""Sign-in views. A magic link is spent by a POST, so mail scanners that fetch it cannot."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from server.auth import bp
+from server.extensions import db
+from server.services import accounts
+
+
+@bp.get("/auth/login")
+def login():
+    """Explain how to get in: a magic link from an admin or the `flask users login-link` command."""
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.home"))
+    return render_template("auth/login.html")
+
+
+@bp.get("/auth/magic/<token>")
+def magic(token: str):
+    """Show a confirmation button; the link is spent only when the person presses it."""
+    return render_template("auth/magic.html", token=token)
+
+
+@bp.post("/auth/magic/<token>")
+def magic_redeem(token: str):
+    """Spend a magic link and sign its user in."""
+    try:
+        user = accounts.redeem_magic_link(db.session, current_app.config["SECRET_KEY"], token)
+    except accounts.AccountError as exc:
+        db.session.rollback()
+        return render_template("auth/login.html", error=str(exc)), 400
+    db.session.commit()
+    login_user(user)
+    return redirect(url_for("auth.home"))
+
+
+@bp.post("/auth/logout")
+@login_required
+def logout():
+    """Sign out."""
+    logout_user()
+    flash("You are signed out.")
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/")
+@login_required
+def home():
+    """Who is signed in, and where to go next."""
+    return render_template("auth/home.html", user=current_user)

@@ -1,0 +1,28 @@
+"""Background jobs on Huey: SQLite storage by default, Redis when configured.
+
+Tasks are thin: they open an app context and call services. More tasks (Gmail sync, enrichment,
+purge, webhooks) register here as they arrive.
+"""
+
+from __future__ import annotations
+
+from huey import Huey, RedisHuey, SqliteHuey, crontab
+
+from config import Settings
+
+
+def build_huey(settings: Settings) -> Huey:
+    """The job queue the settings ask for, with every task registered."""
+    if settings.jobs_storage.startswith(("redis://", "rediss://", "unix://")):
+        huey = RedisHuey("leadcamp", url=settings.jobs_storage)
+    else:
+        path = settings.jobs_storage or str(settings.instance_path / "jobs.db")
+        huey = SqliteHuey("leadcamp", filename=path)
+    return huey
+
+
+def register_tasks(huey: Huey, app) -> dict:
+    """Register the tasks, bound to `app`; returns them by name."""
+    from server.jobs import ingestion
+
+    return {"replay_spools": huey.periodic_task(crontab(minute="*"))(ingestion.replay_spools(app))}

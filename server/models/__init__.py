@@ -1,0 +1,18 @@
+"""Typed models, one module per aggregate."""
+
+from server.models.account import Account, ApiToken, SigningKey, User
+from server.models.event import Event
+from server.models.message import Link, Message, MessageSummary, Recipient, SelfView
+
+__all__ = [
+    "Account",
+    "ApiToken",
+    "Event",
+    "Link",
+    "Message",
+    "MessageSummary",
+    "Recipient",
+    "SelfView",
+    "SigningKey",
+    "User",
+]

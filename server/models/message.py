@@ -1,0 +1,119 @@
+"""The message aggregate: a tracked sent mail, its recipients, links, summary and self-views."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.extensions import db
+from server.models.base import UTCDateTime, utcnow
+
+VERDICTS = ("human", "proxy", "machine", "scanner", "prefetch", "bot", "self")
+REAL_VERDICTS = ("human", "proxy")
+
+
+class Message(db.Model):
+    """A sent message, keyed by the 128-bit id its links carry."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kid: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    gmail_message_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    gmail_thread_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    tracked: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    recipients: Mapped[list[Recipient]] = relationship(
+        back_populates="message", cascade="all, delete-orphan", order_by="Recipient.id"
+    )
+    links: Mapped[list[Link]] = relationship(
+        back_populates="message", cascade="all, delete-orphan", order_by="Link.position"
+    )
+
+
+class Recipient(db.Model):
+    """One addressee of a message."""
+
+    __tablename__ = "recipients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(ForeignKey("messages.id"), index=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+
+    message: Mapped[Message] = relationship(back_populates="recipients")
+
+
+class Link(db.Model):
+    """A rewritten link of a message, in body order."""
+
+    __tablename__ = "links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(ForeignKey("messages.id"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    url: Mapped[str] = mapped_column(Text)
+
+    message: Mapped[Message] = relationship(back_populates="links")
+
+
+class MessageSummary(db.Model):
+    """Per-message roll-up kept current by the event sink, so status reads never scan events.
+
+    Keyed by message id without a foreign key: hits may arrive before the message is reported.
+    """
+
+    __tablename__ = "message_summaries"
+
+    message_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    opens: Mapped[int] = mapped_column(default=0)
+    clicks: Mapped[int] = mapped_column(default=0)
+    replies: Mapped[int] = mapped_column(default=0)
+    bounces: Mapped[int] = mapped_column(default=0)
+    n_human: Mapped[int] = mapped_column(default=0)
+    n_proxy: Mapped[int] = mapped_column(default=0)
+    n_machine: Mapped[int] = mapped_column(default=0)
+    n_scanner: Mapped[int] = mapped_column(default=0)
+    n_prefetch: Mapped[int] = mapped_column(default=0)
+    n_bot: Mapped[int] = mapped_column(default=0)
+    n_self: Mapped[int] = mapped_column(default=0)
+    first_open_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_open_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_click_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def counts(self) -> dict[str, int]:
+        """Hits per verdict."""
+        return {v: getattr(self, f"n_{v}") or 0 for v in VERDICTS}
+
+    @property
+    def status(self) -> str:
+        """The furthest stage reached: replied, clicked, opened or sent. A click implies an open."""
+        if self.replies:
+            return "replied"
+        if self.clicks:
+            return "clicked"
+        if self.opens:
+            return "opened"
+        return "sent"
+
+
+class SelfView(db.Model):
+    """The extension's signal that the sender is looking at their own message right now."""
+
+    __tablename__ = "self_views"
+    __table_args__ = (Index("ix_self_views_message_at", "message_id", "viewed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    viewed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,90 @@
+"""Turns one verified tracking hit into a de-identified event and hands it to the sink.
+
+This is the hot path's only logic. The raw address and user agent live in the arguments of
+`record` and nowhere else: location and device are derived first, then the address is kept
+truncated and as a rotating keyed hash; the user agent is dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from server.services.classify import CLASSIFIER_VERSION, classify_request
+from server.services.geo import GeoLocator
+from server.services.privacy import IpHasher, client_ip, truncate_ip
+from server.services.signing import Hit
+
+log = logging.getLogger(__name__)
+
+
+class EventSink(Protocol):
+    """Where recorded events go; see server/services/sinks/."""
+
+    def put(self, event: dict) -> None:
+        """Accept one event; must not block on the database."""
+
+    def close(self) -> None:
+        """Deliver everything still held."""
+
+
+class HitRecorder:
+    """Classifies, locates and de-identifies a hit, then queues it as an event."""
+
+    def __init__(
+        self,
+        sink: EventSink,
+        locator: GeoLocator,
+        hasher: IpHasher,
+        trusted_proxies: tuple = (),
+        clock: Callable[[], float] = time.time,
+    ):
+        self.sink = sink
+        self.locator = locator
+        self.hasher = hasher
+        self.trusted_proxies = trusted_proxies
+        self.clock = clock
+
+    def record(
+        self,
+        kind: str,
+        hit: Hit,
+        *,
+        method: str,
+        remote_addr: str | None,
+        forwarded_for: str | None,
+        user_agent: str,
+        purpose: str = "",
+    ) -> dict:
+        """Build the event for one hit and queue it; returns the event."""
+        now = self.clock()
+        verdict = classify_request(kind, method, user_agent, purpose)
+        ip = client_ip(remote_addr, forwarded_for, self.trusted_proxies)
+        prefix = truncate_ip(ip) if ip else None
+        # Proxied hits come from the proxy's network, not the reader's: location is hidden.
+        place = self.locator.locate(prefix) if verdict.verdict != "proxy" else None
+        event = {
+            "id": secrets.token_urlsafe(16),
+            "kid": hit.kid,
+            "message_id": hit.mid,
+            "kind": kind,
+            "occurred_at": now,
+            "verdict": verdict.verdict,
+            "reasons": ",".join(verdict.reasons),
+            "classifier_version": CLASSIFIER_VERSION,
+            "method": method[:8],
+            "link_url": hit.url,
+            "ip_prefix": prefix,
+            "ip_hash": self.hasher.hash(ip, now) if ip else None,
+            "country": place.country if place else None,
+            "region": place.region if place else None,
+            "city": place.city if place else None,
+            "device_type": verdict.device_type,
+            "os_family": verdict.os_family,
+            "browser_family": verdict.browser_family,
+        }
+        self.sink.put(event)
+        return event

@@ -1,0 +1,219 @@
+"""Writes batches of events and keeps each message's summary current, in one transaction.
+
+Every sink ends here (the embedded flusher, spool replays, the Redis drain workers, Gmail sync).
+Inserts skip ids already stored, so a replayed batch changes nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+
+from sqlalchemy import and_, case, delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+from server.models import Account, Event, Link, Message, MessageSummary, SelfView, SigningKey, User
+from server.models.message import REAL_VERDICTS, VERDICTS
+from server.services import context_rules
+from server.services.context_rules import MessageContext, Windows
+
+EVENT_COLUMNS = [c.name for c in Event.__table__.columns]
+
+
+def _insert(conn: Connection, table):
+    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
+
+
+def to_datetime(ts: float | None) -> datetime | None:
+    """A unix time as an aware UTC datetime."""
+    return None if ts is None else datetime.fromtimestamp(ts, UTC)
+
+
+def to_timestamp(at: datetime | None) -> float | None:
+    """An aware datetime as unix time."""
+    return None if at is None else at.timestamp()
+
+
+class BatchWriter:
+    """Callable that stores a batch of event dicts; returns how many were new."""
+
+    def __init__(self, engine: Engine, windows: Windows | None = None):
+        self.engine = engine
+        self.windows = windows or Windows()
+
+    def __call__(self, events: list[dict]) -> int:
+        """Store `events` (idempotently) and update their messages' summaries."""
+        unique = list({e["id"]: e for e in events}.values())
+        with self.engine.begin() as conn:
+            kept = _attach_accounts(conn, unique)
+            by_message: dict[str, list[dict]] = defaultdict(list)
+            for event in kept:
+                by_message[event["message_id"]].append(event)
+            contexts = _contexts(conn, by_message, self.windows)
+            burst_ids: set[str] = set()
+            for mid, group in by_message.items():
+                burst_ids |= context_rules.apply(group, contexts[mid], self.windows)
+            inserted = _insert_events(conn, kept)
+            add_to_summaries(conn, [e for e in kept if e["id"] in inserted])
+            if burst_ids:
+                relabel(conn, burst_ids, "scanner", "link-burst")
+        return len(inserted)
+
+
+def _attach_accounts(conn: Connection, events: list[dict]) -> list[dict]:
+    """Give each event its account; drop hits whose rep is gone or does not track."""
+    kids = {e["kid"] for e in events if "account_id" not in e}
+    owners = {}
+    if kids:
+        rows = conn.execute(
+            select(SigningKey.kid, SigningKey.account_id)
+            .join(User, User.id == SigningKey.user_id)
+            .join(Account, Account.id == SigningKey.account_id)
+            .where(
+                SigningKey.kid.in_(kids),
+                User.active.is_(True),
+                Account.tracking_enabled.is_(True),
+                or_(User.tracking_enabled.is_(None), User.tracking_enabled.is_(True)),
+            )
+        )
+        owners = dict(rows.all())
+    kept = []
+    for event in events:
+        if "account_id" not in event:
+            if event["kid"] not in owners:
+                continue
+            event = {**event, "account_id": owners[event["kid"]]}
+        kept.append(event)
+    return kept
+
+
+def _contexts(conn: Connection, by_message: dict[str, list[dict]], windows: Windows) -> dict:
+    contexts = {mid: MessageContext() for mid in by_message}
+    if not contexts:
+        return contexts
+    mids = list(contexts)
+    for mid, sent_at in conn.execute(
+        select(Message.id, Message.sent_at).where(Message.id.in_(mids))
+    ):
+        contexts[mid].sent_at = to_timestamp(sent_at)
+    links = select(Link.message_id, func.count()).where(Link.message_id.in_(mids))
+    for mid, count in conn.execute(links.group_by(Link.message_id)):
+        contexts[mid].link_count = count
+    times = [e["occurred_at"] for group in by_message.values() for e in group]
+    lo, hi = min(times), max(times)
+    views = select(SelfView.message_id, SelfView.viewed_at).where(
+        SelfView.message_id.in_(mids),
+        SelfView.viewed_at.between(
+            to_datetime(lo - windows.self_view), to_datetime(hi + windows.self_view)
+        ),
+    )
+    for mid, viewed_at in conn.execute(views):
+        contexts[mid].self_views.append(viewed_at.timestamp())
+    click_mids = [m for m, g in by_message.items() if any(e["kind"] == "click" for e in g)]
+    if click_mids:
+        recent = select(
+            Event.id, Event.message_id, Event.occurred_at, Event.link_url, Event.verdict
+        )
+        recent = recent.where(
+            Event.message_id.in_(click_mids),
+            Event.kind == "click",
+            Event.occurred_at.between(
+                to_datetime(lo - windows.burst), to_datetime(hi + windows.burst)
+            ),
+        )
+        for eid, mid, at, url, verdict in conn.execute(recent):
+            contexts[mid].recent_clicks.append((eid, at.timestamp(), url or "", verdict))
+    return contexts
+
+
+def _insert_events(conn: Connection, events: list[dict]) -> set[str]:
+    if not events:
+        return set()
+    rows = [
+        {**{c: e.get(c) for c in EVENT_COLUMNS}, "occurred_at": to_datetime(e["occurred_at"])}
+        for e in events
+    ]
+    stmt = _insert(conn, Event.__table__).on_conflict_do_nothing(index_elements=["id"])
+    result = conn.execute(stmt.returning(Event.__table__.c.id), rows)
+    return set(result.scalars().all())
+
+
+def summarize(events: list[dict]) -> dict[str, dict]:
+    """Per-message roll-up of events (kind, verdict, occurred_at): counts and first/last times."""
+    out: dict[str, dict] = {}
+    for e in events:
+        s = out.setdefault(e["message_id"], _empty_summary(e["message_id"], e["account_id"]))
+        s[f"n_{e['verdict']}"] += 1
+        if e["verdict"] not in REAL_VERDICTS and e["kind"] in ("open", "click"):
+            continue
+        at = to_datetime(e["occurred_at"])
+        if e["kind"] in ("open", "click"):
+            # A click implies an open.
+            s["first_open_at"] = min(filter(None, [s["first_open_at"], at]))
+        column = {"open": "opens", "click": "clicks", "reply": "replies", "bounce": "bounces"}
+        if e["kind"] in column:
+            s[column[e["kind"]]] += 1
+        last = {"open": "last_open_at", "click": "last_click_at", "reply": "last_reply_at"}
+        if e["kind"] in last:
+            s[last[e["kind"]]] = max(filter(None, [s[last[e["kind"]]], at]))
+    return out
+
+
+def _empty_summary(mid: str, account_id: int) -> dict:
+    counts = {f"n_{v}": 0 for v in VERDICTS}
+    times = dict.fromkeys(("first_open_at", "last_open_at", "last_click_at", "last_reply_at"))
+    totals = {"opens": 0, "clicks": 0, "replies": 0, "bounces": 0}
+    return {"message_id": mid, "account_id": account_id, **counts, **totals, **times}
+
+
+def _earlier(current, new):
+    return case((or_(current.is_(None), and_(new.is_not(None), new < current)), new), else_=current)
+
+
+def _later(current, new):
+    return case((or_(current.is_(None), and_(new.is_not(None), new > current)), new), else_=current)
+
+
+def add_to_summaries(conn: Connection, events: list[dict]) -> None:
+    """Add newly stored events to their messages' summaries (one upsert per batch)."""
+    rows = list(summarize(events).values())
+    if not rows:
+        return
+    now = datetime.now(UTC)
+    for row in rows:
+        row["updated_at"] = now
+    table = MessageSummary.__table__
+    stmt = _insert(conn, table).values(rows)
+    new, cur = stmt.excluded, table.c
+    counters = ["opens", "clicks", "replies", "bounces", *(f"n_{v}" for v in VERDICTS)]
+    changes = {c: cur[c] + new[c] for c in counters}
+    changes |= {"first_open_at": _earlier(cur.first_open_at, new.first_open_at)}
+    for column in ("last_open_at", "last_click_at", "last_reply_at"):
+        changes[column] = _later(cur[column], new[column])
+    changes["updated_at"] = new.updated_at
+    conn.execute(stmt.on_conflict_do_update(index_elements=["message_id"], set_=changes))
+
+
+def rebuild_summary(conn: Connection, message_id: str) -> None:
+    """Recompute one message's summary from its events (after a relabelling)."""
+    rows = conn.execute(
+        select(
+            Event.message_id, Event.account_id, Event.kind, Event.verdict, Event.occurred_at
+        ).where(Event.message_id == message_id)
+    ).mappings()
+    events = [{**r, "occurred_at": r["occurred_at"].timestamp()} for r in rows]
+    conn.execute(delete(MessageSummary).where(MessageSummary.message_id == message_id))
+    add_to_summaries(conn, events)
+
+
+def relabel(conn: Connection, event_ids: set[str], verdict: str, reason: str) -> None:
+    """Give stored events a new verdict (keeping their reasons) and rebuild their summaries."""
+    ids = list(event_ids)
+    mids = (
+        conn.execute(select(Event.message_id).where(Event.id.in_(ids)).distinct()).scalars().all()
+    )
+    joined = case((Event.reasons == "", reason), else_=Event.reasons + "," + reason)
+    conn.execute(update(Event).where(Event.id.in_(ids)).values(verdict=verdict, reasons=joined))
+    for mid in mids:
+        rebuild_summary(conn, mid)

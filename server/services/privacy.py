@@ -1,0 +1,125 @@
+"""Client addresses, kept only as much as the analytics need.
+
+The raw address lives in memory for one request: the view finds it with `client_ip` (trusting
+`X-Forwarded-For` only from configured proxies), derives the location from it, and then stores only
+`truncate_ip` (/24 for IPv4, /48 for IPv6) and, for counting distinct devices, `IpHasher.hash`: a
+keyed hash whose key rotates, so stored hashes cannot be linked across periods or reversed by
+hashing the whole IPv4 space without the server secret.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from collections.abc import Iterable
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+_V4_KEEP = 0xFFFF_FF00  # /24
+_V6_KEEP = ((1 << 48) - 1) << 80  # /48
+HASH_HEX_CHARS = 32  # 128 bits: collisions are negligible at any realistic number of devices
+
+
+def parse_ip(text: str | None) -> Address | None:
+    """The address in `text` (no port), with IPv4-mapped IPv6 as IPv4; None if it is not one."""
+    if not isinstance(text, str):
+        return None
+    # A zone id ("fe80::1%eth0") names an interface on the server, not part of the client.
+    text = text.strip().partition("%")[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        # Dual-stack sockets report IPv4 peers as ::ffff:a.b.c.d; one client, one form.
+        return address.ipv4_mapped
+    return address
+
+
+def _parse_hop(text: str) -> Address | None:
+    """An X-Forwarded-For entry, which some proxies write with a port: "a.b.c.d:p", "[v6]:p"."""
+    text = text.strip().strip('"')
+    if text.startswith("["):
+        host, bracket, _ = text[1:].partition("]")
+        return parse_ip(host) if bracket else None
+    if text.count(":") == 1:
+        text = text.partition(":")[0]
+    return parse_ip(text)
+
+
+def _is_trusted(address: Address, trusted: Iterable[Network]) -> bool:
+    # Membership across IP versions is simply False, so mixed lists need no special case.
+    return any(address in network for network in trusted)
+
+
+def client_ip(remote_addr: str | None, forwarded_for: str | None, trusted: tuple) -> str | None:
+    """The client's address: X-Forwarded-For is honoured only when the peer is a trusted proxy."""
+    peer = parse_ip(remote_addr)
+    if peer is None:
+        return None
+    nearest = peer
+    if forwarded_for and _is_trusted(peer, trusted):
+        # Each proxy appends the address it received from, so only the entries right of the
+        # first untrusted hop were written by our proxies; anything further left is the client's
+        # word and can be forged.
+        for entry in reversed(forwarded_for.split(",")):
+            hop = _parse_hop(entry)
+            if hop is None:
+                # A trusted proxy passed on something unparseable: nothing left of it can be
+                # relied on, so the last address we could vouch for stands in for the client.
+                break
+            nearest = hop
+            if not _is_trusted(hop, trusted):
+                break
+    return str(nearest)
+
+
+def truncate_ip(ip: str | None) -> str | None:
+    """The address with host bits cleared (/24 for IPv4, /48 for IPv6); None if it is not one."""
+    address = parse_ip(ip)
+    if address is None:
+        return None
+    if address.version == 4:
+        return str(ipaddress.IPv4Address(int(address) & _V4_KEEP))
+    return str(ipaddress.IPv6Address(int(address) & _V6_KEEP))
+
+
+class IpHasher:
+    """Keyed hashes of addresses for counting distinct devices; the key rotates every period."""
+
+    def __init__(self, secret: str, rotation_hours: int = 24):
+        if not secret:
+            raise ValueError("the address hashing secret must not be empty")
+        if isinstance(rotation_hours, bool) or not isinstance(rotation_hours, int):
+            raise ValueError(f"rotation_hours must be an integer, not {rotation_hours!r}")
+        if rotation_hours < 1:
+            raise ValueError(f"rotation_hours must be at least 1, not {rotation_hours}")
+        self._secret = secret.encode()
+        self._period_seconds = rotation_hours * 3600
+        # (period index, key): one tuple, replaced whole, so concurrent callers never see a key
+        # paired with the wrong period. Requests straddling a boundary at worst derive it twice.
+        self._current: tuple[int, bytes] | None = None
+
+    def period(self, now: float) -> int:
+        """The index of the key period containing unix time `now`."""
+        return int(now // self._period_seconds)
+
+    def _key(self, period: int) -> bytes:
+        current = self._current
+        if current is not None and current[0] == period:
+            return current[1]
+        # HMAC as a PRF over a purpose label: unrelated to the link keys derived from the same
+        # secret, and knowing one period's key reveals nothing about another's.
+        label = f"leadcamp ip hash key {period}".encode()
+        key = hmac.digest(self._secret, label, "sha256")
+        self._current = (period, key)
+        return key
+
+    def hash(self, ip: str, now: float) -> str:
+        """The 128-bit keyed hash (hex) of `ip` for the period containing `now`.
+
+        Pass the normalised form `client_ip` returns so one device always hashes the same.
+        """
+        digest = hmac.digest(self._key(self.period(now)), ip.encode(), "sha256")
+        return digest.hex()[:HASH_HEX_CHARS]

@@ -1,0 +1,150 @@
+"""Tracking-link tokens: key derivation, signing and verification.
+
+A rep's link key is HKDF-SHA256(server link secret, info="leadcamp link key " + kid), so any worker
+verifies a link with no database. Signatures follow itsdangerous' `Signer` with
+`key_derivation="hmac"` and SHA-256: sig = b64url(HMAC(HMAC(key, purpose), value)), unpadded.
+The extension reproduces them with WebCrypto; tests/vectors/tracking-signatures.json pins both.
+
+    pixel: /o/<kid>.<mid>.<sig>.gif            value "<kid>.<mid>"          purpose "leadcamp.open"
+    click: /c/<kid>.<mid>.<sig>/<b64url(url)>  value "<kid>.<mid>.<b64url>" purpose "leadcamp.click"
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+OPEN = "leadcamp.open"
+CLICK = "leadcamp.click"
+ALGORITHM = "HMAC-SHA256"
+_TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+MAX_URL_LENGTH = 8192
+
+
+def b64encode(data: bytes) -> str:
+    """URL-safe base64 without padding."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64decode(text: str) -> bytes:
+    """Inverse of b64encode; raises ValueError on anything else."""
+    if not text or not _TOKEN_CHARS.issuperset(text) or len(text) % 4 == 1:
+        raise ValueError("not unpadded url-safe base64")
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except binascii.Error as exc:
+        raise ValueError(str(exc)) from exc
+
+
+def new_kid() -> str:
+    """A fresh key id: 48 random bits."""
+    return secrets.token_urlsafe(6)
+
+
+def new_message_id() -> str:
+    """A fresh message id: 128 random bits."""
+    return secrets.token_urlsafe(16)
+
+
+@lru_cache(maxsize=4096)
+def derive_key(secret: str, kid: str) -> bytes:
+    """The rep's 32-byte link key for one server secret."""
+    hkdf = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"leadcamp link key " + kid.encode()
+    )
+    return hkdf.derive(secret.encode())
+
+
+@lru_cache(maxsize=8192)
+def _purpose_key(key: bytes, purpose: str) -> bytes:
+    # itsdangerous' "hmac" key derivation: HMAC(secret_key, salt).
+    return hmac.new(key, purpose.encode(), hashlib.sha256).digest()
+
+
+def signature(key: bytes, purpose: str, value: str) -> str:
+    """The signature of `value` for `purpose` under `key`."""
+    return b64encode(hmac.new(_purpose_key(key, purpose), value.encode(), hashlib.sha256).digest())
+
+
+def pixel_path(key: bytes, kid: str, mid: str) -> str:
+    """The path of a message's open pixel."""
+    value = f"{kid}.{mid}"
+    return f"/o/{value}.{signature(key, OPEN, value)}.gif"
+
+
+def click_path(key: bytes, kid: str, mid: str, url: str) -> str:
+    """The path of a signed redirect to `url`."""
+    encoded = b64encode(url.encode())
+    sig = signature(key, CLICK, f"{kid}.{mid}.{encoded}")
+    return f"/c/{kid}.{mid}.{sig}/{encoded}"
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """What a verified token says: whose key, which message, and for a click the target."""
+
+    kid: str
+    mid: str
+    url: str | None = None
+
+
+def _split_token(token: str) -> tuple[str, str, str] | None:
+    parts = token.split(".")
+    if len(parts) != 3 or not all(parts) or not all(_TOKEN_CHARS.issuperset(p) for p in parts):
+        return None
+    kid, mid, sig = parts
+    if len(kid) > 16 or len(mid) > 32 or len(sig) != 43:
+        return None
+    return kid, mid, sig
+
+
+def _verified(secrets_: tuple[str, ...], kid: str, purpose: str, value: str, sig: str) -> bool:
+    given = sig.encode()
+    return any(
+        hmac.compare_digest(signature(derive_key(s, kid), purpose, value).encode(), given)
+        for s in secrets_
+    )
+
+
+def verify_pixel(secrets_: tuple[str, ...], path_token: str) -> Hit | None:
+    """Parse and verify `<kid>.<mid>.<sig>` (without `.gif`); None unless genuine."""
+    parts = _split_token(path_token)
+    if parts is None:
+        return None
+    kid, mid, sig = parts
+    return Hit(kid, mid) if _verified(secrets_, kid, OPEN, f"{kid}.{mid}", sig) else None
+
+
+def verify_click(secrets_: tuple[str, ...], token: str, encoded_url: str) -> Hit | None:
+    """Parse and verify a click token and its encoded target; None unless genuine and http(s)."""
+    parts = _split_token(token)
+    if parts is None or len(encoded_url) > MAX_URL_LENGTH:
+        return None
+    kid, mid, sig = parts
+    if not _verified(secrets_, kid, CLICK, f"{kid}.{mid}.{encoded_url}", sig):
+        return None
+    try:
+        url = b64decode(encoded_url).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return Hit(kid, mid, url) if is_redirectable(url) else None
+
+
+def is_redirectable(url: str) -> bool:
+    """Only absolute http(s) URLs with a host, and nothing that could split a header."""
+    if any(c in url for c in "\r\n\x00") or any(ord(c) < 0x20 for c in url):
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in {"http", "https"} and bool(parts.hostname)

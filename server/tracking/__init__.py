@@ -1,0 +1,37 @@
+"""Tracking: the pixel and redirect (a plain-WSGI fast path) and robots.txt."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, Response
+
+from config import Settings
+
+bp = Blueprint("tracking", __name__)
+
+
+@bp.get("/robots.txt")
+def robots():
+    """Keep crawlers off tracking links: a crawled link is a false open."""
+    body = "User-agent: *\nDisallow: /o/\nDisallow: /c/\n"
+    return Response(body, mimetype="text/plain")
+
+
+def install_fast_path(app: Flask, settings: Settings) -> None:
+    """Wrap the app's WSGI callable with the fast path; keep the recorder on app.extensions."""
+    from server.services.geo import GeoLocator
+    from server.services.hits import HitRecorder
+    from server.services.privacy import IpHasher
+    from server.services.sinks import build_sink
+    from server.tracking.fastpath import TrackingFastPath
+    from server.tracking.sink import event_writer
+
+    sink = build_sink(settings, event_writer(app, settings))
+    recorder = HitRecorder(
+        sink,
+        GeoLocator(settings.geoip_database),
+        IpHasher(settings.secret_key, settings.ip_hash_rotation_hours),
+        settings.trusted_proxies,
+    )
+    app.extensions["leadcamp.sink"] = sink
+    app.extensions["leadcamp.recorder"] = recorder
+    app.wsgi_app = TrackingFastPath(app.wsgi_app, recorder, settings.link_secrets)

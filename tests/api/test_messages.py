@@ -1,0 +1,89 @@
+"""The extension's message API: register, track HTML, read status, thread status, self-view."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from server.extensions import db
+from server.models import Link, Message
+from tests.support import auth
+
+AN_HOUR_AGO = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+BODY = {
+    "subject": "Quick question",
+    "sent_at": AN_HOUR_AGO,
+    "recipients": [{"email": "Jane.Doe@Example.com", "name": "Jane"}],
+    "gmail_thread_id": "18c2a5f0e1d2b3a4",
+    "html": '<p>Hi <a href="https://example.com/pricing?a=1&amp;b=2">pricing</a>'
+    ' <a href="mailto:x@example.com">mail</a></p>',
+}
+
+
+def test_register_tracks_html_and_is_idempotent(client, rep):
+    _, token = rep
+    first = client.post("/api/v1/messages", json=BODY, headers=auth(token))
+    assert first.status_code == 201, first.json
+    data = first.json
+    assert data["status"] == "sent" and data["tracked"] is True
+    assert data["recipients"] == [{"email": "jane.doe@example.com", "name": "Jane"}]
+    assert data["pixel_url"].startswith("http://track.test/o/")
+    assert data["pixel_url"] in data["html"]
+    assert [link["url"] for link in data["links"]] == ["https://example.com/pricing?a=1&b=2"]
+    assert data["links"][0]["tracked_url"].startswith("http://track.test/c/")
+    assert 'href="mailto:x@example.com"' in data["html"]
+
+    again = client.post("/api/v1/messages", json=BODY | {"id": data["id"]}, headers=auth(token))
+    assert again.status_code == 201
+    assert again.json["id"] == data["id"]
+    assert db.session.query(Message).count() == 1
+    assert db.session.query(Link).count() == 1
+
+
+def test_pixel_from_the_api_records_an_open_and_status_follows(client, app, rep):
+    _, token = rep
+    created = client.post("/api/v1/messages", json=BODY, headers=auth(token)).json
+    pixel_path = created["pixel_url"].removeprefix("http://track.test")
+    safari = (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 "
+        "(KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1"
+    )
+    hit = client.get(
+        pixel_path, headers={"User-Agent": safari}, environ_base={"REMOTE_ADDR": "81.2.69.142"}
+    )
+    assert hit.status_code == 200 and hit.mimetype == "image/gif"
+    app.extensions["leadcamp.sink"].flush()
+    detail = client.get(f"/api/v1/messages/{created['id']}", headers=auth(token)).json
+    assert detail["status"] == "opened"
+    assert detail["opens"] == 1 and detail["counts"]["human"] == 1
+    [event] = detail["events"]
+    assert event["kind"] == "open" and event["verdict"] == "human"
+    assert event["device"] == {"type": "mobile", "os": "iOS", "browser": "Mobile Safari"}
+
+    status = client.post(
+        "/api/v1/threads/status",
+        json={"thread_ids": [BODY["gmail_thread_id"], "unknown1"]},
+        headers=auth(token),
+    ).json
+    assert list(status["threads"]) == [BODY["gmail_thread_id"]]
+    assert status["threads"][BODY["gmail_thread_id"]][0]["status"] == "opened"
+
+
+def test_self_view_relabels_the_senders_own_open(client, app, rep):
+    _, token = rep
+    created = client.post("/api/v1/messages", json=BODY, headers=auth(token)).json
+    proxy = (
+        "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)"
+    )
+    client.get(
+        created["pixel_url"].removeprefix("http://track.test"), headers={"User-Agent": proxy}
+    )
+    app.extensions["leadcamp.sink"].flush()
+    assert client.get(f"/api/v1/messages/{created['id']}", headers=auth(token)).json["opens"] == 1
+    signal = client.post(
+        f"/api/v1/messages/{created['id']}/self-view", json={}, headers=auth(token)
+    )
+    assert signal.status_code == 200 and signal.json == {"relabelled": 1}
+    detail = client.get(f"/api/v1/messages/{created['id']}", headers=auth(token)).json
+    assert detail["opens"] == 0 and detail["status"] == "sent"
+    assert detail["counts"]["self"] == 1 and detail["counts"]["proxy"] == 0
+    assert detail["events"][0]["reasons"] == ["gmail-image-proxy", "self-view"]

@@ -1,0 +1,127 @@
+"""Shared fixtures: a migrated real database (SQLite, and PostgreSQL when it answers), the app,
+its test client, and people with API tokens.
+
+Every test that uses `app` runs once per backend. PostgreSQL tests get a schema of their own so
+parallel runs never meet; it is dropped at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+import psycopg
+import pytest
+
+from config import Settings
+from server import create_app
+from server.extensions import db
+from server.services import accounts
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def postgres_answers() -> bool:
+    """Whether the test PostgreSQL server accepts connections."""
+    try:
+        psycopg.connect(PG_URL, connect_timeout=2).close()
+    except psycopg.Error:
+        return False
+    return True
+
+
+def sqlalchemy_url(url: str) -> str:
+    """psycopg 3's SQLAlchemy dialect name for a postgresql:// URL."""
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+BACKENDS = ["sqlite"] + (["postgresql"] if postgres_answers() else [])
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory):
+    """A migrated, empty database on each backend, for the whole session."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        yield from _migrated(url)
+        return
+    schema = f"lc_test_{os.getpid()}_{secrets.token_hex(3)}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield from _migrated(sqlalchemy_url(PG_URL) + f"?options=-csearch_path%3D{schema}")
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def _migrated(url: str):
+    from flask_migrate import upgrade
+
+    app = create_app(make_settings(url))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    yield url
+
+
+def make_settings(database_url: str, **changes) -> Settings:
+    """Test settings: fresh secrets, the given database, a private spool directory."""
+    env = {
+        "SECRET_KEY": "test-secret-key",
+        "LINK_SIGNING_SECRETS": "test-link-secret,old-link-secret",
+        "DATABASE_URL": database_url,
+        "PUBLIC_URL": "http://track.test",
+        "TESTING": "true",
+    }
+    return Settings.from_env(env).replace(**changes)
+
+
+@pytest.fixture
+def settings(database_url, tmp_path):
+    """Settings for one test."""
+    return make_settings(database_url, spool_dir=tmp_path / "spool", instance_path=tmp_path)
+
+
+@pytest.fixture
+def app(settings):
+    """The app on an emptied database; its event sink is closed afterwards."""
+    app = create_app(settings)
+    with app.app_context():
+        yield app
+        app.extensions["leadcamp.sink"].close()
+        db.session.remove()
+        empty_database(db.engine)
+        db.engine.dispose()
+
+
+def empty_database(engine) -> None:
+    """Delete every row of every table (children first)."""
+    with engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture
+def client(app):
+    """Flask's test client (it goes through the tracking fast path too)."""
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(app):
+    """Create a user; returns (user, api token)."""
+
+    def make(email="rep@acme.test", account="Acme", admin=False):
+        user = accounts.create_user(db.session, email, account, admin=admin)
+        token = accounts.create_api_token(db.session, user)
+        db.session.commit()
+        return user, token
+
+    return make
+
+
+@pytest.fixture
+def rep(make_user):
+    """A rep with an API token."""
+    return make_user()
