@@ -90,6 +90,7 @@ class Settings:
         secrets = tuple(s.strip() for s in _required(env, "LINK_SIGNING_SECRETS").split(","))
         sink = env.get("EVENT_SINK", "embedded").strip() or "embedded"
         redis_url = env.get("REDIS_URL", "").strip()
+        port = env.get("PORT", "").strip() or "5000"
         if sink not in {"embedded", "redis"}:
             raise ConfigError(f"EVENT_SINK must be 'embedded' or 'redis', got {sink!r}")
         if sink == "redis" and not redis_url:
@@ -98,7 +99,7 @@ class Settings:
             secret_key=_required(env, "SECRET_KEY"),
             link_secrets=tuple(s for s in secrets if s),
             database_url=env.get("DATABASE_URL") or f"sqlite:///{instance / 'leadcamp.db'}",
-            public_url=(env.get("PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/"),
+            public_url=(env.get("PUBLIC_URL") or f"http://127.0.0.1:{port}").rstrip("/"),
             instance_path=instance,
             event_sink=sink,
             redis_url=redis_url,

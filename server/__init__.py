@@ -14,6 +14,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__, instance_path=str(settings.instance_path))
     app.config.from_mapping(settings.flask_config())
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
     register_logging(app)
     register_extensions(app)
     register_blueprints(app)

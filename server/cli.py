@@ -119,7 +119,7 @@ def bootstrap(email: str, account_name: str):
     click.echo(f"  {_login_url(user)}")
 
 
-def granian_command(settings, port: int, workers: int, access_log: bool) -> list[str]:
+def granian_command(port: int, workers: int, access_log: bool) -> list[str]:
     """The production web server's command line."""
     command = [
         sys.executable,
@@ -159,7 +159,7 @@ def serve(port: int, workers: int, access_log: bool):
     settings = current_app.config["LEADCAMP"]
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     commands = {
-        "web": granian_command(settings, port, workers, access_log),
+        "web": granian_command(port, workers, access_log),
         "jobs": [*flask, "jobs", "worker"],
     }
     if settings.event_sink == "redis":
@@ -167,12 +167,10 @@ def serve(port: int, workers: int, access_log: bool):
     children = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
     click.echo(f"Leadcamp is running on http://127.0.0.1:{port} (Ctrl-C stops it)")
     stopping = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-    try:
-        while not stopping and all(c.poll() is None for c in children.values()):
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.append(True))
+    while not stopping and all(c.poll() is None for c in children.values()):
+        time.sleep(0.2)
     for child in children.values():
         if child.poll() is None:
             child.send_signal(signal.SIGINT)

@@ -68,6 +68,8 @@ class _Scanner(HTMLParser):
         self._line_starts = [0, *(m.end() for m in re.finditer("\n", text))]
         self.tags: list[_Tag] = []
         self.body_ends: list[int] = []
+        self.raw_text_start = 0  # where the latest <script> or <style> start tag begins
+        self.unfinished = len(text)  # where unfinished markup at the very end begins, if any
 
     def _here(self) -> int:
         # getpos() counts lines by "\n" alone, exactly as _line_starts does.
@@ -76,6 +78,8 @@ class _Scanner(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         """Remember a watched tag's exact source text and where it starts."""
+        if tag in self.CDATA_CONTENT_ELEMENTS:
+            self.raw_text_start = self._here()
         if tag in _WATCHED:
             text, start = self.get_starttag_text() or "", self._here()
             # Never splice at a position the source does not confirm.
@@ -97,6 +101,13 @@ class _Scanner(HTMLParser):
 def _scan(text: str) -> _Scanner:
     scanner = _Scanner(text)
     scanner.feed(text)
+    # feed() keeps back what it cannot finish yet: a tag, comment or declaration that never
+    # closes, or the inside of an unclosed <script>/<style>. Browsers swallow anything written
+    # after such an opening, so the pixel must go before it (close() then reads it as text).
+    if scanner.cdata_elem:
+        scanner.unfinished = scanner.raw_text_start
+    elif scanner.rawdata.startswith("<"):
+        scanner.unfinished = len(text) - len(scanner.rawdata)
     scanner.close()
     return scanner
 
@@ -273,7 +284,9 @@ def track_html(
     # Matching `pixel_url` itself keeps a second run idempotent even if its host is not listed.
     edits = _pixel_edits(html, scan.tags, lambda src: src == pixel_url or _is_our_pixel(src, own))
     links, link_edits = _link_edits(scan.tags, own, link_url)
-    # The last </body>: a forwarded message may carry a whole document, quoted inside this one.
-    at = scan.body_ends[-1] if scan.body_ends else len(html)
+    # The last </body>, since a forward may quote a whole document; one that close() only found
+    # inside unfinished markup is no real end tag.
+    ends = [end for end in scan.body_ends if end < scan.unfinished]
+    at = ends[-1] if ends else scan.unfinished
     pixel = _at_tag_boundary(html, at, at, PIXEL_TAG.format(escape(pixel_url, quote=True)))
     return Tracked(_apply(html, [*edits, *link_edits, pixel]), links)

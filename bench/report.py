@@ -1,0 +1,109 @@
+"""The bench's verdict: a table of the runs, the ratios against the targets, and the JSON record."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bench.load import CONNECTIONS
+
+P99_TARGET_MS = 10.0
+# (label, numerator, denominator, minimum or None when the ratio is only informative)
+RATIOS = (
+    ("pixel / nginx", "pixel", "nginx", 0.4),
+    ("pixel / bare Flask", "pixel", "bare", 1.0),
+    ("click / nginx", "click", "nginx", 0.35),
+    ("click / bare Flask", "click", "bare", None),
+)
+DATABASES = (("sqlite", "SQLite"), ("postgresql", "PostgreSQL"))
+
+
+def mark(ok: bool) -> str:
+    """PASS or MISS."""
+    return "PASS" if ok else "MISS"
+
+
+def rows(results: dict) -> list[tuple[str, dict]]:
+    """Every measured run in print order, labelled."""
+    out = [("nginx static GIF", results["nginx"]), ("bare Flask GIF", results["bare"])]
+    for key, name in DATABASES:
+        for kind in ("pixel", "click"):
+            run = (results.get(key) or {}).get(kind)
+            if run:
+                out.append((f"{kind} ({name})", run))
+    return out
+
+
+def checks(results: dict) -> list[dict]:
+    """Every target, per database: what was measured, the bound and whether it holds."""
+    out = []
+    for key, name in DATABASES:
+        ours = results.get(key)
+        if not ours:
+            continue
+        base = {"pixel": ours["pixel"], "click": ours["click"], **results}
+        for label, num, den, minimum in RATIOS:
+            value = base[num]["rps"] / base[den]["rps"]
+            ok = None if minimum is None else value >= minimum
+            bound = "" if minimum is None else f">= {minimum:.2f}"
+            out.append(_check(f"{label} ({name})", f"{value:.2f}", bound, ok))
+        for kind in ("pixel", "click"):
+            run = ours[kind]
+            p99 = f"{run['p99_ms']:.2f} ms"
+            out.append(
+                _check(
+                    f"{kind} p99 ({name})",
+                    p99,
+                    f"<= {P99_TARGET_MS:.0f} ms",
+                    run["p99_ms"] <= P99_TARGET_MS,
+                )
+            )
+            out.append(_check(f"{kind} lost ({name})", str(run["lost"]), "= 0", run["lost"] == 0))
+            extra = run["in_flight_extra"]
+            out.append(
+                _check(
+                    f"{kind} persisted - served ({name})",
+                    str(extra),
+                    f"<= {CONNECTIONS}",
+                    extra <= CONNECTIONS,
+                )
+            )
+            errors = run["bad_status"] + run["socket_errors"]
+            out.append(_check(f"{kind} errors ({name})", str(errors), "= 0", errors == 0))
+    return out
+
+
+def _check(name: str, value: str, bound: str, ok: bool | None) -> dict:
+    return {"check": name, "value": value, "target": bound, "ok": ok}
+
+
+def render(results: dict, meta: dict) -> str:
+    """The human-readable report."""
+    lines = [
+        f"Leadcamp bench: wrk {meta['threads']} threads, {meta['connections']} connections, "
+        f"{meta['duration_s']:g}s per run after a {meta['warmup_s']:g}s warm-up, "
+        f"{meta['cpus']} CPUs shared by wrk and the server",
+        f"granian: {meta['granian']}",
+        "",
+        f"{'target':<22}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'served':>10}{'persisted':>11}{'lost':>7}{'extra':>7}",
+    ]
+    for label, run in rows(results):
+        stored = ("persisted", "lost", "in_flight_extra")
+        persisted, lost, extra = (str(run[k]) if k in run else "-" for k in stored)
+        lines.append(
+            f"{label:<22}{run['rps']:>10.0f}{run['p50_ms']:>9.2f}{run['p99_ms']:>9.2f}"
+            f"{run['requests']:>10}{persisted:>11}{lost:>7}{extra:>7}"
+        )
+    lines += ["", f"{'check':<40}{'value':>12}  {'target':<10}result"]
+    for check in results["checks"]:
+        result = "-" if check["ok"] is None else mark(check["ok"])
+        lines.append(f"{check['check']:<40}{check['value']:>12}  {check['target']:<10}{result}")
+    lines += ["", *(f"note: {note}" for note in meta["notes"])]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write_json(path: Path, results: dict, meta: dict) -> None:
+    """Save the run for later comparison."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"meta": meta, **results}, indent=2) + "\n")

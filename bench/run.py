@@ -1,0 +1,185 @@
+"""`python -m bench.run`: nginx, bare Flask and our pixel and redirect under the same load.
+
+Order: nginx static GIF, bare Flask under our granian command line, then ours on SQLite and on
+PostgreSQL (pixel, then click, each on a fresh server so its events can be counted after a graceful
+stop). Everything listens on 127.0.0.1 only and every process started here is stopped on exit.
+Exit status: 0 with a report (targets may be missed), 1 when something broke, 130 on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import leadcamp, report, servers, tools
+from bench.load import CONNECTIONS, THREADS, run_wrk
+from bench.tools import BenchError
+
+OUT = Path(__file__).resolve().parent / "out" / "latest.json"
+WARMUP_S = 2.0
+
+
+class Bench:
+    """One bench run: its tools, scratch directory and the processes it must stop."""
+
+    def __init__(self, workdir: Path, duration: float):
+        self.nginx, self.wrk = tools.ensure_tools()
+        self.workdir = workdir
+        self.duration = duration
+        self.running: list[subprocess.Popen] = []
+
+    def launch(self, command: Callable[[int], list[str]], ready: str, log: Path, **kw) -> tuple:
+        """Start a server on a free port and wait until `ready` answers; returns (proc, base)."""
+        port = tools.free_port()
+        proc = tools.start(command(port), log, **kw)
+        self.running.append(proc)
+        base = f"http://127.0.0.1:{port}"
+        tools.wait_ready(proc, base + ready, log)
+        return proc, base
+
+    def measure(self, base: str, warm_path: str, path: str) -> dict:
+        """Warm up on one path, then measure another; returns wrk's figures."""
+        run_wrk(self.wrk, base + warm_path, WARMUP_S)
+        return run_wrk(self.wrk, base + path, self.duration).as_dict()
+
+    def stop(self, proc: subprocess.Popen, log: Path) -> None:
+        """Stop one server gracefully; a server that had to be killed is a failure."""
+        code = tools.stop(proc)
+        self.running.remove(proc)
+        if code is None:
+            raise BenchError(f"server did not stop within 30s:\n{tools.tail(log)}")
+
+    def stop_all(self) -> None:
+        """Stop whatever is still running (on errors and Ctrl-C)."""
+        for proc in reversed(self.running):
+            tools.stop(proc, timeout=10)
+        self.running.clear()
+
+    def nginx_static(self) -> dict:
+        """nginx serving the GIF as a static file."""
+        workdir, log = self.workdir / "nginx", self.workdir / "nginx.log"
+        proc, base = self.launch(
+            lambda port: servers.nginx_command(self.nginx, workdir, port), "/pixel.gif", log
+        )
+        result = self.measure(base, "/pixel.gif", "/pixel.gif")
+        self.stop(proc, log)
+        return result
+
+    def bare_flask(self) -> dict:
+        """The bare Flask app under our granian command line."""
+        env = leadcamp.base_env(self.workdir / "bare", "sqlite://")
+        log = self.workdir / "bare.log"
+        proc, base = self.launch(
+            lambda port: servers.granian(env, port, servers.BARE_TARGET),
+            "/o/warm.gif",
+            log,
+            cwd=leadcamp.ROOT,
+            env=env,
+        )
+        result = self.measure(base, "/o/warm.gif", "/o/bench.gif")
+        self.stop(proc, log)
+        return result
+
+    def ours(self, name: str, database_url: str) -> dict:
+        """Our pixel and redirect on one database, each counted after a graceful stop."""
+        instance = self.workdir / name
+        env = leadcamp.base_env(instance, database_url)
+        token = leadcamp.prepare(env)
+        messages: dict[str, dict] = {}
+        results = {}
+        for kind in ("pixel", "click"):
+            log = self.workdir / f"{name}-{kind}.log"
+            proc, base = self.launch(
+                lambda port: servers.granian(env, port, servers.OUR_TARGET),
+                "/robots.txt",
+                log,
+                cwd=leadcamp.ROOT,
+                env=env,
+            )
+            if not messages:
+                # Separate messages for warm-up and measurement keep the counts clean.
+                for role in ("warm", "measured"):
+                    messages[role] = leadcamp.register_message(base, token)
+            result = self.measure(base, messages["warm"][kind], messages["measured"][kind])
+            self.stop(proc, log)
+            persisted = leadcamp.count_events(database_url, messages["measured"]["id"])
+            served = result["requests"]
+            results[kind] = {
+                **result,
+                "served": served,
+                "persisted": persisted,
+                "lost": max(0, served - persisted),
+                "in_flight_extra": persisted - served,
+                "spooled_bytes": leadcamp.spooled_bytes(instance),
+            }
+        return results
+
+
+def run(duration: float) -> tuple[dict, dict]:
+    """Run every target in order; returns (results, meta)."""
+    notes = [
+        "wrk and the servers share the CPUs: compare ratios within one run, not across machines.",
+        "served = responses wrk completed; persisted = rows in events for the measured message;"
+        " extra > 0 are requests the server answered after wrk stopped reading.",
+    ]
+    results: dict = {}
+    with tempfile.TemporaryDirectory(prefix="leadcamp-bench-") as tmp:
+        bench = Bench(Path(tmp), duration)
+        try:
+            print("nginx static GIF ...", flush=True)
+            results["nginx"] = bench.nginx_static()
+            print("bare Flask GIF ...", flush=True)
+            results["bare"] = bench.bare_flask()
+            print("ours on SQLite ...", flush=True)
+            results["sqlite"] = bench.ours("sqlite", f"sqlite:///{Path(tmp) / 'bench.db'}")
+            with leadcamp.postgres_schema() as url:
+                if url is None:
+                    notes.append("PostgreSQL did not answer: its part was skipped.")
+                else:
+                    print("ours on PostgreSQL ...", flush=True)
+                    results["postgresql"] = bench.ours("postgresql", url)
+        finally:
+            bench.stop_all()
+    meta = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "duration_s": duration,
+        "warmup_s": WARMUP_S,
+        "threads": THREADS,
+        "connections": CONNECTIONS,
+        "cpus": os.cpu_count(),
+        "granian": servers.describe_granian(),
+        "granian_extra_args": os.environ.get("BENCH_GRANIAN_ARGS", ""),
+        "notes": notes,
+    }
+    results["checks"] = report.checks(results)
+    return results, meta
+
+
+def main() -> int:
+    """Entry point: run, print, save; the exit status says whether the bench itself worked."""
+    # SIGTERM (a CI timeout, `kill`) must stop the servers too: turn it into Ctrl-C.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        duration = float(os.environ.get("BENCH_DURATION", "10"))
+        results, meta = run(duration)
+    except BenchError as exc:
+        print(f"bench failed: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("bench interrupted; servers stopped", file=sys.stderr)
+        return 130
+    print()
+    print(report.render(results, meta), end="")
+    report.write_json(OUT, results, meta)
+    print(f"\nwritten to {OUT.relative_to(leadcamp.ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""The real server in a subprocess (granian, the production command line), and load to drive it."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from server.cli import granian_command
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    """An unused TCP port on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def base_env(database_url: str, instance: Path, **extra: str) -> dict[str, str]:
+    """The environment of a test server: test secrets, its database, no .env file."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GRANIAN_", "FLASK_"))}
+    env |= {
+        "SECRET_KEY": "live-secret",
+        "LINK_SIGNING_SECRETS": "test-link-secret",
+        "DATABASE_URL": database_url,
+        "INSTANCE_PATH": str(instance),
+        "FLASK_SKIP_DOTENV": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+    return env | extra
+
+
+def flask_cli(env: dict[str, str], *args: str) -> str:
+    """Run `flask --app wsgi ARGS` and return its output."""
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return result.stdout
+
+
+class LiveServer:
+    """granian serving wsgi:app with N workers; output captured to a log file."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, workers: int = 2, access_log=False):
+        self.env, self.log_path, self.workers = env, log_path, workers
+        self.port = free_port()
+        self.access_log = access_log
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> LiveServer:
+        """Start and wait until it answers."""
+        command = granian_command(self.port, self.workers, self.access_log)
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
+            try:
+                if self.get("/robots.txt")[0] == 200 and len(self.worker_pids()) == self.workers:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("server did not start")
+
+    def get(self, path: str, headers: dict | None = None) -> tuple[int, bytes]:
+        """One request on a fresh connection."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            conn.request("GET", path, headers=headers or {})
+            response = conn.getresponse()
+            return response.status, response.read()
+        finally:
+            conn.close()
+
+    def worker_pids(self) -> list[int]:
+        """The worker processes' ids."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(p) for p in children.read_text().split()] if children.exists() else []
+
+    def stop(self, sig: int = signal.SIGINT, timeout: float = 60) -> int:
+        """Stop gracefully (SIGINT, as Ctrl-C) and wait; returns the exit code."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+        return self.process.returncode
+
+
+def hammer(port: int, paths: list[str], connections: int, headers: dict | None = None) -> dict:
+    """Send every path once over `connections` keep-alive connections; count answers by status."""
+    counts: dict[int, int] = {}
+    lock = threading.Lock()
+    chunks = [paths[i::connections] for i in range(connections)]
+
+    def worker(chunk: list[str]) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        for path in chunk:
+            try:
+                conn.request("GET", path, headers=headers or {})
+                response = conn.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                status = 0
+            with lock:
+                counts[status] = counts.get(status, 0) + 1
+        conn.close()
+
+    threads = [threading.Thread(target=worker, args=(c,)) for c in chunks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return counts
