@@ -73,6 +73,16 @@ def checks(results: dict) -> list[dict]:
     return out
 
 
+def spool_notes(results: dict) -> list[str]:
+    """A note for every run whose sink fell back to its spool (the database refused writes)."""
+    return [
+        f"{kind} on {name}: {run['spooled_bytes']} bytes left in the spool (not in the database)"
+        for key, name in DATABASES
+        for kind, run in (results.get(key) or {}).items()
+        if run["spooled_bytes"]
+    ]
+
+
 def _check(name: str, value: str, bound: str, ok: bool | None) -> dict:
     return {"check": name, "value": value, "target": bound, "ok": ok}
 

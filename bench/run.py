@@ -87,38 +87,36 @@ class Bench:
         return result
 
     def ours(self, name: str, database_url: str) -> dict:
-        """Our pixel and redirect on one database, each counted after a graceful stop."""
-        instance = self.workdir / name
-        env = leadcamp.base_env(instance, database_url)
+        """Our pixel and redirect on one database, each on a fresh server."""
+        env = leadcamp.base_env(self.workdir / name, database_url)
         token = leadcamp.prepare(env)
-        messages: dict[str, dict] = {}
-        results = {}
-        for kind in ("pixel", "click"):
-            log = self.workdir / f"{name}-{kind}.log"
-            proc, base = self.launch(
-                lambda port: servers.granian(env, port, servers.OUR_TARGET),
-                "/robots.txt",
-                log,
-                cwd=leadcamp.ROOT,
-                env=env,
-            )
-            if not messages:
-                # Separate messages for warm-up and measurement keep the counts clean.
-                for role in ("warm", "measured"):
-                    messages[role] = leadcamp.register_message(base, token)
-            result = self.measure(base, messages["warm"][kind], messages["measured"][kind])
-            self.stop(proc, log)
-            persisted = leadcamp.count_events(database_url, messages["measured"]["id"])
-            served = result["requests"]
-            results[kind] = {
-                **result,
-                "served": served,
-                "persisted": persisted,
-                "lost": max(0, served - persisted),
-                "in_flight_extra": persisted - served,
-                "spooled_bytes": leadcamp.spooled_bytes(instance),
-            }
-        return results
+        return {kind: self.ours_once(name, kind, env, token) for kind in ("pixel", "click")}
+
+    def ours_once(self, name: str, kind: str, env: dict[str, str], token: str) -> dict:
+        """Load one kind of hit, stop the server gracefully and count what it stored."""
+        log = self.workdir / f"{name}-{kind}.log"
+        proc, base = self.launch(
+            lambda port: servers.granian(env, port, servers.OUR_TARGET),
+            "/robots.txt",
+            log,
+            cwd=leadcamp.ROOT,
+            env=env,
+        )
+        # Fresh messages per run, one for warm-up and one measured, keep each count clean.
+        warm, measured = (leadcamp.register_message(base, token) for _ in range(2))
+        result = self.measure(base, warm[kind], measured[kind])
+        # Workers flush their batches as they exit: count only after a graceful stop.
+        self.stop(proc, log)
+        persisted = leadcamp.count_events(env["DATABASE_URL"], measured["id"])
+        served = result["requests"]
+        return {
+            **result,
+            "served": served,
+            "persisted": persisted,
+            "lost": max(0, served - persisted),
+            "in_flight_extra": persisted - served,
+            "spooled_bytes": leadcamp.spooled_bytes(Path(env["INSTANCE_PATH"])),
+        }
 
 
 def run(duration: float) -> tuple[dict, dict]:
@@ -128,6 +126,11 @@ def run(duration: float) -> tuple[dict, dict]:
         "served = responses wrk completed; persisted = rows in events for the measured message;"
         " extra > 0 are requests the server answered after wrk stopped reading.",
     ]
+    load_before = os.getloadavg()[0]
+    if load_before > 0.5:
+        notes.append(
+            f"load average was {load_before:.2f} at the start: other work shared the CPUs."
+        )
     results: dict = {}
     with tempfile.TemporaryDirectory(prefix="leadcamp-bench-") as tmp:
         bench = Bench(Path(tmp), duration)
@@ -153,9 +156,10 @@ def run(duration: float) -> tuple[dict, dict]:
         "threads": THREADS,
         "connections": CONNECTIONS,
         "cpus": os.cpu_count(),
+        "load_average_at_start": round(load_before, 2),
         "granian": servers.describe_granian(),
         "granian_extra_args": os.environ.get("BENCH_GRANIAN_ARGS", ""),
-        "notes": notes,
+        "notes": notes + report.spool_notes(results),
     }
     results["checks"] = report.checks(results)
     return results, meta

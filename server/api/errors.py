@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from flask import jsonify
+import logging
+
+from flask import jsonify, request
 from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
@@ -38,5 +42,20 @@ def register_error_handlers(bp) -> None:
         if exc.code == 413:
             # Too large a body is a bad request like any other malformed body.
             return error_response(400, "payload_too_large", "The request body is too large.")
-        code = (exc.name or "error").lower().replace(" ", "_")
-        return error_response(exc.code or 500, code, exc.description or exc.name)
+        return _http_json(exc)
+
+    @bp.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("API error")
+        return error_response(500, "internal_error", "Something went wrong on the server.")
+
+    # Unmatched URLs never reach the blueprint's own handlers; answer those under its prefix.
+    @bp.app_errorhandler(404)
+    @bp.app_errorhandler(405)
+    def _unrouted(exc: HTTPException):
+        return _http_json(exc) if request.path.startswith(bp.url_prefix + "/") else exc
+
+
+def _http_json(exc: HTTPException):
+    code = (exc.name or "error").lower().replace(" ", "_")
+    return error_response(exc.code or 500, code, exc.description or exc.name)

@@ -169,7 +169,8 @@ def _own_hosts(hosts: Iterable[str]) -> frozenset[_HostKey]:
 def _is_own(parts: SplitResult, own: frozenset[_HostKey]) -> bool:
     host, port = _host(parts.hostname or ""), parts.port
     default = _DEFAULT_PORTS.get(parts.scheme)
-    # "t.example", "t.example:443" and "https://t.example/" all name the same endpoint.
+    # A URL without a port, or with its scheme's default one, matches "t.example" as well as
+    # "t.example:443" (https) or "t.example:80" (http).
     if port is None or port == default:
         return (host, None) in own or (host, default) in own
     return (host, port) in own

@@ -103,9 +103,10 @@ def test_a_killed_worker_is_replaced_and_loses_at_most_its_flush_window(start, s
     assert server.get(pixel_for(SECRET, kid, "x" * 22))[0] == 200
     server.stop()
     lost = served[200] - events_of(settings.database_url, mid)
-    # The documented bound: what one worker received in its last flush window (plus one batch
-    # being written when it died). Both workers share the load, so half the total rate.
-    assert 0 <= lost <= rate / 2 * (2 * interval) + 20, (lost, rate)
+    # The documented bound: what the dead worker held in memory, its last flush window plus the
+    # batch it was writing. Both workers share the load, so half the total rate; the half second
+    # allows for a write slowed by this shared, loaded machine.
+    assert 0 <= lost <= rate / 2 * (interval + 0.5) + 50, (lost, rate)
 
 
 @pytest.fixture

@@ -1,0 +1,69 @@
+"""Who am I, the signing key the extension signs with, and the OpenAPI document."""
+
+from __future__ import annotations
+
+from server.extensions import db
+from server.services import accounts, signing
+from tests.support import auth
+
+
+def test_me_describes_user_account_and_tracking(client, rep):
+    user, token = rep
+    data = client.get("/api/v1/me", headers=auth(token)).json
+    assert data["user"] == {"id": user.id, "email": "rep@acme.test", "name": "", "role": "rep"}
+    assert data["account"]["name"] == "Acme"
+    assert data["tracking"] == {
+        "enabled": True,
+        "account_enabled": True,
+        "track_by_default": True,
+        "tracking_host": "track.test",
+    }
+    user.account.tracking_enabled = False
+    db.session.commit()
+    assert client.get("/api/v1/me", headers=auth(token)).json["tracking"]["enabled"] is False
+
+
+def test_the_signing_key_signs_links_the_server_accepts(client, rep):
+    _, token = rep
+    data = client.get("/api/v1/signing-key", headers=auth(token)).json
+    assert data["algorithm"] == "HMAC-SHA256" and data["base_url"] == "http://track.test"
+    key = signing.b64decode(data["key"])
+    assert len(key) == 32
+    path = signing.pixel_path(key, data["kid"], "q2X0c1ZPq0nqz7lU4m2GdA")
+    assert signing.verify_pixel(("test-link-secret",), path[3:-4]) is not None
+    assert client.get("/api/v1/signing-key", headers=auth(token)).json == data
+
+
+def test_rotation_issues_a_new_key_and_old_links_keep_verifying(client, rep):
+    user, token = rep
+    old = client.get("/api/v1/signing-key", headers=auth(token)).json
+    accounts.rotate_signing_key(db.session, user)
+    db.session.commit()
+    new = client.get("/api/v1/signing-key", headers=auth(token)).json
+    assert new["kid"] != old["kid"] and new["key"] != old["key"]
+    old_path = signing.pixel_path(signing.b64decode(old["key"]), old["kid"], "m" * 22)
+    assert signing.verify_pixel(("test-link-secret",), old_path[3:-4]) is not None
+
+
+def test_openapi_document_describes_every_operation(client):
+    doc = client.get("/api/v1/openapi.json").json
+    assert doc["openapi"].startswith("3.")
+    assert set(doc["paths"]) == {
+        "/api/v1/me",
+        "/api/v1/signing-key",
+        "/api/v1/messages",
+        "/api/v1/messages/{mid}",
+        "/api/v1/threads/status",
+        "/api/v1/messages/{mid}/self-view",
+    }
+    create = doc["paths"]["/api/v1/messages"]["post"]
+    ref = create["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    schema = doc["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    assert schema["additionalProperties"] is False
+    assert "recipients" in schema["required"]
+    assert "201" in create["responses"] and "400" in create["responses"]
+    for path in doc["paths"].values():
+        for operation in path.values():
+            for response in operation["responses"].values():
+                ref = response["content"]["application/json"]["schema"]["$ref"]
+                assert ref.rsplit("/", 1)[1] in doc["components"]["schemas"]

@@ -1,0 +1,50 @@
+"""Settings from the environment: secrets fail fast, the rest has working defaults."""
+
+from __future__ import annotations
+
+import pytest
+
+from config import ConfigError, Settings
+
+SECRETS = {"SECRET_KEY": "s", "LINK_SIGNING_SECRETS": "new, old"}
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "LINK_SIGNING_SECRETS"])
+def test_a_missing_secret_stops_the_app_and_names_it(missing):
+    env = {k: v for k, v in SECRETS.items() if k != missing}
+    with pytest.raises(ConfigError, match=missing):
+        Settings.from_env(env)
+    with pytest.raises(ConfigError, match=missing):
+        Settings.from_env(env | {missing: "  "})
+
+
+def test_defaults_need_nothing_but_secrets(tmp_path):
+    settings = Settings.from_env(SECRETS | {"INSTANCE_PATH": str(tmp_path), "PORT": "5055"})
+    assert settings.link_secrets == ("new", "old")
+    assert settings.database_url == f"sqlite:///{tmp_path / 'leadcamp.db'}"
+    assert settings.public_url == "http://127.0.0.1:5055"
+    assert settings.event_sink == "embedded" and settings.trusted_proxies == ()
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"EVENT_SINK": "kafka"}, "EVENT_SINK"),
+        ({"EVENT_SINK": "redis"}, "REDIS_URL"),
+        ({"SINK_FLUSH_INTERVAL": "soon"}, "SINK_FLUSH_INTERVAL"),
+        ({"TRUSTED_PROXIES": "10.0.0.0/8,nonsense"}, "TRUSTED_PROXIES"),
+        ({"TESTING": "maybe"}, "TESTING"),
+    ],
+)
+def test_malformed_settings_are_named(env, message):
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env(SECRETS | env)
+
+
+def test_the_app_refuses_to_start_without_secrets(monkeypatch):
+    from server import create_app
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("LINK_SIGNING_SECRETS", "x")
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app()
