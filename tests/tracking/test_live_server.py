@@ -23,6 +23,7 @@ from tests.support.live import LiveServer, base_env, free_port, hammer
 from tests.support.tcpproxy import TcpProxy
 
 pytestmark = pytest.mark.server
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 SECRET = "test-link-secret"
 CHROME = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -73,6 +74,25 @@ def test_every_hit_is_written_at_graceful_shutdown(start, settings, kid, stop_si
     assert events_of(settings.database_url, mid) == 1500
 
 
+def test_every_hit_reaches_the_database_through_the_redis_sink(start, settings, kid, redis_client):
+    stream = f"test:events:{signing.new_message_id()}"
+    server = start(EVENT_SINK="redis", REDIS_URL=REDIS_URL, REDIS_STREAM=stream)
+    mid = signing.new_message_id()
+    assert hammer(server.port, [pixel_for(SECRET, kid, mid)] * 1500, connections=16) == {200: 1500}
+    assert server.stop() == 0
+    assert redis_client.xlen(stream) == 1500
+    drain(redis_client, stream)
+    assert events_of(settings.database_url, mid) == 1500
+
+
+def drain(client, stream: str) -> None:
+    drainer = StreamDrainer(client, stream, BatchWriter(db.engine), batch_size=500)
+    while drainer.drain_once(block_ms=200):
+        pass
+    assert client.xlen(stream) == 0
+    client.delete(stream)
+
+
 def test_a_killed_worker_is_replaced_and_loses_at_most_its_flush_window(start, settings, kid):
     interval = 0.2
     server = start(SINK_FLUSH_INTERVAL=str(interval))
@@ -111,7 +131,7 @@ def test_a_killed_worker_is_replaced_and_loses_at_most_its_flush_window(start, s
 
 @pytest.fixture
 def redis_client():
-    client = redis.Redis.from_url(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"))
+    client = redis.Redis.from_url(REDIS_URL)
     try:
         client.ping()
     except redis.RedisError:
@@ -123,7 +143,7 @@ def test_the_redis_sink_loses_nothing_when_a_worker_is_killed(
     start, settings, kid, app, redis_client
 ):
     stream = f"test:events:{signing.new_message_id()}"
-    server = start(EVENT_SINK="redis", REDIS_URL="redis://127.0.0.1:6379/0", REDIS_STREAM=stream)
+    server = start(EVENT_SINK="redis", REDIS_URL=REDIS_URL, REDIS_STREAM=stream)
     mid = signing.new_message_id()
     paths = [pixel_for(SECRET, kid, mid)] * 600
     first = hammer(server.port, paths, 8)
@@ -131,15 +151,11 @@ def test_the_redis_sink_loses_nothing_when_a_worker_is_killed(
     time.sleep(1.0)
     second = hammer(server.port, paths, 8)
     server.stop()
-    drainer = StreamDrainer(redis_client, stream, BatchWriter(db.engine), batch_size=500)
-    while drainer.drain_once(block_ms=200):
-        pass
+    drain(redis_client, stream)
     served = first.get(200, 0) + second.get(200, 0)
     failed = sum(n for status, n in (first | second).items() if status != 200)
     persisted = events_of(settings.database_url, mid)
     assert served <= persisted <= served + failed
-    assert redis_client.xlen(stream) == 0
-    redis_client.delete(stream)
 
 
 def test_a_database_outage_loses_nothing(start, settings, kid, tmp_path):
