@@ -125,3 +125,11 @@ def make_user(app):
 def rep(make_user):
     """A rep with an API token."""
     return make_user()
+
+
+@pytest.fixture
+def kid(rep):
+    """The rep's current link-signing key id."""
+    key = accounts.current_signing_key(db.session, rep[0])
+    db.session.commit()
+    return key.kid

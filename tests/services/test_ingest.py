@@ -9,9 +9,9 @@ import pytest
 
 from server.extensions import db
 from server.models import Event, Message, MessageSummary, SelfView
-from server.services import accounts, signing
 from server.services.context_rules import Windows
 from server.services.ingest import BatchWriter
+from tests.support import make_event
 
 NOW = time.time()
 
@@ -21,26 +21,8 @@ def writer(app):
     return BatchWriter(db.engine, Windows(scanner=10, burst=3, self_view=120))
 
 
-@pytest.fixture
-def kid(rep):
-    key = accounts.current_signing_key(db.session, rep[0])
-    db.session.commit()
-    return key.kid
-
-
-def hit(kid, mid="m" * 22, kind="open", verdict="human", at=NOW, url=None, reasons=""):
-    return {
-        "id": signing.new_message_id(),
-        "kid": kid,
-        "message_id": mid,
-        "kind": kind,
-        "occurred_at": at,
-        "verdict": verdict,
-        "reasons": reasons,
-        "classifier_version": 1,
-        "method": "GET",
-        "link_url": url,
-    }
+def hit(kid, kind="open", verdict="human", at=NOW, url=None):
+    return make_event(kid, kind=kind, verdict=verdict, occurred_at=at, link_url=url)
 
 
 def summary(mid="m" * 22) -> MessageSummary:

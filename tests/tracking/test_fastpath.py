@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from server.extensions import db
 from server.models import Event
-from server.services import accounts, signing
+from server.services import signing
 from server.tracking.fastpath import GIF, NO_CACHE
 from tests.support import click_for, pixel_for
 
@@ -18,14 +18,6 @@ CHROME = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0.0.0 Safari/537.36"
 )
-
-
-@pytest.fixture
-def kid(rep):
-    user, _ = rep
-    key = accounts.current_signing_key(db.session, user)
-    db.session.commit()
-    return key.kid
 
 
 def recorded(app) -> list[Event]:

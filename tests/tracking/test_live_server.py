@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from server.extensions import db
-from server.services import accounts, signing
+from server.services import signing
 from server.services.ingest import BatchWriter
 from server.services.sinks import StreamDrainer
 from tests.support import click_for, pixel_for
@@ -29,13 +29,6 @@ CHROME = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/120.0.0.0 Safari/537.36"
 )
-
-
-@pytest.fixture
-def kid(app, rep):
-    key = accounts.current_signing_key(db.session, rep[0])
-    db.session.commit()
-    return key.kid
 
 
 @pytest.fixture

@@ -14,30 +14,9 @@ from sqlalchemy.engine import make_url
 
 from server.extensions import db
 from server.models import Event
-from server.services import accounts, signing
 from server.services.ingest import BatchWriter
 from server.services.sinks import EmbeddedSink, Spool, replay_orphans
-
-
-@pytest.fixture
-def kid(app, rep):
-    key = accounts.current_signing_key(db.session, rep[0])
-    db.session.commit()
-    return key.kid
-
-
-def event(kid: str) -> dict:
-    return {
-        "id": signing.new_message_id(),
-        "kid": kid,
-        "message_id": "m" * 22,
-        "kind": "open",
-        "occurred_at": time.time() - 5,
-        "verdict": "human",
-        "reasons": "",
-        "classifier_version": 1,
-        "method": "GET",
-    }
+from tests.support import make_event
 
 
 def stored() -> int:
@@ -63,14 +42,14 @@ def test_flushes_on_interval_size_and_close(app, kid, tmp_path):
         return writer(batch)
 
     sink = EmbeddedSink(write, Spool(tmp_path), flush_interval=0.1, batch_size=50)
-    sink.put(event(kid))
+    sink.put(make_event(kid))
     assert wait_for(lambda: stored() == 1)  # interval
     slow = EmbeddedSink(write, Spool(tmp_path), flush_interval=3600, batch_size=50)
     for _ in range(50):
-        slow.put(event(kid))
+        slow.put(make_event(kid))
     assert wait_for(lambda: stored() == 51)  # size
     for _ in range(7):
-        slow.put(event(kid))
+        slow.put(make_event(kid))
     assert stored() == 51
     slow.close()  # shutdown
     sink.close()
@@ -87,7 +66,7 @@ def test_an_outage_spools_then_replays_exactly_once(app, kid, settings, tmp_path
     sink = EmbeddedSink(BatchWriter(engine), spool, flush_interval=0.05, batch_size=1000)
     lock = sqlite3.connect(url.database, isolation_level=None)
     lock.execute("BEGIN EXCLUSIVE")
-    events = [event(kid) for _ in range(120)]
+    events = [make_event(kid) for _ in range(120)]
     for e in events[:60]:
         sink.put(e)
     assert wait_for(lambda: spool.pending())
@@ -102,7 +81,7 @@ def test_an_outage_spools_then_replays_exactly_once(app, kid, settings, tmp_path
 
 
 def test_spool_files_of_dead_processes_are_replayed_once(app, kid, tmp_path):
-    events = [event(kid) for _ in range(30)]
+    events = [make_event(kid) for _ in range(30)]
     # A process that spooled and died: its lock is gone with it.
     code = (
         "import json, sys; from pathlib import Path; from server.services.sinks import Spool; "
@@ -111,7 +90,7 @@ def test_spool_files_of_dead_processes_are_replayed_once(app, kid, tmp_path):
     subprocess.run([sys.executable, "-c", code, str(tmp_path), json.dumps(events)], check=True)
     # A live process's spool is left alone.
     mine = Spool(tmp_path)
-    mine.append([event(kid)])
+    mine.append([make_event(kid)])
     writer = BatchWriter(db.engine)
     assert replay_orphans(tmp_path, writer, batch_size=7) == 30
     assert stored() == 30
@@ -123,6 +102,6 @@ def test_spool_files_of_dead_processes_are_replayed_once(app, kid, tmp_path):
 
 def test_a_torn_last_line_is_skipped(app, kid, tmp_path):
     path = tmp_path / "events-1-1.jsonl"
-    path.write_text(json.dumps(event(kid)) + "\n" + '{"id": "torn')
+    path.write_text(json.dumps(make_event(kid)) + "\n" + '{"id": "torn')
     assert replay_orphans(tmp_path, BatchWriter(db.engine), 10) == 1
     assert stored() == 1

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import redis
 
 from server.extensions import db
 from server.models import Event
-from server.services import accounts, signing
+from server.services import signing
 from server.services.ingest import BatchWriter
 from server.services.sinks import RedisSink, Spool, StreamDrainer
+from tests.support import make_event
 
 
 @pytest.fixture
@@ -31,27 +30,6 @@ def stream(client):
     client.delete(name)
 
 
-@pytest.fixture
-def kid(app, rep):
-    key = accounts.current_signing_key(db.session, rep[0])
-    db.session.commit()
-    return key.kid
-
-
-def event(kid):
-    return {
-        "id": signing.new_message_id(),
-        "kid": kid,
-        "message_id": "m" * 22,
-        "kind": "open",
-        "occurred_at": time.time() - 5,
-        "verdict": "human",
-        "reasons": "",
-        "classifier_version": 1,
-        "method": "GET",
-    }
-
-
 def stored():
     db.session.expire_all()
     return db.session.query(Event).count()
@@ -60,7 +38,7 @@ def stored():
 def test_a_dead_drainers_entries_are_claimed_and_counted_once(app, client, stream, kid, tmp_path):
     sink = RedisSink(client, stream, Spool(tmp_path))
     for _ in range(25):
-        sink.put(event(kid))
+        sink.put(make_event(kid))
     writer = BatchWriter(db.engine)
     dead = StreamDrainer(client, stream, writer, batch_size=10, consumer="dead")
     taken = dead._read(">", None)  # read, then die before writing or acknowledging
@@ -77,7 +55,7 @@ def test_a_dead_drainers_entries_are_claimed_and_counted_once(app, client, strea
 def test_a_failed_write_stays_pending_and_is_retried(app, client, stream, kid, tmp_path):
     sink = RedisSink(client, stream, Spool(tmp_path))
     for _ in range(5):
-        sink.put(event(kid))
+        sink.put(make_event(kid))
     calls = []
     writer = BatchWriter(db.engine)
 
@@ -98,9 +76,9 @@ def test_redis_down_spools_locally_and_catches_up(app, client, stream, kid, tmp_
     down = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
     spool = Spool(tmp_path)
     sink = RedisSink(down, stream, spool)
-    sink.put(event(kid))
+    sink.put(make_event(kid))
     assert spool.pending()
     sink.client = client
-    sink.put(event(kid))
+    sink.put(make_event(kid))
     assert not spool.pending()
     assert client.xlen(stream) == 2
