@@ -66,21 +66,32 @@ def apply(events: list[dict], ctx: MessageContext, windows: Windows) -> set[str]
 
 def _bursts(events: list[dict], ctx: MessageContext, windows: Windows) -> set[str]:
     clicks = [
-        (e["id"], e["occurred_at"], e["link_url"] or "", e) for e in events if e["kind"] == "click"
+        (e["occurred_at"], e["link_url"] or "", e["id"], e) for e in events if e["kind"] == "click"
     ]
     if not clicks:
         return set()
-    stored = [(i, t, u, None) for i, t, u, v in ctx.recent_clicks if v in RELABELLABLE]
-    timeline = sorted(clicks + stored, key=lambda c: c[1])
+    stored = [(t, u, i, None) for i, t, u, v in ctx.recent_clicks if v in RELABELLABLE]
+    timeline = sorted(clicks + stored, key=lambda c: c[0])
     need = burst_threshold(ctx.link_count)
+    # A sliding window over time with a count per link: linear, however many clicks a batch has.
+    per_link: dict[str, int] = {}
+    left, marked_to = 0, -1
+    flagged: list[tuple] = []
+    for right, (at, url, _, _) in enumerate(timeline):
+        per_link[url] = per_link.get(url, 0) + 1
+        while at - timeline[left][0] > windows.burst:
+            gone = timeline[left][1]
+            per_link[gone] -= 1
+            if not per_link[gone]:
+                del per_link[gone]
+            left += 1
+        if len(per_link) >= need:
+            flagged.extend(timeline[max(left, marked_to + 1) : right + 1])
+            marked_to = right
     stored_hits: set[str] = set()
-    for i, (_, start, _, _) in enumerate(timeline):
-        group = [c for c in timeline[i:] if c[1] - start <= windows.burst]
-        if len({c[2] for c in group}) < need:
-            continue
-        for event_id, _, _, event in group:
-            if event is None:
-                stored_hits.add(event_id)
-            elif event["verdict"] in RELABELLABLE:
-                _relabel(event, "scanner", "link-burst")
+    for _, _, event_id, event in flagged:
+        if event is None:
+            stored_hits.add(event_id)
+        elif event["verdict"] in RELABELLABLE:
+            _relabel(event, "scanner", "link-burst")
     return stored_hits

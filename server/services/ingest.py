@@ -19,6 +19,7 @@ from server.services import context_rules
 from server.services.context_rules import MessageContext, Windows
 
 EVENT_COLUMNS = [c.name for c in Event.__table__.columns]
+_AT, _ACCOUNT = EVENT_COLUMNS.index("occurred_at"), EVENT_COLUMNS.index("account_id")
 
 
 def _insert(conn: Connection, table):
@@ -46,46 +47,40 @@ class BatchWriter:
         """Store `events` (idempotently) and update their messages' summaries."""
         unique = list({e["id"]: e for e in events}.values())
         with self.engine.begin() as conn:
-            kept = _attach_accounts(conn, unique)
+            owners = _owners(conn, unique)
             by_message: dict[str, list[dict]] = defaultdict(list)
-            for event in kept:
-                by_message[event["message_id"]].append(event)
+            for event in unique:
+                if event.get("account_id") or event["kid"] in owners:
+                    by_message[event["message_id"]].append(event)
             contexts = _contexts(conn, by_message, self.windows)
             burst_ids: set[str] = set()
             for mid, group in by_message.items():
                 burst_ids |= context_rules.apply(group, contexts[mid], self.windows)
-            inserted = _insert_events(conn, kept)
-            add_to_summaries(conn, [e for e in kept if e["id"] in inserted])
+            kept = [e for group in by_message.values() for e in group]
+            inserted = _insert_events(conn, kept, owners)
+            add_to_summaries(conn, [e for e in kept if e["id"] in inserted], owners)
             if burst_ids:
                 relabel(conn, burst_ids, "scanner", "link-burst")
         return len(inserted)
 
 
-def _attach_accounts(conn: Connection, events: list[dict]) -> list[dict]:
-    """Give each event its account; drop hits whose rep is gone or does not track."""
-    kids = {e["kid"] for e in events if "account_id" not in e}
-    owners = {}
-    if kids:
-        rows = conn.execute(
-            select(SigningKey.kid, SigningKey.account_id)
-            .join(User, User.id == SigningKey.user_id)
-            .join(Account, Account.id == SigningKey.account_id)
-            .where(
-                SigningKey.kid.in_(kids),
-                User.active.is_(True),
-                Account.tracking_enabled.is_(True),
-                or_(User.tracking_enabled.is_(None), User.tracking_enabled.is_(True)),
-            )
+def _owners(conn: Connection, events: list[dict]) -> dict[str, int]:
+    """Account per key id, for keys whose rep is active and tracked; other hits are dropped."""
+    kids = {e["kid"] for e in events if not e.get("account_id")}
+    if not kids:
+        return {}
+    rows = conn.execute(
+        select(SigningKey.kid, SigningKey.account_id)
+        .join(User, User.id == SigningKey.user_id)
+        .join(Account, Account.id == SigningKey.account_id)
+        .where(
+            SigningKey.kid.in_(kids),
+            User.active.is_(True),
+            Account.tracking_enabled.is_(True),
+            or_(User.tracking_enabled.is_(None), User.tracking_enabled.is_(True)),
         )
-        owners = dict(rows.all())
-    kept = []
-    for event in events:
-        if "account_id" not in event:
-            if event["kid"] not in owners:
-                continue
-            event = {**event, "account_id": owners[event["kid"]]}
-        kept.append(event)
-    return kept
+    )
+    return dict(rows.all())
 
 
 def _contexts(conn: Connection, by_message: dict[str, list[dict]], windows: Windows) -> dict:
@@ -127,21 +122,45 @@ def _contexts(conn: Connection, by_message: dict[str, list[dict]], windows: Wind
     return contexts
 
 
-def _insert_events(conn: Connection, events: list[dict]) -> set[str]:
+def _insert_events(conn: Connection, events: list[dict], owners: dict[str, int]) -> set[str]:
     if not events:
         return set()
-    rows = [
-        {**{c: e.get(c) for c in EVENT_COLUMNS}, "occurred_at": to_datetime(e["occurred_at"])}
-        for e in events
-    ]
-    if conn.dialect.name == "postgresql":
-        return _copy_events(conn, rows)
-    stmt = _insert(conn, Event.__table__).on_conflict_do_nothing(index_elements=["id"])
-    result = conn.execute(stmt.returning(Event.__table__.c.id), rows)
-    return set(result.scalars().all())
+    postgres = conn.dialect.name == "postgresql"
+    # SQLite stores times as text in SQLAlchemy's format; PostgreSQL's COPY takes datetimes.
+    when = to_datetime if postgres else _sqlite_time
+    rows = []
+    for e in events:
+        row = [e.get(c) for c in EVENT_COLUMNS]
+        row[_AT] = when(e["occurred_at"])
+        row[_ACCOUNT] = e.get("account_id") or owners.get(e["kid"])
+        rows.append(row)
+    return _copy_events(conn, rows) if postgres else _sqlite_insert(conn, rows)
 
 
-def _copy_events(conn: Connection, rows: list[dict]) -> set[str]:
+def _sqlite_time(ts: float) -> str:
+    # SQLAlchemy's SQLite DateTime format, always with microseconds, so text order is time order.
+    return datetime.fromtimestamp(ts, UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _sqlite_insert(conn: Connection, rows: list[list]) -> set[str]:
+    # The DB-API directly: SQLAlchemy's per-row parameter processing cost more than the write.
+    # Inside this transaction no other writer can add an id between the check and the insert.
+    cursor = conn.connection.driver_connection.cursor()
+    ids = [row[0] for row in rows]
+    existing: set[str] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        existing.update(
+            r[0] for r in cursor.execute(f"SELECT id FROM events WHERE id IN ({marks})", chunk)
+        )
+    fresh = [row for row in rows if row[0] not in existing]
+    marks = ",".join("?" * len(EVENT_COLUMNS))
+    cursor.executemany(f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({marks})", fresh)
+    return {row[0] for row in fresh}
+
+
+def _copy_events(conn: Connection, rows: list[list]) -> set[str]:
     # COPY into a per-connection staging table, then one INSERT … ON CONFLICT: about ten times
     # faster than multi-row INSERTs, and replays still skip ids already stored.
     columns = ", ".join(EVENT_COLUMNS)
@@ -152,7 +171,7 @@ def _copy_events(conn: Connection, rows: list[dict]) -> set[str]:
     )
     with cursor.copy(f"COPY events_incoming ({columns}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row([row[c] for c in EVENT_COLUMNS])
+            copy.write_row(row)
     cursor.execute(
         f"INSERT INTO events ({columns}) SELECT {columns} FROM events_incoming "
         "ON CONFLICT (id) DO NOTHING RETURNING id"
@@ -160,11 +179,14 @@ def _copy_events(conn: Connection, rows: list[dict]) -> set[str]:
     return {row[0] for row in cursor.fetchall()}
 
 
-def summarize(events: list[dict]) -> dict[str, dict]:
+def summarize(events: list[dict], owners: dict[str, int] | None = None) -> dict[str, dict]:
     """Per-message roll-up of events (kind, verdict, occurred_at): counts and first/last times."""
     out: dict[str, dict] = {}
     for e in events:
-        s = out.setdefault(e["message_id"], _empty_summary(e["message_id"], e["account_id"]))
+        s = out.get(e["message_id"])
+        if s is None:
+            account = e.get("account_id") or (owners or {}).get(e.get("kid"))
+            s = out[e["message_id"]] = _empty_summary(e["message_id"], account)
         s[f"n_{e['verdict']}"] += 1
         if e["verdict"] not in REAL_VERDICTS and e["kind"] in ("open", "click"):
             continue
@@ -196,9 +218,9 @@ def _later(current, new):
     return case((or_(current.is_(None), and_(new.is_not(None), new > current)), new), else_=current)
 
 
-def add_to_summaries(conn: Connection, events: list[dict]) -> None:
+def add_to_summaries(conn: Connection, events: list[dict], owners: dict | None = None) -> None:
     """Add newly stored events to their messages' summaries (one upsert per batch)."""
-    rows = list(summarize(events).values())
+    rows = list(summarize(events, owners).values())
     if not rows:
         return
     now = datetime.now(UTC)

@@ -11,14 +11,36 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import socket
 from collections.abc import Iterable
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-_V4_KEEP = 0xFFFF_FF00  # /24
-_V6_KEEP = ((1 << 48) - 1) << 80  # /48
 HASH_HEX_CHARS = 32  # 128 bits: collisions are negligible at any realistic number of devices
+
+
+_MAPPED = b"\0" * 10 + b"\xff\xff"
+
+
+def _packed(text: str | None) -> bytes | None:
+    """The address's 4 or 16 bytes (IPv4-mapped IPv6 as IPv4), via the C parser: the hot path."""
+    if not isinstance(text, str) or not text or "\x00" in text:
+        return None
+    try:
+        return socket.inet_pton(socket.AF_INET, text)
+    except OSError:
+        pass
+    try:
+        packed = socket.inet_pton(socket.AF_INET6, text.strip().partition("%")[0])
+    except (OSError, UnicodeEncodeError):
+        address = parse_ip(text)  # spellings only ipaddress takes, such as surrounding spaces
+        return address.packed if address is not None else None
+    return packed[12:] if packed[:12] == _MAPPED else packed
+
+
+def _text(packed: bytes) -> str:
+    return socket.inet_ntop(socket.AF_INET if len(packed) == 4 else socket.AF_INET6, packed)
 
 
 def parse_ip(text: str | None) -> Address | None:
@@ -55,6 +77,9 @@ def _is_trusted(address: Address, trusted: Iterable[Network]) -> bool:
 
 def client_ip(remote_addr: str | None, forwarded_for: str | None, trusted: tuple) -> str | None:
     """The client's address: X-Forwarded-For is honoured only when the peer is a trusted proxy."""
+    if not (forwarded_for and trusted):
+        packed = _packed(remote_addr)
+        return _text(packed) if packed is not None else None
     peer = parse_ip(remote_addr)
     if peer is None:
         return None
@@ -77,12 +102,12 @@ def client_ip(remote_addr: str | None, forwarded_for: str | None, trusted: tuple
 
 def truncate_ip(ip: str | None) -> str | None:
     """The address with host bits cleared (/24 for IPv4, /48 for IPv6); None if it is not one."""
-    address = parse_ip(ip)
-    if address is None:
+    packed = _packed(ip)
+    if packed is None:
         return None
-    if address.version == 4:
-        return str(ipaddress.IPv4Address(int(address) & _V4_KEEP))
-    return str(ipaddress.IPv6Address(int(address) & _V6_KEEP))
+    if len(packed) == 4:
+        return _text(packed[:3] + b"\0")
+    return _text(packed[:6] + b"\0" * 10)
 
 
 class IpHasher:

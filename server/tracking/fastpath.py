@@ -8,6 +8,7 @@ hit in memory, answer. Nothing here waits on the database. Everything else goes 
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from html import escape
 
 from werkzeug.urls import iri_to_uri
@@ -43,6 +44,22 @@ NOT_FOUND_HEADERS = [
 PURPOSE_HEADERS = ("HTTP_SEC_PURPOSE", "HTTP_PURPOSE", "HTTP_X_PURPOSE", "HTTP_X_MOZ")
 
 
+@lru_cache(maxsize=4096)
+def _redirect(url: str) -> tuple[tuple, bytes]:
+    """Headers and body of the redirect to `url` (cached: the same links are clicked again)."""
+    location = iri_to_uri(url)
+    body = f'<a href="{escape(location)}">Continue</a>'.encode()
+    headers = (
+        ("Location", location),
+        ("Content-Type", "text/html; charset=utf-8"),
+        ("Content-Length", str(len(body))),
+        ("Cache-Control", NO_CACHE),
+        ("Referrer-Policy", "no-referrer"),
+        ("X-Robots-Tag", "noindex, nofollow"),
+    )
+    return headers, body
+
+
 class TrackingFastPath:
     """WSGI middleware answering the pixel and the redirect; the rest falls through to `app`."""
 
@@ -76,19 +93,8 @@ class TrackingFastPath:
             start_response("404 Not Found", list(NOT_FOUND_HEADERS))
             return [] if environ.get("REQUEST_METHOD") == "HEAD" else [NOT_FOUND]
         self._record("click", hit, environ)
-        location = iri_to_uri(hit.url)
-        body = f'<a href="{escape(location)}">Continue</a>'.encode()
-        start_response(
-            "302 Found",
-            [
-                ("Location", location),
-                ("Content-Type", "text/html; charset=utf-8"),
-                ("Content-Length", str(len(body))),
-                ("Cache-Control", NO_CACHE),
-                ("Referrer-Policy", "no-referrer"),
-                ("X-Robots-Tag", "noindex, nofollow"),
-            ],
-        )
+        headers, body = _redirect(hit.url)
+        start_response("302 Found", list(headers))
         return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
 
     def _record(self, kind: str, hit: signing.Hit, environ) -> None:
