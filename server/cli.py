@@ -164,7 +164,12 @@ def serve(port: int, workers: int, access_log: bool):
     }
     if settings.event_sink == "redis":
         commands["drain"] = [*flask, "sink", "drain"]
-    children = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
+    # Own sessions: a terminal's Ctrl-C reaches only this process, which then stops each child
+    # exactly once (granian can hang when a worker gets SIGINT from the terminal and SIGTERM
+    # from its parent at the same time).
+    children = {
+        name: subprocess.Popen(cmd, start_new_session=True) for name, cmd in commands.items()
+    }
     click.echo(f"Leadcamp is running on http://127.0.0.1:{port} (Ctrl-C stops it)")
     stopping = []
     for sig in (signal.SIGINT, signal.SIGTERM):

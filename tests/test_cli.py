@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
+from sqlalchemy import text
 
 from server.extensions import db
 from server.models import ApiToken, User
 from server.services import accounts
+from tests.support import pixel_for
+from tests.support.live import ROOT, base_env, free_port, http_get
 
 
 @pytest.fixture
@@ -57,3 +66,37 @@ def test_keys_rotate(cli):
     result = cli("keys", "rotate", "rep@acme.test")
     assert result.exit_code == 0
     assert accounts.current_signing_key(db.session, user).kid not in (old, None)
+
+
+@pytest.mark.server
+def test_serve_runs_web_and_jobs_and_ctrl_c_stops_both(app, settings, kid, tmp_path):
+    port = free_port()
+    env = base_env(settings.database_url, tmp_path, SINK_FLUSH_INTERVAL="3600")
+    env["JOBS_STORAGE"] = str(tmp_path / "jobs.db")
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if http_get(port, pixel_for("test-link-secret", kid, "q" * 22))[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        children = Path(f"/proc/{serve.pid}/task/{serve.pid}/children").read_text().split()
+        assert len(children) == 2  # the web server and the job worker
+        serve.send_signal(signal.SIGINT)
+        output, _ = serve.communicate(timeout=60)
+    finally:
+        serve.kill()
+    assert serve.returncode == 0, output
+    assert "Consumer exiting" in output and "shutdown completed" in output
+    assert not any(Path(f"/proc/{pid}").exists() for pid in children)
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM events")).scalar_one() == 1

@@ -52,6 +52,17 @@ def flask_cli(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
+def http_get(port: int, path: str, headers: dict | None = None) -> tuple[int, bytes]:
+    """One GET on a fresh connection to 127.0.0.1:port."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", path, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
 class LiveServer:
     """granian serving wsgi:app with N workers; output captured to a log file."""
 
@@ -82,13 +93,7 @@ class LiveServer:
 
     def get(self, path: str, headers: dict | None = None) -> tuple[int, bytes]:
         """One request on a fresh connection."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        try:
-            conn.request("GET", path, headers=headers or {})
-            response = conn.getresponse()
-            return response.status, response.read()
-        finally:
-            conn.close()
+        return http_get(self.port, path, headers)
 
     def worker_pids(self) -> list[int]:
         """The worker processes' ids."""
