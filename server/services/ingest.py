@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 from server.models import Account, Event, Link, Message, MessageSummary, SelfView, SigningKey, User
 from server.models.message import REAL_VERDICTS, VERDICTS
 from server.services import context_rules
-from server.services.context_rules import MessageContext, Windows
+from server.services.context_rules import MessageContext, Windows, burst_threshold
 
 EVENT_COLUMNS = [c.name for c in Event.__table__.columns]
 _AT, _ACCOUNT = EVENT_COLUMNS.index("occurred_at"), EVENT_COLUMNS.index("account_id")
@@ -105,21 +105,35 @@ def _contexts(conn: Connection, by_message: dict[str, list[dict]], windows: Wind
     )
     for mid, viewed_at in conn.execute(views):
         contexts[mid].self_views.append(viewed_at.timestamp())
-    click_mids = [m for m, g in by_message.items() if any(e["kind"] == "click" for e in g)]
-    if click_mids:
-        recent = select(
-            Event.id, Event.message_id, Event.occurred_at, Event.link_url, Event.verdict
-        )
-        recent = recent.where(
-            Event.message_id.in_(click_mids),
-            Event.kind == "click",
-            Event.occurred_at.between(
-                to_datetime(lo - windows.burst), to_datetime(hi + windows.burst)
-            ),
-        )
-        for eid, mid, at, url, verdict in conn.execute(recent):
-            contexts[mid].recent_clicks.append((eid, at.timestamp(), url or "", verdict))
+    window = (to_datetime(lo - windows.burst), to_datetime(hi + windows.burst))
+    _recent_clicks(conn, by_message, contexts, window)
     return contexts
+
+
+def _recent_clicks(conn: Connection, by_message: dict, contexts: dict, window: tuple) -> None:
+    """Stored clicks near the batch's, for messages where a burst across links is possible."""
+    links: dict[str, set] = {}
+    for mid, group in by_message.items():
+        urls = {e["link_url"] for e in group if e["kind"] == "click"}
+        if urls:
+            links[mid] = urls
+    if not links:
+        return
+    near = (Event.message_id.in_(links), Event.kind == "click", Event.occurred_at.between(*window))
+    # Distinct links first: a message clicked thousands of times on one link (a campaign's
+    # call to action) must not pull every one of those rows into each batch.
+    for mid, url in conn.execute(select(Event.message_id, Event.link_url).where(*near).distinct()):
+        links[mid].add(url)
+    candidates = [
+        m for m, urls in links.items() if len(urls) >= burst_threshold(contexts[m].link_count)
+    ]
+    if not candidates:
+        return
+    rows = select(Event.id, Event.message_id, Event.occurred_at, Event.link_url, Event.verdict)
+    for eid, mid, at, url, verdict in conn.execute(
+        rows.where(*near, Event.message_id.in_(candidates))
+    ):
+        contexts[mid].recent_clicks.append((eid, at.timestamp(), url or "", verdict))
 
 
 def _insert_events(conn: Connection, events: list[dict], owners: dict[str, int]) -> set[str]:
