@@ -37,9 +37,11 @@ class EmbeddedSink:
         self.flush_interval = flush_interval
         self.batch_size = batch_size
         self._reset()
+        # Locks, buffers and threads do not survive fork; checking the pid on every put would
+        # cost a system call per hit.
+        os.register_at_fork(after_in_child=self._reset)
 
     def _reset(self) -> None:
-        # Called again in a forked child: locks, buffers and threads do not survive fork.
         self._pid = os.getpid()
         self._lock = threading.Lock()
         self._buffer: list[dict] = []
@@ -51,8 +53,6 @@ class EmbeddedSink:
 
     def put(self, event: dict) -> None:
         """Queue one event; never touches the database."""
-        if self._pid != os.getpid():
-            self._reset()
         if self._thread is None:
             self._start()
         with self._lock:
