@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from bench.tools import BenchError
 
@@ -110,11 +111,12 @@ def spooled_bytes(instance: Path) -> int:
 def postgres_schema():
     """A fresh schema on the bench's PostgreSQL, dropped afterwards; yields its URL or None."""
     schema = f"bench_{secrets.token_hex(6)}"
+    admin = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
     try:
-        admin = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
         with admin.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as exc:
+    except SQLAlchemyError as exc:
+        admin.dispose()
         print(f"PostgreSQL at {_safe(POSTGRES_URL)} does not answer ({type(exc).__name__}).")
         yield None
         return

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bench import leadcamp, report, servers, tools
 from bench.load import CONNECTIONS, THREADS, run_wrk
 from bench.tools import BenchError
@@ -53,7 +55,7 @@ class Bench:
         code = tools.stop(proc)
         self.running.remove(proc)
         if code is None:
-            raise BenchError(f"server did not stop within 30s:\n{tools.tail(log)}")
+            raise BenchError(f"server did not stop within 45s:\n{tools.tail(log)}")
 
     def stop_all(self) -> None:
         """Stop whatever is still running (on errors and Ctrl-C)."""
@@ -126,27 +128,13 @@ def run(duration: float) -> tuple[dict, dict]:
         "served = responses wrk completed; persisted = rows in events for the measured message;"
         " extra > 0 are requests the server answered after wrk stopped reading.",
     ]
-    load_before = os.getloadavg()[0]
-    if load_before > 0.5:
-        notes.append(
-            f"load average was {load_before:.2f} at the start: other work shared the CPUs."
-        )
-    results: dict = {}
+    busy = tools.cpu_busy()
+    if busy is not None and busy > 0.15:
+        notes.append(f"{busy:.0%} of the CPUs were busy before the bench began: figures are noisy.")
     with tempfile.TemporaryDirectory(prefix="leadcamp-bench-") as tmp:
         bench = Bench(Path(tmp), duration)
         try:
-            print("nginx static GIF ...", flush=True)
-            results["nginx"] = bench.nginx_static()
-            print("bare Flask GIF ...", flush=True)
-            results["bare"] = bench.bare_flask()
-            print("ours on SQLite ...", flush=True)
-            results["sqlite"] = bench.ours("sqlite", f"sqlite:///{Path(tmp) / 'bench.db'}")
-            with leadcamp.postgres_schema() as url:
-                if url is None:
-                    notes.append("PostgreSQL did not answer: its part was skipped.")
-                else:
-                    print("ours on PostgreSQL ...", flush=True)
-                    results["postgresql"] = bench.ours("postgresql", url)
+            results = collect(bench, notes)
         finally:
             bench.stop_all()
     meta = {
@@ -156,7 +144,7 @@ def run(duration: float) -> tuple[dict, dict]:
         "threads": THREADS,
         "connections": CONNECTIONS,
         "cpus": os.cpu_count(),
-        "load_average_at_start": round(load_before, 2),
+        "cpu_busy_before": None if busy is None else round(busy, 3),
         "granian": servers.describe_granian(),
         "granian_extra_args": os.environ.get("BENCH_GRANIAN_ARGS", ""),
         "notes": notes + report.spool_notes(results),
@@ -165,14 +153,39 @@ def run(duration: float) -> tuple[dict, dict]:
     return results, meta
 
 
+def collect(bench: Bench, notes: list[str]) -> dict:
+    """The measurements: nginx, bare Flask, ours on SQLite, ours on PostgreSQL when it answers."""
+    results: dict = {}
+    print("nginx static GIF ...", flush=True)
+    results["nginx"] = bench.nginx_static()
+    print("bare Flask GIF ...", flush=True)
+    results["bare"] = bench.bare_flask()
+    print("ours on SQLite ...", flush=True)
+    results["sqlite"] = bench.ours("sqlite", f"sqlite:///{bench.workdir / 'bench.db'}")
+    with leadcamp.postgres_schema() as url:
+        if url is None:
+            notes.append("PostgreSQL did not answer: its part was skipped.")
+            return results
+        print("ours on PostgreSQL ...", flush=True)
+        try:
+            results["postgresql"] = bench.ours("postgresql", url)
+        finally:
+            bench.stop_all()  # before the schema is dropped under it
+    return results
+
+
 def main() -> int:
     """Entry point: run, print, save; the exit status says whether the bench itself worked."""
     # SIGTERM (a CI timeout, `kill`) must stop the servers too: turn it into Ctrl-C.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         duration = float(os.environ.get("BENCH_DURATION", "10"))
+    except ValueError:
+        print("BENCH_DURATION must be a number of seconds", file=sys.stderr)
+        return 2
+    try:
         results, meta = run(duration)
-    except BenchError as exc:
+    except (BenchError, OSError, SQLAlchemyError, subprocess.SubprocessError) as exc:
         print(f"bench failed: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

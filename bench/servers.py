@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import inspect
 import os
 import shlex
 from pathlib import Path
 
-from config import Settings
 from server.cli import granian_command
 from server.tracking.fastpath import GIF, NO_CACHE
 
@@ -71,11 +69,7 @@ def granian(env: dict[str, str], port: int, target: str) -> list[str]:
     variants) apply to ours and to the bare baseline alike, so they stay comparable.
     """
     workers = int(os.environ.get("BENCH_WORKERS", "2"))
-    kwargs = {"port": port, "workers": workers, "access_log": False}
-    # Older versions of the command builder also took the settings.
-    if "settings" in inspect.signature(granian_command).parameters:
-        kwargs["settings"] = Settings.from_env(env)
-    command = granian_command(**kwargs)
+    command = granian_command(port=port, workers=workers, access_log=False)
     if command[-1] != OUR_TARGET:
         raise RuntimeError(f"unexpected granian command line: {command}")
     # Only loopback traffic, whatever HOST says in the environment.

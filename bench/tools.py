@@ -87,7 +87,7 @@ def wait_ready(proc: subprocess.Popen, url: str, log: Path, timeout: float = 30.
     raise BenchError(f"server did not answer {url} within {timeout:.0f}s:\n{tail(log)}")
 
 
-def stop(proc: subprocess.Popen, timeout: float = 30.0) -> int | None:
+def stop(proc: subprocess.Popen, timeout: float = 45.0) -> int | None:
     """Stop gracefully (SIGINT, as Ctrl-C would), then kill its process group if it hangs."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGINT)
@@ -106,6 +106,23 @@ def kill_group(proc: subprocess.Popen) -> None:
     """SIGKILL the process group this bench started for `proc` (its own session)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
+
+
+def cpu_busy(seconds: float = 1.0) -> float | None:
+    """The fraction of all CPUs busy over the next `seconds` (Linux), to spot competing work."""
+
+    def sample() -> tuple[int, int]:
+        with open("/proc/stat") as stat:
+            ticks = [int(n) for n in stat.readline().split()[1:]]
+        return sum(ticks), ticks[3] + ticks[4]  # idle + iowait
+
+    try:
+        total0, idle0 = sample()
+        time.sleep(seconds)
+        total1, idle1 = sample()
+    except (OSError, ValueError, IndexError):
+        return None
+    return 1.0 - (idle1 - idle0) / max(1, total1 - total0)
 
 
 def tail(log: Path, lines: int = 30) -> str:
