@@ -133,3 +133,11 @@ def test_a_person_clicking_links_minutes_apart_is_not_a_burst(writer, kid, rep):
     register(rep[0], links=3)
     writer([hit(kid, kind="click", url=f"https://x.test/{i}", at=NOW + 60 * i) for i in range(3)])
     assert summary().clicks == 3
+
+
+def test_a_replay_mixing_stored_and_new_events_counts_only_the_new(writer, kid):
+    stored, new = hit(kid), hit(kid, verdict="proxy")
+    assert writer([stored]) == 1
+    assert writer([stored, new]) == 1
+    s = summary()
+    assert (s.opens, s.n_human, s.n_proxy) == (2, 1, 1)
