@@ -27,6 +27,7 @@ def _tracker() -> messages.Tracker:
     bp, "/me", "GET", "The signed-in rep, their account and tracking settings", schemas.MeOut
 )
 def me():
+    """The signed-in rep, their account and tracking settings."""
     user = g.user
     return {
         "user": {"id": user.id, "email": user.email, "name": user.name, "role": user.role},
@@ -48,6 +49,7 @@ def me():
     schemas.SigningKeyOut,
 )
 def signing_key():
+    """The rep's current link-signing key."""
     key = accounts.current_signing_key(db.session, g.user)
     material = accounts.key_material(_settings().link_secrets, key.kid)
     db.session.commit()
@@ -70,6 +72,7 @@ def signing_key():
     max_bytes=1024 * 1024,
 )
 def create_message(body: schemas.MessageIn):
+    """Register a sent message; track its HTML when given."""
     try:
         message, tracked = messages.register(db.session, g.user, body.model_dump(), _tracker())
     except messages.MessageError as exc:
@@ -82,6 +85,7 @@ def create_message(body: schemas.MessageIn):
 
 @operation(bp, "/messages/<mid>", "GET", "A message's status and events", schemas.MessageDetailOut)
 def get_message(mid: str):
+    """One message's status and events."""
     detail = messages.message_detail(db.session, g.user, mid)
     if detail is None:
         raise ApiError(404, "not_found", "No such message in your account.")
@@ -97,6 +101,7 @@ def get_message(mid: str):
     body=schemas.ThreadsIn,
 )
 def threads_status(body: schemas.ThreadsIn):
+    """Status of the tracked messages in the given Gmail threads."""
     return {"threads": messages.threads_status(db.session, g.user, body.thread_ids)}
 
 
@@ -109,6 +114,7 @@ def threads_status(body: schemas.ThreadsIn):
     body=schemas.SelfViewIn,
 )
 def self_view(mid: str, body: schemas.SelfViewIn):
+    """Record the sender's own view and relabel nearby opens."""
     at = body.viewed_at or datetime.now(UTC)
     window = _settings().self_view_window_seconds
     count = messages.record_self_view(db.session, g.user, mid, at, window)

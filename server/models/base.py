@@ -17,11 +17,13 @@ class UTCDateTime(TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value, dialect):
+        """Refuse naive datetimes; store UTC."""
         if value is not None and value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
         return value.astimezone(UTC) if value is not None else None
 
     def process_result_value(self, value, dialect):
+        """Hand back aware UTC datetimes."""
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value

@@ -69,6 +69,7 @@ class TrackingFastPath:
         self.secrets = link_secrets
 
     def __call__(self, environ, start_response):
+        """Route /o/ and /c/ here, everything else to Flask."""
         path = environ.get("PATH_INFO", "")
         if path.startswith("/o/"):
             return self.pixel(environ, start_response, path[3:])
