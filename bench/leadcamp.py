@@ -34,12 +34,18 @@ def base_env(instance: Path, database_url: str) -> dict[str, str]:
         DATABASE_URL=database_url,
         INSTANCE_PATH=str(instance),
         FLASK_SKIP_DOTENV="1",
-        EVENT_SINK="embedded",
+        # The production default (journal + writer process) unless BENCH_SINK says otherwise.
+        EVENT_SINK=os.environ.get("BENCH_SINK", "journal"),
     )
     # A PUBLIC_URL or REDIS_URL from the caller's shell must not leak into the measured setup.
     for name in ("PUBLIC_URL", "REDIS_URL", "SPOOL_DIR", "JOBS_STORAGE", "TESTING"):
         env.pop(name, None)
     return env
+
+
+def drain_command() -> list[str]:
+    """The writer process that stores the journal's batches (`flask sink drain`)."""
+    return [sys.executable, "-m", "flask", "--app", "wsgi", "sink", "drain"]
 
 
 def flask_cli(env: dict[str, str], *args: str) -> str:

@@ -104,11 +104,18 @@ class Bench:
             cwd=leadcamp.ROOT,
             env=env,
         )
+        drainer = None
+        if env["EVENT_SINK"] == "journal":
+            drainer = tools.start(leadcamp.drain_command(), log, cwd=leadcamp.ROOT, env=env)
+            self.running.append(drainer)
         # Fresh messages per run, one for warm-up and one measured, keep each count clean.
         warm, measured = (leadcamp.register_message(base, token) for _ in range(2))
         result = self.measure(base, warm[kind], measured[kind])
-        # Workers flush their batches as they exit: count only after a graceful stop.
+        # Workers hand their batches over as they exit, and the writer stores them before it
+        # stops: count only after both stopped gracefully, the web server first.
         self.stop(proc, log)
+        if drainer is not None:
+            self.stop(drainer, log)
         persisted = leadcamp.count_events(env["DATABASE_URL"], measured["id"])
         served = result["requests"]
         return {

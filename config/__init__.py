@@ -67,10 +67,11 @@ class Settings:
     database_url: str
     public_url: str
     instance_path: Path
-    event_sink: str = "embedded"
+    event_sink: str = "journal"
     redis_url: str = ""
     redis_stream: str = "leadcamp:events"
     spool_dir: Path = field(default_factory=lambda: ROOT / "instance" / "spool")
+    journal_dir: Path = field(default_factory=lambda: ROOT / "instance" / "journal")
     sink_flush_interval: float = 0.25
     sink_batch_size: int = 2000
     geoip_database: str = ""
@@ -88,11 +89,11 @@ class Settings:
         env = dict(os.environ if env is None else env)
         instance = Path(env.get("INSTANCE_PATH") or ROOT / "instance")
         secrets = tuple(s.strip() for s in _required(env, "LINK_SIGNING_SECRETS").split(","))
-        sink = env.get("EVENT_SINK", "embedded").strip() or "embedded"
+        sink = env.get("EVENT_SINK", "").strip() or "journal"
         redis_url = env.get("REDIS_URL", "").strip()
         port = env.get("PORT", "").strip() or "5000"
-        if sink not in {"embedded", "redis"}:
-            raise ConfigError(f"EVENT_SINK must be 'embedded' or 'redis', got {sink!r}")
+        if sink not in {"journal", "embedded", "redis"}:
+            raise ConfigError(f"EVENT_SINK must be journal, embedded or redis, got {sink!r}")
         if sink == "redis" and not redis_url:
             raise ConfigError("EVENT_SINK=redis needs REDIS_URL")
         return cls(
@@ -105,6 +106,7 @@ class Settings:
             redis_url=redis_url,
             redis_stream=env.get("REDIS_STREAM") or "leadcamp:events",
             spool_dir=Path(env.get("SPOOL_DIR") or instance / "spool"),
+            journal_dir=Path(env.get("JOURNAL_DIR") or instance / "journal"),
             sink_flush_interval=_number(env, "SINK_FLUSH_INTERVAL", 0.25),
             sink_batch_size=_number(env, "SINK_BATCH_SIZE", 2000, int),
             geoip_database=env.get("GEOIP_DATABASE", "").strip(),

@@ -166,7 +166,7 @@ def serve(port: int, workers: int, access_log: bool):
         "web": granian_command(port, workers, access_log),
         "jobs": [*flask, "jobs", "worker"],
     }
-    if settings.event_sink == "redis":
+    if settings.event_sink != "embedded":
         commands["drain"] = [*flask, "sink", "drain"]
     # Own sessions: a terminal's Ctrl-C reaches only this process, which then stops each child
     # exactly once (granian can hang when a worker gets SIGINT from the terminal and SIGTERM
@@ -180,15 +180,21 @@ def serve(port: int, workers: int, access_log: bool):
         signal.signal(sig, lambda *_: stopping.append(True))
     while not stopping and all(c.poll() is None for c in children.values()):
         time.sleep(0.2)
-    for child in children.values():
-        if child.poll() is None:
-            child.send_signal(signal.SIGINT)
-    for name, child in children.items():
-        try:
-            child.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            click.echo(f"{name} did not stop in time; killing it", err=True)
-            child.kill()
+    # The web server first: its workers hand their last batches to the sink as they exit, and
+    # the drainer then writes them before it stops.
+    for name in ("web", "jobs", "drain"):
+        if name in children:
+            _stop(name, children[name])
+
+
+def _stop(name: str, child: subprocess.Popen) -> None:
+    if child.poll() is None:
+        child.send_signal(signal.SIGINT)
+    try:
+        child.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        click.echo(f"{name} did not stop in time; killing it", err=True)
+        child.kill()
 
 
 @jobs.command("worker")
@@ -204,20 +210,24 @@ def jobs_worker(workers: int):
 
 @sink.command("drain")
 def sink_drain():
-    """Drain the Redis event stream into the database until interrupted."""
-    import redis
-
-    from server.services.sinks import StreamDrainer
+    """Write the journal (or the Redis stream) into the database until interrupted."""
+    from server.services.sinks import JournalDrainer, StreamDrainer
     from server.tracking.sink import event_writer
 
     settings = current_app.config["LEADCAMP"]
-    client = redis.Redis.from_url(settings.redis_url)
     write = event_writer(current_app._get_current_object(), settings)
-    drainer = StreamDrainer(client, settings.redis_stream, write, settings.sink_batch_size)
     stop = []
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.append(True))
-    drainer.run(lambda: bool(stop))
+    if settings.event_sink == "redis":
+        import redis
+
+        client = redis.Redis.from_url(settings.redis_url)
+        StreamDrainer(client, settings.redis_stream, write, settings.sink_batch_size).run(
+            lambda: bool(stop)
+        )
+    else:
+        JournalDrainer(settings.journal_dir, write).run(lambda: bool(stop))
 
 
 @sink.command("replay")

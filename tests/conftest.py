@@ -73,6 +73,7 @@ def make_settings(database_url: str, **changes) -> Settings:
         "DATABASE_URL": database_url,
         "PUBLIC_URL": "http://track.test",
         "TESTING": "true",
+        "EVENT_SINK": "embedded",  # in-process writes: a flush() makes hits visible at once
     }
     return Settings.from_env(env).replace(**changes)
 

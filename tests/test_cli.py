@@ -90,7 +90,7 @@ def test_serve_runs_web_and_jobs_and_ctrl_c_stops_both(app, settings, kid, tmp_p
             except OSError:
                 time.sleep(0.2)
         children = Path(f"/proc/{serve.pid}/task/{serve.pid}/children").read_text().split()
-        assert len(children) == 2  # the web server and the job worker
+        assert len(children) == 3  # the web server, the job worker and the journal writer
         serve.send_signal(signal.SIGINT)
         output, _ = serve.communicate(timeout=60)
     finally:

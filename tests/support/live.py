@@ -64,13 +64,15 @@ def http_get(port: int, path: str, headers: dict | None = None) -> tuple[int, by
 
 
 class LiveServer:
-    """granian serving wsgi:app with N workers; output captured to a log file."""
+    """granian serving wsgi:app with N workers, and with the journal sink its drainer, as
+    `flask serve` runs them; output captured to a log file."""
 
     def __init__(self, env: dict[str, str], log_path: Path, workers: int = 2, access_log=False):
         self.env, self.log_path, self.workers = env, log_path, workers
         self.port = free_port()
         self.access_log = access_log
         self.process: subprocess.Popen | None = None
+        self.drainer: subprocess.Popen | None = None
 
     def start(self) -> LiveServer:
         """Start and wait until it answers."""
@@ -79,6 +81,14 @@ class LiveServer:
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT
         )
+        if self.env.get("EVENT_SINK", "journal") == "journal":
+            self.drainer = subprocess.Popen(
+                [sys.executable, "-m", "flask", "--app", "wsgi", "sink", "drain"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -101,14 +111,16 @@ class LiveServer:
         return [int(p) for p in children.read_text().split()] if children.exists() else []
 
     def stop(self, sig: int = signal.SIGINT, timeout: float = 60) -> int:
-        """Stop gracefully (SIGINT, as Ctrl-C) and wait; returns the exit code."""
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        """Stop gracefully (SIGINT, as Ctrl-C), the web server before the drainer; returns the
+        web server's exit code."""
+        for process in (self.process, self.drainer):
+            if process and process.poll() is None:
+                process.send_signal(sig)
+                try:
+                    process.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
         self._log.close()
         return self.process.returncode
 

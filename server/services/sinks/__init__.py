@@ -6,10 +6,20 @@ from collections.abc import Callable
 
 from config import Settings
 from server.services.sinks.embedded import EmbeddedSink
+from server.services.sinks.journal import Journal, JournalDrainer
 from server.services.sinks.redis_stream import RedisSink, StreamDrainer
 from server.services.sinks.spool import Spool, replay_orphans
 
-__all__ = ["EmbeddedSink", "RedisSink", "Spool", "StreamDrainer", "build_sink", "replay_orphans"]
+__all__ = [
+    "EmbeddedSink",
+    "Journal",
+    "JournalDrainer",
+    "RedisSink",
+    "Spool",
+    "StreamDrainer",
+    "build_sink",
+    "replay_orphans",
+]
 
 
 def build_sink(settings: Settings, write: Callable[[list[dict]], object]):
@@ -20,4 +30,7 @@ def build_sink(settings: Settings, write: Callable[[list[dict]], object]):
 
         client = redis.Redis.from_url(settings.redis_url, socket_timeout=2)
         return RedisSink(client, settings.redis_stream, spool)
+    if settings.event_sink == "journal":
+        # Batches go to the local journal; `flask sink drain` writes them to the database.
+        write = Journal(settings.journal_dir).append
     return EmbeddedSink(write, spool, settings.sink_flush_interval, settings.sink_batch_size)

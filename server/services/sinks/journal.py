@@ -1,0 +1,99 @@
+"""A local journal between the web workers and the writer process.
+
+With EVENT_SINK=journal a web worker's flusher does not write to the database: it hands each batch
+to this journal, one file per batch written and fsynced under a temporary name, then renamed into
+place, so a batch is either wholly there or absent. The writer process (`flask sink drain`)
+stores the batches in order and deletes each file after its commit. The web workers then spend
+nothing on the database (no driver work, no lock on the interpreter shared with requests), a batch
+handed over survives its worker, and while the database is down the journal simply grows.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import itertools
+import logging
+import marshal
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+SUFFIX = ".batch"
+STALE_TEMP_SECONDS = 3600
+
+
+class Journal:
+    """Appends batches as files in `directory`."""
+
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
+        self._sequence = itertools.count()
+
+    def append(self, events: list[dict]) -> None:
+        """Store one batch durably; returns once it is on disk under its final name."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        name = f"{time.time_ns():020d}-{os.getpid()}-{next(self._sequence)}"
+        temporary = self.directory / f".{name}.tmp"
+        # marshal: the fastest codec for plain dicts of str/float/int/None, and these files are
+        # only ever read back by this server from its own instance directory.
+        with open(temporary, "wb") as handle:
+            handle.write(marshal.dumps(events))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, self.directory / f"{name}{SUFFIX}")
+
+
+class JournalDrainer:
+    """Writes the journal's batches to the database, oldest first; one drainer per directory."""
+
+    def __init__(self, directory: Path, write: Callable[[list[dict]], object]):
+        self.directory = Path(directory)
+        self.write = write
+
+    def drain_once(self) -> int:
+        """Store every complete batch now; returns the number of events written."""
+        total = 0
+        for path in sorted(self.directory.glob(f"*{SUFFIX}")):
+            events = marshal.loads(path.read_bytes())
+            self.write(events)
+            path.unlink()
+            total += len(events)
+        return total
+
+    def run(self, should_stop: Callable[[], bool], idle_sleep: float = 0.1) -> None:
+        """Drain until `should_stop()`, then once more; back off while the database is down."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with open(self.directory / ".drainer.lock", "w") as lock:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # a second drainer waits its turn
+            failures = 0
+            while not should_stop():
+                try:
+                    if not self.drain_once():
+                        self._sweep()
+                        time.sleep(idle_sleep)
+                    failures = 0
+                except Exception as exc:
+                    failures += 1
+                    log.warning("journal write failed (%s); retrying", type(exc).__name__)
+                    time.sleep(min(5.0, 0.25 * 2**failures))
+            self._final_pass()
+
+    def _final_pass(self, attempts: int = 20) -> None:
+        for _ in range(attempts):
+            try:
+                self.drain_once()
+                return
+            except Exception as exc:
+                log.warning("journal write failed at shutdown (%s)", type(exc).__name__)
+                time.sleep(0.5)
+        log.error("batches left in %s; they are written at the next start", self.directory)
+
+    def _sweep(self) -> None:
+        # A worker killed while writing leaves a temporary file that will never be renamed.
+        cutoff = time.time() - STALE_TEMP_SECONDS
+        for path in self.directory.glob(".*.tmp"):
+            if path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
