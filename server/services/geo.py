@@ -105,6 +105,10 @@ class GeoLocator:
         # Truncating here as well makes the cache safe whatever the caller passes.
         return self._cached(truncate_ip(ip))
 
+    def locate_block(self, block: str | None) -> Location:
+        """Like `locate`, for an address `truncate_ip` has already cut to its block."""
+        return self._cached(block)
+
     def cache_info(self) -> Any:
         """Hit and miss counts of the lookup cache (functools' CacheInfo)."""
         return self._cached.cache_info()

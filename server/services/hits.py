@@ -65,7 +65,7 @@ class HitRecorder:
         ip = client_ip(remote_addr, forwarded_for, self.trusted_proxies)
         prefix = truncate_ip(ip) if ip else None
         # Proxied hits come from the proxy's network, not the reader's: location is hidden.
-        place = self.locator.locate(prefix) if verdict.verdict != "proxy" else None
+        place = self.locator.locate_block(prefix) if verdict.verdict != "proxy" else None
         event = {
             "id": secrets.token_urlsafe(16),
             "kid": hit.kid,

@@ -66,6 +66,9 @@ class JournalDrainer:
     def run(self, should_stop: Callable[[], bool], idle_sleep: float = 0.1) -> None:
         """Drain until `should_stop()`, then once more; back off while the database is down."""
         self.directory.mkdir(parents=True, exist_ok=True)
+        # Recipients' requests come first: under a burst the backlog waits on disk, and the
+        # writer catches up when the web workers leave it a core.
+        os.nice(10)
         with open(self.directory / ".drainer.lock", "w") as lock:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # a second drainer waits its turn
             failures = 0
