@@ -45,6 +45,11 @@ class Bench:
         tools.wait_ready(proc, base + ready, log)
         return proc, base
 
+    def launch_granian(self, env: dict[str, str], target: str, ready: str, log: Path) -> tuple:
+        """Start `target` under our granian command line; returns (proc, base)."""
+        command = lambda port: servers.granian(env, port, target)  # noqa: E731
+        return self.launch(command, ready, log, cwd=leadcamp.ROOT, env=env)
+
     def measure(self, base: str, warm_path: str, path: str) -> dict:
         """Warm up on one path, then measure another; returns wrk's figures."""
         run_wrk(self.wrk, base + warm_path, WARMUP_S)
@@ -77,13 +82,7 @@ class Bench:
         """The bare Flask app under our granian command line."""
         env = leadcamp.base_env(self.workdir / "bare", "sqlite://")
         log = self.workdir / "bare.log"
-        proc, base = self.launch(
-            lambda port: servers.granian(env, port, servers.BARE_TARGET),
-            "/o/warm.gif",
-            log,
-            cwd=leadcamp.ROOT,
-            env=env,
-        )
+        proc, base = self.launch_granian(env, servers.BARE_TARGET, "/o/warm.gif", log)
         result = self.measure(base, "/o/warm.gif", "/o/bench.gif")
         self.stop(proc, log)
         return result
@@ -97,13 +96,7 @@ class Bench:
     def ours_once(self, name: str, kind: str, env: dict[str, str], token: str) -> dict:
         """Load one kind of hit, stop the server gracefully and count what it stored."""
         log = self.workdir / f"{name}-{kind}.log"
-        proc, base = self.launch(
-            lambda port: servers.granian(env, port, servers.OUR_TARGET),
-            "/robots.txt",
-            log,
-            cwd=leadcamp.ROOT,
-            env=env,
-        )
+        proc, base = self.launch_granian(env, servers.OUR_TARGET, "/robots.txt", log)
         drainer = None
         if env["EVENT_SINK"] == "journal":
             drainer = tools.start(leadcamp.drain_command(), log, cwd=leadcamp.ROOT, env=env)
