@@ -23,7 +23,8 @@ def test_defaults_need_nothing_but_secrets(tmp_path):
     assert settings.link_secrets == ("new", "old")
     assert settings.database_url == f"sqlite:///{tmp_path / 'leadcamp.db'}"
     assert settings.public_url == "http://127.0.0.1:5055"
-    assert settings.event_sink == "embedded" and settings.trusted_proxies == ()
+    assert settings.event_sink == "journal" and settings.trusted_proxies == ()
+    assert settings.journal_dir == tmp_path / "journal"
 
 
 @pytest.mark.parametrize(

@@ -32,6 +32,10 @@ class TcpProxy:
             listener, self._listener = self._listener, None
             sockets, self._sockets = self._sockets, set()
         if listener:
+            # shutdown() wakes the thread blocked in accept(); close() alone leaves the port bound
+            # until it returns, and restoring the proxy would find its address in use.
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)
             listener.close()
         for sock in sockets:
             with contextlib.suppress(OSError):
