@@ -11,6 +11,7 @@ from server.api import bp, schemas
 from server.api.errors import ApiError
 from server.api.openapi import document, operation
 from server.extensions import db
+from server.models import MessageSummary
 from server.services import accounts, messages, signing
 
 
@@ -78,9 +79,7 @@ def create_message(body: schemas.MessageIn):
     except messages.MessageError as exc:
         raise ApiError(409, exc.code, str(exc)) from exc
     db.session.commit()
-    return (
-        messages.summary_of(message, db.session.get(messages.MessageSummary, message.id)) | tracked
-    )
+    return messages.summary_of(message, db.session.get(MessageSummary, message.id)) | tracked
 
 
 @operation(bp, "/messages/<mid>", "GET", "A message's status and events", schemas.MessageDetailOut)

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import create_engine, text
-
 
 def auth(token: str) -> dict:
     """The Authorization header for a token."""
     return {"Authorization": f"Bearer {token}"}
-
-
-def count_rows(url_or_engine, table: str) -> int:
-    """Rows in a table, read with a fresh connection."""
-    engine = create_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
-    with engine.connect() as conn:
-        return conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
 
 
 def pixel_for(link_secret: str, kid: str, mid: str) -> str:
