@@ -17,7 +17,7 @@ from typing import Protocol
 
 from server.services.classify import CLASSIFIER_VERSION, classify_request
 from server.services.geo import GeoLocator
-from server.services.privacy import IpHasher, client_ip, truncate_ip
+from server.services.privacy import IpHasher, client_address
 from server.services.signing import Hit
 
 log = logging.getLogger(__name__)
@@ -84,8 +84,10 @@ class HitRecorder:
         """Build the event for one hit and queue it; returns the event."""
         now = self.clock()
         verdict = classify_request(kind, method, user_agent, purpose)
-        ip = client_ip(remote_addr, forwarded_for, self.trusted_proxies)
-        prefix = truncate_ip(ip) if ip else None
+        ip, prefix = client_address(remote_addr, forwarded_for, self.trusted_proxies) or (
+            None,
+            None,
+        )
         # Proxied hits come from the proxy's network, not the reader's: location is hidden.
         place = self.locator.locate_block(prefix) if verdict.verdict != "proxy" else None
         event = {

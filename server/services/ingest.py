@@ -52,7 +52,7 @@ class BatchWriter:
             owners = _owners(conn, unique)
             by_message: dict[str, list[dict]] = defaultdict(list)
             for event in unique:
-                if event.get("account_id") or event["kid"] in owners:
+                if account_of(event, owners):
                     by_message[event["message_id"]].append(event)
             contexts = _contexts(conn, by_message, self.windows)
             burst_ids: set[str] = set()
@@ -64,6 +64,11 @@ class BatchWriter:
             if burst_ids:
                 relabel(conn, burst_ids, "scanner", "link-burst")
         return len(inserted)
+
+
+def account_of(event: dict, owners: dict[str, int]) -> int | None:
+    """The event's account: given by an internal producer, or that of its signing key's owner."""
+    return event.get("account_id") or owners.get(event.get("kid"))
 
 
 def _owners(conn: Connection, events: list[dict]) -> dict[str, int]:
@@ -151,7 +156,7 @@ def _insert_events(conn: Connection, events: list[dict], owners: dict[str, int])
         except KeyError:
             row = [e.get(c) for c in EVENT_COLUMNS]
         row[_AT] = when(e["occurred_at"])
-        row[_ACCOUNT] = e.get("account_id") or owners.get(e["kid"])
+        row[_ACCOUNT] = account_of(e, owners)
         rows.append(row)
     return _copy_events(conn, rows) if postgres else _sqlite_insert(conn, rows)
 
@@ -209,7 +214,7 @@ def summarize(events: list[dict], owners: dict[str, int] | None = None) -> dict[
     for e in events:
         s = out.get(e["message_id"])
         if s is None:
-            account = e.get("account_id") or (owners or {}).get(e.get("kid"))
+            account = account_of(e, owners or {})
             s = out[e["message_id"]] = _empty_summary(e["message_id"], account)
         s[f"n_{e['verdict']}"] += 1
         if e["verdict"] not in REAL_VERDICTS and e["kind"] in ("open", "click"):

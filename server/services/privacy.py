@@ -103,11 +103,22 @@ def client_ip(remote_addr: str | None, forwarded_for: str | None, trusted: tuple
 def truncate_ip(ip: str | None) -> str | None:
     """The address with host bits cleared (/24 for IPv4, /48 for IPv6); None if it is not one."""
     packed = _packed(ip)
-    if packed is None:
-        return None
-    if len(packed) == 4:
-        return _text(packed[:3] + b"\0")
-    return _text(packed[:6] + b"\0" * 10)
+    return _block(packed) if packed is not None else None
+
+
+def _block(packed: bytes) -> str:
+    return _text(packed[:3] + b"\0" if len(packed) == 4 else packed[:6] + b"\0" * 10)
+
+
+def client_address(
+    remote_addr: str | None, forwarded_for: str | None, trusted: tuple
+) -> tuple[str, str] | None:
+    """`client_ip` and its `truncate_ip` block together, parsing the address once."""
+    ip = (
+        client_ip(remote_addr, forwarded_for, trusted) if forwarded_for and trusted else remote_addr
+    )
+    packed = _packed(ip)
+    return (_text(packed), _block(packed)) if packed is not None else None
 
 
 class IpHasher:

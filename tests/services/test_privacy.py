@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from server.services import privacy
-from server.services.privacy import IpHasher, client_ip, truncate_ip
+from server.services.privacy import IpHasher, client_address, client_ip, truncate_ip
 
 TRUSTED = (
     ipaddress.ip_network("10.0.0.0/8"),
@@ -223,3 +223,20 @@ def test_hasher_keeps_no_address() -> None:
 def test_hasher_rejects_bad_configuration(secret: str, rotation_hours: int) -> None:
     with pytest.raises(ValueError):
         IpHasher(secret, rotation_hours)
+
+
+@pytest.mark.parametrize(
+    ("remote", "forwarded", "trusted"),
+    [
+        ("203.0.113.77", None, ()),
+        ("::ffff:203.0.113.77", "198.51.100.1", ()),
+        ("10.0.0.2", "81.2.69.142, 10.0.0.9", (ipaddress.ip_network("10.0.0.0/8"),)),
+        ("2001:db8:1:2::5", None, ()),
+        ("garbage", None, ()),
+        (None, "81.2.69.142", (ipaddress.ip_network("10.0.0.0/8"),)),
+    ],
+)
+def test_client_address_agrees_with_client_ip_and_truncate_ip(remote, forwarded, trusted):
+    ip = client_ip(remote, forwarded, trusted)
+    expected = (ip, truncate_ip(ip)) if ip else None
+    assert client_address(remote, forwarded, trusted) == expected

@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from multiprocessing import util as mp_util
 
@@ -38,11 +39,11 @@ class EmbeddedSink:
         self.batch_size = batch_size
         self._reset()
         # Locks, buffers and threads do not survive fork; checking the pid on every put would
-        # cost a system call per hit.
-        os.register_at_fork(after_in_child=self._reset)
+        # cost a system call per hit. A weak reference, so a discarded sink can be collected.
+        reset = weakref.WeakMethod(self._reset)
+        os.register_at_fork(after_in_child=lambda: (method := reset()) and method())
 
     def _reset(self) -> None:
-        self._pid = os.getpid()
         self._lock = threading.Lock()
         self._buffer: list[dict] = []
         self._wake = threading.Event()
@@ -63,7 +64,7 @@ class EmbeddedSink:
 
     def close(self) -> None:
         """Stop the flusher and deliver what is held: to the database, else to the spool."""
-        if self._pid != os.getpid() or self._stopping:
+        if self._stopping:
             return
         self._stopping = True
         self._wake.set()
