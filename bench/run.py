@@ -47,7 +47,7 @@ class Bench:
 
     def launch_granian(self, env: dict[str, str], target: str, ready: str, log: Path) -> tuple:
         """Start `target` under our granian command line; returns (proc, base)."""
-        command = lambda port: servers.granian(env, port, target)  # noqa: E731
+        command = lambda port: servers.granian(port, target)  # noqa: E731
         return self.launch(command, ready, log, cwd=leadcamp.ROOT, env=env)
 
     def measure(self, base: str, warm_path: str, path: str) -> dict:

@@ -62,7 +62,7 @@ def nginx_command(nginx: str, workdir: Path, port: int) -> list[str]:
     return [nginx, "-e", "stderr", "-p", str(workdir), "-c", str(conf)]
 
 
-def granian(env: dict[str, str], port: int, target: str) -> list[str]:
+def granian(port: int, target: str) -> list[str]:
     """The production granian command line for `target` on 127.0.0.1:`port`.
 
     BENCH_WORKERS (default 2, as `flask serve`) and BENCH_GRANIAN_ARGS (extra options, for trying
@@ -81,8 +81,7 @@ def granian(env: dict[str, str], port: int, target: str) -> list[str]:
 
 def describe_granian() -> str:
     """The granian options the bench used, for the report (port, host and target left out)."""
-    env = {"SECRET_KEY": "x", "LINK_SIGNING_SECRETS": "x"}
-    command = granian(env, 0, "APP")[:-1]
+    command = granian(0, "APP")[:-1]
     start = command.index("granian") + 1
     skip = {"--port", "--host"}
     kept = [
