@@ -82,6 +82,15 @@ class Settings:
     self_view_window_seconds: float = 120.0
     jobs_storage: str = ""
     testing: bool = False
+    # Outgoing mail (invitations, notices to admins); without SMTP_HOST links are shown instead.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = ""
+    # The hosting provider seeded into each account's sub-processor list.
+    hosting_provider: str = ""
+    hosting_country: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -117,6 +126,13 @@ class Settings:
             self_view_window_seconds=_number(env, "SELF_VIEW_WINDOW_SECONDS", 120.0),
             jobs_storage=env.get("JOBS_STORAGE", "").strip() or redis_url,
             testing=_flag(env, "TESTING", False),
+            smtp_host=env.get("SMTP_HOST", "").strip(),
+            smtp_port=_number(env, "SMTP_PORT", 587, int),
+            smtp_user=env.get("SMTP_USER", "").strip(),
+            smtp_password=env.get("SMTP_PASSWORD", ""),
+            smtp_from=env.get("SMTP_FROM", "").strip(),
+            hosting_provider=env.get("HOSTING_PROVIDER", "").strip(),
+            hosting_country=env.get("HOSTING_COUNTRY", "").strip(),
         )
 
     def flask_config(self) -> dict:

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from server.auth import bp
 from server.extensions import db
-from server.services import accounts
+from server.services import accounts, audit
 
 
 @bp.get("/auth/login")
@@ -32,6 +32,7 @@ def magic_redeem(token: str):
     except accounts.AccountError as exc:
         db.session.rollback()
         return render_template("auth/login.html", error=str(exc)), 400
+    audit.record(db.session, user.account_id, "sign_in", actor=user, detail="magic link")
     db.session.commit()
     login_user(user)
     return redirect(url_for("auth.home"))

@@ -3,16 +3,33 @@
 from server.models.account import Account, ApiToken, SigningKey, User
 from server.models.event import Event
 from server.models.message import Link, Message, MessageSummary, Recipient, SelfView
+from server.models.privacy import (
+    AuditEntry,
+    Breach,
+    BreachAction,
+    DataRequest,
+    Invitation,
+    SubProcessor,
+    SubProcessorChange,
+)
 
 __all__ = [
     "Account",
     "ApiToken",
+    # privacy
+    "AuditEntry",
+    "Breach",
+    "BreachAction",
+    "DataRequest",
     "Event",
+    "Invitation",
     "Link",
     "Message",
     "MessageSummary",
     "Recipient",
     "SelfView",
     "SigningKey",
+    "SubProcessor",
+    "SubProcessorChange",
     "User",
 ]

@@ -25,7 +25,11 @@ class Account(db.Model):
     tracking_enabled: Mapped[bool] = mapped_column(default=True)
     track_by_default: Mapped[bool] = mapped_column(default=True)
     retention_days: Mapped[int] = mapped_column(default=396)
+    # The host recipients see in tracking links, when the admin points one at this server.
+    tracking_domain: Mapped[str | None] = mapped_column(String(253))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when the account is terminated: its personal data is gone, only aggregates remain.
+    terminated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     users: Mapped[list[User]] = relationship(back_populates="account")
 
@@ -105,5 +109,7 @@ class SigningKey(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # A retired key no longer signs new mail; links it signed keep working.
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A revoked key (its rep was deactivated): its links keep redirecting but record nothing.
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from server.models import Account, ApiToken, SigningKey, User
-from server.services import signing
+from server.services import audit, signing
 
 TOKEN_PREFIX = "lc_"
 MAGIC_LINK_MAX_AGE = 15 * 60
@@ -60,8 +60,12 @@ def _digest(token: str) -> str:
 def create_api_token(session: Session, user: User, label: str = "") -> str:
     """Issue a bearer token for `user`; the plaintext is returned once and never stored."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(user=user, digest=_digest(token), prefix=token[:10], label=label))
+    row = ApiToken(user=user, digest=_digest(token), prefix=token[:10], label=label)
+    session.add(row)
     session.flush()
+    audit.record(
+        session, user.account_id, "token.create", target=f"user #{user.id}", detail=row.prefix
+    )
     return token
 
 
@@ -82,6 +86,13 @@ def revoke_api_token(session: Session, token: str) -> bool:
     if row is None or row.revoked_at is not None:
         return False
     row.revoked_at = datetime.now(UTC)
+    audit.record(
+        session,
+        row.user.account_id,
+        "token.revoke",
+        target=f"user #{row.user_id}",
+        detail=row.prefix,
+    )
     return True
 
 
@@ -102,9 +113,13 @@ def rotate_signing_key(session: Session, user: User) -> SigningKey:
         select(SigningKey).where(SigningKey.user_id == user.id, SigningKey.retired_at.is_(None))
     ):
         old.retired_at = now
+        audit.record(
+            session, user.account_id, "key.retire", target=f"user #{user.id}", detail=old.kid
+        )
     key = SigningKey(kid=signing.new_kid(), user_id=user.id, account_id=user.account_id)
     session.add(key)
     session.flush()
+    audit.record(session, user.account_id, "key.create", target=f"user #{user.id}", detail=key.kid)
     return key
 
 

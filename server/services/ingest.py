@@ -82,6 +82,7 @@ def _owners(conn: Connection, events: list[dict]) -> dict[str, int]:
         .join(Account, Account.id == SigningKey.account_id)
         .where(
             SigningKey.kid.in_(kids),
+            SigningKey.revoked_at.is_(None),
             User.active.is_(True),
             Account.tracking_enabled.is_(True),
             or_(User.tracking_enabled.is_(None), User.tracking_enabled.is_(True)),

@@ -1,0 +1,100 @@
+"""The audit trail: record what happened, search it, export it. Append-only: there is no
+function here (or anywhere in the app) that changes or removes an entry."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from server.models import AuditEntry, User
+
+# What the audit log page offers to filter on.
+ACTIONS = (
+    "sign_in",
+    "token.create",
+    "token.revoke",
+    "key.create",
+    "key.retire",
+    "key.revoke",
+    "settings.change",
+    "team.invite",
+    "team.accept",
+    "team.deactivate",
+    "team.reactivate",
+    "team.role",
+    "team.tracking",
+    "subprocessor.add",
+    "subprocessor.change",
+    "subprocessor.remove",
+    "dsr.search",
+    "dsr.export",
+    "dsr.download",
+    "dsr.rectify",
+    "dsr.erase",
+    "breach.record",
+    "breach.action",
+    "breach.close",
+    "account.terminate",
+    "retention.purge",
+    "audit.export",
+)
+
+
+def record(
+    session: Session,
+    account_id: int | None,
+    action: str,
+    *,
+    actor: User | None = None,
+    actor_label: str = "",
+    target: str = "",
+    detail: str = "",
+    at: datetime | None = None,
+) -> AuditEntry:
+    """Append one entry. Targets name ids, never addresses, so the trail never needs erasing."""
+    entry = AuditEntry(
+        account_id=account_id,
+        at=at or datetime.now(UTC),
+        actor_id=actor.id if actor else None,
+        actor=actor_label or (f"user #{actor.id}" if actor else "system"),
+        action=action,
+        target=target,
+        detail=detail,
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def search(
+    session: Session, account_id: int, text: str = "", action: str = "", limit: int = 500
+) -> list[AuditEntry]:
+    """The account's entries, newest first, filtered by action and by text in any field."""
+    query = select(AuditEntry).where(AuditEntry.account_id == account_id)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    if text:
+        like = f"%{text}%"
+        query = query.where(
+            or_(
+                AuditEntry.action.ilike(like),
+                AuditEntry.actor.ilike(like),
+                AuditEntry.target.ilike(like),
+                AuditEntry.detail.ilike(like),
+            )
+        )
+    return list(session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit)))
+
+
+def to_csv(entries: list[AuditEntry]) -> str:
+    """Entries as CSV text with a header row."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["id", "at", "actor", "action", "target", "detail"])
+    for e in entries:
+        writer.writerow([e.id, e.at.isoformat(), e.actor, e.action, e.target, e.detail])
+    return out.getvalue()
