@@ -1,0 +1,249 @@
+"""The personal-data registry: every part of the product that holds data about a person
+registers a provider here, so data-subject requests and termination reach all of it.
+
+A provider finds what it holds about an address (JSON-serialisable rows), erases it (returning the
+rows removed or anonymized), optionally rectifies fields, and removes or anonymizes a whole
+account's data at termination. Providers run in registration order; later ones may rely on
+earlier ones having run (so children are registered before their parents where rows depend).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from server.models import Event, Invitation, Link, Message, Recipient, SelfView
+from server.services.messages import event_view
+
+MODES = ("delete", "anonymize")
+
+
+@dataclass(frozen=True)
+class Provider:
+    """One holder of personal data."""
+
+    name: str
+    find: Callable[[Session, int, str], dict]
+    erase: Callable[[Session, int, str], int]
+    erase_account: Callable[[Session, int, str], int] | None = None
+    # Fields an admin may rectify through this provider, and the function that does it.
+    fields: tuple[str, ...] = ()
+    rectify: Callable[[Session, int, str, dict], int] | None = None
+    label: str = field(default="")
+
+
+_PROVIDERS: dict[str, Provider] = {}
+
+
+def register(provider: Provider) -> Provider:
+    """Add (or replace, by name) a provider."""
+    _PROVIDERS[provider.name] = provider
+    return provider
+
+
+def providers() -> list[Provider]:
+    """The registered providers, in registration order."""
+    return list(_PROVIDERS.values())
+
+
+def find_all(session: Session, account_id: int, email: str) -> dict[str, dict]:
+    """Everything every provider holds about `email` in the account."""
+    return {p.name: p.find(session, account_id, email) for p in providers()}
+
+
+def erase_all(session: Session, account_id: int, email: str) -> dict[str, int]:
+    """Erase `email` everywhere in the account; rows affected per provider."""
+    return {p.name: p.erase(session, account_id, email) for p in providers()}
+
+
+def rectify_all(session: Session, account_id: int, email: str, changes: dict) -> dict[str, int]:
+    """Apply field corrections through every provider that holds such fields."""
+    out = {}
+    for p in providers():
+        mine = {k: v for k, v in changes.items() if k in p.fields}
+        if p.rectify and mine:
+            out[p.name] = p.rectify(session, account_id, email, mine)
+    return out
+
+
+def rectifiable_fields() -> list[str]:
+    """Every field some provider can rectify."""
+    return sorted({f for p in providers() for f in p.fields})
+
+
+def erase_account(session: Session, account_id: int, mode: str) -> dict[str, int]:
+    """Delete or anonymize all of an account's personal data held by providers."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}")
+    return {
+        p.name: p.erase_account(session, account_id, mode) for p in providers() if p.erase_account
+    }
+
+
+# Messages where the person is a recipient, their events, and the senders' views of them.
+
+
+def _message_ids(session: Session, account_id: int, email: str) -> list[str]:
+    query = (
+        select(Recipient.message_id)
+        .join(Message, Message.id == Recipient.message_id)
+        .where(Message.account_id == account_id, Recipient.email == email)
+        .distinct()
+    )
+    return list(session.scalars(query))
+
+
+def _iso(at) -> str | None:
+    return at.isoformat() if at else None
+
+
+def find_messages(session: Session, account_id: int, email: str) -> dict:
+    """Recipient rows, their messages, the messages' events and sender views."""
+    mids = _message_ids(session, account_id, email)
+    messages = session.scalars(
+        select(Message).where(Message.id.in_(mids)).order_by(Message.sent_at)
+    )
+    events = session.scalars(
+        select(Event)
+        .where(Event.account_id == account_id, Event.message_id.in_(mids))
+        .order_by(Event.occurred_at)
+    )
+    views = session.scalars(select(SelfView).where(SelfView.message_id.in_(mids)))
+    return {
+        "messages": [
+            {
+                "id": m.id,
+                "subject": m.subject,
+                "sent_at": _iso(m.sent_at),
+                "sender_user_id": m.user_id,
+                "recipients": [{"email": r.email, "name": r.name} for r in m.recipients],
+            }
+            for m in messages
+        ],
+        "events": [{"message_id": e.message_id, **event_view(e)} for e in events],
+        "sender_views": [
+            {"message_id": v.message_id, "viewed_at": _iso(v.viewed_at)} for v in views
+        ],
+    }
+
+
+def erase_messages(session: Session, account_id: int, email: str) -> int:
+    """Remove the person's recipient rows and the events of those messages (hits belong to the
+    message, so they may be this person's); the per-message counts remain, carrying no identity.
+    Events and links whose URL carries the address go too."""
+    mids = _message_ids(session, account_id, email)
+    account_messages = select(Message.id).where(Message.account_id == account_id)
+    count = 0
+    count += session.execute(
+        delete(Event).where(Event.account_id == account_id, Event.message_id.in_(mids))
+    ).rowcount
+    count += session.execute(
+        delete(Event).where(Event.account_id == account_id, Event.link_url.contains(email))
+    ).rowcount
+    count += session.execute(delete(SelfView).where(SelfView.message_id.in_(mids))).rowcount
+    count += session.execute(
+        delete(Link).where(Link.message_id.in_(account_messages), Link.url.contains(email))
+    ).rowcount
+    count += session.execute(
+        delete(Recipient).where(Recipient.message_id.in_(mids), Recipient.email == email)
+    ).rowcount
+    # A subject line may name the person; messages left with no recipient lose theirs.
+    orphaned = [m for m in mids if not session.scalar(select(Recipient.id).where(
+        Recipient.message_id == m).limit(1))]  # fmt: skip
+    if orphaned:
+        session.execute(update(Message).where(Message.id.in_(orphaned)).values(subject=""))
+    session.expire_all()
+    return count
+
+
+def rectify_messages(session: Session, account_id: int, email: str, changes: dict) -> int:
+    """Correct the display name on the person's recipient rows."""
+    mids = _message_ids(session, account_id, email)
+    return session.execute(
+        update(Recipient)
+        .where(Recipient.message_id.in_(mids), Recipient.email == email)
+        .values(name=str(changes["name"]).strip()[:200])
+    ).rowcount
+
+
+def erase_account_messages(session: Session, account_id: int, mode: str) -> int:
+    """Delete the account's messages and events, or strip them of identity (summaries stay)."""
+    mids = select(Message.id).where(Message.account_id == account_id)
+    count = session.execute(delete(SelfView).where(SelfView.message_id.in_(mids))).rowcount
+    if mode == "delete":
+        count += session.execute(delete(Event).where(Event.account_id == account_id)).rowcount
+        for model in (Link, Recipient):
+            count += session.execute(delete(model).where(model.message_id.in_(mids))).rowcount
+        count += session.execute(delete(Message).where(Message.account_id == account_id)).rowcount
+        return count
+    count += session.execute(
+        update(Event)
+        .where(Event.account_id == account_id)
+        .values(ip_prefix=None, ip_hash=None, region=None, city=None, link_url=None, kid="")
+    ).rowcount
+    for r in session.scalars(select(Recipient).where(Recipient.message_id.in_(mids))):
+        r.email, r.name = f"anonymized-{r.id}@anonymized.invalid", ""
+        count += 1
+    for link in session.scalars(select(Link).where(Link.message_id.in_(mids))):
+        parts = urlsplit(link.url)
+        link.url = f"{parts.scheme}://{parts.hostname or ''}/"
+    count += session.execute(
+        update(Message)
+        .where(Message.account_id == account_id)
+        .values(subject="", gmail_message_id=None, gmail_thread_id=None)
+    ).rowcount
+    return count
+
+
+# Invitations addressed to the person.
+
+
+def find_invitations(session: Session, account_id: int, email: str) -> dict:
+    """Invitations sent to the address."""
+    rows = session.scalars(
+        select(Invitation).where(Invitation.account_id == account_id, Invitation.email == email)
+    )
+    return {
+        "invitations": [
+            {"id": i.id, "email": i.email, "role": i.role, "created_at": _iso(i.created_at)}
+            for i in rows
+        ]
+    }
+
+
+def erase_invitations(session: Session, account_id: int, email: str) -> int:
+    """Remove invitations sent to the address."""
+    return session.execute(
+        delete(Invitation).where(Invitation.account_id == account_id, Invitation.email == email)
+    ).rowcount
+
+
+def erase_account_invitations(session: Session, account_id: int, mode: str) -> int:
+    """Invitations are only useful while open: removed in both modes."""
+    return session.execute(delete(Invitation).where(Invitation.account_id == account_id)).rowcount
+
+
+register(
+    Provider(
+        name="messages",
+        label="Messages, events and views",
+        find=find_messages,
+        erase=erase_messages,
+        erase_account=erase_account_messages,
+        fields=("name",),
+        rectify=rectify_messages,
+    )
+)
+register(
+    Provider(
+        name="invitations",
+        label="Invitations",
+        find=find_invitations,
+        erase=erase_invitations,
+        erase_account=erase_account_invitations,
+    )
+)

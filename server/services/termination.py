@@ -1,0 +1,100 @@
+"""Terminating an account: all of its personal data deleted or anonymized, as the admin chooses;
+its Google tokens revoked; only anonymous aggregates kept (per-message counts, the audit trail,
+which names ids, never addresses)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from server.models import (
+    Account,
+    ApiToken,
+    Breach,
+    DataRequest,
+    SelfView,
+    SigningKey,
+    User,
+)
+from server.services import audit, personal_data
+
+
+class TerminationError(ValueError):
+    """The termination was not confirmed or cannot run."""
+
+
+def revoke_google_tokens(session: Session, account_id: int) -> int:
+    """Revoke and delete the account's Gmail connections, once Gmail mailboxes exist."""
+    try:
+        from server.models.gmail import GmailMailbox
+        from server.services.gmail_auth import revoke_and_delete
+    except ImportError:  # Gmail connections arrive with the Gmail sync; nothing to revoke before
+        return 0
+    mailboxes = list(
+        session.scalars(select(GmailMailbox).where(GmailMailbox.account_id == account_id))
+    )
+    for mailbox in mailboxes:
+        revoke_and_delete(session, mailbox)
+    return len(mailboxes)
+
+
+def _people(session: Session, account_id: int, mode: str) -> int:
+    """The account's users and their credentials: deleted, or stripped of identity."""
+    user_ids = select(User.id).where(User.account_id == account_id)
+    now = datetime.now(UTC)
+    count = session.execute(delete(ApiToken).where(ApiToken.user_id.in_(user_ids))).rowcount
+    session.execute(
+        update(SigningKey)
+        .where(SigningKey.account_id == account_id, SigningKey.revoked_at.is_(None))
+        .values(revoked_at=now, retired_at=now)
+    )
+    session.execute(delete(DataRequest).where(DataRequest.account_id == account_id))
+    for breach in session.scalars(select(Breach).where(Breach.account_id == account_id)):
+        if mode == "delete":
+            session.delete(breach)
+        else:
+            breach.reported_by = None
+    if mode == "delete":
+        session.execute(delete(SelfView).where(SelfView.user_id.in_(user_ids)))
+        session.execute(delete(SigningKey).where(SigningKey.account_id == account_id))
+        session.flush()
+        return count + session.execute(delete(User).where(User.account_id == account_id)).rowcount
+    for user in session.scalars(select(User).where(User.account_id == account_id)):
+        user.email = f"user-{user.id}@anonymized.invalid"
+        user.name, user.active, user.tracking_enabled = "", False, False
+        count += 1
+    return count
+
+
+def terminate(
+    session: Session, account: Account, confirmation: str, mode: str, actor: User | None = None
+) -> dict[str, int]:
+    """Terminate `account` once `confirmation` repeats its name exactly; rows per part."""
+    if confirmation.strip() != account.name:
+        raise TerminationError("Type the account's name exactly to confirm.")
+    if mode not in personal_data.MODES:
+        raise TerminationError(f"Choose {' or '.join(personal_data.MODES)}.")
+    if account.terminated_at is not None:
+        raise TerminationError("This account has been terminated already.")
+    result = {"google": revoke_google_tokens(session, account.id)}
+    result |= personal_data.erase_account(session, account.id, mode)
+    session.flush()
+    result["people"] = _people(session, account.id, mode)
+    account.tracking_enabled = False
+    account.terminated_at = datetime.now(UTC)
+    audit.record(
+        session, account.id, "account.terminate",
+        actor_label="cli" if actor is None else f"user #{actor.id}",
+        detail=f"{mode}: " + ", ".join(f"{n} {k}" for k, n in result.items()),
+    )  # fmt: skip
+    return result
+
+
+def find_account(session: Session, name: str) -> Account:
+    """The account with this name, or TerminationError."""
+    account = session.scalar(select(Account).where(Account.name == name))
+    if account is None:
+        raise TerminationError(f"no account named {name!r}")
+    return account
