@@ -57,6 +57,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer tokens, not cookies: nothing to forge
     app.register_blueprint(auth_bp)
+    from server.admin import bp as admin_bp
+
+    app.register_blueprint(admin_bp)
 
 
 def register_tracking(app: Flask, settings: Settings) -> None:

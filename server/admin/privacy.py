@@ -1,0 +1,145 @@
+"""Data-subject requests and the audit log."""
+
+from __future__ import annotations
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from server.admin import admin_required, bp, settings
+from server.extensions import db
+from server.services import audit, data_requests, personal_data
+from server.services.accounts import AccountError
+
+
+def _render(status: int = 200, **context):
+    context.setdefault("email", "")
+    return render_template(
+        "admin/requests.html",
+        history=data_requests.history(db.session, current_user.account_id),
+        providers=personal_data.providers(),
+        fields=personal_data.rectifiable_fields(),
+        **context,
+    ), status
+
+
+@bp.get("/privacy")
+@admin_required
+def requests_page():
+    """The data-subject request form and the record of past requests."""
+    return _render()
+
+
+@bp.post("/privacy/search")
+@admin_required
+def requests_search():
+    """Everything held about one address."""
+    email = request.form.get("email", "")
+    try:
+        found, _ = data_requests.search(db.session, settings().secret_key, current_user, email)
+    except AccountError as exc:
+        db.session.rollback()
+        return _render(400, error=str(exc), email=email)
+    db.session.commit()
+    return _render(email=email.strip().lower(), found=found)
+
+
+@bp.post("/privacy/export")
+@admin_required
+def requests_export():
+    """Issue signed download links (valid one hour) for the address's data."""
+    email = request.form.get("email", "")
+    try:
+        tokens = data_requests.export(db.session, settings().secret_key, current_user, email)
+    except AccountError as exc:
+        db.session.rollback()
+        return _render(400, error=str(exc), email=email)
+    db.session.commit()
+    links = {fmt: url_for("admin.requests_download", token=t) for fmt, t in tokens.items()}
+    return _render(email=email.strip().lower(), downloads=links)
+
+
+@bp.get("/privacy/download/<token>")
+@admin_required
+def requests_download(token: str):
+    """The export file behind a signed, expiring link, for an admin of the same account."""
+    try:
+        data = data_requests.open_download(settings().secret_key, token, current_user.account_id)
+    except AccountError as exc:
+        return _render(404, error=str(exc))
+    body, media_type = data_requests.render(db.session, data["a"], data["e"], data["f"])
+    audit.record(
+        db.session, current_user.account_id, "dsr.download", actor=current_user,
+        target=f"request #{data['r']}", detail=data["f"],
+    )  # fmt: skip
+    db.session.commit()
+    name = f"data-request-{data['r']}.{data['f']}"
+    return Response(
+        body,
+        mimetype=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.post("/privacy/rectify")
+@admin_required
+def requests_rectify():
+    """Correct the person's fields."""
+    email = request.form.get("email", "")
+    changes = {f: request.form[f] for f in personal_data.rectifiable_fields() if f in request.form}
+    try:
+        data_requests.rectify(db.session, settings().secret_key, current_user, email, changes)
+    except AccountError as exc:
+        db.session.rollback()
+        return _render(400, error=str(exc), email=email)
+    db.session.commit()
+    flash("Corrected.")
+    return redirect(url_for("admin.requests_page"))
+
+
+@bp.post("/privacy/erase")
+@admin_required
+def requests_erase():
+    """Erase the person: the address must be typed again to confirm."""
+    email = request.form.get("email", "").strip().lower()
+    if request.form.get("confirm", "").strip().lower() != email or not email:
+        return _render(400, error="Type the address again to confirm the erasure.", email=email)
+    try:
+        result = data_requests.erase(db.session, settings().secret_key, current_user, email)
+    except AccountError as exc:
+        db.session.rollback()
+        return _render(400, error=str(exc), email=email)
+    db.session.commit()
+    flash(f"Erased: {sum(result.values())} row(s) removed or anonymized.")
+    return redirect(url_for("admin.requests_page"))
+
+
+@bp.get("/audit")
+@admin_required
+def audit_page():
+    """The audit log, searchable by text and action."""
+    text, action = request.args.get("q", "").strip(), request.args.get("action", "")
+    entries = audit.search(db.session, current_user.account_id, text, action)
+    return render_template(
+        "admin/audit.html", entries=entries, q=text, action=action, actions=audit.ACTIONS
+    )
+
+
+@bp.get("/audit.csv")
+@admin_required
+def audit_export():
+    """The (filtered) audit log as CSV; the export itself is recorded."""
+    text, action = request.args.get("q", "").strip(), request.args.get("action", "")
+    entries = audit.search(db.session, current_user.account_id, text, action, limit=100_000)
+    audit.record(
+        db.session, current_user.account_id, "audit.export", actor=current_user,
+        detail=f"{len(entries)} entries",
+    )  # fmt: skip
+    db.session.commit()
+    return Response(
+        audit.to_csv(entries),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'},
+    )

@@ -1,0 +1,161 @@
+"""Sub-processors, the breach register and account termination."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, logout_user
+
+from server.admin import admin_required, bp, mailer, settings
+from server.extensions import db
+from server.services import breaches, subprocessors, termination
+
+
+def _hosting() -> dict:
+    return subprocessors.hosting_entry(settings().hosting_provider, settings().hosting_country)
+
+
+def _render_subprocessors(error: str = "", status: int = 200):
+    account_id = current_user.account_id
+    rows = subprocessors.listing(db.session, account_id, _hosting())
+    db.session.commit()  # the first read seeds the list
+    return render_template(
+        "admin/subprocessors.html",
+        rows=rows,
+        changes=subprocessors.changes(db.session, account_id),
+        error=error,
+        days=subprocessors.OBJECTION_DAYS,
+    ), status
+
+
+@bp.get("/subprocessors")
+@admin_required
+def subprocessors_page():
+    """The published list and its announced changes."""
+    return _render_subprocessors()
+
+
+def _change(action, *args, done: str):
+    try:
+        action(db.session, mailer(), current_user, *args)
+    except subprocessors.SubProcessorError as exc:
+        db.session.rollback()
+        return _render_subprocessors(str(exc), 400)
+    db.session.commit()
+    flash(done)
+    return redirect(url_for("admin.subprocessors_page"))
+
+
+@bp.post("/subprocessors")
+@admin_required
+def subprocessors_add():
+    """Add a sub-processor; the admins are told, with the objection window."""
+    return _change(subprocessors.add, request.form, done="Added and announced to the admins.")
+
+
+@bp.post("/subprocessors/<int:entry_id>")
+@admin_required
+def subprocessors_edit(entry_id: int):
+    """Change a sub-processor."""
+    return _change(
+        subprocessors.edit, entry_id, request.form, done="Saved and announced to the admins."
+    )
+
+
+@bp.post("/subprocessors/<int:entry_id>/remove")
+@admin_required
+def subprocessors_remove(entry_id: int):
+    """Remove a sub-processor."""
+    return _change(subprocessors.remove, entry_id, done="Removed and announced to the admins.")
+
+
+@bp.get("/breaches")
+@admin_required
+def breaches_page():
+    """The breach register."""
+    rows = breaches.listing(db.session, current_user.account_id)
+    return render_template("admin/breaches.html", rows=rows, error="")
+
+
+@bp.post("/breaches")
+@admin_required
+def breaches_record():
+    """Record an incident and notify the admins."""
+    try:
+        breach, sent = breaches.record(db.session, mailer(), current_user, request.form)
+    except breaches.BreachError as exc:
+        db.session.rollback()
+        rows = breaches.listing(db.session, current_user.account_id)
+        return render_template("admin/breaches.html", rows=rows, error=str(exc)), 400
+    db.session.commit()
+    flash("Recorded; the admins were notified by mail." if sent else "Recorded.")
+    return redirect(url_for("admin.breach_page", breach_id=breach.id))
+
+
+@bp.get("/breaches/<int:breach_id>")
+@admin_required
+def breach_page(breach_id: int, error: str = "", status: int = 200):
+    """One breach and its remedial actions."""
+    breach = breaches.get(db.session, current_user.account_id, breach_id)
+    return render_template("admin/breach.html", breach=breach, error=error), status
+
+
+def _breach_step(breach_id: int, action, *args, done: str):
+    try:
+        action(db.session, current_user, breach_id, *args)
+    except breaches.BreachError as exc:
+        db.session.rollback()
+        return breach_page(breach_id, str(exc), 400)
+    db.session.commit()
+    flash(done)
+    return redirect(url_for("admin.breach_page", breach_id=breach_id))
+
+
+@bp.post("/breaches/<int:breach_id>/actions")
+@admin_required
+def breach_add_action(breach_id: int):
+    """Add a remedial action."""
+    text = request.form.get("description", "")
+    return _breach_step(breach_id, breaches.add_action, text, done="Action added.")
+
+
+@bp.post("/breaches/<int:breach_id>/actions/<int:action_id>/done")
+@admin_required
+def breach_action_done(breach_id: int, action_id: int):
+    """Mark a remedial action done."""
+    return _breach_step(breach_id, breaches.complete_action, action_id, done="Action done.")
+
+
+@bp.post("/breaches/<int:breach_id>/close")
+@admin_required
+def breach_close(breach_id: int):
+    """Close the breach."""
+    return _breach_step(breach_id, breaches.close, done="Breach closed.")
+
+
+@bp.get("/terminate")
+@admin_required
+def terminate_page():
+    """What termination does, and the typed confirmation."""
+    return render_template("admin/terminate.html", account=current_user.account, error="")
+
+
+@bp.post("/terminate")
+@admin_required
+def terminate_post():
+    """Terminate the account: its personal data deleted or anonymized."""
+    account = current_user.account
+    try:
+        termination.terminate(
+            db.session,
+            account,
+            request.form.get("confirmation", ""),
+            request.form.get("mode", ""),
+            current_user,
+        )
+    except termination.TerminationError as exc:
+        db.session.rollback()
+        return render_template("admin/terminate.html", account=account, error=str(exc)), 400
+    db.session.commit()
+    logout_user()
+    flash("The account was terminated. Its personal data is gone.")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,131 @@
+"""Team: members, invitations, roles, deactivation and per-rep tracking overrides."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user
+
+from server.admin import admin_required, bp, mailer, settings
+from server.extensions import db
+from server.services import audit, team
+from server.services.accounts import AccountError
+
+
+def _render_team(error: str = "", invite_link: str = "", status: int = 200):
+    account_id = current_user.account_id
+    return render_template(
+        "admin/team.html",
+        members=team.members(db.session, account_id),
+        invitations=team.pending_invitations(db.session, account_id),
+        error=error,
+        invite_link=invite_link,
+        mail_configured=mailer().configured,
+    ), status
+
+
+@bp.get("/team")
+@admin_required
+def team_page():
+    """Members and open invitations."""
+    return _render_team()
+
+
+@bp.post("/team/invite")
+@admin_required
+def team_invite():
+    """Invite someone by email: mailed when SMTP is configured, else shown here once."""
+    email, role = request.form.get("email", ""), request.form.get("role", "rep")
+    try:
+        invitation, token = team.invite(
+            db.session, settings().secret_key, current_user, email, role
+        )
+    except AccountError as exc:
+        db.session.rollback()
+        return _render_team(str(exc), status=400)
+    db.session.commit()
+    link = settings().public_url + url_for("admin.accept_invitation", token=token)
+    body = (
+        f"{current_user.email} invites you to {current_user.account.name} on Leadcamp.\n\n"
+        f"Accept within 7 days (the link works once):\n{link}\n"
+    )
+    if mailer().send([invitation.email], "Your invitation to Leadcamp", body):
+        flash(f"Invitation sent to {invitation.email}.")
+        return redirect(url_for("admin.team_page"))
+    return _render_team(invite_link=link)
+
+
+@bp.post("/team/invitations/<int:invitation_id>/withdraw")
+@admin_required
+def team_withdraw(invitation_id: int):
+    """Withdraw an open invitation."""
+    team.withdraw(db.session, current_user, invitation_id)
+    db.session.commit()
+    flash("Invitation withdrawn.")
+    return redirect(url_for("admin.team_page"))
+
+
+def _member_action(action, *args, done: str):
+    try:
+        result = action(db.session, current_user, *args)
+    except AccountError as exc:
+        db.session.rollback()
+        return _render_team(str(exc), status=400)
+    db.session.commit()
+    flash(done.format(**(result or {})))
+    return redirect(url_for("admin.team_page"))
+
+
+@bp.post("/team/<int:user_id>/deactivate")
+@admin_required
+def team_deactivate(user_id: int):
+    """Deactivate a member: their tokens and signing keys are revoked at once."""
+    return _member_action(
+        team.deactivate, user_id, done="Deactivated; {tokens} token(s) and {keys} key(s) revoked."
+    )
+
+
+@bp.post("/team/<int:user_id>/reactivate")
+@admin_required
+def team_reactivate(user_id: int):
+    """Let a member sign in again."""
+    return _member_action(team.reactivate, user_id, done="Reactivated.")
+
+
+@bp.post("/team/<int:user_id>/role")
+@admin_required
+def team_role(user_id: int):
+    """Change a member's role."""
+    return _member_action(team.set_role, user_id, request.form.get("role", ""), done="Role saved.")
+
+
+@bp.post("/team/<int:user_id>/tracking")
+@admin_required
+def team_tracking(user_id: int):
+    """Per-rep tracking override: follow the account, or off."""
+    follow = request.form.get("tracking") == "account"
+    return _member_action(team.set_tracking, user_id, follow, done="Tracking override saved.")
+
+
+@bp.get("/invitations/<token>")
+def accept_invitation(token: str):
+    """Show the invitation; it is spent only by the POST (mail scanners fetch links)."""
+    try:
+        invitation = team.invitation_for(db.session, settings().secret_key, token)
+    except AccountError as exc:
+        return render_template("admin/accept.html", error=str(exc)), 400
+    return render_template("admin/accept.html", invitation=invitation)
+
+
+@bp.post("/invitations/<token>")
+def accept_invitation_post(token: str):
+    """Accept: create the user and sign them in."""
+    try:
+        user = team.accept(db.session, settings().secret_key, token, request.form.get("name", ""))
+    except AccountError as exc:
+        db.session.rollback()
+        return render_template("admin/accept.html", error=str(exc)), 400
+    audit.record(db.session, user.account_id, "sign_in", actor=user, detail="invitation")
+    db.session.commit()
+    login_user(user)
+    flash("Welcome to Leadcamp.")
+    return redirect(url_for("auth.home"))

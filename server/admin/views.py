@@ -1,0 +1,54 @@
+"""Account settings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from server.admin import admin_required, bp, settings
+from server.extensions import db
+from server.services import account_settings
+
+
+@bp.get("/")
+@admin_required
+def index():
+    """The admin area starts at the account settings."""
+    return redirect(url_for("admin.account"))
+
+
+def _render_settings(error: str = "", status: int = 200):
+    account = current_user.account
+    geo = account_settings.geo_status(settings().geoip_database, datetime.now(UTC))
+    return render_template(
+        "admin/settings.html",
+        account=account,
+        geo=geo,
+        switches=account_settings.switches(account),
+        public_url=settings().public_url,
+        error=error,
+    ), status
+
+
+@bp.get("/settings")
+@admin_required
+def account():
+    """The account's settings form and the geo database's status."""
+    return _render_settings()
+
+
+@bp.post("/settings")
+@admin_required
+def account_save():
+    """Save the account's settings."""
+    account = current_user.account
+    try:
+        changes = account_settings.parse(request.form, account)
+    except account_settings.SettingsError as exc:
+        return _render_settings(str(exc), 400)
+    changed = account_settings.update(db.session, account, current_user, changes)
+    db.session.commit()
+    flash("Settings saved." if changed else "Nothing changed.")
+    return redirect(url_for("admin.account"))
