@@ -27,7 +27,9 @@ def sign_in(client, secret_key: str, user: User):
     return client
 
 
-def add_message(user: User, recipient: str, events: int = 2, mid: str | None = None) -> Message:
+def add_message(
+    user: User, recipient: str, events: int = 2, mid: str | None = None, name: str = "Ana Ruiz"
+) -> Message:
     """A message from `user` to `recipient` with some recorded opens."""
     key = accounts.current_signing_key(db.session, user)
     message = Message(
@@ -37,7 +39,7 @@ def add_message(user: User, recipient: str, events: int = 2, mid: str | None = N
         kid=key.kid,
         subject=f"Hello {recipient}",
         sent_at=datetime.now(UTC) - timedelta(days=1),
-        recipients=[Recipient(email=recipient, name="Ana Ruiz")],
+        recipients=[Recipient(email=recipient, name=name)],
     )
     db.session.add(message)
     for i in range(events):

@@ -1,0 +1,104 @@
+"""Data-subject requests: find, export, rectify, erase — and erasure leaves no trace anywhere."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from sqlalchemy import String, Text, inspect, select, text
+
+from server.extensions import db
+from server.models import DataRequest, Message, MessageSummary
+from server.services import accounts, data_requests, team
+from server.services.accounts import AccountError
+from tests.support.admin import SUBJECT, add_message
+
+
+@pytest.fixture
+def admin(app):
+    user = accounts.create_user(db.session, "boss@acme.test", "Acme", admin=True)
+    db.session.commit()
+    return user
+
+
+def tables_mentioning(needle: str) -> list[str]:
+    """Every table.column whose text contains `needle`, found by scanning the live schema."""
+    hits = []
+    with db.engine.connect() as conn:
+        inspector = inspect(conn)
+        for table in inspector.get_table_names():
+            for column in inspector.get_columns(table):
+                if not isinstance(column["type"], String | Text):
+                    continue
+                name = column["name"]
+                query = text(f'SELECT count(*) FROM "{table}" WHERE lower("{name}") LIKE :n')
+                if conn.execute(query, {"n": f"%{needle.lower()}%"}).scalar():
+                    hits.append(f"{table}.{name}")
+    return hits
+
+
+def test_search_finds_messages_events_and_invitations(app, admin):
+    message = add_message(admin, SUBJECT, events=3)
+    add_message(admin, "someone.else@example.test")
+    team.invite(db.session, "k", admin, SUBJECT, "rep")
+    found, request = data_requests.search(db.session, "k", admin, SUBJECT.upper())
+    assert [m["id"] for m in found["messages"]["messages"]] == [message.id]
+    assert len(found["messages"]["events"]) == 3
+    assert found["invitations"]["invitations"][0]["email"] == SUBJECT
+    assert request.kind == "search" and SUBJECT not in request.subject_digest
+
+
+def test_export_links_are_signed_expiring_and_scoped(app, admin, monkeypatch):
+    add_message(admin, SUBJECT)
+    tokens = data_requests.export(db.session, "k", admin, SUBJECT)
+    data = data_requests.open_download("k", tokens["json"], admin.account_id)
+    body, media = data_requests.render(db.session, data["a"], data["e"], "json")
+    assert media == "application/json" and json.loads(body)["subject"] == SUBJECT
+    body, media = data_requests.render(db.session, data["a"], data["e"], "csv")
+    rows = list(csv.reader(io.StringIO(body)))
+    assert rows[0] == ["source", "kind", "row", "field", "value"] and len(rows) > 5
+    with pytest.raises(AccountError, match="not valid"):
+        data_requests.open_download("k", tokens["json"], admin.account_id + 1)
+    with pytest.raises(AccountError, match="not valid"):
+        data_requests.open_download("other", tokens["json"], admin.account_id)
+    monkeypatch.setattr(data_requests, "EXPORT_MAX_AGE", -1)
+    with pytest.raises(AccountError, match="expired"):
+        data_requests.open_download("k", tokens["csv"], admin.account_id)
+
+
+def test_rectify_corrects_the_recipient_name(app, admin):
+    message = add_message(admin, SUBJECT)
+    data_requests.rectify(db.session, "k", admin, SUBJECT, {"name": "Ana Ruiz-Soler"})
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Message, message.id).recipients[0].name == "Ana Ruiz-Soler"
+    with pytest.raises(AccountError):
+        data_requests.rectify(db.session, "k", admin, SUBJECT, {"password": "x"})
+
+
+def test_erase_leaves_no_trace_of_the_address_in_any_table(app, admin):
+    erased = add_message(admin, SUBJECT, events=4)
+    kept = add_message(admin, "someone.else@example.test", events=2, name="Bo")
+    shared = add_message(admin, "someone.else@example.test", events=2, name="Bo")
+    shared.recipients.append(type(shared.recipients[0])(email=SUBJECT, name="Ana"))
+    db.session.add(MessageSummary(message_id=erased.id, account_id=admin.account_id, opens=4))
+    team.invite(db.session, "k", admin, SUBJECT, "rep")
+    data_requests.search(db.session, "k", admin, SUBJECT)
+    db.session.commit()
+    assert "recipients.email" in tables_mentioning(SUBJECT)
+
+    result = data_requests.erase(db.session, "k", admin, SUBJECT)
+    db.session.commit()
+
+    assert tables_mentioning(SUBJECT) == []
+    assert tables_mentioning("Ana Ruiz") == []  # the recipient name went with the row
+    assert result["messages"] > 0 and result["invitations"] == 1
+    # Counts that remain carry no identity; other people's rows are untouched.
+    assert db.session.get(MessageSummary, erased.id).opens == 4
+    assert [r.email for r in db.session.get(Message, kept.id).recipients] == [
+        "someone.else@example.test"
+    ]
+    kinds = db.session.scalars(select(DataRequest.kind).order_by(DataRequest.id)).all()
+    assert kinds == ["search", "erase"]

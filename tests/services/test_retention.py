@@ -1,0 +1,68 @@
+"""The retention purge honours each account's period exactly."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from huey import MemoryHuey
+from sqlalchemy import select
+
+from server.extensions import db
+from server.jobs import register_tasks
+from server.jobs.purge import purge_expired_events
+from server.models import Account, AuditEntry, Event
+from server.services import accounts, retention
+
+NOW = datetime(2026, 11, 25, 3, 17, 0, 123456, tzinfo=UTC)
+
+
+def _event(account_id: int, eid: str, at: datetime) -> Event:
+    return Event(
+        id=eid, account_id=account_id, message_id="m" * 32, kind="open", occurred_at=at,
+        verdict="human",
+    )  # fmt: skip
+
+
+def _ids() -> set[str]:
+    return set(db.session.scalars(select(Event.id)))
+
+
+def test_purge_keeps_the_boundary_and_deletes_one_microsecond_older(app):
+    acme = accounts.create_user(db.session, "a@acme.test", "Acme").account
+    short = accounts.create_user(db.session, "b@short.test", "Short").account
+    short.retention_days = 30
+    db.session.flush()
+    assert acme.retention_days == 396  # 13 months by default
+    boundary = NOW - timedelta(days=396)
+    db.session.add_all(
+        [
+            _event(acme.id, "at-boundary", boundary),
+            _event(acme.id, "just-older", boundary - timedelta(microseconds=1)),
+            _event(acme.id, "recent", NOW - timedelta(days=1)),
+            _event(short.id, "short-kept", NOW - timedelta(days=30)),
+            _event(short.id, "short-gone", NOW - timedelta(days=30, seconds=1)),
+        ]
+    )
+    db.session.commit()
+    removed = retention.purge(db.session, NOW)
+    db.session.commit()
+    assert removed == {acme.id: 1, short.id: 1}
+    assert _ids() == {"at-boundary", "recent", "short-kept"}
+    assert retention.purge(db.session, NOW) == {}  # nothing left to purge
+    actions = db.session.scalars(select(AuditEntry.action)).all()
+    assert actions.count("retention.purge") == 2
+
+
+def test_the_nightly_job_runs_the_purge_with_its_clock(app):
+    account = accounts.create_user(db.session, "a@acme.test", "Acme").account
+    db.session.add(_event(account.id, "old", NOW - timedelta(days=400)))
+    db.session.commit()
+    task = register_tasks(MemoryHuey(immediate=True), app)["purge_expired_events"]
+    due = task.task_class().validate_datetime
+    assert due(datetime(2026, 11, 26, 3, 17)) and not due(datetime(2026, 11, 26, 4, 17))
+    assert purge_expired_events(app, clock=lambda: NOW)() == {account.id: 1}
+    db.session.add(_event(account.id, "old-again", datetime.now(UTC) - timedelta(days=397)))
+    db.session.commit()
+    assert task.call_local() == {account.id: 1}  # as the worker runs it, on the real clock
+    assert _ids() == set()
+    assert db.session.get(Account, account.id) is not None

@@ -1,0 +1,84 @@
+"""Termination: typed confirmation; all personal data deleted or anonymized; aggregates kept."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from server.extensions import db
+from server.models import Account, ApiToken, Event, Message, MessageSummary, Recipient, User
+from server.services import accounts, termination
+from tests.services.test_data_requests import tables_mentioning
+from tests.support.admin import SUBJECT, add_message
+
+
+@pytest.fixture
+def acme(app):
+    admin = accounts.create_user(db.session, "boss@acme.test", "Acme", admin=True)
+    rep = accounts.create_user(db.session, "rep@acme.test", "Acme")
+    accounts.create_api_token(db.session, rep)
+    other = accounts.create_user(db.session, "boss@globex.test", "Globex", admin=True)
+    message = add_message(rep, SUBJECT, events=3)
+    add_message(other, "kept@example.test")
+    db.session.add(MessageSummary(message_id=message.id, account_id=rep.account_id, opens=3))
+    db.session.commit()
+    return admin.account
+
+
+def _count(model, **where) -> int:
+    query = select(func.count()).select_from(model)
+    for key, value in where.items():
+        query = query.where(getattr(model, key) == value)
+    return db.session.scalar(query)
+
+
+def test_termination_needs_the_typed_name(app, acme):
+    with pytest.raises(termination.TerminationError, match="name"):
+        termination.terminate(db.session, acme, "acme", "delete")
+    with pytest.raises(termination.TerminationError, match="Choose"):
+        termination.terminate(db.session, acme, "Acme", "shred")
+    assert acme.terminated_at is None
+
+
+def test_delete_removes_every_personal_row_and_keeps_counts(app, acme):
+    result = termination.terminate(db.session, acme, "Acme", "delete")
+    db.session.commit()
+    assert result["people"] >= 2 and result["google"] == 0
+    for needle in (SUBJECT, "acme.test", f"Hello {SUBJECT}"):
+        assert tables_mentioning(needle) == [], needle
+    assert _count(User, account_id=acme.id) == 0
+    assert _count(Message, account_id=acme.id) == 0
+    assert _count(Event, account_id=acme.id) == 0
+    assert db.session.scalar(select(MessageSummary.opens)) == 3
+    assert db.session.get(Account, acme.id).terminated_at is not None
+    assert tables_mentioning("globex.test") and tables_mentioning("kept@example.test")
+    with pytest.raises(termination.TerminationError, match="already"):
+        termination.terminate(db.session, acme, "Acme", "delete")
+
+
+def test_anonymize_keeps_rows_without_identity(app, acme):
+    termination.terminate(db.session, acme, "Acme", "anonymize")
+    db.session.commit()
+    for needle in (SUBJECT, "acme.test", f"Hello {SUBJECT}"):
+        assert tables_mentioning(needle) == [], needle
+    places = select(Event.city, Event.region, Event.ip_prefix).where(Event.account_id == acme.id)
+    assert set(db.session.execute(places).all()) == {(None, None, None)}
+    assert _count(User, account_id=acme.id) == 2
+    assert not any(
+        u.active for u in db.session.scalars(select(User).where(User.account_id == acme.id))
+    )
+    assert _count(Event, account_id=acme.id) == 3  # kind, verdict, time and country remain
+    assert _count(Recipient) == 2 and _count(ApiToken) == 0
+
+
+def test_the_cli_terminates_with_yes_only(app, acme):
+    runner = CliRunner()
+    refused = runner.invoke(app.cli, ["accounts", "terminate", "Acme", "--mode", "delete"])
+    assert refused.exit_code != 0 and "--yes" in refused.output
+    unknown = runner.invoke(app.cli, ["accounts", "terminate", "Nope", "--mode", "delete", "--yes"])
+    assert unknown.exit_code != 0 and "no account" in unknown.output
+    done = runner.invoke(app.cli, ["accounts", "terminate", "Acme", "--mode", "anonymize", "--yes"])
+    assert done.exit_code == 0, done.output
+    db.session.expire_all()
+    assert db.session.get(Account, acme.id).terminated_at is not None
