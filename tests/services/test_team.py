@@ -26,7 +26,7 @@ def admin(app):
 
 
 def test_an_invitation_works_once(app, admin):
-    invitation, token = team.invite(db.session, "k", admin, " New@Acme.test ", "rep")
+    _, token = team.invite(db.session, "k", admin, " New@Acme.test ", "rep")
     user = team.accept(db.session, "k", token, "Nina")
     db.session.commit()
     assert (user.email, user.role, user.account_id, user.name) == (
