@@ -8,12 +8,28 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from flask import g, request_started
 from werkzeug.serving import make_server
 
 from server.extensions import db
 from server.models import User
 from server.services import accounts
 from tests.support.admin import sign_in
+
+
+@pytest.fixture(autouse=True)
+def fresh_g_per_request(app):
+    """Each request starts with an empty `g`, as in production, where each request has its own
+    app context; here the test's app context is shared, and Flask-WTF and Flask-Login cache the
+    CSRF token and the user in `g`, which would carry one client's over to the next."""
+
+    def clear(sender, **extra):
+        for name in list(g):
+            g.pop(name)
+
+    request_started.connect(clear, app)
+    yield
+    request_started.disconnect(clear, app)
 
 
 @dataclass

@@ -1,0 +1,149 @@
+"""The settings pages' flows through the test client (the browser tests cover the main ones)."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+
+from sqlalchemy import select
+
+from server.extensions import db
+from server.models import Account, AuditEntry, Event, SubProcessor, SubProcessorChange, User
+from server.services import accounts
+from tests.support import auth, pixel_for
+from tests.support.admin import SUBJECT, add_message, csrf_from
+
+
+def _post(client, path, page, **data):
+    return client.post(path, data={"csrf_token": csrf_from(client.get(page).text), **data})
+
+
+def test_settings_switch_tracking_off_and_validate(app, login, people):
+    client = login(people.admin)
+    form = {"retention_days": "200", "tracking_domain": "Track.Acme.test", "track_by_default": "on"}
+    response = _post(client, "/admin/settings", "/admin/settings", **form)
+    assert response.status_code == 302
+    account = db.session.get(Account, people.admin.account_id)
+    db.session.refresh(account)
+    assert (account.tracking_enabled, account.retention_days, account.tracking_domain) == (
+        False, 200, "track.acme.test",
+    )  # fmt: skip
+    token = accounts.create_api_token(db.session, people.rep)
+    kid = accounts.current_signing_key(db.session, people.rep).kid
+    db.session.commit()
+    me = client.get("/api/v1/me", headers=auth(token)).get_json()
+    assert me["tracking"]["enabled"] is False and me["tracking"]["account_enabled"] is False
+    db.session.commit()
+    assert client.get(pixel_for("test-link-secret", kid, "b" * 22)).status_code == 200
+    app.extensions["leadcamp.sink"].flush()
+    assert db.session.query(Event).count() == 0
+    bad = _post(client, "/admin/settings", "/admin/settings", retention_days="0")
+    assert bad.status_code == 400 and "Retention must be" in bad.text
+    bad = _post(client, "/admin/settings", "/admin/settings", retention_days="9",
+                tracking_domain="not a host")  # fmt: skip
+    assert bad.status_code == 400 and "host name" in bad.text
+    changes = db.session.scalars(
+        select(AuditEntry.target).where(AuditEntry.action == "settings.change")
+    ).all()
+    assert set(changes) == {"tracking_enabled", "retention_days", "tracking_domain"}
+
+
+def test_the_geo_database_age_is_shown_and_old_files_warned(app, login, people, tmp_path):
+    geo = tmp_path / "GeoLite2-City.mmdb"
+    geo.write_bytes(b"x")
+    old = time.time() - 40 * 86400
+    os.utime(geo, (old, old))
+    app.config["LEADCAMP"] = app.config["LEADCAMP"].replace(geoip_database=str(geo))
+    page = login(people.admin).get("/admin/settings").text
+    assert str(geo) in page and "older than 35 days" in page
+    os.utime(geo, None)
+    assert "current" in login(people.admin).get("/admin/settings").text
+
+
+def test_invite_without_smtp_shows_the_link_and_it_signs_the_person_in(app, login, people):
+    client = login(people.admin)
+    page = _post(client, "/admin/team/invite", "/admin/team", email="nina@acme.test", role="rep")
+    assert page.status_code == 200
+    link = re.search(r'value="(http://track\.test/admin/invitations/[^"]+)"', page.text).group(1)
+    path = link.removeprefix("http://track.test")
+    invitee = app.test_client()
+    form = invitee.get(path)
+    assert "nina@acme.test" in form.text
+    accepted = invitee.post(path, data={"csrf_token": csrf_from(form.text), "name": "Nina"})
+    assert accepted.status_code == 302
+    assert "nina@acme.test" in invitee.get("/").text
+    assert invitee.post(path, data={"csrf_token": csrf_from(form.text)}).status_code == 400
+    user = db.session.scalar(select(User).where(User.email == "nina@acme.test"))
+    assert user.account_id == people.admin.account_id and user.role == "rep"
+
+
+def test_export_download_needs_the_same_account(app, login, people):
+    add_message(people.admin, SUBJECT)
+    client = login(people.admin)
+    page = _post(client, "/admin/privacy/export", "/admin/privacy", email=SUBJECT)
+    json_link = re.search(r'href="([^"]+)" id="download-json"', page.text).group(1)
+    csv_link = re.search(r'href="([^"]+)" id="download-csv"', page.text).group(1)
+    download = client.get(json_link)
+    assert download.status_code == 200 and download.get_json()["subject"] == SUBJECT
+    assert "attachment" in download.headers["Content-Disposition"]
+    assert client.get(csv_link).mimetype == "text/csv"
+    assert login(people.other).get(json_link).status_code == 404
+    assert app.test_client().get(json_link).status_code == 302
+    assert client.get(json_link[:-3] + "xyz").status_code == 404
+
+
+def test_erase_needs_the_address_typed_again(app, login, people):
+    add_message(people.admin, SUBJECT)
+    client = login(people.admin)
+    refused = _post(client, "/admin/privacy/erase", "/admin/privacy", email=SUBJECT, confirm="x")
+    assert refused.status_code == 400
+    done = _post(client, "/admin/privacy/erase", "/admin/privacy", email=SUBJECT, confirm=SUBJECT)
+    assert done.status_code == 302
+    found = _post(client, "/admin/privacy/search", "/admin/privacy", email=SUBJECT)
+    assert "Messages <small>(0)</small>" in found.text
+
+
+def test_subprocessors_are_seeded_and_changes_announced(app, login, people):
+    client = login(people.admin)
+    page = client.get("/admin/subprocessors").text
+    assert "Clearbit" in page and "Hosting" in page
+    add = _post(client, "/admin/subprocessors", "/admin/subprocessors", name="MailCo",
+                country="Ireland", purpose="Transactional mail", safeguard="EU")  # fmt: skip
+    assert add.status_code == 302
+    [change] = db.session.scalars(select(SubProcessorChange)).all()
+    assert (change.objection_until - change.announced_at).days == 30
+    entry = db.session.scalar(select(SubProcessor).where(SubProcessor.name == "MailCo"))
+    removed = _post(client, f"/admin/subprocessors/{entry.id}/remove", "/admin/subprocessors")
+    assert removed.status_code == 302
+    assert "MailCo" not in client.get("/admin/subprocessors").text.split("Announced changes")[0]
+    missing = _post(client, "/admin/subprocessors", "/admin/subprocessors", name="X")
+    assert missing.status_code == 400
+
+
+def test_a_breach_is_tracked_to_closure(app, login, people):
+    client = login(people.admin)
+    created = _post(client, "/admin/breaches", "/admin/breaches", occurred_at="2026-11-20T09:30",
+                    description="Export mailed to the wrong person", data_affected="names",
+                    subjects_affected="12 prospects")  # fmt: skip
+    path = created.headers["Location"]
+    _post(client, f"{path}/actions", path, description="Ask the recipient to delete it")
+    refused = _post(client, f"{path}/close", path)
+    assert refused.status_code == 400 and "Finish every" in refused.text
+    action = re.search(r'action="([^"]+/done)"', client.get(path).text).group(1)
+    _post(client, action, path)
+    assert _post(client, f"{path}/close", path).status_code == 302
+    assert "closed" in client.get(path).text
+
+
+def test_termination_from_the_page(app, login, people):
+    add_message(people.rep, SUBJECT)
+    client = login(people.admin)
+    wrong = _post(client, "/admin/terminate", "/admin/terminate", mode="delete", confirmation="x")
+    assert wrong.status_code == 400
+    done = _post(client, "/admin/terminate", "/admin/terminate", mode="delete", confirmation="Acme")
+    assert done.status_code == 302
+    assert client.get("/admin/settings").status_code == 302  # signed out, and nobody left
+    db.session.expire_all()
+    assert db.session.get(Account, people.admin.account_id).terminated_at is not None
+    assert db.session.get(User, people.other.id).active  # another account is untouched
