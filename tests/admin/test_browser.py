@@ -1,0 +1,127 @@
+"""The main flows in Debian's headless Chromium, against the app served on a real socket."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from server.extensions import db
+from server.models import Event, Recipient, User
+from server.services import accounts
+from tests.support import pixel_for
+from tests.support.admin import SUBJECT, add_message
+
+pytestmark = pytest.mark.browser
+
+
+def browser_sign_in(page, base: str, app, user: User) -> None:
+    """Open a magic link and press the button, as the admin would."""
+    db.session.commit()
+    token = accounts.magic_link_token(app.config["SECRET_KEY"], user)
+    page.goto(f"{base}/auth/magic/{token}")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/")
+
+
+def test_magic_link_sign_in(app, page, live_app, people):
+    browser_sign_in(page, live_app, app, people.admin)
+    assert people.admin.email in page.content()
+    page.get_by_role("link", name="Settings").click()
+    assert page.get_by_role("heading", name="Account settings").is_visible()
+    page.get_by_role("button", name="Sign out").click()
+    page.goto(f"{live_app}/admin/settings")
+    assert "/auth/login" in page.url
+
+
+def test_tracking_switched_off(app, page, live_app, people):
+    token = accounts.create_api_token(db.session, people.rep)
+    kid = accounts.current_signing_key(db.session, people.rep).kid
+    browser_sign_in(page, live_app, app, people.admin)
+    page.goto(f"{live_app}/admin/settings")
+    page.get_by_label("Tracking and enrichment").uncheck()
+    page.get_by_role("button", name="Save settings").click()
+    assert page.get_by_role("status").inner_text() == "Settings saved."
+    assert not page.get_by_label("Tracking and enrichment").is_checked()
+
+    with urllib.request.urlopen(live_app + pixel_for("test-link-secret", kid, "c" * 22)) as r:
+        assert r.status == 200 and r.headers["Content-Type"] == "image/gif"
+    app.extensions["leadcamp.sink"].flush()
+    assert db.session.query(Event).count() == 0
+    request = urllib.request.Request(
+        f"{live_app}/api/v1/me", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(request) as r:
+        me = json.load(r)
+    assert me["tracking"] | {"tracking_host": None} == {
+        "enabled": False,
+        "account_enabled": False,
+        "track_by_default": True,
+        "tracking_host": None,
+    }
+
+
+def test_invite_and_accept(app, browser, page, live_app, people):
+    browser_sign_in(page, live_app, app, people.admin)
+    page.goto(f"{live_app}/admin/team")
+    page.get_by_label("Email address").fill("nina@acme.test")
+    page.get_by_label("Role", exact=True).select_option("rep")
+    page.get_by_role("button", name="Invite").click()
+    link = page.get_by_label("Invitation link").input_value()
+    assert link.startswith("http://track.test/admin/invitations/")
+
+    invitee = browser.new_context().new_page()
+    invitee.goto(link.replace("http://track.test", live_app))
+    assert "nina@acme.test" in invitee.content()
+    invitee.get_by_label("Your name").fill("Nina")
+    invitee.get_by_role("button", name="Accept the invitation").click()
+    invitee.wait_for_url(f"{live_app}/")
+    assert "Welcome, Nina" in invitee.content()
+    invitee.context.close()
+
+    page.goto(f"{live_app}/admin/team")
+    assert page.get_by_role("row", name="Nina").is_visible()
+
+
+def test_export_and_erase_a_data_subject(app, page, live_app, people):
+    add_message(people.rep, SUBJECT, events=2)
+    browser_sign_in(page, live_app, app, people.admin)
+    page.goto(f"{live_app}/admin/privacy")
+    page.get_by_label("Email address of the person").fill(SUBJECT)
+    page.get_by_role("button", name="Find everything held").click()
+    assert page.get_by_role("heading", name="Events (2)").is_visible()
+
+    page.get_by_role("button", name="Export (JSON and CSV)").click()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download JSON").click()
+    exported = json.loads(Path(download.value.path()).read_text())
+    assert exported["subject"] == SUBJECT and len(exported["data"]["messages"]["events"]) == 2
+
+    page.get_by_label("Email address of the person").fill(SUBJECT)
+    page.get_by_role("button", name="Find everything held").click()
+    page.get_by_label("Type the address again to confirm").fill(SUBJECT)
+    page.get_by_role("button", name="Erase everything about this person").click()
+    assert "Erased:" in page.get_by_role("status").inner_text()
+    db.session.expire_all()
+    assert db.session.scalar(select(Recipient).where(Recipient.email == SUBJECT)) is None
+    assert db.session.query(Event).count() == 0
+    kinds = [c.inner_text() for c in page.locator("table td:nth-child(4)").all()]
+    assert kinds[:4] == ["erase", "search", "export", "search"]
+
+
+def test_read_the_audit_log(app, page, live_app, people):
+    accounts.create_api_token(db.session, people.rep)
+    browser_sign_in(page, live_app, app, people.admin)
+    page.goto(f"{live_app}/admin/audit")
+    table = page.locator("#audit-table")
+    assert "sign_in" in table.inner_text() and "token.create" in table.inner_text()
+    page.get_by_label("Action").select_option("sign_in")
+    page.get_by_role("button", name="Search").click()
+    rows = page.locator("#audit-table tbody tr")
+    assert rows.count() == 1 and "magic link" in rows.inner_text()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Export CSV").click()
+    assert Path(download.value.path()).read_text().startswith("id,at,actor,action,target,detail")
