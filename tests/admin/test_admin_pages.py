@@ -34,6 +34,15 @@ def test_settings_switch_tracking_off_and_validate(app, login, people):
     db.session.commit()
     me = client.get("/api/v1/me", headers=auth(token)).get_json()
     assert me["tracking"]["enabled"] is False and me["tracking"]["account_enabled"] is False
+    html = '<p>Hi <a href="https://acme.test/offer">offer</a></p>'
+    sent = client.post(
+        "/api/v1/messages",
+        json={"recipients": [{"email": SUBJECT}], "subject": "Offer", "html": html},
+        headers=auth(token),
+    ).get_json()
+    assert (sent["html"], sent["pixel_url"], sent["links"], sent["tracked"]) == (
+        html, None, [], False,
+    )  # fmt: skip
     db.session.commit()
     assert client.get(pixel_for("test-link-secret", kid, "b" * 22)).status_code == 200
     app.extensions["leadcamp.sink"].flush()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from click.testing import CliRunner
 from huey import MemoryHuey
 from sqlalchemy import select
 
@@ -66,3 +67,12 @@ def test_the_nightly_job_runs_the_purge_with_its_clock(app):
     assert task.call_local() == {account.id: 1}  # as the worker runs it, on the real clock
     assert _ids() == set()
     assert db.session.get(Account, account.id) is not None
+
+
+def test_the_purge_command(app):
+    account = accounts.create_user(db.session, "a@acme.test", "Acme").account
+    db.session.add(_event(account.id, "old", datetime.now(UTC) - timedelta(days=397)))
+    db.session.commit()
+    result = CliRunner().invoke(app.cli, ["purge"], catch_exceptions=False)
+    assert result.output.strip() == "purged 1 events from 1 account(s)"
+    assert _ids() == set()
