@@ -28,6 +28,7 @@ def _render_settings(error: str = "", status: int = 200):
         geo=geo,
         switches=account_settings.switches(account),
         public_url=settings().public_url,
+        base_url=account_settings.tracking_base_url(account, settings().public_url),
         error=error,
     ), status
 

@@ -12,16 +12,20 @@ from server.api.errors import ApiError
 from server.api.openapi import document, operation
 from server.extensions import db
 from server.models import MessageSummary
-from server.services import accounts, messages, signing
+from server.services import account_settings, accounts, messages, signing
 
 
 def _settings():
     return current_app.config["LEADCAMP"]
 
 
+def _base_url() -> str:
+    """Where the rep's tracking links point: the account's tracking domain, else PUBLIC_URL."""
+    return account_settings.tracking_base_url(g.user.account, _settings().public_url)
+
+
 def _tracker() -> messages.Tracker:
-    settings = _settings()
-    return messages.Tracker(settings.public_url, settings.link_secrets)
+    return messages.Tracker(_base_url(), _settings().link_secrets)
 
 
 @operation(
@@ -37,7 +41,7 @@ def me():
             "enabled": user.tracks,
             "account_enabled": user.account.tracking_enabled,
             "track_by_default": user.account.track_by_default,
-            "tracking_host": urlsplit(_settings().public_url).netloc,
+            "tracking_host": urlsplit(_base_url()).netloc,
         },
     }
 
@@ -58,7 +62,7 @@ def signing_key():
         "kid": key.kid,
         "key": signing.b64encode(material),
         "algorithm": signing.ALGORITHM,
-        "base_url": _settings().public_url,
+        "base_url": _base_url(),
     }
 
 

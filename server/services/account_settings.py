@@ -65,6 +65,14 @@ def update(session: Session, account: Account, actor: User, changes: dict) -> li
     return changed
 
 
+def tracking_base_url(account: Account, public_url: str) -> str:
+    """The base of the account's tracking links: its own domain (same scheme), else public_url."""
+    if not account.tracking_domain:
+        return public_url
+    scheme = public_url.split("://", 1)[0]
+    return f"{scheme}://{account.tracking_domain}"
+
+
 @dataclass(frozen=True)
 class GeoStatus:
     """Where the geo database is and how old it is."""

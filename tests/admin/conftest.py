@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from flask import g, request_started
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from server.extensions import db
 from server.models import User
@@ -61,10 +61,17 @@ def login(app):
     return login
 
 
+class QuietHandler(WSGIRequestHandler):
+    """No request log: it would carry client addresses."""
+
+    def log_request(self, *args, **kwargs):
+        """Log nothing."""
+
+
 @pytest.fixture
 def live_app(app):
     """The app served by a werkzeug thread (embedded sink) on a free port; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"

@@ -34,6 +34,9 @@ def test_settings_switch_tracking_off_and_validate(app, login, people):
     db.session.commit()
     me = client.get("/api/v1/me", headers=auth(token)).get_json()
     assert me["tracking"]["enabled"] is False and me["tracking"]["account_enabled"] is False
+    assert me["tracking"]["tracking_host"] == "track.acme.test"
+    key = client.get("/api/v1/signing-key", headers=auth(token)).get_json()
+    assert key["base_url"] == "http://track.acme.test"
     html = '<p>Hi <a href="https://acme.test/offer">offer</a></p>'
     sent = client.post(
         "/api/v1/messages",

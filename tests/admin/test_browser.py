@@ -125,3 +125,30 @@ def test_read_the_audit_log(app, page, live_app, people):
     with page.expect_download() as download:
         page.get_by_role("link", name="Export CSV").click()
     assert Path(download.value.path()).read_text().startswith("id,at,actor,action,target,detail")
+
+
+PAGES = ("settings", "team", "privacy", "audit", "subprocessors", "breaches", "terminate")
+UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea, button')]
+  .filter(el => el.type !== 'hidden')
+  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                && !(el.tagName === 'BUTTON' && el.innerText.trim()))
+  .map(el => el.outerHTML)"""
+
+
+def test_every_control_has_a_name_and_the_keyboard_reaches_it(app, page, live_app, people):
+    add_message(people.rep, SUBJECT)
+    browser_sign_in(page, live_app, app, people.admin)
+    for path in PAGES:
+        page.goto(f"{live_app}/admin/{path}")
+        assert page.evaluate(UNLABELLED) == [], path
+        assert page.locator("h1").count() == 1, path
+    page.goto(f"{live_app}/admin/privacy")
+    page.get_by_label("Email address of the person").fill(SUBJECT)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")  # forms submit from the keyboard
+    assert page.get_by_role("heading", name=f"Held about {SUBJECT}").is_visible()
+    assert page.evaluate(UNLABELLED) == []
+    page.set_viewport_size({"width": 360, "height": 740})  # a phone: nothing wider than it
+    for path in PAGES:
+        page.goto(f"{live_app}/admin/{path}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
