@@ -37,6 +37,21 @@ class Provider:
 
 
 _PROVIDERS: dict[str, Provider] = {}
+_ALIASES: list[Callable[[Session, int, str], set[str]]] = []
+
+
+def register_aliases(resolver: Callable[[Session, int, str], set[str]]) -> None:
+    """Add a source of other spellings of a person's address (a contact's seen addresses)."""
+    if resolver not in _ALIASES:
+        _ALIASES.append(resolver)
+
+
+def addresses_of(session: Session, account_id: int, email: str) -> set[str]:
+    """The address and every known spelling of it in the account."""
+    found = {email}
+    for resolver in _ALIASES:
+        found |= resolver(session, account_id, email)
+    return found
 
 
 def register(provider: Provider) -> Provider:
@@ -87,11 +102,11 @@ def erase_account(session: Session, account_id: int, mode: str) -> dict[str, int
 # Messages where the person is a recipient, their events, and the senders' views of them.
 
 
-def _message_ids(session: Session, account_id: int, email: str) -> list[str]:
+def _message_ids(session: Session, account_id: int, emails: set[str]) -> list[str]:
     query = (
         select(Recipient.message_id)
         .join(Message, Message.id == Recipient.message_id)
-        .where(Message.account_id == account_id, Recipient.email == email)
+        .where(Message.account_id == account_id, Recipient.email.in_(emails))
         .distinct()
     )
     return list(session.scalars(query))
@@ -103,7 +118,7 @@ def _iso(at) -> str | None:
 
 def find_messages(session: Session, account_id: int, email: str) -> dict:
     """Recipient rows, their messages, the messages' events and sender views."""
-    mids = _message_ids(session, account_id, email)
+    mids = _message_ids(session, account_id, addresses_of(session, account_id, email))
     messages = session.scalars(
         select(Message).where(Message.id.in_(mids)).order_by(Message.sent_at)
     )
@@ -135,21 +150,22 @@ def erase_messages(session: Session, account_id: int, email: str) -> int:
     """Remove the person's recipient rows and the events of those messages (hits belong to the
     message, so they may be this person's); the per-message counts remain, carrying no identity.
     Events and links whose URL carries the address go too."""
-    mids = _message_ids(session, account_id, email)
+    emails = addresses_of(session, account_id, email)
+    mids = _message_ids(session, account_id, emails)
     account_messages = select(Message.id).where(Message.account_id == account_id)
-    count = 0
-    count += session.execute(
+    count = session.execute(
         delete(Event).where(Event.account_id == account_id, Event.message_id.in_(mids))
     ).rowcount
-    count += session.execute(
-        delete(Event).where(Event.account_id == account_id, Event.link_url.contains(email))
-    ).rowcount
     count += session.execute(delete(SelfView).where(SelfView.message_id.in_(mids))).rowcount
+    for address in emails:
+        count += session.execute(
+            delete(Event).where(Event.account_id == account_id, Event.link_url.contains(address))
+        ).rowcount
+        count += session.execute(
+            delete(Link).where(Link.message_id.in_(account_messages), Link.url.contains(address))
+        ).rowcount
     count += session.execute(
-        delete(Link).where(Link.message_id.in_(account_messages), Link.url.contains(email))
-    ).rowcount
-    count += session.execute(
-        delete(Recipient).where(Recipient.message_id.in_(mids), Recipient.email == email)
+        delete(Recipient).where(Recipient.message_id.in_(mids), Recipient.email.in_(emails))
     ).rowcount
     # A subject line may name the person; messages left with no recipient lose theirs.
     orphaned = [m for m in mids if not session.scalar(select(Recipient.id).where(
@@ -162,10 +178,11 @@ def erase_messages(session: Session, account_id: int, email: str) -> int:
 
 def rectify_messages(session: Session, account_id: int, email: str, changes: dict) -> int:
     """Correct the display name on the person's recipient rows."""
-    mids = _message_ids(session, account_id, email)
+    emails = addresses_of(session, account_id, email)
+    mids = _message_ids(session, account_id, emails)
     return session.execute(
         update(Recipient)
-        .where(Recipient.message_id.in_(mids), Recipient.email == email)
+        .where(Recipient.message_id.in_(mids), Recipient.email.in_(emails))
         .values(name=str(changes["name"]).strip()[:200])
     ).rowcount
 
