@@ -1,12 +1,17 @@
 """Typed models, one module per aggregate."""
 
 from server.models.account import Account, ApiToken, SigningKey, User
+from server.models.contact import Company, Contact, ContactAddress, Enrichment
 from server.models.event import Event
 from server.models.message import Link, Message, MessageSummary, Recipient, SelfView
 
 __all__ = [
     "Account",
     "ApiToken",
+    "Company",
+    "Contact",
+    "ContactAddress",
+    "Enrichment",
     "Event",
     "Link",
     "Message",
