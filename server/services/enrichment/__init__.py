@@ -149,7 +149,11 @@ def _claim(session: Session, row_id: int, now: datetime, policy: Policy):
     # Compare-and-set on the attempt count: of two workers, only one takes the row.
     claimed = session.execute(
         update(Enrichment)
-        .where(Enrichment.id == row_id, Enrichment.attempts == row.attempts)
+        .where(
+            Enrichment.id == row_id,
+            Enrichment.attempts == row.attempts,
+            Enrichment.next_attempt_at <= now,
+        )
         .values(next_attempt_at=now + LEASE, last_attempt_at=now, attempts=row.attempts + 1)
         .execution_options(synchronize_session=False)
     )
