@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from server.models import Company, Contact, ContactAddress, Enrichment
 from server.models.base import utcnow
@@ -128,19 +128,17 @@ def search(
         .where(Contact.account_id == account_id)
     )
     if q.strip():
-        like = f"%{q.strip().lower()}%"
+        # Typed % and _ are literal text, not wildcards.
+        text = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = f"%{text}%"
+        columns = (Contact.email, Contact.email_display, Contact.name, Contact.title, Company.name)
         query = query.where(
-            or_(
-                Contact.email.like(like),
-                func.lower(Contact.email_display).like(like),
-                func.lower(Contact.name).like(like),
-                func.lower(Contact.title).like(like),
-                func.lower(Company.name).like(like),
-                Company.domain.like(like),
-            )
+            or_(*(func.lower(column).like(like, escape="\\") for column in columns))
         )
     total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.scalars(query.order_by(Contact.email).limit(limit).offset(offset)).all()
+    page = query.order_by(Contact.email).limit(limit).offset(offset)
+    loads = (selectinload(Contact.company), selectinload(Contact.enrichment))
+    rows = session.scalars(page.options(*loads)).all()
     return list(rows), total or 0
 
 

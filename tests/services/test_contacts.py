@@ -109,6 +109,8 @@ def test_search(rep):
     assert [c.email for c in rows] == ["ana@acme.com", "jo@gmail.com"] and total == 2
     rows, total = contacts.search(db.session, user.account_id, "", limit=1, offset=1)
     assert [c.email for c in rows] == ["bo@globex.com"] and total == 3
+    assert contacts.search(db.session, user.account_id, "%")[1] == 0  # literal, not a wildcard
+    assert contacts.search(db.session, user.account_id, "o_g")[1] == 0
 
 
 def test_do_not_enrich_removes_what_was_stored(rep):
