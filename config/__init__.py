@@ -91,6 +91,9 @@ class Settings:
     # The hosting provider seeded into each account's sub-processor list.
     hosting_provider: str = ""
     hosting_country: str = ""
+    enrichment_api_key: str = ""
+    enrichment_ttl_days: int = 30
+    enrichment_rate_per_minute: int = 60
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -133,6 +136,9 @@ class Settings:
             smtp_from=env.get("SMTP_FROM", "").strip(),
             hosting_provider=env.get("HOSTING_PROVIDER", "").strip(),
             hosting_country=env.get("HOSTING_COUNTRY", "").strip(),
+            enrichment_api_key=env.get("ENRICHMENT_API_KEY", "").strip(),
+            enrichment_ttl_days=_number(env, "ENRICHMENT_TTL_DAYS", 30, int),
+            enrichment_rate_per_minute=_number(env, "ENRICHMENT_RATE_PER_MINUTE", 60, int),
         )
 
     def flask_config(self) -> dict:

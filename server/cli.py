@@ -32,6 +32,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(serve)
     app.cli.add_command(accounts_group)
     app.cli.add_command(purge)
+    from server.cli_contacts import contacts
+
+    app.cli.add_command(contacts)
 
 
 def _fail(exc: Exception):

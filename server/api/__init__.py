@@ -8,3 +8,5 @@ from server.api import views  # noqa: E402,F401  (registers the routes on bp)
 from server.api.errors import register_error_handlers  # noqa: E402
 
 register_error_handlers(bp)
+
+from server.api import contacts  # noqa: E402,F401  (the contacts routes)

@@ -1,6 +1,7 @@
 """Typed models, one module per aggregate."""
 
 from server.models.account import Account, ApiToken, SigningKey, User
+from server.models.contact import Company, Contact, ContactAddress, Enrichment
 from server.models.event import Event
 from server.models.message import Link, Message, MessageSummary, Recipient, SelfView
 from server.models.privacy import (
@@ -16,11 +17,14 @@ from server.models.privacy import (
 __all__ = [
     "Account",
     "ApiToken",
-    # privacy
     "AuditEntry",
     "Breach",
     "BreachAction",
+    "Company",
+    "Contact",
+    "ContactAddress",
     "DataRequest",
+    "Enrichment",
     "Event",
     "Invitation",
     "Link",
