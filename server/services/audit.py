@@ -41,6 +41,9 @@ ACTIONS = (
     "account.terminate",
     "retention.purge",
     "audit.export",
+    "contacts.edit",
+    "contacts.import",
+    "contacts.export",
 )
 
 

@@ -264,3 +264,6 @@ register(
         erase_account=erase_account_invitations,
     )
 )
+
+# Contacts and enrichment register themselves after messages (see personal_data_contacts).
+from server.services import personal_data_contacts  # noqa: E402,F401

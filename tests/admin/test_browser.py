@@ -127,7 +127,16 @@ def test_read_the_audit_log(app, page, live_app, people):
     assert Path(download.value.path()).read_text().startswith("id,at,actor,action,target,detail")
 
 
-PAGES = ("settings", "team", "privacy", "audit", "subprocessors", "breaches", "terminate")
+PAGES = (
+    "settings",
+    "team",
+    "contacts",
+    "privacy",
+    "audit",
+    "subprocessors",
+    "breaches",
+    "terminate",
+)
 UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea, button')]
   .filter(el => el.type !== 'hidden')
   .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')

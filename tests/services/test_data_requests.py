@@ -7,11 +7,11 @@ import io
 import json
 
 import pytest
-from sqlalchemy import String, Text, inspect, select, text
+from sqlalchemy import JSON, String, Text, inspect, select, text
 
 from server.extensions import db
-from server.models import DataRequest, Message, MessageSummary
-from server.services import accounts, data_requests, team
+from server.models import Contact, DataRequest, Enrichment, Message, MessageSummary
+from server.services import accounts, contacts, data_requests, team
 from server.services.accounts import AccountError
 from tests.support.admin import SUBJECT, add_message
 
@@ -30,10 +30,11 @@ def tables_mentioning(needle: str) -> list[str]:
         inspector = inspect(conn)
         for table in inspector.get_table_names():
             for column in inspector.get_columns(table):
-                if not isinstance(column["type"], String | Text):
+                if not isinstance(column["type"], String | Text | JSON):
                     continue
                 name = column["name"]
-                query = text(f'SELECT count(*) FROM "{table}" WHERE lower("{name}") LIKE :n')
+                value = f'lower(CAST("{name}" AS TEXT))'
+                query = text(f'SELECT count(*) FROM "{table}" WHERE {value} LIKE :n')
                 if conn.execute(query, {"n": f"%{needle.lower()}%"}).scalar():
                     hits.append(f"{table}.{name}")
     return hits
@@ -102,3 +103,44 @@ def test_erase_leaves_no_trace_of_the_address_in_any_table(app, admin):
     ]
     kinds = db.session.scalars(select(DataRequest.kind).order_by(DataRequest.id)).all()
     assert kinds == ["search", "erase"]
+
+
+GMAIL_SEEN = "Ana.Ruiz+news@Gmail.com"
+
+
+def _contact_with_enrichment(admin):
+    contact, _ = contacts.upsert_contact(db.session, admin.account_id, GMAIL_SEEN, "Ana Ruiz")
+    db.session.add(
+        Enrichment(
+            account_id=admin.account_id,
+            contact_id=contact.id,
+            provider="clearbit",
+            status="found",
+            person={"name": {"fullName": "Ana Ruiz"}, "email": "anaruiz@gmail.com"},
+            company={"domain": "ruiz-consulting.test", "name": "Ruiz Consulting"},
+        )
+    )
+    message = add_message(admin, GMAIL_SEEN.lower(), events=2)
+    db.session.commit()
+    return contact, message
+
+
+def test_contacts_and_enrichment_are_found_under_every_spelling(app, admin):
+    _, message = _contact_with_enrichment(admin)
+    found, _ = data_requests.search(db.session, "k", admin, "anaruiz@gmail.com")
+    assert found["contacts"]["contact"][0]["email"] == "anaruiz@gmail.com"
+    assert found["contacts"]["enrichment"][0]["company"]["name"] == "Ruiz Consulting"
+    assert [m["id"] for m in found["messages"]["messages"]] == [message.id]
+    data_requests.rectify(db.session, "k", admin, "anaruiz@gmail.com", {"title": "CTO"})
+    db.session.commit()
+    assert db.session.scalar(select(Contact.title)) == "CTO"
+
+
+def test_erase_removes_contact_enrichment_and_recipient_rows_everywhere(app, admin):
+    _contact_with_enrichment(admin)
+    assert "enrichments.person" in tables_mentioning("anaruiz@gmail.com")
+    result = data_requests.erase(db.session, "k", admin, "anaruiz@gmail.com")
+    db.session.commit()
+    assert result["contacts"] >= 3 and result["messages"] >= 3
+    for needle in ("anaruiz", "ana.ruiz", "Ruiz Consulting"):
+        assert tables_mentioning(needle) == [], needle

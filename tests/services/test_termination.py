@@ -7,8 +7,17 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from server.extensions import db
-from server.models import Account, ApiToken, Event, Message, MessageSummary, Recipient, User
-from server.services import accounts, termination
+from server.models import (
+    Account,
+    ApiToken,
+    Contact,
+    Event,
+    Message,
+    MessageSummary,
+    Recipient,
+    User,
+)
+from server.services import accounts, contacts, termination
 from tests.services.test_data_requests import tables_mentioning
 from tests.support.admin import SUBJECT, add_message
 
@@ -20,7 +29,9 @@ def acme(app):
     accounts.create_api_token(db.session, rep)
     other = accounts.create_user(db.session, "boss@globex.test", "Globex", admin=True)
     message = add_message(rep, SUBJECT, events=3)
-    add_message(other, "kept@example.test")
+    contacts.upsert_contact(db.session, rep.account_id, SUBJECT, "Ana Ruiz")
+    contacts.upsert_contact(db.session, other.account_id, "kept@example.test", "Kept")
+    add_message(other, "kept@example.test", name="Kept")
     db.session.add(MessageSummary(message_id=message.id, account_id=rep.account_id, opens=3))
     db.session.commit()
     return admin.account
@@ -45,8 +56,9 @@ def test_delete_removes_every_personal_row_and_keeps_counts(app, acme):
     result = termination.terminate(db.session, acme, "Acme", "delete")
     db.session.commit()
     assert result["people"] >= 2 and result["google"] == 0
-    for needle in (SUBJECT, "acme.test", f"Hello {SUBJECT}"):
+    for needle in (SUBJECT, "acme.test", f"Hello {SUBJECT}", "acme-customer", "Ana Ruiz"):
         assert tables_mentioning(needle) == [], needle
+    assert _count(Contact, account_id=acme.id) == 0
     assert _count(User, account_id=acme.id) == 0
     assert _count(Message, account_id=acme.id) == 0
     assert _count(Event, account_id=acme.id) == 0
@@ -60,8 +72,9 @@ def test_delete_removes_every_personal_row_and_keeps_counts(app, acme):
 def test_anonymize_keeps_rows_without_identity(app, acme):
     termination.terminate(db.session, acme, "Acme", "anonymize")
     db.session.commit()
-    for needle in (SUBJECT, "acme.test", f"Hello {SUBJECT}"):
+    for needle in (SUBJECT, "acme.test", f"Hello {SUBJECT}", "acme-customer", "Ana Ruiz"):
         assert tables_mentioning(needle) == [], needle
+    assert _count(Contact, account_id=acme.id) == 1
     places = select(Event.city, Event.region, Event.ip_prefix).where(Event.account_id == acme.id)
     assert set(db.session.execute(places).all()) == {(None, None, None)}
     assert _count(User, account_id=acme.id) == 2

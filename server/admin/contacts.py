@@ -1,0 +1,115 @@
+"""Contacts pages: list and search, detail and edit, CSV import and export.
+
+Every member of the account may use them (as with the API): an admin sees the whole account's
+engagement, a rep only their own messages'. Views call the contacts services."""
+
+from __future__ import annotations
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from server.admin import bp
+from server.extensions import db
+from server.models.base import utcnow
+from server.services import audit, contact_views, contacts, contacts_csv, enrichment
+
+PAGE = 50
+IMPORT_MAX_BYTES = 5 * 1024 * 1024
+
+
+def _policy() -> enrichment.Policy:
+    return enrichment.Policy.from_settings(current_app.config["LEADCAMP"])
+
+
+def _contact(email: str):
+    contact = contacts.find_contact(db.session, current_user.account_id, email)
+    if contact is None:
+        abort(404)
+    return contact
+
+
+@bp.get("/contacts")
+@login_required
+def contacts_page():
+    """The account's contacts, searched by address, name, title or company."""
+    q = request.args.get("q", "")[:200]
+    offset = request.args.get("offset", "0")
+    offset = int(offset) if offset.isdigit() else 0
+    listing = contact_views.listing(db.session, current_user, _policy(), utcnow(), q, PAGE, offset)
+    return render_template(
+        "admin/contacts.html", listing=listing, q=q, offset=offset, page=PAGE, report=None
+    )
+
+
+@bp.get("/contacts/view/<path:email>")
+@login_required
+def contact_page(email: str):
+    """One contact: profile, enrichment, engagement, messages; the edit form."""
+    contact = _contact(email)
+    detail = contact_views.detail(db.session, current_user, contact, _policy(), utcnow())
+    db.session.commit()  # the detail may have asked for a first enrichment
+    return render_template("admin/contact.html", c=detail)
+
+
+@bp.post("/contacts/view/<path:email>")
+@login_required
+def contact_save(email: str):
+    """Save edits to a contact."""
+    contact = _contact(email)
+    form = request.form
+    changes = {f: form.get(f, "").strip() for f in ("name", "title", "phone", "notes")}
+    changes["company_name"] = form.get("company_name", "").strip()
+    changes["do_not_enrich"] = form.get("do_not_enrich") == "on"
+    contacts.update_contact(db.session, contact, changes)
+    audit.record(
+        db.session, current_user.account_id, "contacts.edit", actor=current_user,
+        target=f"contact #{contact.id}",
+    )  # fmt: skip
+    db.session.commit()
+    flash("Contact saved.")
+    return redirect(url_for("admin.contact_page", email=contact.email))
+
+
+@bp.get("/contacts.csv")
+@login_required
+def contacts_export():
+    """Every contact of the account as CSV (recorded in the audit log)."""
+    body = contacts_csv.export_csv(db.session, current_user.account_id)
+    audit.record(db.session, current_user.account_id, "contacts.export", actor=current_user)
+    db.session.commit()
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="contacts.csv"'},
+    )
+
+
+@bp.post("/contacts/import")
+@login_required
+def contacts_import():
+    """Create or update contacts from an uploaded CSV file; show the report row by row."""
+    upload = request.files.get("file")
+    data = upload.read(IMPORT_MAX_BYTES + 1) if upload else b""
+    error, report = "", None
+    if not data:
+        error = "Choose a CSV file to import."
+    elif len(data) > IMPORT_MAX_BYTES:
+        error = "The file is larger than 5 MB."
+    else:
+        try:
+            report = contacts_csv.import_csv(db.session, current_user.account, data).as_dict()
+        except contacts_csv.CsvError as exc:
+            db.session.rollback()
+            error = str(exc)
+    if report is not None:
+        audit.record(
+            db.session, current_user.account_id, "contacts.import", actor=current_user,
+            detail=f"{report['created']} created, {report['updated']} updated, "
+            f"{report['failed']} rejected",
+        )  # fmt: skip
+        db.session.commit()
+    listing = contact_views.listing(db.session, current_user, _policy(), utcnow(), "", PAGE, 0)
+    return render_template(
+        "admin/contacts.html", listing=listing, q="", offset=0, page=PAGE, report=report,
+        error=error,
+    ), 400 if error else 200  # fmt: skip
