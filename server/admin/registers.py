@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, logout_user
 
 from server.admin import admin_required, bp, mailer, settings
 from server.extensions import db
+from server.models import Account
 from server.services import breaches, subprocessors, termination
 
 
@@ -18,13 +19,33 @@ def _render_subprocessors(error: str = "", status: int = 200):
     account_id = current_user.account_id
     rows = subprocessors.listing(db.session, account_id, _hosting())
     db.session.commit()  # the first read seeds the list
+    token = subprocessors.public_token(settings().secret_key, account_id)
     return render_template(
         "admin/subprocessors.html",
         rows=rows,
         changes=subprocessors.changes(db.session, account_id),
         error=error,
         days=subprocessors.OBJECTION_DAYS,
+        public_link=settings().public_url + url_for("admin.published_subprocessors", token=token),
     ), status
+
+
+@bp.get("/published/subprocessors/<token>")
+def published_subprocessors(token: str):
+    """The account's list as its customers read it: public, read-only, behind a signed link."""
+    account_id = subprocessors.account_for_token(settings().secret_key, token)
+    account = db.session.get(Account, account_id) if account_id else None
+    if account is None or account.terminated_at is not None:
+        abort(404)
+    rows = subprocessors.listing(db.session, account.id, _hosting())
+    db.session.commit()
+    return render_template(
+        "admin/published.html",
+        account=account,
+        rows=rows,
+        changes=subprocessors.changes(db.session, account.id),
+        days=subprocessors.OBJECTION_DAYS,
+    )
 
 
 @bp.get("/subprocessors")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from itsdangerous import BadSignature, Signer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,19 @@ ENRICHMENT = {
     "purpose": "Enrichment: company and role details looked up from a contact's email address",
     "safeguard": "EU-U.S. Data Privacy Framework; Standard Contractual Clauses",
 }
+
+
+def public_token(secret_key: str, account_id: int) -> str:
+    """The unguessable, permanent token of the account's published list."""
+    return Signer(secret_key, salt="leadcamp.subprocessors").sign(str(account_id)).decode()
+
+
+def account_for_token(secret_key: str, token: str) -> int | None:
+    """The account a published-list token stands for, or None when it is not genuine."""
+    try:
+        return int(Signer(secret_key, salt="leadcamp.subprocessors").unsign(token))
+    except (BadSignature, ValueError):
+        return None
 
 
 class SubProcessorError(ValueError):

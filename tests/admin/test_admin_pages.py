@@ -133,6 +133,18 @@ def test_subprocessors_are_seeded_and_changes_announced(app, login, people):
     assert missing.status_code == 400
 
 
+def test_the_list_is_published_behind_a_signed_link(app, login, people):
+    page = login(people.admin).get("/admin/subprocessors").text
+    link = re.search(r'id="public-link" class="wide" readonly value="([^"]+)"', page).group(1)
+    path = link.removeprefix("http://track.test")
+    public = app.test_client().get(path)
+    assert public.status_code == 200 and "Clearbit" in public.text and "Acme" in public.text
+    forged = path.rsplit(".", 1)[0] + ".AAAA"
+    assert app.test_client().get(forged).status_code == 404
+    other = login(people.other).get("/admin/subprocessors").text
+    assert path not in other  # each account has its own link
+
+
 def test_a_breach_is_tracked_to_closure(app, login, people):
     client = login(people.admin)
     created = _post(client, "/admin/breaches", "/admin/breaches", occurred_at="2026-11-20T09:30",
