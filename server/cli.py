@@ -21,7 +21,6 @@ tokens = click.Group("tokens", help="Manage the extension's API tokens.")
 keys = click.Group("keys", help="Manage link-signing keys.")
 jobs = click.Group("jobs", help="Run background jobs.")
 sink = click.Group("sink", help="Event ingestion.")
-accounts_group = click.Group("accounts", help="Manage accounts.")
 
 
 def register(app: Flask) -> None:
@@ -30,11 +29,13 @@ def register(app: Flask) -> None:
         app.cli.add_command(group)
     app.cli.add_command(bootstrap)
     app.cli.add_command(serve)
-    app.cli.add_command(accounts_group)
-    app.cli.add_command(purge)
     from server.cli_contacts import contacts
 
     app.cli.add_command(contacts)
+    # Last: it joins an `accounts` group registered before it, if any.
+    from server.cli_privacy import register as register_privacy
+
+    register_privacy(app)
 
 
 def _fail(exc: Exception):
@@ -242,34 +243,3 @@ def sink_replay():
     from server.jobs.ingestion import replay_spools
 
     click.echo(f"replayed {replay_spools(current_app._get_current_object())()} events")
-
-
-@click.command("purge")
-def purge():
-    """Delete raw events older than each account's retention period now."""
-    from datetime import UTC, datetime
-
-    from server.services import retention
-
-    removed = retention.purge(db.session, datetime.now(UTC))
-    db.session.commit()
-    click.echo(f"purged {sum(removed.values())} events from {len(removed)} account(s)")
-
-
-@accounts_group.command("terminate")
-@click.argument("name")
-@click.option("--mode", type=click.Choice(["delete", "anonymize"]), required=True)
-@click.option("--yes", is_flag=True, help="Confirm: this cannot be undone.")
-def accounts_terminate(name: str, mode: str, yes: bool):
-    """Delete or anonymize all personal data of the account NAME; keep anonymous aggregates."""
-    from server.services import termination
-
-    if not yes:
-        raise click.ClickException("Terminating an account cannot be undone: add --yes.")
-    try:
-        account = termination.find_account(db.session, name)
-        result = termination.terminate(db.session, account, name, mode)
-    except termination.TerminationError as exc:
-        _fail(exc)
-    db.session.commit()
-    click.echo(f"terminated {name!r} ({mode}): " + ", ".join(f"{n} {k}" for k, n in result.items()))
