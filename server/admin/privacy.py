@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from server.admin import admin_required, bp, settings
 from server.extensions import db
-from server.services import audit, data_requests, personal_data
+from server.services import audit, data_requests, personal_data, team
 from server.services.accounts import AccountError
 
 
@@ -18,6 +18,7 @@ def _render(status: int = 200, **context):
         history=data_requests.history(db.session, current_user.account_id),
         providers=personal_data.providers(),
         fields=personal_data.rectifiable_fields(),
+        people={u.id: u.email for u in team.members(db.session, current_user.account_id)},
         **context,
     ), status
 
@@ -122,8 +123,15 @@ def audit_page():
     """The audit log, searchable by text and action."""
     text, action = request.args.get("q", "").strip(), request.args.get("action", "")
     entries = audit.search(db.session, current_user.account_id, text, action)
+    # Entries name people by id; show the addresses of the account's current members.
+    people = {u.id: u.email for u in team.members(db.session, current_user.account_id)}
     return render_template(
-        "admin/audit.html", entries=entries, q=text, action=action, actions=audit.ACTIONS
+        "admin/audit.html",
+        entries=entries,
+        q=text,
+        action=action,
+        actions=audit.ACTIONS,
+        people=people,
     )
 
 
