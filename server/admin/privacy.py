@@ -89,7 +89,9 @@ def requests_download(token: str):
 def requests_rectify():
     """Correct the person's fields."""
     email = request.form.get("email", "")
-    changes = {f: request.form[f] for f in personal_data.rectifiable_fields() if f in request.form}
+    # Empty fields keep what is stored: only what the admin typed is corrected.
+    fields = personal_data.rectifiable_fields()
+    changes = {f: value for f in fields if (value := request.form.get(f, "").strip())}
     try:
         data_requests.rectify(db.session, settings().secret_key, current_user, email, changes)
     except AccountError as exc:

@@ -184,3 +184,20 @@ def test_the_sending_switch_appears_once_the_account_has_one(app, login, people)
     assert _post(client, "/admin/settings", "/admin/settings", **form).status_code == 302
     db.session.expire_all()
     assert db.session.get(Account, people.admin.account_id).sending_enabled is True
+
+
+def test_rectify_changes_only_the_fields_filled_in(app, login, people):
+    from server.services import contacts
+
+    contacts.upsert_contact(db.session, people.admin.account_id, SUBJECT, "Ana Ruiz")
+    message = add_message(people.rep, SUBJECT)
+    client = login(people.admin)
+    done = _post(client, "/admin/privacy/rectify", "/admin/privacy", email=SUBJECT, title="CTO",
+                 name="", phone="")  # fmt: skip
+    assert done.status_code == 302
+    db.session.expire_all()
+    contact = contacts.find_contact(db.session, people.admin.account_id, SUBJECT)
+    assert (contact.name, contact.title) == ("Ana Ruiz", "CTO")
+    assert db.session.get(type(message), message.id).recipients[0].name == "Ana Ruiz"
+    nothing = _post(client, "/admin/privacy/rectify", "/admin/privacy", email=SUBJECT, name="")
+    assert nothing.status_code == 400 and "Nothing to correct" in nothing.text
