@@ -82,6 +82,15 @@ class Settings:
     self_view_window_seconds: float = 120.0
     jobs_storage: str = ""
     testing: bool = False
+    google_client_id: str = ""
+    google_client_secret: str = ""
+    token_encryption_keys: tuple[str, ...] = ()
+    gmail_sync_minutes: int = 2
+
+    @property
+    def google_configured(self) -> bool:
+        """Whether Google sign-in and Gmail are set up (client id and secret given)."""
+        return bool(self.google_client_id and self.google_client_secret)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -117,6 +126,7 @@ class Settings:
             self_view_window_seconds=_number(env, "SELF_VIEW_WINDOW_SECONDS", 120.0),
             jobs_storage=env.get("JOBS_STORAGE", "").strip() or redis_url,
             testing=_flag(env, "TESTING", False),
+            **_google(env),
         )
 
     def flask_config(self) -> dict:
@@ -138,6 +148,25 @@ class Settings:
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         values.update(changes)
         return Settings(**values)
+
+
+def _google(env: dict[str, str]) -> dict:
+    """Google OAuth settings: optional, but a configured client needs a token encryption key."""
+    client_id = env.get("GOOGLE_CLIENT_ID", "").strip()
+    client_secret = env.get("GOOGLE_CLIENT_SECRET", "").strip()
+    if bool(client_id) != bool(client_secret):
+        raise ConfigError(
+            "GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET are set together or not at all"
+        )
+    keys = tuple(k.strip() for k in env.get("TOKEN_ENCRYPTION_KEYS", "").split(",") if k.strip())
+    if client_id and not keys:
+        _required(env, "TOKEN_ENCRYPTION_KEYS")
+    return {
+        "google_client_id": client_id,
+        "google_client_secret": client_secret,
+        "token_encryption_keys": keys,
+        "gmail_sync_minutes": _number(env, "GMAIL_SYNC_MINUTES", 2, int),
+    }
 
 
 def engine_options(url: str) -> dict:

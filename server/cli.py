@@ -29,6 +29,9 @@ def register(app: Flask) -> None:
         app.cli.add_command(group)
     app.cli.add_command(bootstrap)
     app.cli.add_command(serve)
+    from server.cli_gmail import register as register_gmail
+
+    register_gmail(app)
 
 
 def _fail(exc: Exception):

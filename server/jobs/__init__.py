@@ -23,6 +23,8 @@ def build_huey(settings: Settings) -> Huey:
 
 def register_tasks(huey: Huey, app) -> dict:
     """Register the tasks, bound to `app`; returns them by name."""
-    from server.jobs import ingestion
+    from server.jobs import gmail, ingestion
 
-    return {"replay_spools": huey.periodic_task(crontab(minute="*"))(ingestion.replay_spools(app))}
+    tasks = {"replay_spools": huey.periodic_task(crontab(minute="*"))(ingestion.replay_spools(app))}
+    tasks |= gmail.register(huey, app)
+    return tasks

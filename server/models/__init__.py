@@ -2,15 +2,18 @@
 
 from server.models.account import Account, ApiToken, SigningKey, User
 from server.models.event import Event
+from server.models.gmail import GmailMailbox, OAuthState
 from server.models.message import Link, Message, MessageSummary, Recipient, SelfView
 
 __all__ = [
     "Account",
     "ApiToken",
     "Event",
+    "GmailMailbox",
     "Link",
     "Message",
     "MessageSummary",
+    "OAuthState",
     "Recipient",
     "SelfView",
     "SigningKey",

@@ -55,6 +55,7 @@ def test_openapi_document_describes_every_operation(client):
         "/api/v1/messages/{mid}",
         "/api/v1/threads/status",
         "/api/v1/messages/{mid}/self-view",
+        "/api/v1/messages/send",
     }
     create = doc["paths"]["/api/v1/messages"]["post"]
     ref = create["requestBody"]["content"]["application/json"]["schema"]["$ref"]
