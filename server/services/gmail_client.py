@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -113,6 +114,7 @@ class GmailClient:
             json.loads(discovery_document()), http=http, requestBuilder=_request_builder(sleep)
         )
         self.units: Counter[str] = Counter()
+        self.sleep = sleep
 
     @property
     def quota_units(self) -> int:
@@ -218,13 +220,17 @@ class GmailClient:
         return [results[i] for i in ids if i in results]
 
     def _retry_parts(self, name: str, failed: dict, make, results: dict) -> None:
-        """Parts of a batch that failed for a passing reason go again one by one."""
+        """Parts of a batch that failed for a passing reason go again one by one, after a pause."""
+        paused = False
         for item, exc in failed.items():
             status = exc.resp.status if isinstance(exc, HttpError) else 0
             if status == 404:
                 continue  # deleted since the history record was written
             if status not in RETRYABLE and not (status == 403 and "ateLimit" in _reason(exc)):
                 raise GmailApiError(status, _reason(exc))
+            if not paused:
+                self.sleep(1 + random.random())  # the batch as a whole was too fast
+                paused = True
             results[item] = self._run(name, make(item))
 
 

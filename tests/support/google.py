@@ -14,6 +14,7 @@ import itertools
 import json
 import re
 import secrets
+import time
 from collections import Counter, defaultdict
 from email.parser import Parser
 from urllib.parse import parse_qs, parse_qsl, urlsplit
@@ -74,6 +75,11 @@ RATE_LIMITED = (
 NOT_FOUND = (404, "Requested entity was not found.", "notFound", "NOT_FOUND")
 
 
+def _form(request) -> dict:
+    body = request.body or ""
+    return dict(parse_qsl(body.decode() if isinstance(body, bytes) else body))
+
+
 def _ok(body: dict) -> tuple[int, dict, str]:
     return 200, {"Content-Type": "application/json; charset=UTF-8"}, json.dumps(body)
 
@@ -89,10 +95,13 @@ class FakeGoogle:
         self.revoked: list[str] = []
         self.token_requests: list[dict] = []
         self.messages: dict[str, dict] = {}
+        self.deleted: dict[str, dict] = {}
         self.history: list[tuple[int, str]] = []
         self.history_id = 5000
         self.oldest_history = 0
         self.page_size = 2
+        # Mail in this mailbox starts a day ago, a minute apart.
+        self.epoch_ms = int(time.time() - 86400) * 1000
         self.calls: Counter[str] = Counter()
         self.sent: list[dict] = []
         self.failures: dict[str, list[tuple]] = defaultdict(list)
@@ -133,7 +142,7 @@ class FakeGoogle:
         return refresh, access
 
     def _token(self, request):
-        form = dict(parse_qsl(request.body))
+        form = _form(request)
         self.token_requests.append(form)
         self.calls["token"] += 1
         if form.get("grant_type") == "refresh_token":
@@ -191,7 +200,7 @@ class FakeGoogle:
         )
 
     def _revoke(self, request):
-        token = dict(parse_qsl(request.body)).get("token")
+        token = _form(request).get("token")
         if self.refresh_tokens.pop(token, None) is None:
             body = {"error": "invalid_token", "error_description": "Token expired or revoked"}
             return 400, {"Content-Type": "application/json"}, json.dumps(body)
@@ -225,7 +234,7 @@ class FakeGoogle:
             "labelIds": list(labels),
             "snippet": "",
             "historyId": str(self.history_id + 1),
-            "internalDate": str(at_ms or 1764000000000 + len(self.messages) * 60000),
+            "internalDate": str(at_ms or self.epoch_ms + len(self.messages) * 60000),
             "payload": {
                 "partId": "",
                 "mimeType": "multipart/alternative",
@@ -237,6 +246,10 @@ class FakeGoogle:
         self.history_id += 1
         self.history.append((self.history_id, mid))
         return mid
+
+    def delete(self, mid: str) -> None:
+        """The person deleted a message for good: its history record stays, the message not."""
+        self.deleted[mid] = self.messages.pop(mid)
 
     def _gmail(self, request):
         if not self._authorized(request):
@@ -291,17 +304,18 @@ class FakeGoogle:
         offset = int(query.get("pageToken", ["0"])[0])
         page = records[offset : offset + self.page_size]
         body: dict = {"historyId": str(self.history_id)}
+        known = self.messages | self.deleted
         if page:
             body["history"] = [
                 {
                     "id": str(hid),
-                    "messages": [{"id": mid, "threadId": self.messages[mid]["threadId"]}],
+                    "messages": [{"id": mid, "threadId": known[mid]["threadId"]}],
                     "messagesAdded": [
                         {
                             "message": {
                                 "id": mid,
-                                "threadId": self.messages[mid]["threadId"],
-                                "labelIds": self.messages[mid]["labelIds"],
+                                "threadId": known[mid]["threadId"],
+                                "labelIds": known[mid]["labelIds"],
                             }
                         }
                     ],
