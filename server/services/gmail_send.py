@@ -9,11 +9,13 @@ refused copy leaves nothing behind, and the copies sent before it stay recorded 
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass
 from datetime import datetime
+from email.errors import HeaderDefect
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import SMTP, SMTPUTF8
 from email.utils import format_datetime, make_msgid
 from html.parser import HTMLParser
 
@@ -21,9 +23,13 @@ from sqlalchemy.orm import Session
 
 from server.models import GmailMailbox, Message, User
 from server.services import messages, signing
-from server.services.gmail_auth import SEND, GoogleAuthError
+from server.services.gmail_auth import (
+    SEND,
+    GoogleAuthError,
+    ReconnectNeeded,
+    mark_reconnect_needed,
+)
 from server.services.gmail_client import GmailApiError, GmailClient
-from server.services.gmail_sync import subject_key
 
 
 class SendError(Exception):
@@ -93,9 +99,12 @@ def build_mime(
     thread: Thread | None,
 ) -> EmailMessage:
     """A multipart/alternative message (text and HTML, UTF-8), headers encoded as RFC 2047."""
-    mail = EmailMessage(policy=SMTP)
-    mail["From"] = Address(display_name=sender[0], addr_spec=sender[1])
-    mail["To"] = Address(display_name=to[0], addr_spec=to[1])
+    # An internationalized local part needs UTF-8 headers (RFC 6532), which Gmail accepts;
+    # otherwise non-ASCII text goes into RFC 2047 encoded words.
+    utf8 = not (sender[1].isascii() and to[1].isascii())
+    mail = EmailMessage(policy=SMTPUTF8 if utf8 else SMTP)
+    mail["From"] = address(*sender)
+    mail["To"] = address(*to)
     mail["Subject"] = subject
     mail["Date"] = format_datetime(sent_at)
     mail["Message-ID"] = message_id
@@ -107,9 +116,20 @@ def build_mime(
     return mail
 
 
+def address(name: str, email: str) -> Address:
+    """A header address; the domain in its ASCII (IDNA) form. ValueError if malformed."""
+    local, _, domain = email.strip().rpartition("@")
+    try:
+        return Address(
+            display_name=name or "", username=local, domain=domain.encode("idna").decode()
+        )
+    except (HeaderDefect, UnicodeError, IndexError) as exc:
+        raise ValueError(f"not a deliverable address: {email!r}") from exc
+
+
 def reply_subject(original: str) -> str:
     """The subject of a reply: the thread's, with one "Re: " in front."""
-    return original if original != subject_key(original) else f"Re: {original}"
+    return original if re.match(r"\s*re\s*:", original, re.IGNORECASE) else f"Re: {original}"
 
 
 def send(
@@ -131,6 +151,11 @@ def send(
     if not subject.strip():
         raise SendError(400, "invalid_request", "A new message needs a subject.")
     text = data.get("text") or html_to_text(data["html"])
+    for recipient in data["recipients"]:
+        try:
+            address(recipient.get("name") or "", recipient["email"])
+        except ValueError as exc:
+            raise SendError(400, "invalid_recipient", str(exc)) from exc
     domain = mailbox.email.rpartition("@")[2]
     sent: list[Message] = []
     for recipient in data["recipients"]:
@@ -154,7 +179,9 @@ def send(
             answer = gmail.send(raw, thread.id if thread else None)
         except (GmailApiError, GoogleAuthError) as exc:
             session.rollback()  # this copy was not sent: nothing of it stays
-            session.commit()  # a reconnect-needed mark made during the attempt is kept
+            if isinstance(exc, ReconnectNeeded):
+                mark_reconnect_needed(mailbox, "Google revoked or expired the access.")
+                session.commit()
             raise _failure(exc, recipient["email"], sent, data["recipients"]) from exc
         message.gmail_message_id, message.gmail_thread_id = answer["id"], answer.get("threadId")
         message.rfc_message_id = rfc_id
