@@ -86,6 +86,7 @@ class Settings:
     google_client_secret: str = ""
     token_encryption_keys: tuple[str, ...] = ()
     gmail_sync_minutes: int = 2
+    gmail_read_bodies: bool = False
 
     @property
     def google_configured(self) -> bool:
@@ -166,6 +167,7 @@ def _google(env: dict[str, str]) -> dict:
         "google_client_secret": client_secret,
         "token_encryption_keys": keys,
         "gmail_sync_minutes": _number(env, "GMAIL_SYNC_MINUTES", 2, int),
+        "gmail_read_bodies": _flag(env, "GMAIL_READ_BODIES", False),
     }
 
 

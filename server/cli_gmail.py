@@ -50,7 +50,7 @@ def _describe(result: dict | None) -> str:
         return "reconnect needed: Google refused the token; sync is paused"
     return (
         f"{result['mode']} sync, {result['fetched']} messages, {result['confirmed']} confirmed, "
-        f"{result['replies']} replies, {result['bounces']} bounces, "
+        f"{result['adopted']} adopted, {result['replies']} replies, {result['bounces']} bounces, "
         f"{result['quota_units']} quota units"
     )
 

@@ -61,7 +61,8 @@ def google_login():
 def google_connect():
     """Ask Google for Gmail access (metadata; send too when the account sends server-side)."""
     sending = bool(getattr(current_user.account, "sending_enabled", False))
-    return _begin("connect", gmail_auth.connect_scopes(sending), current_user)
+    scopes = gmail_auth.connect_scopes(sending, _settings().gmail_read_bodies)
+    return _begin("connect", scopes, current_user)
 
 
 @bp.get("/auth/google/callback")

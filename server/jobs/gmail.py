@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import GmailMailbox
-from server.services import gmail_auth, gmail_client, gmail_sync
+from server.services import gmail_auth, gmail_client, gmail_sync, messages
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ def sync_now(app, mailbox_id: int, sleep=time.sleep) -> dict | None:
                 gmail_client.for_mailbox(google, mailbox, sleep),
                 event_writer(app, settings),
                 datetime.now(UTC),
+                messages.Tracker(settings.public_url, settings.link_secrets),
             )
         except gmail_auth.ReconnectNeeded:
             db.session.commit()  # the mailbox is marked; its sync pauses until reconnected
@@ -47,7 +48,7 @@ def sync_now(app, mailbox_id: int, sleep=time.sleep) -> dict | None:
             raise
         finally:
             db.session.remove()
-        return asdict(result)
+        return {k: v for k, v in asdict(result).items() if k != "unmatched"}
 
 
 def syncing_mailboxes(app) -> list[int]:

@@ -41,6 +41,7 @@ OPENID, EMAIL, PROFILE = (
 )
 METADATA = "https://www.googleapis.com/auth/gmail.metadata"
 SEND = "https://www.googleapis.com/auth/gmail.send"
+READONLY = "https://www.googleapis.com/auth/gmail.readonly"
 SIGN_IN_SCOPES = (OPENID, EMAIL, PROFILE)
 # Short names Google accepts in a request and the full names it grants them as.
 _ALIASES = {"email": EMAIL, "profile": PROFILE}
@@ -123,9 +124,11 @@ def normalize_scopes(scopes) -> set[str]:
     return {_ALIASES.get(s, s) for s in scopes or ()}
 
 
-def connect_scopes(sending: bool) -> tuple[str, ...]:
-    """What connecting Gmail asks for: metadata always, send only when the account sends."""
-    return (*SIGN_IN_SCOPES, METADATA, *((SEND,) if sending else ()))
+def connect_scopes(sending: bool, read_bodies: bool = False) -> tuple[str, ...]:
+    """What connecting Gmail asks for: metadata always, send only when the account sends,
+    readonly only when the server is set to adopt unreported mail by its pixel."""
+    extra = ((SEND,) if sending else ()) + ((READONLY,) if read_bodies else ())
+    return (*SIGN_IN_SCOPES, METADATA, *extra)
 
 
 def start(
@@ -388,6 +391,7 @@ SCOPE_LABELS = {
     PROFILE: "See your name",
     METADATA: "Read your Gmail messages' headers and labels, never their bodies",
     SEND: "Send mail as you (server-side sending)",
+    READONLY: "Read your Gmail messages, to find tracked mail the extension did not report",
 }
 
 

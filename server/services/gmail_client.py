@@ -176,6 +176,15 @@ class GmailClient:
             ),
         )
 
+    def get_full(self, ids: Iterable[str]) -> list[dict]:
+        """messages.get (format=full: bodies; needs gmail.readonly) for many ids, in batches."""
+        messages = self.service.users().messages()
+        return self._fan_out(
+            "messages.get",
+            list(dict.fromkeys(ids)),
+            lambda mid: messages.get(userId="me", id=mid, format="full"),
+        )
+
     def get_threads(self, ids: Iterable[str], headers: list[str]) -> list[dict]:
         """threads.get (format=metadata) for many ids, in batches; deleted ones are skipped."""
         threads = self.service.users().threads()

@@ -6,7 +6,8 @@ gives headers and labels, never bodies) and then:
 
 - a message the rep sent is matched to a reported one by Gmail id, RFC Message-ID, thread and
   subject, or subject, time and recipients; the match is confirmed with Gmail's ids, its
-  Message-ID, its recipients and the time Gmail sent it;
+  Message-ID, its recipients and the time Gmail sent it; an unmatched one is adopted by the pixel
+  in its body when the grant allows reading bodies (services/gmail_adopt.py);
 - a message from someone else in a thread holding a tracked message is a `reply` to it; a
   delivery-failure notice is a `bounce` (matched by thread, In-Reply-To/References or
   X-Failed-Recipients). Automatic answers (out of office) are neither.
@@ -31,8 +32,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.models import GmailMailbox, Message, Recipient
+from server.services import gmail_adopt
 from server.services.accounts import normalize_email
 from server.services.gmail_client import GmailApiError, GmailClient
+from server.services.messages import Tracker
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +70,10 @@ class SyncResult:
     confirmed: int = 0
     replies: int = 0
     bounces: int = 0
+    adopted: int = 0
     quota_units: int = 0
     history_id: str | None = None
+    unmatched: list = field(default_factory=list, repr=False)
 
 
 @dataclass
@@ -145,6 +150,7 @@ def sync_mailbox(
     gmail: GmailClient,
     write: Callable[[list[dict]], int],
     now: datetime,
+    tracker: Tracker | None = None,
 ) -> SyncResult:
     """Run one sync of `mailbox`; commits in steps so a crash repeats work, never duplicates it."""
     result = SyncResult()
@@ -170,7 +176,7 @@ def sync_mailbox(
             if not SKIP_LABELS & set(added["message"].get("labelIds", []))
         ]
         mails = [Mail.parse(m) for m in gmail.get_messages(ids, HEADERS)] if ids else []
-    _apply(session, mailbox, mails, write, now, result)
+    _apply(session, mailbox, mails, write, now, result, gmail, tracker)
     mailbox.history_id, mailbox.last_synced_at = str(latest), now
     result.history_id, result.quota_units = mailbox.history_id, gmail.quota_units
     session.commit()
@@ -208,12 +214,18 @@ def _full_resync(session: Session, mailbox: GmailMailbox, gmail: GmailClient, no
     return mails, latest
 
 
-def _apply(session, mailbox, mails: list[Mail], write, now, result: SyncResult) -> None:
+def _apply(session, mailbox, mails: list[Mail], write, now, result: SyncResult, gmail, tracker):
     result.fetched = len(mails)
     own = {normalize_email(mailbox.email), normalize_email(mailbox.user.email)}
     sent = sorted((m for m in mails if "SENT" in m.labels or m.sender in own), key=lambda m: m.at)
     for mail in sent:
-        result.confirmed += confirm(session, mailbox, mail, now)
+        message = _match_sent(session, mailbox, mail)
+        if message is None:
+            result.unmatched.append(mail)
+        else:
+            result.confirmed += confirm(message, mail, now)
+    if tracker is not None:
+        result.adopted = gmail_adopt.adopt(session, mailbox, gmail, result.unmatched, tracker, now)
     session.commit()  # the batch writer below writes in a transaction of its own
     events = []
     sent_ids = {m.id for m in sent}
@@ -227,11 +239,8 @@ def _apply(session, mailbox, mails: list[Mail], write, now, result: SyncResult) 
     result.bounces = sum(e["kind"] == "bounce" for e in events)
 
 
-def confirm(session: Session, mailbox: GmailMailbox, mail: Mail, now: datetime) -> bool:
-    """Match a sent Gmail message to the rep's reported message and confirm it; True if found."""
-    message = _match_sent(session, mailbox, mail)
-    if message is None:
-        return False
+def confirm(message: Message, mail: Mail, now: datetime) -> bool:
+    """Confirm a reported message with what Gmail says of it; True the first time."""
     message.gmail_message_id, message.gmail_thread_id = mail.id, mail.thread_id
     message.rfc_message_id = mail.rfc_id or message.rfc_message_id
     message.sent_at = mail.at
@@ -243,7 +252,6 @@ def confirm(session: Session, mailbox: GmailMailbox, mail: Mail, now: datetime) 
             known.add(address)
     already = message.confirmed_at is not None
     message.confirmed_at = message.confirmed_at or now
-    session.flush()
     return not already
 
 

@@ -31,6 +31,7 @@ BATCH_URL = "https://gmail.googleapis.com/batch"
 CLIENT_ID = "1234567890-abcdefghijklmnop.apps.googleusercontent.com"
 METADATA = "https://www.googleapis.com/auth/gmail.metadata"
 SEND = "https://www.googleapis.com/auth/gmail.send"
+READONLY = "https://www.googleapis.com/auth/gmail.readonly"
 SIGN_IN = [
     "openid",
     "https://www.googleapis.com/auth/userinfo.email",
@@ -72,6 +73,7 @@ RATE_LIMITED = (
     "rateLimitExceeded",
     "RESOURCE_EXHAUSTED",
 )
+FULL_FORBIDDEN = (403, "Metadata scope doesn't allow format FULL", "forbidden", "PERMISSION_DENIED")
 NOT_FOUND = (404, "Requested entity was not found.", "notFound", "NOT_FOUND")
 
 
@@ -91,11 +93,12 @@ class FakeGoogle:
         self.email = email
         self.pending: dict[str, dict] = {}  # authorization code -> what was consented
         self.refresh_tokens: dict[str, str] = {}  # refresh token -> granted scope
-        self.access_tokens: set[str] = set()
+        self.access_tokens: dict[str, str] = {}  # access token -> granted scope
         self.revoked: list[str] = []
         self.token_requests: list[dict] = []
         self.messages: dict[str, dict] = {}
         self.deleted: dict[str, dict] = {}
+        self.bodies: dict[str, str] = {}
         self.history: list[tuple[int, str]] = []
         self.history_id = 5000
         self.oldest_history = 0
@@ -138,7 +141,7 @@ class FakeGoogle:
         """A refresh token and an access token Google would have handed out."""
         refresh, access = "1//0g" + secrets.token_urlsafe(40), "ya29.a0" + secrets.token_urlsafe(40)
         self.refresh_tokens[refresh] = scope
-        self.access_tokens.add(access)
+        self.access_tokens[access] = scope
         return refresh, access
 
     def _token(self, request):
@@ -150,7 +153,7 @@ class FakeGoogle:
             if scope is None:
                 return self._invalid_grant("Token has been expired or revoked.")
             access = "ya29.a0" + secrets.token_urlsafe(40)
-            self.access_tokens.add(access)
+            self.access_tokens[access] = scope
             return _ok(
                 {"access_token": access, "expires_in": 3599, "scope": scope, "token_type": "Bearer"}
             )
@@ -178,9 +181,9 @@ class FakeGoogle:
         body = {"error": "invalid_grant", "error_description": description}
         return 400, {"Content-Type": "application/json; charset=utf-8"}, json.dumps(body)
 
-    def _authorized(self, request) -> bool:
+    def _authorized(self, request) -> str | None:
         header = request.headers.get("Authorization") or request.headers.get("authorization") or ""
-        return header.removeprefix("Bearer ") in self.access_tokens
+        return self.access_tokens.get(header.removeprefix("Bearer "))
 
     def _userinfo(self, request):
         if not self._authorized(request):
@@ -223,10 +226,12 @@ class FakeGoogle:
         self.failures[endpoint] += [error] * times
 
     def add_message(
-        self, headers: dict, thread_id: str | None = None, labels=("INBOX",), at_ms=None
+        self, headers: dict, thread_id: str | None = None, labels=("INBOX",), at_ms=None, html=None
     ) -> str:
         """Put a message in the mailbox and record it in its history; returns its id."""
         mid = f"{next(self._ids):x}"
+        if html is not None:
+            self.bodies[mid] = html
         names = headers
         self.messages[mid] = {
             "id": mid,
@@ -252,12 +257,13 @@ class FakeGoogle:
         self.deleted[mid] = self.messages.pop(mid)
 
     def _gmail(self, request):
-        if not self._authorized(request):
+        scope = self._authorized(request)
+        if not scope:
             return _error(*UNAUTHENTICATED)
         parts = urlsplit(request.url)
-        return self.route(request.method, parts.path, parse_qs(parts.query), request.body)
+        return self.route(request.method, parts.path, parse_qs(parts.query), request.body, scope)
 
-    def route(self, method: str, path: str, query: dict, body) -> tuple[int, dict, str]:
+    def route(self, method: str, path: str, query: dict, body, scope: str) -> tuple[int, dict, str]:
         """Answer one Gmail API request (directly or inside a batch)."""
         path = path.removeprefix("/gmail/v1/users/me/")
         endpoint = {
@@ -289,7 +295,30 @@ class FakeGoogle:
         if endpoint == "threads.get":
             return self._thread(path.removeprefix("threads/"), query)
         message = self.messages.get(path.removeprefix("messages/"))
-        return _ok(self._metadata(message, query)) if message else _error(*NOT_FOUND)
+        if message is None:
+            return _error(*NOT_FOUND)
+        if query.get("format") == ["full"]:
+            if READONLY not in scope.split():
+                return _error(*FULL_FORBIDDEN)
+            return _ok(self._full_message(message))
+        return _ok(self._metadata(message, query))
+
+    def _full_message(self, message: dict) -> dict:
+        html = self.bodies.get(message["id"], "<p></p>")
+        parts = [
+            {
+                "partId": str(i),
+                "mimeType": kind,
+                "filename": "",
+                "headers": [],
+                "body": {
+                    "size": len(text),
+                    "data": base64.urlsafe_b64encode(text.encode()).decode(),
+                },
+            }
+            for i, (kind, text) in enumerate([("text/plain", "text"), ("text/html", html)])
+        ]
+        return message | {"payload": message["payload"] | {"parts": parts}}
 
     def _metadata(self, message: dict, query: dict) -> dict:
         wanted = {h.lower() for h in query.get("metadataHeaders", [])}
@@ -348,7 +377,8 @@ class FakeGoogle:
         return _ok({"id": mid, "threadId": thread, "labelIds": ["SENT"]})
 
     def _batch(self, request):
-        if not self._authorized(request):
+        scope = self._authorized(request)
+        if not scope:
             return _error(*UNAUTHENTICATED)
         self.calls["batch"] += 1
         content_type = request.headers["content-type"]
@@ -361,7 +391,11 @@ class FakeGoogle:
             method, target, _ = line.split(" ", 2)
             target = urlsplit(target)
             status, headers, content = self.route(
-                method, target.path, parse_qs(target.query), rest.partition("\n\n")[2] or None
+                method,
+                target.path,
+                parse_qs(target.query),
+                rest.partition("\n\n")[2] or None,
+                scope,
             )
             out.append(
                 f"--{boundary}\r\nContent-Type: application/http\r\n"
