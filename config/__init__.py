@@ -12,6 +12,8 @@ import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -162,6 +164,13 @@ def _google(env: dict[str, str]) -> dict:
     keys = tuple(k.strip() for k in env.get("TOKEN_ENCRYPTION_KEYS", "").split(",") if k.strip())
     if client_id and not keys:
         _required(env, "TOKEN_ENCRYPTION_KEYS")
+    for key in keys:
+        try:
+            Fernet(key.encode())
+        except ValueError as exc:
+            raise ConfigError(
+                "TOKEN_ENCRYPTION_KEYS must be Fernet keys (32 url-safe base64 bytes), comma-separated"
+            ) from exc
     return {
         "google_client_id": client_id,
         "google_client_secret": client_secret,
