@@ -169,7 +169,7 @@ def _google(env: dict[str, str]) -> dict:
             Fernet(key.encode())
         except ValueError as exc:
             raise ConfigError(
-                "TOKEN_ENCRYPTION_KEYS must be Fernet keys (32 url-safe base64 bytes), comma-separated"
+                "TOKEN_ENCRYPTION_KEYS must be comma-separated Fernet keys (url-safe base64)"
             ) from exc
     return {
         "google_client_id": client_id,
