@@ -65,6 +65,7 @@ def register(huey: Huey, app) -> dict:
 
     @huey.task(retries=RETRIES, retry_delay=BASE_DELAY, context=True, name="gmail_sync_mailbox")
     def gmail_sync_mailbox(mailbox_id: int, task=None):
+        """Sync one mailbox; retried with exponential backoff on failure."""
         if task is not None:  # exponential backoff between retries: 30 s, 60 s, 120 s, 240 s
             task.retry_delay = BASE_DELAY * 2 ** (RETRIES - task.retries)
         # One sync per mailbox at a time; a sweep arriving meanwhile is skipped, not queued.
@@ -73,6 +74,7 @@ def register(huey: Huey, app) -> dict:
 
     @huey.periodic_task(crontab(minute=f"*/{minutes}"), name="gmail_sync_all")
     def gmail_sync_all() -> int:
+        """Queue a sync of every mailbox that is not paused; returns how many."""
         ids = syncing_mailboxes(app)
         for mailbox_id in ids:
             gmail_sync_mailbox(mailbox_id)

@@ -210,6 +210,7 @@ class GmailClient:
             failed: dict[str, HttpError] = {}
 
             def collect(request_id, response, exception, failed=failed):
+                """Keep each part's answer, or its error for a second try."""
                 if exception is None:
                     results[request_id] = response
                 else:

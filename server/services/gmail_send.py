@@ -77,6 +77,7 @@ def thread_context(gmail: GmailClient, thread_id: str) -> Thread:
     mails = found[0]["messages"]
 
     def header(mail: dict, name: str) -> str:
+        """One header's value, or ""."""
         for h in mail.get("payload", {}).get("headers", []):
             if h["name"].lower() == name.lower():
                 return h["value"]
@@ -132,6 +133,38 @@ def reply_subject(original: str) -> str:
     return original if re.match(r"\s*re\s*:", original, re.IGNORECASE) else f"Re: {original}"
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A checked send request: where it goes, what it says, to whom."""
+
+    thread: Thread | None
+    subject: str
+    html: str
+    text: str
+    recipients: list[dict]
+
+
+def prepare(session: Session, gmail: GmailClient, data: dict) -> Draft:
+    """Check a send request and resolve its thread; SendError before anything is sent."""
+    try:
+        thread = thread_context(gmail, data["thread_id"]) if data.get("thread_id") else None
+    except GoogleAuthError as exc:
+        session.commit()  # keep the reconnect-needed mark
+        raise SendError(409, exc.code, str(exc)) from exc
+    subject = reply_subject(thread.subject) if thread else data.get("subject") or ""
+    if not subject.strip():
+        raise SendError(400, "invalid_request", "A new message needs a subject.")
+    recipients: dict[str, dict] = {}
+    for recipient in data["recipients"]:
+        try:
+            address(recipient.get("name") or "", recipient["email"])
+        except ValueError as exc:
+            raise SendError(400, "invalid_recipient", str(exc)) from exc
+        recipients.setdefault(recipient["email"].strip().lower(), recipient)
+    text = data.get("text") or html_to_text(data["html"])
+    return Draft(thread, subject, data["html"], text, list(recipients.values()))
+
+
 def send(
     session: Session,
     user: User,
@@ -142,52 +175,43 @@ def send(
     now: datetime,
 ) -> list[Message]:
     """Send one tracked copy per recipient; commit each copy as Gmail accepts it."""
-    try:
-        thread = thread_context(gmail, data["thread_id"]) if data.get("thread_id") else None
-    except GoogleAuthError as exc:
-        session.commit()  # keep the reconnect-needed mark
-        raise SendError(409, exc.code, str(exc)) from exc
-    subject = reply_subject(thread.subject) if thread else data.get("subject") or ""
-    if not subject.strip():
-        raise SendError(400, "invalid_request", "A new message needs a subject.")
-    text = data.get("text") or html_to_text(data["html"])
-    for recipient in data["recipients"]:
-        try:
-            address(recipient.get("name") or "", recipient["email"])
-        except ValueError as exc:
-            raise SendError(400, "invalid_recipient", str(exc)) from exc
-    domain = mailbox.email.rpartition("@")[2]
+    draft = prepare(session, gmail, data)
     sent: list[Message] = []
-    for recipient in data["recipients"]:
-        copy = {"id": signing.new_message_id(), "subject": subject, "recipients": [recipient]}
-        message, tracked = messages.register(
-            session, user, copy | {"html": data["html"], "sent_at": now}, tracker
-        )
-        rfc_id = make_msgid(domain=domain)
-        mime = build_mime(
-            (user.name, mailbox.email),
-            (recipient.get("name") or "", recipient["email"]),
-            subject,
-            tracked["html"],
-            text,
-            rfc_id,
-            now,
-            thread,
-        )
-        raw = base64.urlsafe_b64encode(mime.as_bytes()).decode("ascii")
+    for recipient in draft.recipients:
         try:
-            answer = gmail.send(raw, thread.id if thread else None)
+            sent.append(_send_copy(session, user, mailbox, gmail, draft, recipient, tracker, now))
         except (GmailApiError, GoogleAuthError) as exc:
             session.rollback()  # this copy was not sent: nothing of it stays
             if isinstance(exc, ReconnectNeeded):
                 mark_reconnect_needed(mailbox, "Google revoked or expired the access.")
                 session.commit()
-            raise _failure(exc, recipient["email"], sent, data["recipients"]) from exc
-        message.gmail_message_id, message.gmail_thread_id = answer["id"], answer.get("threadId")
-        message.rfc_message_id = rfc_id
-        session.commit()
-        sent.append(message)
+            raise _failure(exc, recipient["email"], sent, draft.recipients) from exc
     return sent
+
+
+def _send_copy(session, user, mailbox, gmail, draft: Draft, recipient: dict, tracker, now):
+    """Record, track, build and send one recipient's copy; committed once Gmail accepted it."""
+    copy = {"id": signing.new_message_id(), "subject": draft.subject, "recipients": [recipient]}
+    message, tracked = messages.register(
+        session, user, copy | {"html": draft.html, "sent_at": now}, tracker
+    )
+    rfc_id = make_msgid(domain=mailbox.email.rpartition("@")[2])
+    mime = build_mime(
+        (user.name, mailbox.email),
+        (recipient.get("name") or "", recipient["email"]),
+        draft.subject,
+        tracked["html"],
+        draft.text,
+        rfc_id,
+        now,
+        draft.thread,
+    )
+    raw = base64.urlsafe_b64encode(mime.as_bytes()).decode("ascii")
+    answer = gmail.send(raw, draft.thread.id if draft.thread else None)
+    message.gmail_message_id, message.gmail_thread_id = answer["id"], answer.get("threadId")
+    message.rfc_message_id = rfc_id
+    session.commit()
+    return message
 
 
 def _failure(exc: Exception, failed: str, sent: list[Message], recipients: list[dict]):

@@ -22,11 +22,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from email.utils import getaddresses, parseaddr
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,6 +33,7 @@ from server.models import GmailMailbox, Message, Recipient
 from server.services import gmail_adopt
 from server.services.accounts import normalize_email
 from server.services.gmail_client import GmailApiError, GmailClient
+from server.services.gmail_mail import Mail, is_automatic, is_bounce, subject_key
 from server.services.messages import Tracker
 
 log = logging.getLogger(__name__)
@@ -57,8 +56,6 @@ RESYNC_DAYS = 30
 RESYNC_THREADS = 200
 RESYNC_SENT = 100
 MATCH_WINDOW = timedelta(minutes=15)
-_BOUNCE_SENDERS = {"mailer-daemon", "postmaster"}
-_SUBJECT_PREFIX = re.compile(r"^\s*((re|fwd?|aw|wg|sv|tr)\s*:\s*)+", re.IGNORECASE)
 
 
 @dataclass
@@ -76,72 +73,10 @@ class SyncResult:
     unmatched: list = field(default_factory=list, repr=False)
 
 
-@dataclass
-class Mail:
-    """The parts of a Gmail message (format=metadata) the sync reads."""
-
-    id: str
-    thread_id: str
-    labels: set[str]
-    at: datetime
-    headers: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def parse(cls, data: dict) -> Mail:
-        """Read Gmail's message resource."""
-        headers = {}
-        for h in data.get("payload", {}).get("headers", []):
-            headers.setdefault(h["name"].lower(), h["value"])
-        at = datetime.fromtimestamp(int(data.get("internalDate", 0)) / 1000, UTC)
-        return cls(data["id"], data.get("threadId", ""), set(data.get("labelIds", [])), at, headers)
-
-    def addresses(self, *names: str) -> list[tuple[str, str]]:
-        """(name, normalized address) pairs of the given address headers."""
-        values = [self.headers.get(n, "") for n in names]
-        return [(n, normalize_email(a)) for n, a in getaddresses(values) if "@" in a]
-
-    @property
-    def sender(self) -> str:
-        """The From address, normalized."""
-        return normalize_email(parseaddr(self.headers.get("from", ""))[1])
-
-    @property
-    def rfc_id(self) -> str | None:
-        """The Message-ID header."""
-        return self.headers.get("message-id", "").strip() or None
-
-    @property
-    def referenced(self) -> set[str]:
-        """Message-IDs this message answers (In-Reply-To and References)."""
-        text = self.headers.get("in-reply-to", "") + " " + self.headers.get("references", "")
-        return set(re.findall(r"<[^<>\s]+>", text))
-
-
 def event_id(mailbox: GmailMailbox, mail: Mail, kind: str) -> str:
     """The deterministic id of the event one Gmail message makes: a replay finds it stored."""
     digest = hashlib.sha256(f"{kind}:{mailbox.email}:{mail.id}".encode()).hexdigest()
     return "g" + digest[:31]
-
-
-def is_bounce(mail: Mail) -> bool:
-    """Whether a message is a delivery-failure notice."""
-    local = mail.sender.partition("@")[0]
-    content_type = mail.headers.get("content-type", "").lower()
-    return (
-        local in _BOUNCE_SENDERS
-        or "x-failed-recipients" in mail.headers
-        or ("multipart/report" in content_type and "delivery-status" in content_type)
-    )
-
-
-def is_automatic(mail: Mail) -> bool:
-    """Whether a message was sent by a program (an out-of-office answer, a notification)."""
-    return mail.headers.get("auto-submitted", "no").strip().lower() != "no"
-
-
-def subject_key(subject: str) -> str:
-    """A subject without reply/forward prefixes, for matching."""
-    return " ".join(_SUBJECT_PREFIX.sub("", subject or "").split()).casefold()
 
 
 def sync_mailbox(
@@ -157,40 +92,47 @@ def sync_mailbox(
     if mailbox.status != "ok":
         result.mode = "paused"
         return result
-    records, latest = None, mailbox.history_id
-    if latest:
-        try:
-            records, latest = gmail.history(latest)
-        except GmailApiError as exc:
-            if exc.status != 404:
-                raise
-            log.info("history id of %s expired; full resync", mailbox.email)
-    if records is None:
+    mails, latest = _changes(mailbox, gmail)
+    if mails is None:
         result.mode = "full"
         mails, latest = _full_resync(session, mailbox, gmail, now)
-    else:
-        ids = [
-            added["message"]["id"]
-            for record in records
-            for added in record.get("messagesAdded", [])
-            if not SKIP_LABELS & set(added["message"].get("labelIds", []))
-        ]
-        mails = [Mail.parse(m) for m in gmail.get_messages(ids, HEADERS)] if ids else []
     _apply(session, mailbox, mails, write, now, result, gmail, tracker)
     mailbox.history_id, mailbox.last_synced_at = str(latest), now
     result.history_id, result.quota_units = mailbox.history_id, gmail.quota_units
     session.commit()
     log.info(
-        "gmail sync %s (%s): %d messages, %d confirmed, %d replies, %d bounces, %d quota units",
+        "gmail sync %s (%s): %d messages, %d confirmed, %d adopted, %d replies, %d bounces, "
+        "%d quota units",
         mailbox.email,
         result.mode,
         result.fetched,
         result.confirmed,
+        result.adopted,
         result.replies,
         result.bounces,
         result.quota_units,
     )
     return result
+
+
+def _changes(mailbox: GmailMailbox, gmail: GmailClient) -> tuple[list[Mail] | None, str | None]:
+    """New messages since the stored history id; None when a full resync is needed."""
+    if not mailbox.history_id:
+        return None, None
+    try:
+        records, latest = gmail.history(mailbox.history_id)
+    except GmailApiError as exc:
+        if exc.status != 404:
+            raise
+        log.info("history id of %s expired; full resync", mailbox.email)
+        return None, None
+    ids = [
+        added["message"]["id"]
+        for record in records
+        for added in record.get("messagesAdded", [])
+        if not SKIP_LABELS & set(added["message"].get("labelIds", []))
+    ]
+    return [Mail.parse(m) for m in gmail.get_messages(ids, HEADERS)] if ids else [], latest
 
 
 def _full_resync(session: Session, mailbox: GmailMailbox, gmail: GmailClient, now: datetime):

@@ -205,3 +205,13 @@ def test_a_malformed_address_is_refused_before_anything_is_sent(
     response = client.post("/api/v1/messages/send", json=body, headers=auth(rep[1]))
     assert response.status_code == 400 and response.json["error"] == "invalid_recipient"
     assert not google.sent and db.session.query(Message).count() == 0
+
+
+def test_a_recipient_listed_twice_gets_one_copy(client, rep, connect, sending, google):
+    connect()
+    twice = [{"email": "jane@example.com"}, {"email": "Jane@Example.com", "name": "Jane"}]
+    response = client.post(
+        "/api/v1/messages/send", json=BODY | {"recipients": twice}, headers=auth(rep[1])
+    )
+    assert response.status_code == 201 and len(response.json["messages"]) == 1
+    assert len(google.sent) == 1
