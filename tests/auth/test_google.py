@@ -38,6 +38,7 @@ def callback(client, query: str):
 
 def test_sign_in_round_trip_with_state_and_pkce(client, google, make_user):
     make_user("rep@acme.test")
+    assert b'href="/auth/google/login"' in client.get("/auth/login").data
     url = start(client)
     query = parse_qs(urlsplit(url).query)
     assert url.startswith("https://accounts.google.com/o/oauth2/auth?")
