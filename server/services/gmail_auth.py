@@ -119,12 +119,13 @@ def start(
     session.execute(delete(OAuthState).where(OAuthState.expires_at < now))
     flow = Flow.from_client_config(client.config(), scopes=list(scopes), state=_new_state())
     flow.redirect_uri = client.redirect_uri
+    # Connecting always shows the consent screen, so Google hands out a refresh token.
     extra = {"prompt": "consent"} if purpose == "connect" else {"prompt": "select_account"}
+    if user is not None:
+        extra["login_hint"] = user.email
     url, state = flow.authorization_url(
         access_type="offline", include_granted_scopes="true", **extra
     )
-    if user is not None:
-        url += "&login_hint=" + requests.utils.quote(user.email)
     session.add(
         OAuthState(
             state=state,

@@ -182,6 +182,18 @@ def test_connect_gmail_stores_encrypted_tokens_and_me_shows_it(client, google, m
     )
 
 
+def test_the_connection_page_says_when_a_reconnect_is_needed(app, client, google, make_user):
+    from server.jobs.gmail import sync_now
+
+    sign_in(client, google, make_user)
+    callback(client, google.consent(start(client, "/auth/google/connect")))
+    google.revoke_all()
+    db.session.commit()
+    assert sync_now(app, db.session.query(GmailMailbox).one().id) == {"mode": "reconnect_needed"}
+    page = client.get("/auth/google")
+    assert b"Reconnect needed" in page.data and b'href="/auth/google/connect"' in page.data
+
+
 def test_partial_consent_without_gmail_connects_nothing(client, google, make_user):
     sign_in(client, google, make_user)
     url = start(client, "/auth/google/connect")
