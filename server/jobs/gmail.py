@@ -70,7 +70,9 @@ def register(huey: Huey, app) -> dict:
             task.retry_delay = BASE_DELAY * 2 ** (RETRIES - task.retries)
         # One sync per mailbox at a time; a sweep arriving meanwhile is skipped, not queued.
         with huey.lock_task(f"gmail-sync-{mailbox_id}"):
-            return sync_now(app, mailbox_id)
+            sync_now(app, mailbox_id)
+        # Nothing returned: nobody reads these results, and stored ones would pile up in the
+        # job store every few minutes per mailbox (sync_now logs what it did).
 
     @huey.periodic_task(crontab(minute=f"*/{minutes}"), name="gmail_sync_all")
     def gmail_sync_all() -> int:
