@@ -9,6 +9,7 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models import Account, GmailMailbox, User
 from server.services import accounts, gmail_auth
+from server.services.gmail_client import GmailApiError
 
 gmail = click.Group("gmail", help="Gmail connections.")
 accounts_group = click.Group("accounts", help="Manage accounts.")
@@ -38,9 +39,17 @@ def gmail_sync(email: str | None):
     if email and not mailboxes:
         raise click.ClickException(f"no connected Gmail for {email}")
     app = current_app._get_current_object()
+    failed = 0
     for mailbox_id, address in mailboxes:
-        result = sync_now(app, mailbox_id)
+        try:
+            result = sync_now(app, mailbox_id)
+        except (GmailApiError, gmail_auth.GoogleAuthError) as exc:
+            failed += 1
+            click.echo(f"{address}: failed: {exc}", err=True)
+            continue
         click.echo(f"{address}: {_describe(result)}")
+    if failed:
+        raise click.ClickException(f"{failed} of {len(mailboxes)} syncs failed")
 
 
 def _describe(result: dict | None) -> str:

@@ -67,3 +67,14 @@ def test_the_sending_switch(cli, rep):
     db.session.expire_all()
     assert db.session.query(Account).one().sending_enabled is False
     assert cli("accounts", "sending", "on", "Nope").exit_code != 0
+
+
+def test_a_failing_sync_is_reported_and_fails_the_command(cli, mailbox, google):  # noqa: F811
+    db.session.commit()
+    from tests.support.google import NOT_FOUND
+
+    google.fail("getProfile", NOT_FOUND)
+    result = cli("gmail", "sync")
+    assert result.exit_code == 1
+    assert "rep@acme.test: failed: Requested entity was not found." in result.output
+    assert "1 of 1 syncs failed" in result.output
