@@ -119,13 +119,15 @@ def start(
     session.execute(delete(OAuthState).where(OAuthState.expires_at < now))
     flow = Flow.from_client_config(client.config(), scopes=list(scopes), state=_new_state())
     flow.redirect_uri = client.redirect_uri
-    # Connecting always shows the consent screen, so Google hands out a refresh token.
-    extra = {"prompt": "consent"} if purpose == "connect" else {"prompt": "select_account"}
+    # Connecting needs a refresh token: offline access, and the consent screen every time (Google
+    # hands out a refresh token only then). Signing in needs none, so it asks for none.
+    if purpose == "connect":
+        extra = {"access_type": "offline", "prompt": "consent"}
+    else:
+        extra = {"access_type": "online", "prompt": "select_account"}
     if user is not None:
         extra["login_hint"] = user.email
-    url, state = flow.authorization_url(
-        access_type="offline", include_granted_scopes="true", **extra
-    )
+    url, state = flow.authorization_url(include_granted_scopes="true", **extra)
     session.add(
         OAuthState(
             state=state,

@@ -46,7 +46,7 @@ def test_sign_in_round_trip_with_state_and_pkce(client, google, make_user):
         "openid https://www.googleapis.com/auth/userinfo.email "
         "https://www.googleapis.com/auth/userinfo.profile"
     ]
-    assert query["code_challenge_method"] == ["S256"] and query["access_type"] == ["offline"]
+    assert query["code_challenge_method"] == ["S256"] and query["access_type"] == ["online"]
     assert query["redirect_uri"] == ["http://track.test/auth/google/callback"]
     [pending] = db.session.query(OAuthState).all()
     assert pending.state == query["state"][0] and len(pending.code_verifier) >= 43
@@ -160,6 +160,7 @@ def test_connect_gmail_stores_encrypted_tokens_and_me_shows_it(client, google, m
     query = parse_qs(urlsplit(url).query)
     assert METADATA in query["scope"][0] and SEND not in query["scope"][0]
     assert query["include_granted_scopes"] == ["true"] and query["prompt"] == ["consent"]
+    assert query["access_type"] == ["offline"]
     assert query["login_hint"] == ["rep@acme.test"]
     response = callback(client, google.consent(url))
     assert response.status_code == 302 and response.headers["Location"] == "/auth/google"

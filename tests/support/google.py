@@ -128,6 +128,7 @@ class FakeGoogle:
             "scope": " ".join(granted if granted is not None else self._full(query["scope"])),
             "email": who.get("email", self.email),
             "verified": who.get("verified", True),
+            "offline": query.get("access_type") == "offline",
         }
         scope = self.pending[code]["scope"]
         return f"state={query['state']}&code={code}&scope={scope.replace(' ', '+')}"
@@ -165,16 +166,17 @@ class FakeGoogle:
             return self._invalid_grant("Invalid code verifier.")
         refresh, access = self.issue(grant["scope"])
         self.userinfo = {"email": grant["email"], "verified": grant["verified"]}
-        return _ok(
-            {
-                "access_token": access,
-                "expires_in": 3599,
-                "refresh_token": refresh,
-                "scope": grant["scope"],
-                "token_type": "Bearer",
-                "id_token": "eyJhbGciOiJSUzI1NiJ9.e30.c2ln",
-            }
-        )
+        body = {
+            "access_token": access,
+            "expires_in": 3599,
+            "scope": grant["scope"],
+            "token_type": "Bearer",
+            "id_token": "eyJhbGciOiJSUzI1NiJ9.e30.c2ln",
+        }
+        if grant["offline"]:  # Google hands out a refresh token for offline access only
+            return _ok(body | {"refresh_token": refresh})
+        del self.refresh_tokens[refresh]
+        return _ok(body)
 
     @staticmethod
     def _invalid_grant(description: str):
