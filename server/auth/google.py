@@ -46,7 +46,8 @@ def _begin(purpose: str, scopes, user):
     now = datetime.now(UTC)
     url, state = gmail_auth.start(db.session, client, purpose, scopes, user, now)
     db.session.commit()
-    session[STATE_KEY] = state
+    # A few at once, so a second tab's round trip does not void the first one's.
+    session[STATE_KEY] = [*session.get(STATE_KEY, [])[-4:], state]
     return redirect(url)
 
 
@@ -72,8 +73,10 @@ def google_callback():
     if client is None:
         return _not_configured()
     state = request.args.get("state", "")
-    expected = session.pop(STATE_KEY, None)
-    if not expected or not hmac.compare_digest(state.encode(), expected.encode()):
+    started = session.get(STATE_KEY, [])
+    mine = [s for s in started if hmac.compare_digest(state.encode(), s.encode())]
+    session[STATE_KEY] = [s for s in started if s not in mine]
+    if not mine:
         return _page(
             "Sign-in not recognised",
             "This answer from Google does not belong to a sign-in started in this browser.",
