@@ -1,8 +1,8 @@
-"""Google OAuth: the web flow (state + PKCE), encrypted tokens, refresh, revoke.
+"""Google OAuth: the web flow (state + PKCE), granted scopes, the rep's mailbox row.
 
 Only services/gmail* import Google's libraries. The code verifier of each round trip is kept in
-the database keyed by its state, never in the cookie session; refresh tokens are stored
-encrypted with MultiFernet (the first key encrypts, every key decrypts).
+the database keyed by its state, never in the cookie session. Tokens at rest, their refresh and
+revocation live in services/gmail_tokens.py (re-exported here).
 """
 
 from __future__ import annotations
