@@ -32,7 +32,10 @@ def register(app: Flask) -> None:
     from server.cli_contacts import contacts
 
     app.cli.add_command(contacts)
-    # Last: it joins an `accounts` group registered before it, if any.
+    from server.cli_gmail import register as register_gmail
+
+    register_gmail(app)
+    # Last: it joins the `accounts` group registered before it.
     from server.cli_privacy import register as register_privacy
 
     register_privacy(app)

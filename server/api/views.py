@@ -12,7 +12,7 @@ from server.api.errors import ApiError
 from server.api.openapi import document, operation
 from server.extensions import db
 from server.models import MessageSummary
-from server.services import account_settings, accounts, messages, signing
+from server.services import account_settings, accounts, gmail_auth, messages, signing
 
 
 def _settings():
@@ -43,6 +43,7 @@ def me():
             "track_by_default": user.account.track_by_default,
             "tracking_host": urlsplit(_base_url()).netloc,
         },
+        "gmail": gmail_auth.gmail_status(db.session, user),
     }
 
 

@@ -23,12 +23,14 @@ def build_huey(settings: Settings) -> Huey:
 
 def register_tasks(huey: Huey, app) -> dict:
     """Register the tasks, bound to `app`; returns them by name."""
-    from server.jobs import enrichment, ingestion, purge
+    from server.jobs import enrichment, gmail, ingestion, purge
 
-    return {
+    tasks = {
         "replay_spools": huey.periodic_task(crontab(minute="*"))(ingestion.replay_spools(app)),
         "enrich_due": huey.periodic_task(crontab(minute="*"))(enrichment.enrich_due(app)),
         "purge_expired_events": huey.periodic_task(crontab(minute="17", hour="3"))(
             purge.purge_expired_events(app)
         ),
     }
+    tasks |= gmail.register(huey, app)
+    return tasks

@@ -3,6 +3,7 @@
 from server.models.account import Account, ApiToken, SigningKey, User
 from server.models.contact import Company, Contact, ContactAddress, Enrichment
 from server.models.event import Event
+from server.models.gmail import GmailMailbox, OAuthState
 from server.models.message import Link, Message, MessageSummary, Recipient, SelfView
 from server.models.privacy import (
     AuditEntry,
@@ -26,10 +27,12 @@ __all__ = [
     "DataRequest",
     "Enrichment",
     "Event",
+    "GmailMailbox",
     "Invitation",
     "Link",
     "Message",
     "MessageSummary",
+    "OAuthState",
     "Recipient",
     "SelfView",
     "SigningKey",

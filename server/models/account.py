@@ -27,6 +27,8 @@ class Account(db.Model):
     retention_days: Mapped[int] = mapped_column(default=396)
     # The host recipients see in tracking links, when the admin points one at this server.
     tracking_domain: Mapped[str | None] = mapped_column(String(253))
+    # Server-side sending through the reps' Gmail (gmail.send scope): off unless an admin allows it.
+    sending_enabled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set when the account is terminated: its personal data is gone, only aggregates remain.
     terminated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
