@@ -23,9 +23,8 @@ class SettingsError(ValueError):
 
 
 def switches(account: Account) -> list[str]:
-    """The boolean settings this account has (server-side sending arrives with Gmail sending)."""
-    names = ["tracking_enabled", "track_by_default"]
-    return [*names, "sending_enabled"] if hasattr(Account, "sending_enabled") else names
+    """The account's on/off settings, in the order the settings page shows them."""
+    return ["tracking_enabled", "track_by_default", "sending_enabled"]
 
 
 def parse(form: dict, account: Account) -> dict:

@@ -14,11 +14,12 @@ from server.models import (
     ApiToken,
     Breach,
     DataRequest,
+    GmailMailbox,
     SelfView,
     SigningKey,
     User,
 )
-from server.services import audit, personal_data
+from server.services import audit, gmail_auth, personal_data
 
 
 class TerminationError(ValueError):
@@ -26,18 +27,13 @@ class TerminationError(ValueError):
 
 
 def revoke_google_tokens(session: Session, account_id: int) -> int:
-    """Revoke and delete the account's Gmail connections, once Gmail mailboxes exist."""
-    try:
-        from server.models.gmail import GmailMailbox
-        from server.services.gmail_auth import revoke_and_delete
-    except ImportError:  # Gmail connections arrive with the Gmail sync; nothing to revoke before
-        return 0
-    mailboxes = list(
-        session.scalars(select(GmailMailbox).where(GmailMailbox.account_id == account_id))
-    )
-    for mailbox in mailboxes:
-        revoke_and_delete(session, mailbox)
-    return len(mailboxes)
+    """Revoke the account's Gmail connections at Google and delete them; how many there were."""
+    mailboxes = session.scalars(select(GmailMailbox).where(GmailMailbox.account_id == account_id))
+    count = 0
+    for mailbox in list(mailboxes):
+        gmail_auth.revoke_and_delete(session, mailbox)
+        count += 1
+    return count
 
 
 def _people(session: Session, account_id: int, mode: str) -> int:

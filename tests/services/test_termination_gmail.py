@@ -5,28 +5,24 @@ from __future__ import annotations
 import pytest
 
 from server.extensions import db
+from server.models import GmailMailbox
 from server.services import accounts, termination
-
-# Gmail connections arrive with the Gmail branch; until it is merged there is nothing to revoke.
-gmail_tokens = pytest.importorskip("server.services.gmail_tokens")
-google_support = pytest.importorskip("tests.support.google")
-google = google_support.google  # the fixture
+from server.services.gmail_tokens import TokenCipher
+from tests.support.google import google, with_google  # noqa: F401 (the fixture)
 
 
 @pytest.fixture
 def settings(settings):
     """A Google client and a token encryption key are configured."""
-    return google_support.with_google(settings)
+    return with_google(settings)
 
 
 @pytest.mark.parametrize("mode", ["delete", "anonymize"])
-def test_termination_revokes_gmail_tokens_at_google(app, google, mode):
+def test_termination_revokes_gmail_tokens_at_google(app, google, mode):  # noqa: F811
     rep = accounts.create_user(db.session, "rep@acme.test", "Acme")
     other = accounts.create_user(db.session, "rep@globex.test", "Globex")
     refresh, _ = google.issue("openid https://www.googleapis.com/auth/gmail.metadata")
-    from server.models import GmailMailbox
-
-    cipher = gmail_tokens.TokenCipher(app.config["LEADCAMP"].token_encryption_keys)
+    cipher = TokenCipher(app.config["LEADCAMP"].token_encryption_keys)
     for user in (rep, other):
         db.session.add(
             GmailMailbox(
