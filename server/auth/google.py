@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from server.auth import bp
 from server.extensions import db
 from server.models import Account, User
-from server.services import accounts, gmail_auth
+from server.services import accounts, audit, gmail_auth
 
 STATE_KEY = "google_oauth_state"
 
@@ -129,6 +129,8 @@ def _finish_login(grant: gmail_auth.Grant):
         )
     if not user.active:
         return _page("Account deactivated", "This user is deactivated. Ask your admin.", 403)
+    audit.record(db.session, user.account_id, "sign_in", actor=user, detail="google")
+    db.session.commit()
     login_user(user)
     return redirect(url_for("auth.home"))
 
@@ -150,6 +152,10 @@ def _finish_connect(client, pending, grant: gmail_auth.Grant, now: datetime):
     except gmail_auth.GoogleAuthError as exc:
         db.session.rollback()
         return _page("Gmail not connected", str(exc), 502, "auth.google_connect")
+    audit.record(
+        db.session, current_user.account_id, "gmail.connect", actor=current_user,
+        detail=" ".join(sorted(grant.granted)),
+    )  # fmt: skip
     db.session.commit()
     if gmail_auth.SEND in grant.missing:
         flash("Gmail is connected, but sending was not allowed: server-side sending stays off.")
@@ -177,6 +183,7 @@ def google_disconnect():
     mailbox = gmail_auth.mailbox_of(db.session, current_user)
     if mailbox is not None:
         revoked = gmail_auth.revoke_and_delete(db.session, mailbox, _settings())
+        audit.record(db.session, current_user.account_id, "gmail.disconnect", actor=current_user)
         db.session.commit()
         flash(
             "Gmail is disconnected."

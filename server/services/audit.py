@@ -44,6 +44,8 @@ ACTIONS = (
     "contacts.edit",
     "contacts.import",
     "contacts.export",
+    "gmail.connect",
+    "gmail.disconnect",
 )
 
 

@@ -32,6 +32,8 @@ def revoke_google_tokens(session: Session, account_id: int) -> int:
     count = 0
     for mailbox in list(mailboxes):
         gmail_auth.revoke_and_delete(session, mailbox)
+        audit.record(session, account_id, "gmail.disconnect", target=f"user #{mailbox.user_id}",
+                     detail="account terminated")  # fmt: skip
         count += 1
     return count
 

@@ -1,0 +1,34 @@
+"""Google sign-ins and Gmail connections and disconnections are in the audit log."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.extensions import db
+from server.services import audit
+from tests.support.google import with_google
+
+
+@pytest.fixture
+def settings(settings):
+    """These tests run with a Google client configured."""
+    return with_google(settings)
+
+
+def test_google_sign_in_connect_and_disconnect_are_audited(client, google, make_user):
+    from tests.auth.test_google import callback, csrf_from, start
+
+    user, _ = make_user("rep@acme.test")
+    assert callback(client, google.consent(start(client))).status_code == 302
+    assert (
+        callback(client, google.consent(start(client, "/auth/google/connect"))).status_code == 302
+    )
+    page = client.get("/auth/google")
+    client.post("/auth/google/disconnect", data={"csrf_token": csrf_from(page.text)})
+    entries = audit.search(db.session, user.account_id)
+    actions = [(e.action, e.detail.split(" ")[0]) for e in reversed(entries)]
+    assert [a for a in actions if a[0] in ("sign_in", "gmail.connect", "gmail.disconnect")] == [
+        ("sign_in", "google"),
+        ("gmail.connect", "https://www.googleapis.com/auth/gmail.metadata"),
+        ("gmail.disconnect", ""),
+    ]
