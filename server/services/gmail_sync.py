@@ -175,8 +175,12 @@ def _apply(session, mailbox, mails: list[Mail], write, now, result: SyncResult, 
         event = _engagement(session, mailbox, mail)
         if event is not None:
             events.append(event)
-    if events:
+    # Replies and bounces are engagement analytics: with tracking off (account switch or the
+    # rep's override) the sync still confirms mail but records no engagement, like the pixel.
+    if events and mailbox.user.tracks:
         write(events)
+    else:
+        events = []
     result.replies = sum(e["kind"] == "reply" for e in events)
     result.bounces = sum(e["kind"] == "bounce" for e in events)
 

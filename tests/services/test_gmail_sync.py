@@ -157,6 +157,21 @@ def test_replies_and_bounces_become_events_exactly_once(sync, reported, google, 
     assert db.session.get(MessageSummary, mid).replies == 1
 
 
+def test_no_engagement_is_recorded_while_tracking_is_off(sync, reported, google, mailbox, rep):
+    mid, thread = reported
+    sync()
+    rep[0].account.tracking_enabled = False
+    google.add_message(reply_headers(), thread)
+    google.add_message(BOUNCE, thread)
+    result = sync()
+    assert (result["replies"], result["bounces"]) == (0, 0)
+    assert db.session.query(Event).count() == 0
+    assert (
+        db.session.get(MessageSummary, mid) is None
+        or not db.session.get(MessageSummary, mid).replies
+    )
+
+
 def test_a_mailbox_without_changes_costs_one_history_call(sync, reported, google):
     sync()
     google.calls.clear()
