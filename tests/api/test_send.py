@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.header import decode_header, make_header
 
 import pytest
 
 from server.extensions import db
 from server.models import Message
-from server.services import gmail_auth, signing
+from server.services import signing
 from tests.support import auth
-from tests.support.google import METADATA, SEND, SIGN_IN, with_google
+from tests.support.google import METADATA, SEND, SIGN_IN, connect_mailbox, with_google
 
 BODY = {
     "recipients": [
@@ -35,26 +35,7 @@ def connect(app, rep, google):
     """Connect the rep's Gmail with the given scopes; returns the mailbox."""
 
     def make(scopes=(*SIGN_IN, METADATA, SEND)):
-        user, _ = rep
-        refresh, access = google.issue(" ".join(scopes))
-        now = datetime.now(UTC)
-        grant = gmail_auth.Grant(
-            "connect",
-            user.id,
-            set(scopes),
-            set(scopes),
-            refresh,
-            access,
-            now + timedelta(hours=1),
-            "rep@acme.test",
-            True,
-            "1101",
-            "Ana Ruiz",
-        )
-        client = gmail_auth.GoogleClient.from_settings(app.config["LEADCAMP"])
-        box = gmail_auth.save_mailbox(db.session, client, user, grant, now)
-        db.session.commit()
-        return box
+        return connect_mailbox(app, rep[0], google, scopes)
 
     return make
 

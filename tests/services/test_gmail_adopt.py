@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -10,9 +9,9 @@ import pytest
 from server.extensions import db
 from server.jobs.gmail import sync_now
 from server.models import GmailMailbox, Link, Message
-from server.services import accounts, gmail_auth, signing
+from server.services import accounts, signing
 from tests.support import auth, click_for, pixel_for
-from tests.support.google import METADATA, READONLY, SIGN_IN, with_google
+from tests.support.google import METADATA, READONLY, SIGN_IN, connect_mailbox, with_google
 
 SECRET = "test-link-secret"
 
@@ -25,25 +24,7 @@ def settings(settings):
 
 def connect(app, user, google, scopes):
     """A connected mailbox with the given scopes."""
-    refresh, access = google.issue(" ".join(scopes))
-    now = datetime.now(UTC)
-    grant = gmail_auth.Grant(
-        "connect",
-        user.id,
-        set(scopes),
-        set(scopes),
-        refresh,
-        access,
-        now + timedelta(hours=1),
-        user.email,
-        True,
-        "1101",
-        "",
-    )
-    client = gmail_auth.GoogleClient.from_settings(app.config["LEADCAMP"])
-    box = gmail_auth.save_mailbox(db.session, client, user, grant, now)
-    db.session.commit()
-    return box
+    return connect_mailbox(app, user, google, scopes, name="")
 
 
 def run(app, box):

@@ -13,9 +13,15 @@ from server.extensions import db
 from server.jobs import register_tasks
 from server.jobs.gmail import sync_now
 from server.models import Contact, Event, GmailMailbox, Message, MessageSummary
-from server.services import gmail_auth
 from tests.support import auth
-from tests.support.google import METADATA, NOT_FOUND, RATE_LIMITED, SIGN_IN, with_google
+from tests.support.google import (
+    METADATA,
+    NOT_FOUND,
+    RATE_LIMITED,
+    SIGN_IN,
+    connect_mailbox,
+    with_google,
+)
 
 RFC_ID = "<CAF=q2X0c1ZPq0nqz7lU@mail.gmail.com>"
 SENT_HEADERS = {
@@ -36,27 +42,7 @@ def settings(settings):
 @pytest.fixture
 def mailbox(app, rep, google):
     """The rep's connected mailbox (as a finished connect round trip leaves it)."""
-    user, _ = rep
-    scope = " ".join([*SIGN_IN, METADATA])
-    refresh, access = google.issue(scope)
-    now = datetime.now(UTC)
-    grant = gmail_auth.Grant(
-        purpose="connect",
-        user_id=user.id,
-        requested=set(scope.split()),
-        granted=set(scope.split()),
-        refresh_token=refresh,
-        access_token=access,
-        expires_at=now + timedelta(hours=1),
-        email="rep@acme.test",
-        email_verified=True,
-        sub="110169484474386276334",
-        name="Ana Ruiz",
-    )
-    client = gmail_auth.GoogleClient.from_settings(app.config["LEADCAMP"])
-    box = gmail_auth.save_mailbox(db.session, client, user, grant, now)
-    db.session.commit()
-    return box
+    return connect_mailbox(app, rep[0], google, [*SIGN_IN, METADATA])
 
 
 @pytest.fixture

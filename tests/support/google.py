@@ -409,6 +409,34 @@ class FakeGoogle:
         return 200, {"Content-Type": f"multipart/mixed; boundary={boundary}"}, payload
 
 
+def connect_mailbox(app, user, google, scopes, name: str = "Ana Ruiz"):
+    """A mailbox as a finished connect round trip leaves it, granted `scopes`."""
+    from datetime import UTC, datetime, timedelta
+
+    from server.extensions import db
+    from server.services import gmail_auth
+
+    refresh, access = google.issue(" ".join(scopes))
+    now = datetime.now(UTC)
+    grant = gmail_auth.Grant(
+        purpose="connect",
+        user_id=user.id,
+        requested=set(scopes),
+        granted=set(scopes),
+        refresh_token=refresh,
+        access_token=access,
+        expires_at=now + timedelta(hours=1),
+        email=user.email,
+        email_verified=True,
+        sub="110169484474386276334",
+        name=name,
+    )
+    client = gmail_auth.GoogleClient.from_settings(app.config["LEADCAMP"])
+    box = gmail_auth.save_mailbox(db.session, client, user, grant, now)
+    db.session.commit()
+    return box
+
+
 @pytest.fixture
 def google():
     """Google's HTTP APIs, faked; any other outgoing request through `requests` fails."""
