@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from server.auth import bp
@@ -34,7 +34,11 @@ def magic_redeem(token: str):
         return render_template("auth/login.html", error=str(exc)), 400
     db.session.commit()
     login_user(user)
-    return redirect(url_for("auth.home"))
+    # Only our own paths: a page that sent the rep to sign in (the extension's connect page).
+    target = session.pop("after_login", "")
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("auth.home")
+    return redirect(target)
 
 
 @bp.post("/auth/logout")
