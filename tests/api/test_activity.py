@@ -82,3 +82,9 @@ def test_bad_cursors_and_limits_are_refused(client, rep):
     for query in ("after=%3Cscript%3E", "limit=0", "limit=x", "limit=1000"):
         answer = client.get(f"/api/v1/activity?{query}", headers=auth(token))
         assert answer.status_code == 400 and answer.json["error"] == "invalid_request", query
+
+
+def test_the_openapi_document_lists_the_extension_calls(client):
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    assert "get" in paths["/api/v1/activity"]
+    assert {"post", "delete"} <= set(paths["/api/v1/extension/token"])
