@@ -121,3 +121,26 @@ function enrichmentText(enrichment) {
   if (status === "not_found") return "No enrichment found";
   return "Enrichment failed";
 }
+
+/** The title and line of a desktop notification for one activity event. */
+export function activityText(event) {
+  const subject = event.subject || "(no subject)";
+  if (event.kind === "click") return { title: "Link clicked", message: `${subject}\n${event.link || ""}`.trim() };
+  if (event.kind === "reply") return { title: "Reply received", message: subject };
+  const place = event.verdict === "proxy" || !event.location ? "" : [event.location.city, event.location.region, event.location.country].filter(Boolean).join(", ");
+  return { title: "Email opened", message: place ? `${subject}\n${place}` : subject };
+}
+
+function minutes(hhmm) {
+  const m = /^(\d{1,2}):(\d{2})$/.exec(hhmm || "");
+  return m && Number(m[1]) < 24 && Number(m[2]) < 60 ? Number(m[1]) * 60 + Number(m[2]) : null;
+}
+
+/** Whether `now` (local time) falls in the quiet hours [start, end), which may span midnight. */
+export function inQuietHours(now, start, end) {
+  const from = minutes(start);
+  const to = minutes(end);
+  if (from === null || to === null || from === to) return false;
+  const at = now.getHours() * 60 + now.getMinutes();
+  return from < to ? at >= from && at < to : at >= from || at < to;
+}
