@@ -4,6 +4,7 @@ https://mail.google.com/, and the real server (behind a TCP proxy that can cut i
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import urllib.request
@@ -38,13 +39,8 @@ def build_test_extension() -> Path:
     if not (DIST / "manifest.json").exists():
         if not (EXTENSION / "node_modules").exists():
             subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=EXTENSION, check=True)
-        env = {"LEADCAMP_SERVER_URL": "http://127.0.0.1"}
-        subprocess.run(
-            ["node", "build.mjs", "--test"],
-            cwd=EXTENSION,
-            check=True,
-            env={**__import__("os").environ, **env},
-        )
+        env = os.environ | {"LEADCAMP_SERVER_URL": "http://127.0.0.1"}
+        subprocess.run(["node", "build.mjs", "--test"], cwd=EXTENSION, check=True, env=env)
     return DIST
 
 
