@@ -82,6 +82,9 @@ class Settings:
     self_view_window_seconds: float = 120.0
     jobs_storage: str = ""
     testing: bool = False
+    enrichment_api_key: str = ""
+    enrichment_ttl_days: int = 30
+    enrichment_rate_per_minute: int = 60
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -117,6 +120,9 @@ class Settings:
             self_view_window_seconds=_number(env, "SELF_VIEW_WINDOW_SECONDS", 120.0),
             jobs_storage=env.get("JOBS_STORAGE", "").strip() or redis_url,
             testing=_flag(env, "TESTING", False),
+            enrichment_api_key=env.get("ENRICHMENT_API_KEY", "").strip(),
+            enrichment_ttl_days=_number(env, "ENRICHMENT_TTL_DAYS", 30, int),
+            enrichment_rate_per_minute=_number(env, "ENRICHMENT_RATE_PER_MINUTE", 60, int),
         )
 
     def flask_config(self) -> dict:

@@ -29,6 +29,9 @@ def register(app: Flask) -> None:
         app.cli.add_command(group)
     app.cli.add_command(bootstrap)
     app.cli.add_command(serve)
+    from server.cli_contacts import contacts
+
+    app.cli.add_command(contacts)
 
 
 def _fail(exc: Exception):

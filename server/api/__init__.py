@@ -8,4 +8,5 @@ from server.api import views  # noqa: E402,F401  (registers the routes on bp)
 from server.api.errors import register_error_handlers  # noqa: E402
 
 register_error_handlers(bp)
-from server.api import activity, extension  # noqa: E402,F401  (the extension's routes)
+
+from server.api import activity, contacts, extension  # noqa: E402,F401  (more routes)

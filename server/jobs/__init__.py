@@ -23,6 +23,9 @@ def build_huey(settings: Settings) -> Huey:
 
 def register_tasks(huey: Huey, app) -> dict:
     """Register the tasks, bound to `app`; returns them by name."""
-    from server.jobs import ingestion
+    from server.jobs import enrichment, ingestion
 
-    return {"replay_spools": huey.periodic_task(crontab(minute="*"))(ingestion.replay_spools(app))}
+    return {
+        "replay_spools": huey.periodic_task(crontab(minute="*"))(ingestion.replay_spools(app)),
+        "enrich_due": huey.periodic_task(crontab(minute="*"))(enrichment.enrich_due(app)),
+    }

@@ -1,6 +1,7 @@
 """Typed models, one module per aggregate."""
 
 from server.models.account import Account, ApiToken, SigningKey, User
+from server.models.contact import Company, Contact, ContactAddress, Enrichment
 from server.models.event import Event
 from server.models.extension import ConnectCode
 from server.models.message import Link, Message, MessageSummary, Recipient, SelfView
@@ -8,7 +9,11 @@ from server.models.message import Link, Message, MessageSummary, Recipient, Self
 __all__ = [
     "Account",
     "ApiToken",
+    "Company",
     "ConnectCode",
+    "Contact",
+    "ContactAddress",
+    "Enrichment",
     "Event",
     "Link",
     "Message",

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.models import Event, Link, Message, MessageSummary, Recipient, SelfView, User
-from server.services import accounts, signing
+from server.services import accounts, contacts, signing
 from server.services.context_rules import RELABELLABLE
 from server.services.ingest import relabel
 from server.services.rewrite import track_html
@@ -58,6 +58,8 @@ def register(session: Session, user: User, data: dict, tracker: Tracker) -> tupl
             for r in data["recipients"]
         ]
         session.add(message)
+        seen = [(r["email"], r.get("name") or "") for r in data["recipients"]]
+        contacts.add_recipients(session, user.account_id, seen, enrich=message.tracked)
     message.subject = data.get("subject", message.subject or "")
     message.sent_at = data.get("sent_at") or message.sent_at or datetime.now(UTC)
     for field in ("gmail_message_id", "gmail_thread_id"):

@@ -55,6 +55,10 @@ def test_openapi_document_describes_every_operation(client):
         "/api/v1/messages/{mid}",
         "/api/v1/threads/status",
         "/api/v1/messages/{mid}/self-view",
+        "/api/v1/contacts",
+        "/api/v1/contacts/{email}",
+        "/api/v1/contacts/{email}/enrich",
+        "/api/v1/contacts/import",
     }
     create = doc["paths"]["/api/v1/messages"]["post"]
     ref = create["requestBody"]["content"]["application/json"]["schema"]["$ref"]

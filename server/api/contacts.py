@@ -1,0 +1,140 @@
+"""Contacts API: list, detail, edit, manual enrichment refresh, CSV import and export."""
+
+from __future__ import annotations
+
+from flask import Response, current_app, g, request
+
+from server.api import bp
+from server.api import contact_schemas as schemas
+from server.api.auth import authenticate
+from server.api.errors import ApiError
+from server.api.openapi import operation
+from server.extensions import db
+from server.models.base import utcnow
+from server.services import contact_views, contacts, contacts_csv, enrichment
+
+IMPORT_MAX_BYTES = 5 * 1024 * 1024
+
+
+def _policy() -> enrichment.Policy:
+    return enrichment.Policy.from_settings(current_app.config["LEADCAMP"])
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ApiError(
+            400, "invalid_request", f"{name} must be a whole number from {low} to {high}."
+        )
+    return int(raw)
+
+
+def _contact(email: str):
+    contact = contacts.find_contact(db.session, g.user.account_id, email)
+    if contact is None:
+        raise ApiError(404, "not_found", "No such contact in your account.")
+    return contact
+
+
+def _detail(contact) -> dict:
+    out = contact_views.detail(db.session, g.user, contact, _policy(), utcnow())
+    db.session.commit()  # the detail may have asked for a first enrichment
+    return out
+
+
+@operation(
+    bp, "/contacts", "GET", "The account's contacts, searched by ?q=", schemas.ContactListOut
+)
+def list_contacts():
+    """A page of contacts matching ?q= (address, name, title, company)."""
+    limit = _int_arg("limit", 50, 1, 200)
+    offset = _int_arg("offset", 0, 0, 10_000_000)
+    q = request.args.get("q", "")[:200]
+    return contact_views.listing(db.session, g.user, _policy(), utcnow(), q, limit, offset)
+
+
+@operation(
+    bp,
+    "/contacts/<email>",
+    "GET",
+    "A contact: profile, enrichment, engagement, messages",
+    schemas.ContactDetailOut,
+)
+def get_contact(email: str):
+    """One contact in full."""
+    return _detail(_contact(email))
+
+
+@operation(
+    bp,
+    "/contacts/<email>",
+    "PATCH",
+    "Edit a contact",
+    schemas.ContactDetailOut,
+    body=schemas.ContactPatchIn,
+)
+def patch_contact(email: str, body: schemas.ContactPatchIn):
+    """Edit name, title, phone, notes, company or the do-not-enrich flag."""
+    contact = _contact(email)
+    contacts.update_contact(db.session, contact, body.model_dump(exclude_unset=True))
+    db.session.commit()
+    return _detail(contact)
+
+
+@operation(
+    bp,
+    "/contacts/<email>/enrich",
+    "POST",
+    "Refresh a contact's enrichment now",
+    schemas.EnrichQueuedOut,
+    status=202,
+)
+def enrich_contact(email: str):
+    """Ask the provider again, bypassing the cache (the lookup runs in the job)."""
+    contact = _contact(email)
+    reason = enrichment.off_reason(_policy(), g.user.account, contact)
+    if reason is not None:
+        raise ApiError(409, "enrichment_off", f"Enrichment is off for this contact ({reason}).")
+    now = utcnow()
+    row = enrichment.request(db.session, contact, now, force=True)
+    db.session.commit()
+    return {"status": row.status, "requested_at": now.isoformat().replace("+00:00", "Z")}
+
+
+@operation(
+    bp,
+    "/contacts/import",
+    "POST",
+    "Import contacts from a CSV body (text/csv)",
+    schemas.ImportOut,
+)
+def import_contacts():
+    """Create or update contacts from CSV; per-row results, bad rows reject only themselves."""
+    request.max_content_length = IMPORT_MAX_BYTES
+    if request.mimetype not in ("text/csv", "application/csv", "text/plain"):
+        raise ApiError(
+            400, "invalid_request", "Send the file as the body with Content-Type text/csv."
+        )
+    try:
+        report = contacts_csv.import_csv(db.session, g.user.account, request.get_data())
+    except contacts_csv.CsvError as exc:
+        db.session.rollback()
+        raise ApiError(400, "invalid_csv", str(exc)) from exc
+    db.session.commit()
+    return report.as_dict()
+
+
+@bp.get("/contacts/export")
+def export_contacts():
+    """Every contact of the account as CSV (admins only: it is a bulk export of personal data)."""
+    user = authenticate()
+    if not user.is_admin:
+        raise ApiError(403, "forbidden", "Only an admin may export the account's contacts.")
+    body = contacts_csv.export_csv(db.session, user.account_id)
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="contacts.csv"'},
+    )

@@ -1,0 +1,161 @@
+"""Clearbit's combined person + company lookup, mapped to exactly the fields our data
+processing policy lists (docs/contacts.md has the table). Everything else in the answer — exact
+coordinates, street addresses, follower counts, ids, tags — is dropped before it is stored."""
+
+from __future__ import annotations
+
+import logging
+
+import requests
+
+from server.services.enrichment.base import Lookup
+
+log = logging.getLogger(__name__)
+
+URL = "https://person.clearbit.com/v2/combined/find"
+# Connect and read timeouts: a slow provider is retried later, never waited on for long.
+TIMEOUT = (5.0, 20.0)
+
+
+def _get(data, *path):
+    for key in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def _handles(data: dict, networks: tuple[str, ...]) -> dict:
+    return {net: _get(data, net, "handle") for net in networks}
+
+
+def _location(geo) -> dict:
+    # City level at most: no street, postal code or coordinates.
+    return {"city": _get(geo, "city"), "state": _get(geo, "state"), "country": _get(geo, "country")}
+
+
+def map_person(person) -> dict | None:
+    """The policy's person fields from Clearbit's person object."""
+    if not isinstance(person, dict):
+        return None
+    employment = person.get("employment") or {}
+    return {
+        "name": {
+            "full": _get(person, "name", "fullName"),
+            "given": _get(person, "name", "givenName"),
+            "family": _get(person, "name", "familyName"),
+        },
+        "bio": person.get("bio"),
+        "site": person.get("site"),
+        "avatar": person.get("avatar"),
+        "employment": {
+            "company": _get(employment, "name"),
+            "title": _get(employment, "title"),
+            "role": _get(employment, "role"),
+            "sub_role": _get(employment, "subRole"),
+            "seniority": _get(employment, "seniority"),
+        },
+        "location": _location(person.get("geo")),
+        "time_zone": person.get("timeZone"),
+        "social": _handles(person, ("facebook", "github", "twitter", "linkedin", "gravatar")),
+    }
+
+
+def map_company(company) -> dict | None:
+    """The policy's company fields from Clearbit's company object."""
+    if not isinstance(company, dict):
+        return None
+    site, metrics, category = (company.get(k) or {} for k in ("site", "metrics", "category"))
+    phones = list(_get(site, "phoneNumbers") or [])
+    if company.get("phone") and company["phone"] not in phones:
+        phones.insert(0, company["phone"])
+    return {
+        "name": company.get("name"),
+        "logo": company.get("logo"),
+        "description": company.get("description"),
+        "domain": company.get("domain"),
+        "domain_aliases": list(company.get("domainAliases") or []),
+        "phones": phones,
+        "emails": list(_get(site, "emailAddresses") or []),
+        "sector": _get(category, "sector"),
+        "industry_group": _get(category, "industryGroup"),
+        "sub_industry": _get(category, "subIndustry"),
+        "founded": company.get("foundedYear"),
+        "location": _location(company.get("geo")),
+        "time_zone": company.get("timeZone"),
+        "social": _handles(company, ("facebook", "linkedin", "twitter", "crunchbase")),
+        "employees": _get(metrics, "employees"),
+        "employees_range": _get(metrics, "employeesRange"),
+        "financials": {
+            "raised": _get(metrics, "raised"),
+            "annual_revenue": _get(metrics, "annualRevenue"),
+            "estimated_annual_revenue": _get(metrics, "estimatedAnnualRevenue"),
+            "market_cap": _get(metrics, "marketCap"),
+        },
+        "technologies": list(company.get("tech") or []),
+        "parent": _get(company, "parent", "domain"),
+    }
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    raw = response.headers.get("Retry-After", "").strip()
+    try:
+        return max(0.0, float(raw)) if raw else None
+    except ValueError:
+        return None
+
+
+def _error_type(response: requests.Response) -> str:
+    try:
+        return str(_get(response.json(), "error", "type") or response.status_code)
+    except ValueError:
+        return str(response.status_code)
+
+
+class ClearbitProvider:
+    """Clearbit's Enrichment API (combined lookup), authenticated with a secret key."""
+
+    name = "clearbit"
+
+    def __init__(self, api_key: str, http: requests.Session | None = None):
+        self.api_key = api_key
+        self.http = http or requests.Session()
+
+    def lookup(self, email: str) -> Lookup:
+        """One combined lookup; network trouble and provider errors become outcomes."""
+        try:
+            response = self.http.get(
+                URL,
+                params={"email": email},
+                headers={"Authorization": f"Bearer {self.api_key}"},
+                timeout=TIMEOUT,
+            )
+        except requests.Timeout:
+            return Lookup("retry", detail="timeout")
+        except requests.RequestException as exc:
+            return Lookup("retry", detail=f"network: {type(exc).__name__}")
+        return self._read(response)
+
+    def _read(self, response: requests.Response) -> Lookup:
+        status = response.status_code
+        if status == 200:
+            return self._found(response)
+        if status == 202:
+            return Lookup("queued", detail="queued by the provider")
+        if status == 404:
+            return Lookup("not_found", detail=_error_type(response))
+        if status == 422:
+            return Lookup("invalid", detail=_error_type(response))
+        if status == 429 or status >= 500:
+            return Lookup("retry", retry_after=_retry_after(response), detail=f"http {status}")
+        return Lookup("error", detail=f"http {status}: {_error_type(response)}")
+
+    def _found(self, response: requests.Response) -> Lookup:
+        try:
+            body = response.json()
+        except ValueError:
+            return Lookup("retry", detail="unreadable answer")
+        person, company = map_person(_get(body, "person")), map_company(_get(body, "company"))
+        if person is None and company is None:
+            return Lookup("not_found", detail="empty answer")
+        return Lookup("found", person=person, company=company)
