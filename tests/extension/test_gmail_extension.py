@@ -183,7 +183,12 @@ def test_the_timeline_shows_and_the_senders_own_view_is_not_an_open(
     page.close()
 
 
-def test_the_sidebar_shows_the_lead(connected, browser, mailbox):
+def test_the_sidebar_shows_the_lead_as_the_contacts_api_has_them(
+    connected, browser, mailbox, server, tmp_path
+):
+    csv = tmp_path / "contacts.csv"
+    csv.write_text(f"email,name,title,company\n{LEAD},Lee Park,CTO,Example Org\n")
+    flask_cli(server.env, "contacts", "import", str(csv), "--account", "Acme")
     html, _ = sent_message(mailbox)
     thread = {
         "thread_id": mailbox.thread_id,
@@ -193,7 +198,20 @@ def test_the_sidebar_shows_the_lead(connected, browser, mailbox):
     page = open_gmail(browser, mailbox, compose=False, rows=[], threads=[thread])
     card = page.locator(f'[data-lc-contact="{LEAD}"]')
     card.wait_for()
-    assert LEAD in card.text_content()
+    assert card.locator("h3").text_content() == "Lee Park"
+    assert card.locator(".lc-role").text_content() == "CTO · Example Org"
+    status, contact = server.api(f"/contacts/{LEAD}")
+    assert status == 200
+    engagement = contact["engagement"]
+    assert engagement["opens"] >= 1 and engagement["clicks"] == 1
+    assert card.locator(".lc-score").text_content() == f"Score {engagement['score']}/100"
+    counts = card.locator(".lc-counts").text_content()
+    assert counts.startswith(f"{engagement['opens']} open") and "1 click" in counts
+    assert "Clicked https://acme.example/pricing?plan=pro&seats=5" in card.text_content()
+    assert "Pricing for Lee" in card.text_content()
+    assert REP not in [
+        c.get_attribute("data-lc-contact") for c in page.locator(".lc-contact").all()
+    ]
     page.close()
 
 
