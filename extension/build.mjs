@@ -17,7 +17,7 @@ const appId = process.env.INBOXSDK_APP_ID || "";
 const serverUrl = (process.env.LEADCAMP_SERVER_URL || "").replace(/\/+$/, "");
 
 if (!test && !appId) {
-  console.error("INBOXSDK_APP_ID is not set: register the app at InboxSDK and build with INBOXSDK_APP_ID=... (see docs/extension.md).");
+  console.error("INBOXSDK_APP_ID is not set: register the app at https://register.inboxsdk.com/ and build with INBOXSDK_APP_ID=... (see docs/extension.md).");
   process.exit(1);
 }
 
