@@ -104,6 +104,7 @@ class Mailbox:
     sent: list = field(default_factory=list)
     proxied: list = field(default_factory=list)
     thread_id: str = "18c2a5f0e1d2b3a4"
+    on_send: object = None  # called as Gmail sends, before it answers
 
 
 def _gmail_route(mailbox: Mailbox):
@@ -111,6 +112,8 @@ def _gmail_route(mailbox: Mailbox):
         request = route.request
         if request.url.endswith("/mail/u/0/fake-send"):
             mailbox.sent.append(json.loads(request.post_data))
+            if mailbox.on_send:
+                mailbox.on_send()
             ids = {
                 "messageId": f"18c2a5f0e1d2b3{len(mailbox.sent):02d}",
                 "threadId": mailbox.thread_id,

@@ -215,6 +215,28 @@ def test_the_sidebar_shows_the_lead_as_the_contacts_api_has_them(
     page.close()
 
 
+def test_a_report_the_server_missed_is_queued_and_delivered_later(
+    connected, browser, mailbox, server
+):
+    mailbox.on_send = server.cut  # the server goes away between tracking and the sent report
+    try:
+        page = open_gmail(browser, mailbox, compose=True, rows=[], threads=[])
+        compose_and_send(page, "Reported later")
+        eventually(
+            connected, lambda: mailbox.sent and mailbox.sent[-1]["subject"] == "Reported later"
+        )
+        mid = PIXEL.search(mailbox.sent[-1]["html"]).group(3)
+        eventually(connected, lambda: "1 sent report waiting" in connected.text_content("#queue"))
+        assert server.api(f"/messages/{mid}")[0] == 404
+    finally:
+        mailbox.on_send = None
+        server.restore()
+    page.close()
+    open_gmail(browser, mailbox, compose=False, rows=[], threads=[]).close()
+    detail = eventually(connected, lambda: (d := server.api(f"/messages/{mid}"))[0] == 200 and d[1])
+    assert detail["subject"] == "Reported later" and detail["gmail_thread_id"] == mailbox.thread_id
+
+
 def test_with_the_server_down_the_mail_goes_out_untracked_and_the_rep_sees_why(
     connected, browser, mailbox, server
 ):

@@ -12,6 +12,7 @@ const POLL_ALARM = "lc.poll";
 const EXTENSION_PAGE = chrome.runtime.getURL("");
 
 async function settings() {
+  flushQueue().catch(() => {}); // Gmail opening is a good moment to retry queued reports
   try {
     const me = await account();
     if (!me) return { connected: false, reason: "the extension is not connected to a Leadcamp server" };

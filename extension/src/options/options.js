@@ -17,6 +17,7 @@ async function render() {
   $("connection").dataset.connected = String(s.connected);
   $("error").textContent = s.connectError ? `Could not connect: ${s.connectError}` : "";
   $("sign-out").hidden = !s.connected;
+  $("queue").textContent = s.queued ? `${s.queued} sent report${s.queued === 1 ? "" : "s"} waiting for the server.` : "";
   const prefs = (await chrome.storage.local.get("prefs")).prefs || {};
   $("muted").checked = Boolean(prefs.muted);
   $("quiet-start").value = prefs.quietStart || "";
