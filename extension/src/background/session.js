@@ -44,9 +44,9 @@ export async function onTabUrl(tabId, url) {
 }
 
 /** Fetch /me and the signing key; keep the key secret and the rest for the options page. */
-export async function refreshAccount() {
-  const me = await api("/me");
-  const key = await api("/signing-key");
+export async function refreshAccount({ timeout } = {}) {
+  const me = await api("/me", { timeout });
+  const key = await api("/signing-key", { timeout });
   await setSecret("signingKey", { kid: key.kid, key: key.key, baseUrl: key.base_url });
   await save("me", { ...me, fetchedAt: Date.now() });
   await updateRules([me.tracking.tracking_host, new URL(key.base_url).host]);
@@ -54,12 +54,12 @@ export async function refreshAccount() {
 }
 
 /** The rep's account, refreshed when stale; null when not connected. */
-export async function account({ fresh = false } = {}) {
+export async function account({ fresh = false, timeout } = {}) {
   if (!(await getSecret("token"))) return null;
   const me = await load("me", null);
   if (me && !fresh && Date.now() - me.fetchedAt < ME_MAX_AGE) return me;
   try {
-    return await refreshAccount();
+    return await refreshAccount({ timeout });
   } catch (error) {
     if (error instanceof Unreachable && me && !fresh) return me;
     throw error;

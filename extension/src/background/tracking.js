@@ -19,7 +19,8 @@ function untracked(reason) {
 async function trackingAccount() {
   // A fresh check: a message is only tracked when the server answers now, so its links work.
   try {
-    return { me: await account({ fresh: true }) };
+    // Well inside the content script's patience, so the mail still goes out promptly.
+    return { me: await account({ fresh: true, timeout: 4000 }) };
   } catch (error) {
     if (error instanceof Unreachable) return { reason: "the Leadcamp server cannot be reached" };
     if (error instanceof ApiError && error.status === 401) {

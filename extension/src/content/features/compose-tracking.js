@@ -28,11 +28,11 @@ async function handleCompose(compose, { adapter, ask }) {
   const selves = new Set([adapter.userEmail(), settings.email].filter(Boolean).map((e) => e.toLowerCase()));
   const state = { ready: false, mid: null, pending: null };
 
-  function goOut(result) {
+  function goOut(result, message) {
     if (result.tracked) {
       compose.setHtml(result.html);
       state.mid = result.mid;
-      state.pending = { id: result.mid };
+      state.pending = { id: result.mid, ...message };
     } else {
       state.pending = null;
       const why = `Sent untracked: ${result.reason}.`;
@@ -49,18 +49,20 @@ async function handleCompose(compose, { adapter, ask }) {
     const recipients = compose.recipients();
     if (!bar.enabled() || !recipients.length || onlyToSelf(recipients, selves)) return;
     event.cancel();
+    // Taken now: once sent, the compose view may be gone.
+    const message = { subject: compose.subject(), recipients };
     const request = ask("lc.track", { html: compose.html(), recipients, mid: state.mid }, { timeout: PREPARE_TIMEOUT });
     withTimeout(request, PREPARE_TIMEOUT)
       .catch((error) => ({ tracked: false, reason: error.message }))
-      .then(goOut);
+      .then((result) => goOut(result, message));
   });
 
   compose.onSent(({ messageId, threadId }) => {
     if (!state.pending) return;
     const report = {
       id: state.pending.id,
-      subject: compose.subject(),
-      recipients: compose.recipients(),
+      subject: state.pending.subject,
+      recipients: state.pending.recipients,
       sent_at: new Date().toISOString(),
       gmail_message_id: messageId || undefined,
       gmail_thread_id: threadId || undefined,
