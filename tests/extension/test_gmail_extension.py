@@ -215,6 +215,39 @@ def test_the_sidebar_shows_the_lead_as_the_contacts_api_has_them(
     page.close()
 
 
+def poll_now(browser):
+    """Fire the worker's 30 s alarm now, through the real alarm path."""
+    worker = browser.service_workers[0]
+    worker.evaluate("chrome.alarms.create('lc.poll', {when: Date.now(), periodInMinutes: 0.5})")
+
+
+def test_a_new_open_is_notified_once(connected, browser, mailbox, server):
+    html, _ = sent_message(mailbox)
+    page = open_gmail(browser, mailbox, compose=False, rows=[], threads=[])
+    notices = page.locator("[data-lc-butterbar] p", has_text="Email opened: Pricing for Lee")
+    poll_now(browser)  # the worker's cursor is now at least this recent
+    connected.wait_for_timeout(1000)
+    before = notices.count()
+    pixel = PIXEL.search(html).group(1)
+    safari = CHROME.replace("Windows NT 10.0; Win64; x64", "Macintosh; Intel Mac OS X 14_1")
+    urllib.request.urlopen(urllib.request.Request(pixel, headers={"User-Agent": safari})).read()
+
+    def notified():
+        poll_now(browser)
+        return notices.count() > before
+
+    eventually(connected, notified, timeout=30)
+    for _ in range(3):
+        poll_now(browser)
+        connected.wait_for_timeout(500)
+    assert notices.count() == before + 1
+    shown = browser.service_workers[0].evaluate(
+        "new Promise(r => chrome.notifications.getAll(n => r(Object.keys(n))))"
+    )
+    assert any(n.startswith("lc-") for n in shown)
+    page.close()
+
+
 def test_a_report_the_server_missed_is_queued_and_delivered_later(
     connected, browser, mailbox, server
 ):
@@ -257,3 +290,16 @@ def test_with_the_server_down_the_mail_goes_out_untracked_and_the_rep_sees_why(
         page.close()
     finally:
         server.restore()
+
+
+def test_sign_out_revokes_the_token(connected, server):
+    connected.click("#sign-out")
+    connected.wait_for_selector("#connection[data-connected=false]")
+    assert connected.text_content("#connection") == "Not connected."
+    engine = create_engine(server.env["DATABASE_URL"])
+    with engine.connect() as conn:
+        query = "SELECT count(*) FROM api_tokens WHERE label = 'gmail extension' AND {}"
+        live = conn.execute(text(query.format("revoked_at IS NULL"))).scalar_one()
+        revoked = conn.execute(text(query.format("revoked_at IS NOT NULL"))).scalar_one()
+    engine.dispose()
+    assert (live, revoked) == (0, 1)

@@ -12,7 +12,6 @@ const POLL_ALARM = "lc.poll";
 const EXTENSION_PAGE = chrome.runtime.getURL("");
 
 async function settings() {
-  flushQueue().catch(() => {}); // Gmail opening is a good moment to retry queued reports
   try {
     const me = await account();
     if (!me) return { connected: false, reason: "the extension is not connected to a Leadcamp server" };
@@ -29,6 +28,8 @@ async function settings() {
 }
 
 const FROM_GMAIL = {
+  // Gmail just opened: a good moment to retry queued reports and catch up on activity.
+  "lc.opened": () => { tick(); },
   "lc.settings": () => settings(),
   "lc.track": (m) => track(m),
   "lc.sent": (m) => reportSent(m.report),

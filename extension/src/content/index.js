@@ -14,4 +14,5 @@ loadAdapter({ appId: __LC_BUILD__.inboxsdkAppId }).then((adapter) => {
   const context = { adapter, ask, onPush };
   for (const feature of FEATURES) feature.register(context);
   adapter.ready();
+  ask("lc.opened").catch(() => {});
 });
