@@ -66,6 +66,7 @@ def connected(browser, extension_id, server, mailbox):
     page.wait_for_url(re.compile(r".*/$"))
     options = browser.new_page()
     options.goto(f"chrome-extension://{extension_id}/options.html")
+    options.wait_for_selector("body[data-ready]")
     options.fill("#server-url", server.url)
     with browser.expect_page() as confirm_info:
         options.click("#connect")
@@ -268,6 +269,29 @@ def test_a_report_the_server_missed_is_queued_and_delivered_later(
     open_gmail(browser, mailbox, compose=False, rows=[], threads=[]).close()
     detail = eventually(connected, lambda: (d := server.api(f"/messages/{mid}"))[0] == 200 and d[1])
     assert detail["subject"] == "Reported later" and detail["gmail_thread_id"] == mailbox.thread_id
+
+
+def test_no_tracking_when_switched_off_or_only_to_oneself(connected, browser, mailbox):
+    page = open_gmail(browser, mailbox, compose=True, rows=[], threads=[])
+    page.wait_for_selector("[data-lc-track]")
+    assert page.is_checked("[data-lc-track]")  # the account tracks by default
+    page.uncheck("[data-lc-track]")
+    count = len(mailbox.sent)
+    compose_and_send(page, "Not tracked on purpose")
+    eventually(connected, lambda: len(mailbox.sent) > count)
+    assert mailbox.sent[-1]["html"] == BODY
+    page.close()
+
+    page = open_gmail(browser, mailbox, compose=True, rows=[], threads=[])
+    page.wait_for_selector("[data-lc-track]")
+    page.fill("input[name=to]", REP.upper())
+    page.fill("input[name=subject]", "Note to self")
+    page.locator("[data-lc-body]").evaluate("(el, html) => { el.innerHTML = html; }", BODY)
+    page.click("[data-lc-send]")
+    eventually(connected, lambda: mailbox.sent[-1]["subject"] == "Note to self")
+    assert mailbox.sent[-1]["html"] == BODY
+    assert page.text_content("[data-lc-butterbar]") == ""
+    page.close()
 
 
 def test_with_the_server_down_the_mail_goes_out_untracked_and_the_rep_sees_why(

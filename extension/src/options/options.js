@@ -51,4 +51,4 @@ $("prefs-form").addEventListener("submit", async (event) => {
 });
 
 chrome.storage.onChanged.addListener(() => render());
-render();
+render().then(() => { document.body.dataset.ready = "true"; });
