@@ -12,6 +12,8 @@ import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -85,6 +87,16 @@ class Settings:
     enrichment_api_key: str = ""
     enrichment_ttl_days: int = 30
     enrichment_rate_per_minute: int = 60
+    google_client_id: str = ""
+    google_client_secret: str = ""
+    token_encryption_keys: tuple[str, ...] = ()
+    gmail_sync_minutes: int = 2
+    gmail_read_bodies: bool = False
+
+    @property
+    def google_configured(self) -> bool:
+        """Whether Google sign-in and Gmail are set up (client id and secret given)."""
+        return bool(self.google_client_id and self.google_client_secret)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -123,6 +135,7 @@ class Settings:
             enrichment_api_key=env.get("ENRICHMENT_API_KEY", "").strip(),
             enrichment_ttl_days=_number(env, "ENRICHMENT_TTL_DAYS", 30, int),
             enrichment_rate_per_minute=_number(env, "ENRICHMENT_RATE_PER_MINUTE", 60, int),
+            **_google(env),
         )
 
     def flask_config(self) -> dict:
@@ -144,6 +157,33 @@ class Settings:
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         values.update(changes)
         return Settings(**values)
+
+
+def _google(env: dict[str, str]) -> dict:
+    """Google OAuth settings: optional, but a configured client needs a token encryption key."""
+    client_id = env.get("GOOGLE_CLIENT_ID", "").strip()
+    client_secret = env.get("GOOGLE_CLIENT_SECRET", "").strip()
+    if bool(client_id) != bool(client_secret):
+        raise ConfigError(
+            "GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET are set together or not at all"
+        )
+    keys = tuple(k.strip() for k in env.get("TOKEN_ENCRYPTION_KEYS", "").split(",") if k.strip())
+    if client_id and not keys:
+        _required(env, "TOKEN_ENCRYPTION_KEYS")
+    for key in keys:
+        try:
+            Fernet(key.encode())
+        except ValueError as exc:
+            raise ConfigError(
+                "TOKEN_ENCRYPTION_KEYS must be comma-separated Fernet keys (url-safe base64)"
+            ) from exc
+    return {
+        "google_client_id": client_id,
+        "google_client_secret": client_secret,
+        "token_encryption_keys": keys,
+        "gmail_sync_minutes": _number(env, "GMAIL_SYNC_MINUTES", 2, int),
+        "gmail_read_bodies": _flag(env, "GMAIL_READ_BODIES", False),
+    }
 
 
 def engine_options(url: str) -> dict:

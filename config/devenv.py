@@ -5,6 +5,8 @@ from __future__ import annotations
 import secrets
 import sys
 
+from cryptography.fernet import Fernet
+
 from config import ROOT
 
 
@@ -17,6 +19,7 @@ def main() -> int:
         "# Local development settings, generated on first `make run`. Keep this file private.\n"
         f"SECRET_KEY={secrets.token_urlsafe(32)}\n"
         f"LINK_SIGNING_SECRETS={secrets.token_urlsafe(32)}\n"
+        f"TOKEN_ENCRYPTION_KEYS={Fernet.generate_key().decode()}\n"
     )
     path.chmod(0o600)
     print(f"wrote {path.name} with new secrets")

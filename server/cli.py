@@ -32,6 +32,9 @@ def register(app: Flask) -> None:
     from server.cli_contacts import contacts
 
     app.cli.add_command(contacts)
+    from server.cli_gmail import register as register_gmail
+
+    register_gmail(app)
 
 
 def _fail(exc: Exception):

@@ -18,6 +18,8 @@ from server import create_app
 from server.extensions import db
 from server.services import accounts
 
+pytest_plugins = ["tests.support.google"]
+
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 

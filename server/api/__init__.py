@@ -4,7 +4,7 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from server.api import views  # noqa: E402,F401  (registers the routes on bp)
+from server.api import gmail_views, views  # noqa: E402,F401  (registers the routes on bp)
 from server.api.errors import register_error_handlers  # noqa: E402
 
 register_error_handlers(bp)

@@ -67,10 +67,18 @@ class TrackingOut(BaseModel):
     tracking_host: str
 
 
+class GmailOut(BaseModel):
+    connected: bool
+    status: str = Field(description="ok, reconnect_needed or not_connected")
+    email: str | None
+    scopes: list[str]
+
+
 class MeOut(BaseModel):
     user: UserOut
     account: AccountOut
     tracking: TrackingOut
+    gmail: GmailOut
 
 
 class SigningKeyOut(BaseModel):
@@ -150,3 +158,19 @@ class ThreadsOut(BaseModel):
 
 class SelfViewOut(BaseModel):
     relabelled: int
+
+
+class SendIn(Strict):
+    """Mail for the server to send through the rep's Gmail, one tracked copy per recipient."""
+
+    recipients: Annotated[list[RecipientIn], Field(min_length=1, max_length=50)]
+    subject: Annotated[str, Field(max_length=998)] = ""
+    html: Annotated[str, Field(min_length=1, max_length=900_000)]
+    text: Annotated[str, Field(max_length=900_000)] | None = None
+    thread_id: GmailId | None = Field(
+        default=None, description="Reply in this Gmail thread (its subject and headers follow)"
+    )
+
+
+class SendOut(BaseModel):
+    messages: list[MessageSummaryOut]

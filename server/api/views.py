@@ -12,7 +12,7 @@ from server.api.errors import ApiError
 from server.api.openapi import document, operation
 from server.extensions import db
 from server.models import MessageSummary
-from server.services import accounts, messages, signing
+from server.services import accounts, gmail_auth, messages, signing
 
 
 def _settings():
@@ -39,6 +39,7 @@ def me():
             "track_by_default": user.account.track_by_default,
             "tracking_host": urlsplit(_settings().public_url).netloc,
         },
+        "gmail": gmail_auth.gmail_status(db.session, user),
     }
 
 

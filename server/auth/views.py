@@ -34,11 +34,16 @@ def magic_redeem(token: str):
         return render_template("auth/login.html", error=str(exc)), 400
     db.session.commit()
     login_user(user)
-    # Only our own paths: a page that sent the rep to sign in (the extension's connect page).
+    return redirect(after_login())
+
+
+def after_login() -> str:
+    """Where to go once signed in: the page that sent the rep to sign in (the extension's connect
+    page), never anywhere but our own paths; else home."""
     target = session.pop("after_login", "")
     if not target.startswith("/") or target.startswith("//"):
         target = url_for("auth.home")
-    return redirect(target)
+    return target
 
 
 @bp.post("/auth/logout")

@@ -23,9 +23,11 @@ def build_huey(settings: Settings) -> Huey:
 
 def register_tasks(huey: Huey, app) -> dict:
     """Register the tasks, bound to `app`; returns them by name."""
-    from server.jobs import enrichment, ingestion
+    from server.jobs import enrichment, gmail, ingestion
 
-    return {
+    tasks = {
         "replay_spools": huey.periodic_task(crontab(minute="*"))(ingestion.replay_spools(app)),
         "enrich_due": huey.periodic_task(crontab(minute="*"))(enrichment.enrich_due(app)),
     }
+    tasks |= gmail.register(huey, app)
+    return tasks

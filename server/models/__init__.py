@@ -4,6 +4,7 @@ from server.models.account import Account, ApiToken, SigningKey, User
 from server.models.contact import Company, Contact, ContactAddress, Enrichment
 from server.models.event import Event
 from server.models.extension import ConnectCode
+from server.models.gmail import GmailMailbox, OAuthState
 from server.models.message import Link, Message, MessageSummary, Recipient, SelfView
 
 __all__ = [
@@ -15,9 +16,11 @@ __all__ = [
     "ContactAddress",
     "Enrichment",
     "Event",
+    "GmailMailbox",
     "Link",
     "Message",
     "MessageSummary",
+    "OAuthState",
     "Recipient",
     "SelfView",
     "SigningKey",

@@ -25,6 +25,8 @@ class Account(db.Model):
     tracking_enabled: Mapped[bool] = mapped_column(default=True)
     track_by_default: Mapped[bool] = mapped_column(default=True)
     retention_days: Mapped[int] = mapped_column(default=396)
+    # Server-side sending through the reps' Gmail (gmail.send scope): off unless an admin allows it.
+    sending_enabled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="account")

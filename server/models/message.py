@@ -28,6 +28,10 @@ class Message(db.Model):
     gmail_message_id: Mapped[str | None] = mapped_column(String(64), index=True)
     gmail_thread_id: Mapped[str | None] = mapped_column(String(64), index=True)
     tracked: Mapped[bool] = mapped_column(default=True)
+    # The RFC 5322 Message-ID header, learned from Gmail sync or set by server-side sending.
+    rfc_message_id: Mapped[str | None] = mapped_column(String(998), index=True)
+    # When Gmail sync found the message in the sender's mailbox.
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     recipients: Mapped[list[Recipient]] = relationship(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 RELABELLABLE = ("human", "proxy")
+HIT_KINDS = ("open", "click")
 
 
 @dataclass
@@ -50,7 +51,8 @@ def burst_threshold(link_count: int) -> int:
 def apply(events: list[dict], ctx: MessageContext, windows: Windows) -> set[str]:
     """Relabel one message's batch in place; return ids of stored clicks that joined a burst."""
     for event in events:
-        if event["verdict"] not in RELABELLABLE:
+        # Only hits: a reply or bounce from Gmail sync is no scanner's and no sender's view.
+        if event["verdict"] not in RELABELLABLE or event["kind"] not in HIT_KINDS:
             continue
         at = event["occurred_at"]
         if near_self_view(at, ctx.self_views, windows.self_view):

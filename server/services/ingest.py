@@ -216,7 +216,8 @@ def summarize(events: list[dict], owners: dict[str, int] | None = None) -> dict[
         if s is None:
             account = account_of(e, owners or {})
             s = out[e["message_id"]] = _empty_summary(e["message_id"], account)
-        s[f"n_{e['verdict']}"] += 1
+        if e["kind"] in ("open", "click"):
+            s[f"n_{e['verdict']}"] += 1  # the per-verdict counts are of hits only
         if e["verdict"] not in REAL_VERDICTS and e["kind"] in ("open", "click"):
             continue
         at = to_datetime(e["occurred_at"])

@@ -59,6 +59,7 @@ def test_openapi_document_describes_every_operation(client):
         "/api/v1/contacts/{email}",
         "/api/v1/contacts/{email}/enrich",
         "/api/v1/contacts/import",
+        "/api/v1/messages/send",
     }
     create = doc["paths"]["/api/v1/messages"]["post"]
     ref = create["requestBody"]["content"]["application/json"]["schema"]["$ref"]

@@ -5,14 +5,24 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from server.extensions import db
 from server.models import ApiToken, ConnectCode
 from server.services import accounts, extension_connect
+from tests.auth.test_google import callback, start
 from tests.auth.test_magic_link import csrf_from, sign_in
 from tests.support import auth
+from tests.support.google import with_google
 
 VERIFIER = secrets.token_urlsafe(48)
 CHALLENGE = extension_connect.challenge_of(VERIFIER)
+
+
+@pytest.fixture
+def settings(settings):
+    """With a Google client configured, so both ways of signing in are there."""
+    return with_google(settings)
 
 
 def connect(client) -> str:
@@ -74,3 +84,12 @@ def test_bad_requests_get_clear_errors(client, app, rep):
     missing = client.post("/api/v1/extension/token", json={"code": "x" * 20})
     assert missing.status_code == 400 and missing.json["error"] == "invalid_request"
     assert client.delete("/api/v1/extension/token").status_code == 401
+
+
+def test_google_sign_in_also_leads_back_to_the_connect_page(client, google, make_user):
+    make_user("rep@acme.test")
+    first = client.get(f"/auth/extension/connect?challenge={CHALLENGE}")
+    assert first.headers["Location"].startswith("/auth/login")
+    answer = callback(client, google.consent(start(client)))
+    assert answer.headers["Location"] == f"/auth/extension/connect?challenge={CHALLENGE}"
+    assert connect(client)

@@ -1,0 +1,49 @@
+"""API views for server-side sending through the rep's Gmail."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import current_app, g
+
+from server.api import bp, schemas
+from server.api.errors import ApiError
+from server.api.openapi import operation
+from server.extensions import db
+from server.models import MessageSummary
+from server.services import gmail_auth, gmail_client, gmail_send, messages
+
+
+@operation(
+    bp,
+    "/messages/send",
+    "POST",
+    "Send through the rep's Gmail: one tracked copy per recipient (when the admin allows it)",
+    schemas.SendOut,
+    body=schemas.SendIn,
+    status=201,
+    max_bytes=1024 * 1024,
+)
+def send_message(body: schemas.SendIn):
+    """Send one tracked copy per recipient from the rep's Gmail."""
+    settings = current_app.config["LEADCAMP"]
+    user = g.user
+    google = gmail_auth.GoogleClient.from_settings(settings)
+    if google is None:
+        raise ApiError(409, "google_not_configured", "Google is not configured on this server.")
+    try:
+        mailbox = gmail_send.check_allowed(user, gmail_auth.mailbox_of(db.session, user))
+        sent = gmail_send.send(
+            db.session,
+            user,
+            mailbox,
+            gmail_client.for_mailbox(google, mailbox),
+            body.model_dump(),
+            messages.Tracker(settings.public_url, settings.link_secrets),
+            datetime.now(UTC),
+        )
+    except gmail_send.SendError as exc:
+        raise ApiError(exc.status, exc.code, str(exc), exc.details) from exc
+    return {
+        "messages": [messages.summary_of(m, db.session.get(MessageSummary, m.id)) for m in sent]
+    }

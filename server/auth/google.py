@@ -1,0 +1,191 @@
+"""Google sign-in, Gmail connection and disconnection: thin views over services/gmail_auth."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import UTC, datetime
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user
+from sqlalchemy import func, select
+
+from server.auth import bp
+from server.auth.views import after_login
+from server.extensions import db
+from server.models import Account, User
+from server.services import accounts, gmail_auth
+
+STATE_KEY = "google_oauth_state"
+
+
+def _settings():
+    return current_app.config["LEADCAMP"]
+
+
+def _client() -> gmail_auth.GoogleClient | None:
+    return gmail_auth.GoogleClient.from_settings(_settings())
+
+
+def _page(title: str, message: str, status: int = 400, retry: str | None = None):
+    html = render_template("auth/google_message.html", title=title, message=message, retry=retry)
+    return html, status
+
+
+def _not_configured():
+    return _page(
+        "Google is not configured",
+        "Google sign-in and Gmail are not configured on this server (GOOGLE_CLIENT_ID and "
+        "GOOGLE_CLIENT_SECRET are not set). Sign in with a one-time link instead.",
+        503,
+    )
+
+
+def _begin(purpose: str, scopes, user):
+    client = _client()
+    if client is None:
+        return _not_configured()
+    now = datetime.now(UTC)
+    url, state = gmail_auth.start(db.session, client, purpose, scopes, user, now)
+    db.session.commit()
+    # A few at once, so a second tab's round trip does not void the first one's.
+    session[STATE_KEY] = [*session.get(STATE_KEY, [])[-4:], state]
+    return redirect(url)
+
+
+@bp.get("/auth/google/login")
+def google_login():
+    """Send the person to Google to sign in (openid, email, profile)."""
+    return _begin("login", gmail_auth.SIGN_IN_SCOPES, None)
+
+
+@bp.get("/auth/google/connect")
+@login_required
+def google_connect():
+    """Ask Google for Gmail access (metadata; send too when the account sends server-side)."""
+    sending = bool(getattr(current_user.account, "sending_enabled", False))
+    scopes = gmail_auth.connect_scopes(sending, _settings().gmail_read_bodies)
+    return _begin("connect", scopes, current_user)
+
+
+@bp.get("/auth/google/callback")
+def google_callback():
+    """Finish a round trip: check the state, spend it, exchange the code, then act on it."""
+    client = _client()
+    if client is None:
+        return _not_configured()
+    state = request.args.get("state", "")
+    started = session.get(STATE_KEY, [])
+    mine = [s for s in started if hmac.compare_digest(state.encode(), s.encode())]
+    session[STATE_KEY] = [s for s in started if s not in mine]
+    if not mine:
+        return _page(
+            "Sign-in not recognised",
+            "This answer from Google does not belong to a sign-in started in this browser.",
+            retry="auth.google_login",
+        )
+    now = datetime.now(UTC)
+    try:
+        pending = gmail_auth.take_state(db.session, state, now)
+    except gmail_auth.GoogleAuthError as exc:
+        db.session.commit()
+        return _page("Please start again", str(exc), retry="auth.google_login")
+    db.session.commit()  # spent before anything else: a replayed callback finds nothing
+    retry = "auth.google_connect" if pending.purpose == "connect" else "auth.google_login"
+    if request.args.get("error"):
+        return _denied(request.args["error"], retry)
+    try:
+        grant = gmail_auth.finish(client, pending, request.args.get("code", ""), now)
+    except gmail_auth.GoogleAuthError as exc:
+        return _page("Google sign-in failed", str(exc), 502, retry)
+    if not grant.email_verified or not grant.email:
+        return _page("Address not verified", "Google has not verified this address.", 403)
+    if pending.purpose == "login":
+        return _finish_login(grant)
+    return _finish_connect(client, pending, grant, now)
+
+
+def _denied(error: str, retry: str):
+    if error == "access_denied":
+        return _page(
+            "Access not granted",
+            "You declined at Google, so nothing was connected. You can try again at any time.",
+            403,
+            retry,
+        )
+    return _page("Google sign-in failed", f"Google answered: {error}.", 400, retry)
+
+
+def _finish_login(grant: gmail_auth.Grant):
+    user = db.session.scalar(select(User).where(User.email == grant.email))
+    if user is None and not db.session.scalar(select(func.count()).select_from(Account)):
+        # The very first person of a fresh server becomes its admin, as `bootstrap` would.
+        domain = grant.email.rpartition("@")[2]
+        user = accounts.create_user(db.session, grant.email, domain, admin=True, name=grant.name)
+        db.session.commit()
+    if user is None:
+        return _page(
+            "No account for this address",
+            f"There is no Leadcamp user for {grant.email}. Ask your admin for an invite.",
+            403,
+        )
+    if not user.active:
+        return _page("Account deactivated", "This user is deactivated. Ask your admin.", 403)
+    login_user(user)
+    return redirect(after_login())
+
+
+def _finish_connect(client, pending, grant: gmail_auth.Grant, now: datetime):
+    if not current_user.is_authenticated or current_user.id != pending.user_id:
+        return _page("Please sign in again", "Sign in as the person who started connecting.", 403)
+    if gmail_auth.METADATA not in grant.granted:
+        return _page(
+            "Gmail access not granted",
+            "Leadcamp needs to read your Gmail messages' headers (not their contents) to confirm "
+            "your tracked mail and find replies and bounces. That box was not ticked, so nothing "
+            "was connected. Connect again and allow it.",
+            403,
+            "auth.google_connect",
+        )
+    try:
+        gmail_auth.save_mailbox(db.session, client, current_user, grant, now)
+    except gmail_auth.GoogleAuthError as exc:
+        db.session.rollback()
+        return _page("Gmail not connected", str(exc), 502, "auth.google_connect")
+    db.session.commit()
+    if gmail_auth.SEND in grant.missing:
+        flash("Gmail is connected, but sending was not allowed: server-side sending stays off.")
+    else:
+        flash("Gmail is connected.")
+    return redirect(url_for("auth.google_status"))
+
+
+@bp.get("/auth/google")
+@login_required
+def google_status():
+    """The rep's Google connection: which mailbox, its health and the granted scopes."""
+    return render_template(
+        "auth/google.html",
+        configured=_settings().google_configured,
+        mailbox=gmail_auth.mailbox_of(db.session, current_user),
+        labels=gmail_auth.SCOPE_LABELS,
+    )
+
+
+@bp.post("/auth/google/disconnect")
+@login_required
+def google_disconnect():
+    """Revoke the Gmail token at Google and forget it."""
+    mailbox = gmail_auth.mailbox_of(db.session, current_user)
+    if mailbox is not None:
+        revoked = gmail_auth.revoke_and_delete(db.session, mailbox, _settings())
+        db.session.commit()
+        flash(
+            "Gmail is disconnected."
+            + (
+                ""
+                if revoked
+                else " Google could not be told; remove "
+                "Leadcamp at myaccount.google.com/permissions to be sure."
+            )
+        )
+    return redirect(url_for("auth.google_status"))

@@ -1,0 +1,94 @@
+"""`flask --app wsgi gmail ...` and `accounts ...` commands: sync, key rotation, sending switch."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from server.extensions import db
+from server.models import Account, GmailMailbox, User
+from server.services import accounts, gmail_auth
+from server.services.gmail_client import GmailApiError
+
+gmail = click.Group("gmail", help="Gmail connections.")
+accounts_group = click.Group("accounts", help="Manage accounts.")
+
+
+def register(app: Flask) -> None:
+    """Attach the Gmail and account command groups."""
+    app.cli.add_command(gmail)
+    app.cli.add_command(accounts_group)
+
+
+@gmail.command("sync")
+@click.argument("email", required=False)
+def gmail_sync(email: str | None):
+    """Sync every connected mailbox now (or the one of the user with EMAIL), in the foreground."""
+    from server.jobs.gmail import sync_now
+
+    if not current_app.config["LEADCAMP"].google_configured:
+        raise click.ClickException("Google is not configured (GOOGLE_CLIENT_ID/SECRET).")
+    query = select(GmailMailbox.id, GmailMailbox.email).order_by(GmailMailbox.id)
+    if email:
+        query = query.join(User, User.id == GmailMailbox.user_id).where(
+            User.email == accounts.normalize_email(email)
+        )
+    mailboxes = db.session.execute(query).all()
+    db.session.remove()
+    if email and not mailboxes:
+        raise click.ClickException(f"no connected Gmail for {email}")
+    app = current_app._get_current_object()
+    failed = 0
+    for mailbox_id, address in mailboxes:
+        try:
+            result = sync_now(app, mailbox_id)
+        except (GmailApiError, gmail_auth.GoogleAuthError) as exc:
+            failed += 1
+            click.echo(f"{address}: failed: {exc}", err=True)
+            continue
+        click.echo(f"{address}: {_describe(result)}")
+    if failed:
+        raise click.ClickException(f"{failed} of {len(mailboxes)} syncs failed")
+
+
+def _describe(result: dict | None) -> str:
+    if result is None:
+        return "skipped (reconnect needed)"
+    if result["mode"] == "reconnect_needed":
+        return "reconnect needed: Google refused the token; sync is paused"
+    return (
+        f"{result['mode']} sync, {result['fetched']} messages, {result['confirmed']} confirmed, "
+        f"{result['adopted']} adopted, {result['replies']} replies, {result['bounces']} bounces, "
+        f"{result['quota_units']} quota units"
+    )
+
+
+@gmail.command("rotate-key")
+def gmail_rotate_key():
+    """Re-encrypt every stored Google token under the first TOKEN_ENCRYPTION_KEYS key."""
+    keys = current_app.config["LEADCAMP"].token_encryption_keys
+    if not keys:
+        raise click.ClickException("TOKEN_ENCRYPTION_KEYS is not set.")
+    try:
+        count = gmail_auth.rotate_keys(db.session, gmail_auth.TokenCipher(keys))
+    except gmail_auth.GoogleAuthError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"re-encrypted the tokens of {count} mailboxes with the first key")
+
+
+@accounts_group.command("sending")
+@click.argument("state", type=click.Choice(["on", "off"]))
+@click.argument("name")
+def accounts_sending(state: str, name: str):
+    """Allow (on) or forbid (off) server-side sending through Gmail for the account NAME."""
+    account = db.session.scalar(select(Account).where(Account.name == name))
+    if account is None:
+        raise click.ClickException(f"no account named {name!r}")
+    account.sending_enabled = state == "on"
+    db.session.commit()
+    click.echo(f"server-side sending is {state} for {name!r}")
+    if state == "on":
+        click.echo("Reps connect Gmail again (/auth/google/connect) to grant the send scope.")

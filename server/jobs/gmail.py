@@ -1,0 +1,85 @@
+"""Gmail sync jobs: a periodic sweep queues one sync per connected mailbox."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+
+from huey import Huey, crontab
+from sqlalchemy import select
+
+from server.extensions import db
+from server.models import GmailMailbox
+from server.services import gmail_auth, gmail_client, gmail_sync, messages
+
+log = logging.getLogger(__name__)
+
+RETRIES = 4
+BASE_DELAY = 30  # seconds; doubled on each retry
+
+
+def sync_now(app, mailbox_id: int, sleep=time.sleep) -> dict | None:
+    """Sync one mailbox in the foreground; None when Google is off or the mailbox is not syncing."""
+    from server.tracking.sink import event_writer
+
+    with app.app_context():
+        settings = app.config["LEADCAMP"]
+        google = gmail_auth.GoogleClient.from_settings(settings)
+        mailbox = db.session.get(GmailMailbox, mailbox_id)
+        if google is None or mailbox is None or mailbox.status != "ok":
+            return None
+        try:
+            result = gmail_sync.sync_mailbox(
+                db.session,
+                mailbox,
+                gmail_client.for_mailbox(google, mailbox, sleep),
+                event_writer(app, settings),
+                datetime.now(UTC),
+                messages.Tracker(settings.public_url, settings.link_secrets),
+            )
+        except gmail_auth.ReconnectNeeded:
+            db.session.commit()  # the mailbox is marked; its sync pauses until reconnected
+            log.warning("gmail sync of %s paused: reconnect needed", mailbox.email)
+            return {"mode": "reconnect_needed"}
+        except Exception:
+            db.session.rollback()
+            raise
+        finally:
+            db.session.remove()
+        return {k: v for k, v in asdict(result).items() if k != "unmatched"}
+
+
+def syncing_mailboxes(app) -> list[int]:
+    """Ids of the mailboxes whose sync is running (not paused for a reconnect)."""
+    with app.app_context():
+        ids = db.session.scalars(select(GmailMailbox.id).where(GmailMailbox.status == "ok")).all()
+        db.session.remove()
+        return list(ids)
+
+
+def register(huey: Huey, app) -> dict:
+    """The per-mailbox sync task and the periodic sweep that queues it."""
+    minutes = max(1, app.config["LEADCAMP"].gmail_sync_minutes)
+
+    @huey.task(retries=RETRIES, retry_delay=BASE_DELAY, context=True, name="gmail_sync_mailbox")
+    def gmail_sync_mailbox(mailbox_id: int, task=None):
+        """Sync one mailbox; retried with exponential backoff on failure."""
+        if task is not None:  # exponential backoff between retries: 30 s, 60 s, 120 s, 240 s
+            task.retry_delay = BASE_DELAY * 2 ** (RETRIES - task.retries)
+        # One sync per mailbox at a time; a sweep arriving meanwhile is skipped, not queued.
+        with huey.lock_task(f"gmail-sync-{mailbox_id}"):
+            sync_now(app, mailbox_id)
+        # Nothing returned: nobody reads these results, and stored ones would pile up in the
+        # job store every few minutes per mailbox (sync_now logs what it did).
+
+    @huey.periodic_task(crontab(minute=f"*/{minutes}"), name="gmail_sync_all")
+    def gmail_sync_all() -> int:
+        """Queue a sync of every mailbox that is not paused; returns how many."""
+        ids = syncing_mailboxes(app)
+        for mailbox_id in ids:
+            gmail_sync_mailbox(mailbox_id)
+        return len(ids)
+
+    return {"gmail_sync_mailbox": gmail_sync_mailbox, "gmail_sync_all": gmail_sync_all}

@@ -1,0 +1,129 @@
+"""Adopting tracked mail the extension never reported, by the open pixel in its body.
+
+Only where the scope allows: reading a body needs `gmail.readonly` (asked for only when
+GMAIL_READ_BODIES is on; a restricted scope, see docs/google-setup.md). The body of a sent
+message the sync could not match is searched for our own pixel URL; a genuine signature by one
+of this rep's key ids names the message id its opens and clicks already carry, so the message
+is recorded under that very id, with its links, and every hit it received counts for it.
+Nothing else of the body is kept.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.models import GmailMailbox, Link, Message, Recipient, SigningKey
+from server.services import contacts, signing
+from server.services.gmail_auth import READONLY
+from server.services.gmail_client import GmailClient
+from server.services.messages import Tracker
+
+_TOKEN = r"([A-Za-z0-9_-]{1,16})\.([A-Za-z0-9_-]{1,32})\.([A-Za-z0-9_-]{43})"
+
+
+def can_read_bodies(mailbox: GmailMailbox) -> bool:
+    """Whether the mailbox's grant lets the sync read message bodies."""
+    return READONLY in mailbox.scopes.split()
+
+
+def html_parts(payload: dict) -> list[str]:
+    """The decoded text/html parts of a Gmail message payload (format=full)."""
+    found = []
+    if payload.get("mimeType") == "text/html" and payload.get("body", {}).get("data"):
+        data = payload["body"]["data"]
+        found.append(
+            base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)).decode("utf-8", "replace")
+        )
+    for part in payload.get("parts", []) or []:
+        found += html_parts(part)
+    return found
+
+
+def find_pixel(html: str, tracker: Tracker) -> signing.Hit | None:
+    """The first genuine open pixel of ours in a body."""
+    pattern = re.escape(tracker.public_url) + r"/o/" + _TOKEN + r"\.gif"
+    for match in re.finditer(pattern, html):
+        hit = signing.verify_pixel(tracker.link_secrets, ".".join(match.groups()))
+        if hit is not None:
+            return hit
+    return None
+
+
+def tracked_links(html: str, tracker: Tracker, hit: signing.Hit) -> list[str]:
+    """Targets of this message's genuine click links, in body order, each once."""
+    pattern = re.escape(tracker.public_url) + r"/c/" + _TOKEN + r"/([A-Za-z0-9_-]+)"
+    urls: dict[str, None] = {}
+    for match in re.finditer(pattern, html):
+        kid, mid, sig, encoded = match.groups()
+        if (kid, mid) != (hit.kid, hit.mid):
+            continue
+        found = signing.verify_click(tracker.link_secrets, f"{kid}.{mid}.{sig}", encoded)
+        if found is not None and found.url:
+            urls.setdefault(found.url)
+    return list(urls)
+
+
+def adopt(
+    session: Session,
+    mailbox: GmailMailbox,
+    gmail: GmailClient,
+    mails: list,
+    tracker: Tracker,
+    now: datetime,
+) -> int:
+    """Record unmatched sent messages whose body carries this rep's pixel; returns how many."""
+    if not mails or not can_read_bodies(mailbox):
+        return 0
+    by_id = {m.id: m for m in mails}
+    adopted = 0
+    for full in gmail.get_full(list(by_id)):
+        mail = by_id[full["id"]]
+        hit = next(
+            filter(None, (find_pixel(h, tracker) for h in html_parts(full.get("payload", {})))),
+            None,
+        )
+        if hit is None or not _owned(session, mailbox, hit.kid):
+            continue
+        existing = session.get(Message, hit.mid)
+        if existing is not None:
+            continue  # reported after all (the confirmation pass matched it or will)
+        html = "".join(html_parts(full.get("payload", {})))
+        _record(session, mailbox, mail, hit, tracked_links(html, tracker, hit), now)
+        adopted += 1
+    session.flush()
+    return adopted
+
+
+def _owned(session: Session, mailbox: GmailMailbox, kid: str) -> bool:
+    owner = session.scalar(select(SigningKey.user_id).where(SigningKey.kid == kid))
+    return owner == mailbox.user_id
+
+
+def _record(session, mailbox, mail, hit: signing.Hit, links: list[str], now: datetime) -> None:
+    user = mailbox.user
+    message = Message(
+        id=hit.mid,
+        account_id=mailbox.account_id,
+        user_id=mailbox.user_id,
+        kid=hit.kid,
+        subject=mail.headers.get("subject", ""),
+        sent_at=mail.at,
+        gmail_message_id=mail.id,
+        gmail_thread_id=mail.thread_id,
+        rfc_message_id=mail.rfc_id,
+        tracked=user.tracks,
+        confirmed_at=now,
+    )
+    seen = {}
+    for name, address in mail.addresses("to", "cc", "bcc"):
+        if address not in seen:
+            message.recipients.append(Recipient(email=address, name=name))
+            seen[address] = name
+    message.links = [Link(position=i, url=url) for i, url in enumerate(links)]
+    session.add(message)
+    contacts.add_recipients(session, message.account_id, seen.items(), enrich=message.tracked)

@@ -1,0 +1,75 @@
+"""A Gmail message as the sync reads it (format=metadata), and what kind of message it is."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import getaddresses, parseaddr
+
+from server.services.accounts import normalize_email
+
+_BOUNCE_SENDERS = {"mailer-daemon", "postmaster"}
+_SUBJECT_PREFIX = re.compile(r"^\s*((re|fwd?|aw|wg|sv|tr)\s*:\s*)+", re.IGNORECASE)
+
+
+@dataclass
+class Mail:
+    """The parts of a Gmail message (format=metadata) the sync reads."""
+
+    id: str
+    thread_id: str
+    labels: set[str]
+    at: datetime
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, data: dict) -> Mail:
+        """Read Gmail's message resource."""
+        headers = {}
+        for h in data.get("payload", {}).get("headers", []):
+            headers.setdefault(h["name"].lower(), h["value"])
+        at = datetime.fromtimestamp(int(data.get("internalDate", 0)) / 1000, UTC)
+        return cls(data["id"], data.get("threadId", ""), set(data.get("labelIds", [])), at, headers)
+
+    def addresses(self, *names: str) -> list[tuple[str, str]]:
+        """(name, normalized address) pairs of the given address headers."""
+        values = [self.headers.get(n, "") for n in names]
+        return [(n, normalize_email(a)) for n, a in getaddresses(values) if "@" in a]
+
+    @property
+    def sender(self) -> str:
+        """The From address, normalized."""
+        return normalize_email(parseaddr(self.headers.get("from", ""))[1])
+
+    @property
+    def rfc_id(self) -> str | None:
+        """The Message-ID header."""
+        return self.headers.get("message-id", "").strip() or None
+
+    @property
+    def referenced(self) -> set[str]:
+        """Message-IDs this message answers (In-Reply-To and References)."""
+        text = self.headers.get("in-reply-to", "") + " " + self.headers.get("references", "")
+        return set(re.findall(r"<[^<>\s]+>", text))
+
+
+def is_bounce(mail: Mail) -> bool:
+    """Whether a message is a delivery-failure notice."""
+    local = mail.sender.partition("@")[0]
+    content_type = mail.headers.get("content-type", "").lower()
+    return (
+        local in _BOUNCE_SENDERS
+        or "x-failed-recipients" in mail.headers
+        or ("multipart/report" in content_type and "delivery-status" in content_type)
+    )
+
+
+def is_automatic(mail: Mail) -> bool:
+    """Whether a message was sent by a program (an out-of-office answer, a notification)."""
+    return mail.headers.get("auto-submitted", "no").strip().lower() != "no"
+
+
+def subject_key(subject: str) -> str:
+    """A subject without reply/forward prefixes, for matching."""
+    return " ".join(_SUBJECT_PREFIX.sub("", subject or "").split()).casefold()

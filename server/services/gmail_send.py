@@ -1,0 +1,261 @@
+"""Server-side sending through the rep's Gmail: one tracked copy per recipient.
+
+Mail composed in Gmail has one body for all its recipients, so its opens belong to the message;
+sending here gives each recipient a copy with its own message id, so each open and click is
+attributed to exactly one person. Each copy is recorded only once Gmail has accepted it: a
+refused copy leaves nothing behind, and the copies sent before it stay recorded (they went out).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from email.errors import HeaderDefect
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP, SMTPUTF8
+from email.utils import format_datetime, make_msgid
+from html.parser import HTMLParser
+
+from sqlalchemy.orm import Session
+
+from server.models import GmailMailbox, Message, User
+from server.services import messages, signing
+from server.services.gmail_auth import (
+    SEND,
+    GoogleAuthError,
+    ReconnectNeeded,
+    mark_reconnect_needed,
+)
+from server.services.gmail_client import GmailApiError, GmailClient
+
+
+class SendError(Exception):
+    """Sending could not be done; `status` and `code` for the API, `details` per recipient."""
+
+    def __init__(self, status: int, code: str, message: str, details: list | None = None):
+        super().__init__(message)
+        self.status, self.code, self.details = status, code, details
+
+
+@dataclass(frozen=True)
+class Thread:
+    """What a reply needs from the thread it answers."""
+
+    id: str
+    subject: str
+    in_reply_to: str | None
+    references: str
+
+
+def check_allowed(user: User, mailbox: GmailMailbox | None) -> GmailMailbox:
+    """The mailbox to send from, or SendError saying why sending is not possible."""
+    if not getattr(user.account, "sending_enabled", False):
+        raise SendError(403, "sending_disabled", "Server-side sending is off for this account.")
+    if mailbox is None:
+        raise SendError(409, "gmail_not_connected", "Connect Gmail first (/auth/google).")
+    if mailbox.status != "ok":
+        raise SendError(409, "reconnect_needed", "Gmail access expired. Connect Gmail again.")
+    if SEND not in mailbox.scopes.split():
+        raise SendError(
+            409, "missing_scope", "Gmail sending was not granted. Connect Gmail again to allow it."
+        )
+    return mailbox
+
+
+def thread_context(gmail: GmailClient, thread_id: str) -> Thread:
+    """Subject and threading headers of the thread a reply goes into."""
+    headers = ["Subject", "Message-ID", "References"]
+    try:
+        found = gmail.get_threads([thread_id], headers)
+    except GmailApiError as exc:
+        raise SendError(502, "gmail_error", f"Gmail did not return the thread: {exc}") from exc
+    if not found or not found[0].get("messages"):
+        raise SendError(404, "thread_not_found", "No such thread in your Gmail.")
+    mails = found[0]["messages"]
+
+    def header(mail: dict, name: str) -> str:
+        """One header's value, or ""."""
+        for h in mail.get("payload", {}).get("headers", []):
+            if h["name"].lower() == name.lower():
+                return h["value"]
+        return ""
+
+    last = mails[-1]
+    parent = header(last, "Message-ID") or None
+    references = " ".join(filter(None, [header(last, "References"), parent or ""]))
+    return Thread(thread_id, header(mails[0], "Subject"), parent, references)
+
+
+def build_mime(
+    sender: tuple[str, str],
+    to: tuple[str, str],
+    subject: str,
+    html: str,
+    text: str,
+    message_id: str,
+    sent_at: datetime,
+    thread: Thread | None,
+) -> EmailMessage:
+    """A multipart/alternative message (text and HTML, UTF-8), headers encoded as RFC 2047."""
+    # An internationalized local part needs UTF-8 headers (RFC 6532), which Gmail accepts;
+    # otherwise non-ASCII text goes into RFC 2047 encoded words.
+    utf8 = not (sender[1].isascii() and to[1].isascii())
+    mail = EmailMessage(policy=SMTPUTF8 if utf8 else SMTP)
+    mail["From"] = address(*sender)
+    mail["To"] = address(*to)
+    mail["Subject"] = subject
+    mail["Date"] = format_datetime(sent_at)
+    mail["Message-ID"] = message_id
+    if thread is not None and thread.in_reply_to:
+        mail["In-Reply-To"] = thread.in_reply_to
+        mail["References"] = thread.references
+    mail.set_content(text, subtype="plain", charset="utf-8")
+    mail.add_alternative(html, subtype="html", charset="utf-8")
+    return mail
+
+
+def address(name: str, email: str) -> Address:
+    """A header address; the domain in its ASCII (IDNA) form. ValueError if malformed."""
+    local, _, domain = email.strip().rpartition("@")
+    try:
+        return Address(
+            display_name=name or "", username=local, domain=domain.encode("idna").decode()
+        )
+    except (HeaderDefect, UnicodeError, IndexError) as exc:
+        raise ValueError(f"not a deliverable address: {email!r}") from exc
+
+
+def reply_subject(original: str) -> str:
+    """The subject of a reply: the thread's, with one "Re: " in front."""
+    return original if re.match(r"\s*re\s*:", original, re.IGNORECASE) else f"Re: {original}"
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A checked send request: where it goes, what it says, to whom."""
+
+    thread: Thread | None
+    subject: str
+    html: str
+    text: str
+    recipients: list[dict]
+
+
+def prepare(session: Session, gmail: GmailClient, data: dict) -> Draft:
+    """Check a send request and resolve its thread; SendError before anything is sent."""
+    try:
+        thread = thread_context(gmail, data["thread_id"]) if data.get("thread_id") else None
+    except GoogleAuthError as exc:
+        session.commit()  # keep the reconnect-needed mark
+        raise SendError(409, exc.code, str(exc)) from exc
+    subject = reply_subject(thread.subject) if thread else data.get("subject") or ""
+    if not subject.strip():
+        raise SendError(400, "invalid_request", "A new message needs a subject.")
+    recipients: dict[str, dict] = {}
+    for recipient in data["recipients"]:
+        try:
+            address(recipient.get("name") or "", recipient["email"])
+        except ValueError as exc:
+            raise SendError(400, "invalid_recipient", str(exc)) from exc
+        recipients.setdefault(recipient["email"].strip().lower(), recipient)
+    text = data.get("text") or html_to_text(data["html"])
+    return Draft(thread, subject, data["html"], text, list(recipients.values()))
+
+
+def send(
+    session: Session,
+    user: User,
+    mailbox: GmailMailbox,
+    gmail: GmailClient,
+    data: dict,
+    tracker: messages.Tracker,
+    now: datetime,
+) -> list[Message]:
+    """Send one tracked copy per recipient; commit each copy as Gmail accepts it."""
+    draft = prepare(session, gmail, data)
+    sent: list[Message] = []
+    for recipient in draft.recipients:
+        try:
+            sent.append(_send_copy(session, user, mailbox, gmail, draft, recipient, tracker, now))
+        except (GmailApiError, GoogleAuthError) as exc:
+            session.rollback()  # this copy was not sent: nothing of it stays
+            if isinstance(exc, ReconnectNeeded):
+                mark_reconnect_needed(mailbox, "Google revoked or expired the access.")
+                session.commit()
+            raise _failure(exc, recipient["email"], sent, draft.recipients) from exc
+    return sent
+
+
+def _send_copy(session, user, mailbox, gmail, draft: Draft, recipient: dict, tracker, now):
+    """Record, track, build and send one recipient's copy; committed once Gmail accepted it."""
+    copy = {"id": signing.new_message_id(), "subject": draft.subject, "recipients": [recipient]}
+    message, tracked = messages.register(
+        session, user, copy | {"html": draft.html, "sent_at": now}, tracker
+    )
+    rfc_id = make_msgid(domain=mailbox.email.rpartition("@")[2])
+    mime = build_mime(
+        (user.name, mailbox.email),
+        (recipient.get("name") or "", recipient["email"]),
+        draft.subject,
+        tracked["html"],
+        draft.text,
+        rfc_id,
+        now,
+        draft.thread,
+    )
+    raw = base64.urlsafe_b64encode(mime.as_bytes()).decode("ascii")
+    answer = gmail.send(raw, draft.thread.id if draft.thread else None)
+    message.gmail_message_id, message.gmail_thread_id = answer["id"], answer.get("threadId")
+    message.rfc_message_id = rfc_id
+    session.commit()
+    return message
+
+
+def _failure(exc: Exception, failed: str, sent: list[Message], recipients: list[dict]):
+    done = {r.email for m in sent for r in m.recipients}
+    details = [
+        {"recipient": r["email"], "sent": r["email"].strip().lower() in done} for r in recipients
+    ]
+    if isinstance(exc, GoogleAuthError):
+        return SendError(409, exc.code, str(exc), details)
+    return SendError(502, "send_failed", f"Gmail did not send the copy to {failed}: {exc}", details)
+
+
+class _Text(HTMLParser):
+    """Collects the readable text of an HTML body for the plain-text alternative."""
+
+    BREAKS = {"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "blockquote"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        """Line breaks for block tags; nothing from scripts and styles."""
+        if tag in ("script", "style"):
+            self.skip += 1
+        elif tag in self.BREAKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag):
+        """Leave a script or style."""
+        if tag in ("script", "style") and self.skip:
+            self.skip -= 1
+
+    def handle_data(self, data):
+        """Keep visible text."""
+        if not self.skip:
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    """A plain-text rendering of an HTML body."""
+    parser = _Text()
+    parser.feed(html)
+    parser.close()
+    lines = [" ".join(line.split()) for line in "".join(parser.parts).splitlines()]
+    return "\n".join(line for line in lines if line).strip() + "\n"

@@ -1,0 +1,176 @@
+"""Google tokens at rest and in use: encryption, refresh, the reconnect-needed mark, revocation.
+
+Refresh and access tokens are stored encrypted with MultiFernet (the first key encrypts, every key
+decrypts) and never put in the cookie session. An `invalid_grant` from Google marks the mailbox
+"reconnect needed", which pauses its sync until the rep connects again.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import TYPE_CHECKING
+
+import requests
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from google.auth.exceptions import RefreshError
+from google.auth.transport.requests import Request
+from google.oauth2.credentials import Credentials
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from config import Settings
+from server.models import GmailMailbox
+
+if TYPE_CHECKING:
+    from server.services.gmail_auth import GoogleClient
+
+TOKEN_URI = "https://oauth2.googleapis.com/token"
+REVOKE_URI = "https://oauth2.googleapis.com/revoke"
+TIMEOUT = 20
+
+
+class GoogleAuthError(Exception):
+    """An OAuth round trip or token operation failed; `code` names why, the text explains."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+class TokenCipher:
+    """Encrypts tokens with the configured Fernet keys; the first key encrypts."""
+
+    def __init__(self, keys: tuple[str, ...]):
+        if not keys:
+            raise GoogleAuthError("not_configured", "TOKEN_ENCRYPTION_KEYS is not set.")
+        self._fernet = MultiFernet([Fernet(k.encode()) for k in keys])
+
+    def encrypt(self, text: str) -> str:
+        """The token encrypted under the first key."""
+        return self._fernet.encrypt(text.encode()).decode("ascii")
+
+    def decrypt(self, blob: str) -> str:
+        """The plaintext of a token encrypted under any configured key."""
+        try:
+            return self._fernet.decrypt(blob.encode()).decode()
+        except InvalidToken as exc:
+            raise GoogleAuthError(
+                "undecryptable", "No configured key decrypts this token."
+            ) from exc
+
+    def rotate(self, blob: str) -> str:
+        """The token re-encrypted under the first key."""
+        return self._fernet.rotate(blob.encode()).decode("ascii")
+
+
+class ReconnectNeeded(GoogleAuthError):
+    """Google no longer honours the mailbox's refresh token; the rep must connect again."""
+
+    def __init__(self, message: str):
+        super().__init__("reconnect_needed", message)
+
+
+def mark_reconnect_needed(mailbox: GmailMailbox, detail: str) -> None:
+    """Pause the mailbox's sync until the rep connects again; forget the dead tokens' use."""
+    mailbox.status = "reconnect_needed"
+    mailbox.status_detail = detail
+    mailbox.access_token_encrypted = None
+    mailbox.access_token_expires_at = None
+
+
+def credentials(client: GoogleClient, mailbox: GmailMailbox) -> Credentials:
+    """google-auth credentials of a mailbox, with its cached access token when it has one."""
+    token = None
+    if mailbox.access_token_encrypted:
+        token = client.cipher.decrypt(mailbox.access_token_encrypted)
+    expiry = mailbox.access_token_expires_at
+    return Credentials(
+        token=token,
+        refresh_token=client.cipher.decrypt(mailbox.refresh_token_encrypted),
+        token_uri=TOKEN_URI,
+        client_id=client.client_id,
+        client_secret=client.client_secret,
+        scopes=mailbox.scope_list,
+        # google-auth compares expiry with a naive UTC "now".
+        expiry=expiry.astimezone(UTC).replace(tzinfo=None) if expiry else None,
+    )
+
+
+def refresh(
+    client: GoogleClient, mailbox: GmailMailbox, creds: Credentials, http: requests.Session
+) -> None:
+    """Get a new access token and keep it (encrypted); invalid_grant marks reconnect needed."""
+    try:
+        creds.refresh(Request(http))
+    except RefreshError as exc:
+        if "invalid_grant" in str(exc):
+            mark_reconnect_needed(mailbox, "Google revoked or expired the access (invalid_grant).")
+            raise ReconnectNeeded(
+                "Gmail access was revoked or expired. Connect Gmail again."
+            ) from exc
+        raise GoogleAuthError("refresh_failed", f"Google did not refresh the token: {exc}") from exc
+    mailbox.access_token_encrypted = client.cipher.encrypt(creds.token)
+    expiry = creds.expiry
+    mailbox.access_token_expires_at = expiry.replace(tzinfo=UTC) if expiry else None
+
+
+def revoke_and_delete(
+    session: Session, mailbox: GmailMailbox, settings: Settings | None = None
+) -> bool:
+    """Revoke the mailbox's token at Google and delete the mailbox; True if Google confirmed.
+
+    The row is deleted even when Google cannot be reached or already forgot the token: a
+    disconnect must never leave a usable token behind here.
+    """
+    if settings is None:
+        from flask import current_app  # only when the caller has no settings at hand
+
+        settings = current_app.config["LEADCAMP"]
+    revoked = False
+    if settings.token_encryption_keys:
+        try:
+            token = TokenCipher(settings.token_encryption_keys).decrypt(
+                mailbox.refresh_token_encrypted
+            )
+            answer = requests.post(
+                REVOKE_URI,
+                data={"token": token},
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+                timeout=TIMEOUT,
+            )
+            revoked = answer.status_code == 200
+        except (GoogleAuthError, requests.RequestException):
+            revoked = False
+    session.delete(mailbox)
+    session.flush()
+    return revoked
+
+
+def rotate_keys(session: Session, cipher: TokenCipher) -> int:
+    """Re-encrypt every stored token under the first key; returns mailboxes rewritten."""
+    count = 0
+    for mailbox in session.scalars(select(GmailMailbox)):
+        mailbox.refresh_token_encrypted = cipher.rotate(mailbox.refresh_token_encrypted)
+        if mailbox.access_token_encrypted:
+            mailbox.access_token_encrypted = cipher.rotate(mailbox.access_token_encrypted)
+        count += 1
+    session.flush()
+    return count
+
+
+class MailboxAuth:
+    """Access tokens for one mailbox's API calls: refreshed when stale or refused (a 401)."""
+
+    def __init__(self, client: GoogleClient, mailbox: GmailMailbox, http: requests.Session):
+        self.client, self.mailbox, self.http = client, mailbox, http
+        self.creds = credentials(client, mailbox)
+
+    def apply(self, headers: dict) -> None:
+        """Put a valid access token on a request's headers."""
+        if not self.creds.valid:
+            self.refresh()
+        headers["authorization"] = f"Bearer {self.creds.token}"
+
+    def refresh(self) -> None:
+        """Get a new access token now."""
+        refresh(self.client, self.mailbox, self.creds, self.http)

@@ -1,0 +1,217 @@
+"""Server-side sending: off by default, one tracked copy per recipient, replies in a thread."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from email.header import decode_header, make_header
+
+import pytest
+
+from server.extensions import db
+from server.models import Message
+from server.services import gmail_auth, signing
+from tests.support import auth
+from tests.support.google import METADATA, SEND, SIGN_IN, with_google
+
+BODY = {
+    "recipients": [
+        {"email": "jane@example.com", "name": "Jane Doe"},
+        {"email": "juergen@example.de", "name": "Jürgen Groß"},
+    ],
+    "subject": "Grüße — quick question",
+    "html": '<p>Hi, see <a href="https://example.com/pricing">pricing</a>.</p>',
+}
+
+
+@pytest.fixture
+def settings(settings):
+    """These tests run with a Google client configured."""
+    return with_google(settings)
+
+
+@pytest.fixture
+def connect(app, rep, google):
+    """Connect the rep's Gmail with the given scopes; returns the mailbox."""
+
+    def make(scopes=(*SIGN_IN, METADATA, SEND)):
+        user, _ = rep
+        refresh, access = google.issue(" ".join(scopes))
+        now = datetime.now(UTC)
+        grant = gmail_auth.Grant(
+            "connect",
+            user.id,
+            set(scopes),
+            set(scopes),
+            refresh,
+            access,
+            now + timedelta(hours=1),
+            "rep@acme.test",
+            True,
+            "1101",
+            "Ana Ruiz",
+        )
+        client = gmail_auth.GoogleClient.from_settings(app.config["LEADCAMP"])
+        box = gmail_auth.save_mailbox(db.session, client, user, grant, now)
+        db.session.commit()
+        return box
+
+    return make
+
+
+@pytest.fixture
+def sending(rep):
+    """Turn server-side sending on for the rep's account."""
+    rep[0].account.sending_enabled = True
+    db.session.commit()
+
+
+def test_sending_is_off_by_default(client, rep, connect, google):
+    connect()
+    response = client.post("/api/v1/messages/send", json=BODY, headers=auth(rep[1]))
+    assert response.status_code == 403 and response.json["error"] == "sending_disabled"
+    assert not google.sent and db.session.query(Message).count() == 0
+
+
+def test_sending_needs_a_connected_mailbox_with_the_send_scope(client, rep, connect, sending):
+    response = client.post("/api/v1/messages/send", json=BODY, headers=auth(rep[1]))
+    assert response.status_code == 409 and response.json["error"] == "gmail_not_connected"
+    connect((*SIGN_IN, METADATA))
+    response = client.post("/api/v1/messages/send", json=BODY, headers=auth(rep[1]))
+    assert response.status_code == 409 and response.json["error"] == "missing_scope"
+
+
+def test_bad_bodies_get_a_clear_error(client, rep, connect, sending):
+    connect()
+    bad = client.post(
+        "/api/v1/messages/send",
+        data="{nope",
+        headers=auth(rep[1]) | {"Content-Type": "application/json"},
+    )
+    assert bad.status_code == 400 and bad.json["error"] == "invalid_json"
+    no_subject = client.post(
+        "/api/v1/messages/send", json=BODY | {"subject": ""}, headers=auth(rep[1])
+    )
+    assert no_subject.status_code == 400 and "subject" in no_subject.json["message"]
+
+
+def test_one_tracked_copy_per_recipient(client, app, rep, connect, sending, google):
+    connect()
+    response = client.post("/api/v1/messages/send", json=BODY, headers=auth(rep[1]))
+    assert response.status_code == 201, response.json
+    copies = response.json["messages"]
+    assert [c["recipients"][0]["email"] for c in copies] == [
+        "jane@example.com",
+        "juergen@example.de",
+    ]
+    assert len({c["id"] for c in copies}) == 2 and google.calls["messages.send"] == 2
+    for copy, sent in zip(copies, google.sent, strict=True):
+        mime = sent["mime"]
+        assert mime.get_content_type() == "multipart/alternative"
+        assert str(make_header(decode_header(mime["Subject"]))) == BODY["subject"]
+        assert mime["Subject"].isascii()  # UTF-8 as an RFC 2047 encoded word
+        assert copy["recipients"][0]["email"].split("@")[0] in str(
+            make_header(decode_header(mime["To"]))
+        )
+        plain, html = mime.get_payload()
+        assert (
+            plain.get_content_type() == "text/plain"
+            and "pricing" in plain.get_payload(decode=True).decode()
+        )
+        html_text = html.get_payload(decode=True).decode("utf-8")
+        # This copy's own pixel and links: opens and clicks belong to this recipient alone.
+        pixel = re.search(r'src="http://track.test/o/([^."]+)\.([^."]+)\.([^."]+)\.gif"', html_text)
+        assert pixel and pixel.group(2) == copy["id"]
+        assert signing.verify_pixel(("test-link-secret",), ".".join(pixel.groups()))
+        assert f"/c/{pixel.group(1)}.{copy['id']}." in html_text
+        message = db.session.get(Message, copy["id"])
+        assert (
+            message.gmail_message_id == sent["id"] and message.rfc_message_id == mime["Message-ID"]
+        )
+        assert copy["gmail_thread_id"] == sent["id"]
+
+
+def test_a_reply_goes_into_the_thread_with_its_headers(client, rep, connect, sending, google):
+    connect()
+    first = google.add_message(
+        {"Subject": "Quick question", "Message-ID": "<a@mail.gmail.com>"}, labels=("SENT",)
+    )
+    google.add_message(
+        {
+            "Subject": "Re: Quick question",
+            "Message-ID": "<b@example.com>",
+            "References": "<a@mail.gmail.com>",
+        },
+        first,
+    )
+    body = {"recipients": BODY["recipients"][:1], "html": "<p>Following up</p>", "thread_id": first}
+    response = client.post("/api/v1/messages/send", json=body, headers=auth(rep[1]))
+    assert response.status_code == 201, response.json
+    [sent] = google.sent
+    assert sent["threadId"] == first
+    assert sent["mime"]["Subject"] == "Re: Quick question"
+    assert sent["mime"]["In-Reply-To"] == "<b@example.com>"
+    assert sent["mime"]["References"] == "<a@mail.gmail.com> <b@example.com>"
+    assert response.json["messages"][0]["gmail_thread_id"] == first
+
+
+def test_a_refused_copy_records_nothing_as_sent(client, rep, connect, sending, google):
+    connect()
+    google.fail("messages.send", (400, "Invalid To header", "invalidArgument", "INVALID_ARGUMENT"))
+    response = client.post("/api/v1/messages/send", json=BODY, headers=auth(rep[1]))
+    assert response.status_code == 502 and response.json["error"] == "send_failed"
+    assert "jane@example.com" in response.json["message"]
+    assert response.json["details"] == [
+        {"recipient": "jane@example.com", "sent": False},
+        {"recipient": "juergen@example.de", "sent": False},
+    ]
+    assert db.session.query(Message).count() == 0 and not google.sent
+
+
+def test_a_revoked_grant_stops_sending_and_asks_for_a_reconnect(
+    client, rep, connect, sending, google
+):
+    connect()
+    google.revoke_all()
+    response = client.post("/api/v1/messages/send", json=BODY, headers=auth(rep[1]))
+    assert response.status_code == 409 and response.json["error"] == "reconnect_needed"
+    assert db.session.query(Message).count() == 0
+    me = client.get("/api/v1/me", headers=auth(rep[1])).json["gmail"]
+    assert me["status"] == "reconnect_needed"
+
+
+def test_internationalized_addresses_are_written_as_utf8_headers():
+    from server.services.gmail_send import build_mime
+
+    mail = build_mime(
+        ("Ana", "rep@acme.test"),
+        ("Jürgen", "jürgen@exämple.de"),
+        "Grüße",
+        "<p>x</p>",
+        "x\n",
+        "<id@acme.test>",
+        datetime.now(UTC),
+        None,
+    )
+    raw = mail.as_bytes()
+    assert "jürgen@xn--exmple-cua.de".encode() in raw and "Grüße".encode() in raw
+
+
+def test_a_malformed_address_is_refused_before_anything_is_sent(
+    client, rep, connect, sending, google
+):
+    connect()
+    body = BODY | {"recipients": [*BODY["recipients"], {"email": "jane@example..com"}]}
+    response = client.post("/api/v1/messages/send", json=body, headers=auth(rep[1]))
+    assert response.status_code == 400 and response.json["error"] == "invalid_recipient"
+    assert not google.sent and db.session.query(Message).count() == 0
+
+
+def test_a_recipient_listed_twice_gets_one_copy(client, rep, connect, sending, google):
+    connect()
+    twice = [{"email": "jane@example.com"}, {"email": "Jane@Example.com", "name": "Jane"}]
+    response = client.post(
+        "/api/v1/messages/send", json=BODY | {"recipients": twice}, headers=auth(rep[1])
+    )
+    assert response.status_code == 201 and len(response.json["messages"]) == 1
+    assert len(google.sent) == 1

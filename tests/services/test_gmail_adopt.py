@@ -1,0 +1,124 @@
+"""Adopting tracked mail the extension never reported, by the pixel in its body (gmail.readonly)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from server.extensions import db
+from server.jobs.gmail import sync_now
+from server.models import GmailMailbox, Link, Message
+from server.services import accounts, gmail_auth, signing
+from tests.support import auth, click_for, pixel_for
+from tests.support.google import METADATA, READONLY, SIGN_IN, with_google
+
+SECRET = "test-link-secret"
+
+
+@pytest.fixture
+def settings(settings):
+    """Google configured, with body reading for adoption."""
+    return with_google(settings).replace(gmail_read_bodies=True)
+
+
+def connect(app, user, google, scopes):
+    """A connected mailbox with the given scopes."""
+    refresh, access = google.issue(" ".join(scopes))
+    now = datetime.now(UTC)
+    grant = gmail_auth.Grant(
+        "connect",
+        user.id,
+        set(scopes),
+        set(scopes),
+        refresh,
+        access,
+        now + timedelta(hours=1),
+        user.email,
+        True,
+        "1101",
+        "",
+    )
+    client = gmail_auth.GoogleClient.from_settings(app.config["LEADCAMP"])
+    box = gmail_auth.save_mailbox(db.session, client, user, grant, now)
+    db.session.commit()
+    return box
+
+
+def run(app, box):
+    db.session.commit()
+    result = sync_now(app, box.id, sleep=lambda _: None)
+    db.session.expire_all()
+    return result
+
+
+def unreported_mail(google, kid, mid, secret=SECRET):
+    """A tracked message in the rep's Sent folder whose report never reached the server."""
+    html = (
+        '<div>Hi Jane, our <a href="http://track.test'
+        + click_for(secret, kid, mid, "https://acme.test/pricing")
+        + '">pricing</a>.</div><img src="http://track.test'
+        + pixel_for(secret, kid, mid)
+        + '" width="1" height="1" alt="" />'
+    )
+    headers = {
+        "From": "rep@acme.test",
+        "To": "Jane Doe <jane@example.com>",
+        "Subject": "Pricing",
+        "Message-ID": "<CAF=unreported@mail.gmail.com>",
+    }
+    return google.add_message(headers, labels=("SENT",), html=html)
+
+
+def test_an_unreported_tracked_message_is_adopted_under_its_own_id(app, client, rep, kid, google):
+    user, token = rep
+    box = connect(app, user, google, [*SIGN_IN, METADATA, READONLY])
+    mid = signing.new_message_id()
+    client.get(pixel_for(SECRET, kid, mid), headers={"User-Agent": "Mozilla/5.0 (Macintosh)"})
+    app.extensions["leadcamp.sink"].flush()
+    gmail_id = unreported_mail(google, kid, mid)
+
+    assert run(app, box)["adopted"] == 1
+    message = db.session.get(Message, mid)
+    assert message.user_id == user.id and message.kid == kid and message.subject == "Pricing"
+    assert message.gmail_message_id == gmail_id and message.confirmed_at is not None
+    assert message.rfc_message_id == "<CAF=unreported@mail.gmail.com>"
+    assert [r.email for r in message.recipients] == ["jane@example.com"]
+    assert [link.url for link in db.session.query(Link).all()] == ["https://acme.test/pricing"]
+    detail = client.get(f"/api/v1/messages/{mid}", headers=auth(token)).json
+    assert detail["opens"] == 1  # the open that arrived before is its own
+
+    google.add_message(
+        {"From": "jane@example.com", "Subject": "Re: Pricing", "To": "rep@acme.test"}, gmail_id
+    )
+    assert run(app, box)["replies"] == 1
+    assert client.get(f"/api/v1/messages/{mid}", headers=auth(token)).json["status"] == "replied"
+    assert run(app, box)["adopted"] == 0
+
+
+def test_without_the_readonly_scope_bodies_are_never_asked_for(app, rep, kid, google):
+    box = connect(app, rep[0], google, [*SIGN_IN, METADATA])
+    unreported_mail(google, kid, signing.new_message_id())
+    assert run(app, box)["adopted"] == 0
+    assert google.calls["messages.get"] == 1  # headers only: a FULL request would be refused
+
+
+def test_forged_pixels_and_other_reps_keys_are_not_adopted(app, rep, kid, make_user, google):
+    box = connect(app, rep[0], google, [*SIGN_IN, METADATA, READONLY])
+    other, _ = make_user("colleague@acme.test")
+    other_kid = accounts.current_signing_key(db.session, other).kid
+    db.session.commit()
+    unreported_mail(google, kid, signing.new_message_id(), secret="not-our-secret")
+    unreported_mail(google, other_kid, signing.new_message_id())
+    assert run(app, box)["adopted"] == 0
+    assert db.session.query(Message).count() == 0
+    assert db.session.get(GmailMailbox, box.id).status == "ok"
+
+
+def test_connect_asks_for_readonly_when_adoption_is_on(app, client, make_user, google):
+    make_user()
+    login = client.get("/auth/google/login").headers["Location"]
+    client.get("/auth/google/callback?" + google.consent(login))
+    url = client.get("/auth/google/connect").headers["Location"]
+    assert READONLY in parse_qs(urlsplit(url).query)["scope"][0]

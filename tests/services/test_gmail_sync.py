@@ -1,0 +1,276 @@
+"""Gmail sync against a faked Google: confirmations, replies and bounces exactly once, resyncs,
+token refresh, retries and the reconnect-needed path."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from huey import MemoryHuey
+from sqlalchemy import select
+
+from server.extensions import db
+from server.jobs import register_tasks
+from server.jobs.gmail import sync_now
+from server.models import Contact, Event, GmailMailbox, Message, MessageSummary
+from server.services import gmail_auth
+from tests.support import auth
+from tests.support.google import METADATA, NOT_FOUND, RATE_LIMITED, SIGN_IN, with_google
+
+RFC_ID = "<CAF=q2X0c1ZPq0nqz7lU@mail.gmail.com>"
+SENT_HEADERS = {
+    "From": "Ana Ruiz <rep@acme.test>",
+    "To": "Jane Doe <jane@example.com>",
+    "Cc": "bob@gone.test",
+    "Subject": "Quick question",
+    "Message-ID": RFC_ID,
+}
+
+
+@pytest.fixture
+def settings(settings):
+    """These tests run with a Google client configured."""
+    return with_google(settings)
+
+
+@pytest.fixture
+def mailbox(app, rep, google):
+    """The rep's connected mailbox (as a finished connect round trip leaves it)."""
+    user, _ = rep
+    scope = " ".join([*SIGN_IN, METADATA])
+    refresh, access = google.issue(scope)
+    now = datetime.now(UTC)
+    grant = gmail_auth.Grant(
+        purpose="connect",
+        user_id=user.id,
+        requested=set(scope.split()),
+        granted=set(scope.split()),
+        refresh_token=refresh,
+        access_token=access,
+        expires_at=now + timedelta(hours=1),
+        email="rep@acme.test",
+        email_verified=True,
+        sub="110169484474386276334",
+        name="Ana Ruiz",
+    )
+    client = gmail_auth.GoogleClient.from_settings(app.config["LEADCAMP"])
+    box = gmail_auth.save_mailbox(db.session, client, user, grant, now)
+    db.session.commit()
+    return box
+
+
+@pytest.fixture
+def sleeps():
+    """The backoff pauses the client asked for (recorded, not slept)."""
+    return []
+
+
+@pytest.fixture
+def sync(app, mailbox, sleeps):
+    """Run one sync as the job does; the test's session then sees the results."""
+
+    def run():
+        db.session.commit()
+        result = sync_now(app, mailbox.id, sleep=sleeps.append)
+        db.session.expire_all()
+        return result
+
+    return run
+
+
+@pytest.fixture
+def reported(client, rep, google):
+    """A sent message in Gmail, reported by the extension with its thread id only."""
+    thread = google.add_message(SENT_HEADERS, labels=("SENT",))
+    body = {
+        "subject": "Quick question",
+        "recipients": [{"email": "jane@example.com"}],
+        "gmail_thread_id": thread,
+        "sent_at": (datetime.now(UTC) - timedelta(minutes=5)).isoformat(),
+    }
+    created = client.post("/api/v1/messages", json=body, headers=auth(rep[1]))
+    assert created.status_code == 201
+    return created.json["id"], thread
+
+
+def reply_headers(**extra) -> dict:
+    return {
+        "From": "Jane Doe <jane@example.com>",
+        "To": "rep@acme.test",
+        "Subject": "Re: Quick question",
+        "In-Reply-To": RFC_ID,
+        "References": RFC_ID,
+    } | extra
+
+
+BOUNCE = {
+    "From": "Mail Delivery Subsystem <mailer-daemon@googlemail.com>",
+    "To": "rep@acme.test",
+    "Subject": "Delivery Status Notification (Failure)",
+    "X-Failed-Recipients": "bob@gone.test",
+    "Content-Type": 'multipart/report; boundary="000"; report-type=delivery-status',
+    "Auto-Submitted": "auto-replied",
+    "References": RFC_ID,
+}
+
+
+def test_first_sync_confirms_the_reported_message(sync, reported, google, mailbox):
+    mid, thread = reported
+    result = sync()
+    assert result["mode"] == "full" and result["confirmed"] == 1
+    message = db.session.get(Message, mid)
+    assert message.gmail_message_id == thread and message.gmail_thread_id == thread
+    assert message.rfc_message_id == RFC_ID and message.confirmed_at is not None
+    assert message.sent_at == datetime.fromtimestamp(google.epoch_ms / 1000, UTC)
+    assert {r.email for r in message.recipients} == {"jane@example.com", "bob@gone.test"}
+    # The recipient the report missed is a contact now, like the reported one.
+    held = db.session.scalars(select(Contact.email).where(Contact.account_id == message.account_id))
+    assert {"jane@example.com", "bob@gone.test"} <= set(held)
+    assert db.session.get(GmailMailbox, mailbox.id).history_id == str(google.history_id)
+    assert google.calls["getProfile"] == 1 and google.calls["threads.get"] == 1
+
+
+def test_replies_and_bounces_become_events_exactly_once(sync, reported, google, mailbox):
+    mid, thread = reported
+    sync()
+    before = db.session.get(GmailMailbox, mailbox.id).history_id
+    google.add_message(reply_headers(), thread)
+    google.add_message(BOUNCE, thread)
+    google.add_message(reply_headers(**{"Auto-Submitted": "auto-replied"}), thread)  # away
+    google.add_message(reply_headers(Subject="Other"), "18c000000000aaaa")  # untracked thread
+    google.add_message({**SENT_HEADERS, "Message-ID": "<x@y>"}, thread, labels=("SENT",))
+
+    result = sync()
+    assert (result["mode"], result["replies"], result["bounces"]) == ("incremental", 1, 1)
+    assert google.calls["history.list"] == 3  # five records, two per page
+    events = db.session.query(Event).order_by(Event.occurred_at).all()
+    assert [(e.kind, e.message_id) for e in events] == [("reply", mid), ("bounce", mid)]
+    summary = db.session.get(MessageSummary, mid)
+    assert (summary.replies, summary.bounces, summary.status) == (1, 1, "replied")
+    assert summary.counts()["human"] == 0  # replies are not hits
+
+    assert sync()["replies"] == 0
+    db.session.get(GmailMailbox, mailbox.id).history_id = before  # as if the last run crashed
+    again = sync()
+    assert again["replies"] == 1  # seen again, but stored once
+    assert db.session.query(Event).count() == 2
+    assert db.session.get(MessageSummary, mid).replies == 1
+
+
+def test_a_mailbox_without_changes_costs_one_history_call(sync, reported, google):
+    sync()
+    google.calls.clear()
+    result = sync()
+    assert dict(google.calls) == {"history.list": 1}
+    assert result["quota_units"] == 2 and result["fetched"] == 0
+
+
+def test_an_expired_history_id_means_a_full_resync(sync, reported, google, mailbox):
+    sync()
+    google.add_message(reply_headers(), reported[1])
+    google.oldest_history = google.history_id + 1
+    result = sync()
+    assert result["mode"] == "full" and result["replies"] == 1
+    assert google.calls["getProfile"] == 2
+
+
+def test_a_rejected_access_token_is_refreshed_and_the_call_repeated(sync, reported, google):
+    google.expire_access_tokens()
+    assert sync()["confirmed"] == 1
+    assert google.calls["token"] == 1
+    assert google.token_requests[0]["grant_type"] == "refresh_token"
+    google.calls.clear()
+    sync()
+    assert google.calls["token"] == 0  # the new access token was kept
+
+
+def test_rate_limits_and_server_errors_are_retried_with_backoff(sync, reported, google, sleeps):
+    sync()
+    google.add_message(reply_headers(), reported[1])
+    google.fail("history.list", RATE_LIMITED)
+    google.fail(
+        "history.list",
+        (503, "The service is currently unavailable.", "backendError", "UNAVAILABLE"),
+    )
+    google.fail(
+        "messages.get",
+        (403, "User-rate limit exceeded.", "userRateLimitExceeded", "PERMISSION_DENIED"),
+    )
+    result = sync()
+    assert result["replies"] == 1
+    assert len(sleeps) == 3  # two for history.list, one for the batch part retried alone
+
+
+def test_a_persistent_error_fails_the_run_and_keeps_the_position(app, sync, reported, google):
+    sync()
+    position = db.session.query(GmailMailbox).one().history_id
+    google.fail(
+        "history.list", (400, "Invalid startHistoryId", "invalidArgument", "INVALID_ARGUMENT")
+    )
+    from server.services.gmail_client import GmailApiError
+
+    with pytest.raises(GmailApiError):
+        sync()
+    assert db.session.query(GmailMailbox).one().history_id == position
+
+
+def test_invalid_grant_marks_reconnect_needed_and_pauses(client, rep, sync, reported, google):
+    google.revoke_all()
+    assert sync() == {"mode": "reconnect_needed"}
+    box = db.session.query(GmailMailbox).one()
+    assert box.status == "reconnect_needed" and box.access_token_encrypted is None
+    gmail = client.get("/api/v1/me", headers=auth(rep[1])).json["gmail"]
+    assert gmail["connected"] is True and gmail["status"] == "reconnect_needed"
+    google.calls.clear()
+    assert sync() is None and not google.calls
+
+
+def test_a_sent_message_is_matched_by_subject_time_and_recipients(client, rep, sync, google):
+    google.add_message(SENT_HEADERS, labels=("SENT",))
+    body = {
+        "subject": "Quick question",
+        "recipients": [{"email": "jane@example.com"}],
+        "sent_at": datetime.fromtimestamp(google.epoch_ms / 1000 + 30, UTC).isoformat(),
+    }
+    mid = client.post("/api/v1/messages", json=body, headers=auth(rep[1])).json["id"]
+    other = client.post(
+        "/api/v1/messages", json=body | {"subject": "Another"}, headers=auth(rep[1])
+    ).json["id"]
+    assert sync()["confirmed"] == 1
+    assert db.session.get(Message, mid).rfc_message_id == RFC_ID
+    assert db.session.get(Message, other).gmail_message_id is None
+
+
+def test_bounces_in_another_thread_match_by_references(sync, reported, google):
+    mid, _ = reported
+    sync()
+    google.add_message(BOUNCE)  # its own thread
+    assert sync()["bounces"] == 1
+    assert db.session.query(Event).one().message_id == mid
+
+
+def test_the_periodic_job_syncs_every_connected_mailbox(app, reported, mailbox, google):
+    tasks = register_tasks(MemoryHuey(immediate=True), app)
+    db.session.commit()
+    assert tasks["gmail_sync_all"].call_local() == 1
+    db.session.expire_all()
+    assert db.session.get(Message, reported[0]).confirmed_at is not None
+    db.session.get(GmailMailbox, mailbox.id).status = "reconnect_needed"
+    db.session.commit()
+    assert tasks["gmail_sync_all"].call_local() == 0
+
+
+def test_gone_messages_are_skipped(sync, reported, google):
+    sync()
+    gone = google.add_message(reply_headers(), reported[1])
+    google.delete(gone)
+    assert sync()["replies"] == 0
+    assert google.calls["messages.get"] == 1
+
+
+def test_not_found_answers_other_than_history_are_errors(sync, reported, google):
+    google.fail("getProfile", NOT_FOUND)
+    from server.services.gmail_client import GmailApiError
+
+    with pytest.raises(GmailApiError, match="not found"):
+        sync()

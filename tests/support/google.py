@@ -1,0 +1,416 @@
+"""A stand-in for Google's HTTP APIs, served through `responses` with Google's real payload shapes.
+
+It plays Google's side faithfully enough to fail the code under test when it is wrong: codes
+are exchanged only with the PKCE verifier matching the challenge of the authorization URL,
+Gmail calls need a live access token (401 otherwise), refresh tokens can be revoked
+(invalid_grant), history ids can expire (404), and batches are real multipart/mixed exchanges.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import itertools
+import json
+import re
+import secrets
+import time
+from collections import Counter, defaultdict
+from email.parser import Parser
+from urllib.parse import parse_qs, parse_qsl, urlsplit
+
+import pytest
+import responses
+from cryptography.fernet import Fernet
+
+TOKEN_URL = "https://oauth2.googleapis.com/token"
+USERINFO_URL = "https://openidconnect.googleapis.com/v1/userinfo"
+REVOKE_URL = "https://oauth2.googleapis.com/revoke"
+GMAIL = "https://gmail.googleapis.com/gmail/v1/users/me"
+BATCH_URL = "https://gmail.googleapis.com/batch"
+CLIENT_ID = "1234567890-abcdefghijklmnop.apps.googleusercontent.com"
+METADATA = "https://www.googleapis.com/auth/gmail.metadata"
+SEND = "https://www.googleapis.com/auth/gmail.send"
+READONLY = "https://www.googleapis.com/auth/gmail.readonly"
+SIGN_IN = [
+    "openid",
+    "https://www.googleapis.com/auth/userinfo.email",
+    "https://www.googleapis.com/auth/userinfo.profile",
+]
+
+
+def with_google(settings):
+    """Settings with a Google client and a fresh token encryption key."""
+    return settings.replace(
+        google_client_id=CLIENT_ID,
+        google_client_secret="GOCSPX-test-secret",
+        token_encryption_keys=(Fernet.generate_key().decode(),),
+    )
+
+
+def _error(code: int, message: str, reason: str, status: str) -> tuple[int, dict, str]:
+    body = {
+        "error": {
+            "code": code,
+            "message": message,
+            "errors": [{"message": message, "domain": "global", "reason": reason}],
+            "status": status,
+        }
+    }
+    return code, {"Content-Type": "application/json; charset=UTF-8"}, json.dumps(body)
+
+
+UNAUTHENTICATED = (
+    401,
+    "Request had invalid authentication credentials. Expected OAuth 2 access token, login "
+    "cookie or other valid authentication credential.",
+    "authError",
+    "UNAUTHENTICATED",
+)
+RATE_LIMITED = (
+    429,
+    "Too many concurrent requests for user.",
+    "rateLimitExceeded",
+    "RESOURCE_EXHAUSTED",
+)
+FULL_FORBIDDEN = (403, "Metadata scope doesn't allow format FULL", "forbidden", "PERMISSION_DENIED")
+NOT_FOUND = (404, "Requested entity was not found.", "notFound", "NOT_FOUND")
+
+
+def _form(request) -> dict:
+    body = request.body or ""
+    return dict(parse_qsl(body.decode() if isinstance(body, bytes) else body))
+
+
+def _ok(body: dict) -> tuple[int, dict, str]:
+    return 200, {"Content-Type": "application/json; charset=UTF-8"}, json.dumps(body)
+
+
+class FakeGoogle:
+    """Google's OAuth endpoints and one Gmail mailbox."""
+
+    def __init__(self, rsps: responses.RequestsMock, email: str = "rep@acme.test"):
+        self.email = email
+        self.pending: dict[str, dict] = {}  # authorization code -> what was consented
+        self.refresh_tokens: dict[str, str] = {}  # refresh token -> granted scope
+        self.access_tokens: dict[str, str] = {}  # access token -> granted scope
+        self.revoked: list[str] = []
+        self.token_requests: list[dict] = []
+        self.messages: dict[str, dict] = {}
+        self.deleted: dict[str, dict] = {}
+        self.bodies: dict[str, str] = {}
+        self.history: list[tuple[int, str]] = []
+        self.history_id = 5000
+        self.oldest_history = 0
+        self.page_size = 2
+        # Mail in this mailbox starts a day ago, a minute apart.
+        self.epoch_ms = int(time.time() - 86400) * 1000
+        self.calls: Counter[str] = Counter()
+        self.sent: list[dict] = []
+        self.failures: dict[str, list[tuple]] = defaultdict(list)
+        self._ids = itertools.count(0x18C2A5F0E1D20000)
+        rsps.add_callback(responses.POST, TOKEN_URL, self._token)
+        rsps.add_callback(responses.GET, USERINFO_URL, self._userinfo)
+        rsps.add_callback(responses.POST, REVOKE_URL, self._revoke)
+        rsps.add_callback(responses.POST, BATCH_URL, self._batch)
+        for method in (responses.GET, responses.POST):
+            rsps.add_callback(method, re.compile(re.escape(GMAIL) + r"/.*"), self._gmail)
+
+    # --- OAuth -------------------------------------------------------------------------------
+
+    def consent(self, authorization_url: str, granted: list[str] | None = None, **who) -> str:
+        """Play the person consenting at Google; returns the callback's query string."""
+        query = dict(parse_qsl(urlsplit(authorization_url).query))
+        code = "4/0A" + secrets.token_urlsafe(30)
+        self.pending[code] = {
+            "challenge": query["code_challenge"],
+            "redirect_uri": query["redirect_uri"],
+            "scope": " ".join(granted if granted is not None else self._full(query["scope"])),
+            "email": who.get("email", self.email),
+            "verified": who.get("verified", True),
+            "offline": query.get("access_type") == "offline",
+        }
+        scope = self.pending[code]["scope"]
+        return f"state={query['state']}&code={code}&scope={scope.replace(' ', '+')}"
+
+    @staticmethod
+    def _full(scope: str) -> list[str]:
+        names = {"email": SIGN_IN[1], "profile": SIGN_IN[2]}
+        return [names.get(s, s) for s in scope.split()]
+
+    def issue(self, scope: str) -> tuple[str, str]:
+        """A refresh token and an access token Google would have handed out."""
+        refresh, access = "1//0g" + secrets.token_urlsafe(40), "ya29.a0" + secrets.token_urlsafe(40)
+        self.refresh_tokens[refresh] = scope
+        self.access_tokens[access] = scope
+        return refresh, access
+
+    def _token(self, request):
+        form = _form(request)
+        self.token_requests.append(form)
+        self.calls["token"] += 1
+        if form.get("grant_type") == "refresh_token":
+            scope = self.refresh_tokens.get(form.get("refresh_token"))
+            if scope is None:
+                return self._invalid_grant("Token has been expired or revoked.")
+            access = "ya29.a0" + secrets.token_urlsafe(40)
+            self.access_tokens[access] = scope
+            return _ok(
+                {"access_token": access, "expires_in": 3599, "scope": scope, "token_type": "Bearer"}
+            )
+        grant = self.pending.pop(form.get("code"), None)
+        if grant is None or form.get("redirect_uri") != grant["redirect_uri"]:
+            return self._invalid_grant("Bad Request")
+        digest = hashlib.sha256(form.get("code_verifier", "").encode()).digest()
+        if base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != grant["challenge"]:
+            return self._invalid_grant("Invalid code verifier.")
+        refresh, access = self.issue(grant["scope"])
+        self.userinfo = {"email": grant["email"], "verified": grant["verified"]}
+        body = {
+            "access_token": access,
+            "expires_in": 3599,
+            "scope": grant["scope"],
+            "token_type": "Bearer",
+            "id_token": "eyJhbGciOiJSUzI1NiJ9.e30.c2ln",
+        }
+        if grant["offline"]:  # Google hands out a refresh token for offline access only
+            return _ok(body | {"refresh_token": refresh})
+        del self.refresh_tokens[refresh]
+        return _ok(body)
+
+    @staticmethod
+    def _invalid_grant(description: str):
+        body = {"error": "invalid_grant", "error_description": description}
+        return 400, {"Content-Type": "application/json; charset=utf-8"}, json.dumps(body)
+
+    def _authorized(self, request) -> str | None:
+        header = request.headers.get("Authorization") or request.headers.get("authorization") or ""
+        return self.access_tokens.get(header.removeprefix("Bearer "))
+
+    def _userinfo(self, request):
+        if not self._authorized(request):
+            return _error(*UNAUTHENTICATED)
+        email = self.userinfo["email"]
+        return _ok(
+            {
+                "sub": "110169484474386276334",
+                "name": "Ana Ruiz",
+                "given_name": "Ana",
+                "family_name": "Ruiz",
+                "picture": "https://lh3.googleusercontent.com/a/default-user=s96-c",
+                "email": email,
+                "email_verified": self.userinfo["verified"],
+                "hd": email.rpartition("@")[2],
+            }
+        )
+
+    def _revoke(self, request):
+        token = _form(request).get("token")
+        if self.refresh_tokens.pop(token, None) is None:
+            body = {"error": "invalid_token", "error_description": "Token expired or revoked"}
+            return 400, {"Content-Type": "application/json"}, json.dumps(body)
+        self.revoked.append(token)
+        return 200, {"Content-Type": "application/json"}, "{}"
+
+    def revoke_all(self) -> None:
+        """The person removed the app at myaccount.google.com: every token stops working."""
+        self.refresh_tokens.clear()
+        self.access_tokens.clear()
+
+    def expire_access_tokens(self) -> None:
+        """Access tokens stop working before their stated expiry (Google may do that)."""
+        self.access_tokens.clear()
+
+    # --- Gmail -------------------------------------------------------------------------------
+
+    def fail(self, endpoint: str, error: tuple, times: int = 1) -> None:
+        """Answer the next `times` calls of `endpoint` with `error` (code, message, reason...)."""
+        self.failures[endpoint] += [error] * times
+
+    def add_message(
+        self, headers: dict, thread_id: str | None = None, labels=("INBOX",), at_ms=None, html=None
+    ) -> str:
+        """Put a message in the mailbox and record it in its history; returns its id."""
+        mid = f"{next(self._ids):x}"
+        if html is not None:
+            self.bodies[mid] = html
+        names = headers
+        self.messages[mid] = {
+            "id": mid,
+            "threadId": thread_id or mid,
+            "labelIds": list(labels),
+            "snippet": "",
+            "historyId": str(self.history_id + 1),
+            "internalDate": str(at_ms or self.epoch_ms + len(self.messages) * 60000),
+            "payload": {
+                "partId": "",
+                "mimeType": "multipart/alternative",
+                "filename": "",
+                "headers": [{"name": k, "value": v} for k, v in names.items()],
+            },
+            "sizeEstimate": 4321,
+        }
+        self.history_id += 1
+        self.history.append((self.history_id, mid))
+        return mid
+
+    def delete(self, mid: str) -> None:
+        """The person deleted a message for good: its history record stays, the message not."""
+        self.deleted[mid] = self.messages.pop(mid)
+
+    def _gmail(self, request):
+        scope = self._authorized(request)
+        if not scope:
+            return _error(*UNAUTHENTICATED)
+        parts = urlsplit(request.url)
+        return self.route(request.method, parts.path, parse_qs(parts.query), request.body, scope)
+
+    def route(self, method: str, path: str, query: dict, body, scope: str) -> tuple[int, dict, str]:
+        """Answer one Gmail API request (directly or inside a batch)."""
+        path = path.removeprefix("/gmail/v1/users/me/")
+        endpoint = {
+            "profile": "getProfile",
+            "history": "history.list",
+            "messages": "messages.list",
+            "messages/send": "messages.send",
+        }.get(path) or ("threads.get" if path.startswith("threads/") else "messages.get")
+        self.calls[endpoint] += 1
+        if self.failures[endpoint]:
+            return _error(*self.failures[endpoint].pop(0))
+        if endpoint == "getProfile":
+            return _ok(
+                {
+                    "emailAddress": self.email,
+                    "messagesTotal": len(self.messages),
+                    "threadsTotal": len({m["threadId"] for m in self.messages.values()}),
+                    "historyId": str(self.history_id),
+                }
+            )
+        if endpoint == "history.list":
+            return self._history(query)
+        if endpoint == "messages.list":
+            sent = [m for m in self.messages.values() if "SENT" in m["labelIds"]][::-1]
+            items = [{"id": m["id"], "threadId": m["threadId"]} for m in sent]
+            return _ok({"messages": items, "resultSizeEstimate": len(items)})
+        if endpoint == "messages.send":
+            return self._send(json.loads(body))
+        if endpoint == "threads.get":
+            return self._thread(path.removeprefix("threads/"), query)
+        message = self.messages.get(path.removeprefix("messages/"))
+        if message is None:
+            return _error(*NOT_FOUND)
+        if query.get("format") == ["full"]:
+            if READONLY not in scope.split():
+                return _error(*FULL_FORBIDDEN)
+            return _ok(self._full_message(message))
+        return _ok(self._metadata(message, query))
+
+    def _full_message(self, message: dict) -> dict:
+        html = self.bodies.get(message["id"], "<p></p>")
+        parts = [
+            {
+                "partId": str(i),
+                "mimeType": kind,
+                "filename": "",
+                "headers": [],
+                "body": {
+                    "size": len(text),
+                    "data": base64.urlsafe_b64encode(text.encode()).decode(),
+                },
+            }
+            for i, (kind, text) in enumerate([("text/plain", "text"), ("text/html", html)])
+        ]
+        return message | {"payload": message["payload"] | {"parts": parts}}
+
+    def _metadata(self, message: dict, query: dict) -> dict:
+        wanted = {h.lower() for h in query.get("metadataHeaders", [])}
+        headers = [h for h in message["payload"]["headers"] if h["name"].lower() in wanted]
+        return message | {"payload": message["payload"] | {"headers": headers}}
+
+    def _history(self, query: dict):
+        start = int(query["startHistoryId"][0])
+        if start < self.oldest_history:
+            return _error(*NOT_FOUND)
+        records = [(hid, mid) for hid, mid in self.history if hid > start]
+        offset = int(query.get("pageToken", ["0"])[0])
+        page = records[offset : offset + self.page_size]
+        body: dict = {"historyId": str(self.history_id)}
+        known = self.messages | self.deleted
+        if page:
+            body["history"] = [
+                {
+                    "id": str(hid),
+                    "messages": [{"id": mid, "threadId": known[mid]["threadId"]}],
+                    "messagesAdded": [
+                        {
+                            "message": {
+                                "id": mid,
+                                "threadId": known[mid]["threadId"],
+                                "labelIds": known[mid]["labelIds"],
+                            }
+                        }
+                    ],
+                }
+                for hid, mid in page
+            ]
+        if offset + self.page_size < len(records):
+            body["nextPageToken"] = str(offset + self.page_size)
+        return _ok(body)
+
+    def _thread(self, thread_id: str, query: dict):
+        members = [m for m in self.messages.values() if m["threadId"] == thread_id]
+        if not members:
+            return _error(*NOT_FOUND)
+        return _ok(
+            {
+                "id": thread_id,
+                "historyId": str(self.history_id),
+                "messages": [self._metadata(m, query) for m in members],
+            }
+        )
+
+    def _send(self, body: dict):
+        raw = base64.urlsafe_b64decode(body["raw"] + "=" * (-len(body["raw"]) % 4))
+        mime = Parser().parsestr(raw.decode("ascii"))
+        headers = {k: v for k, v in mime.items() if k in ("From", "To", "Subject", "Message-ID")}
+        mid = self.add_message(headers, body.get("threadId"), labels=("SENT",))
+        self.sent.append({"raw": raw, "mime": mime, "threadId": body.get("threadId"), "id": mid})
+        thread = self.messages[mid]["threadId"]
+        return _ok({"id": mid, "threadId": thread, "labelIds": ["SENT"]})
+
+    def _batch(self, request):
+        scope = self._authorized(request)
+        if not scope:
+            return _error(*UNAUTHENTICATED)
+        self.calls["batch"] += 1
+        content_type = request.headers["content-type"]
+        body = request.body if isinstance(request.body, str) else request.body.decode()
+        envelope = Parser().parsestr(f"Content-Type: {content_type}\r\n\r\n{body}")
+        boundary = "batch_" + secrets.token_hex(8)
+        out = []
+        for part in envelope.get_payload():
+            line, _, rest = part.get_payload().partition("\n")
+            method, target, _ = line.split(" ", 2)
+            target = urlsplit(target)
+            status, headers, content = self.route(
+                method,
+                target.path,
+                parse_qs(target.query),
+                rest.partition("\n\n")[2] or None,
+                scope,
+            )
+            out.append(
+                f"--{boundary}\r\nContent-Type: application/http\r\n"
+                f"Content-ID: <response-{part['Content-ID'][1:-1]}>\r\n\r\n"
+                f"HTTP/1.1 {status} {'OK' if status == 200 else 'Error'}\r\n"
+                f"Content-Type: {headers['Content-Type']}\r\n\r\n{content}\r\n"
+            )
+        payload = "".join(out) + f"--{boundary}--\r\n"
+        return 200, {"Content-Type": f"multipart/mixed; boundary={boundary}"}, payload
+
+
+@pytest.fixture
+def google():
+    """Google's HTTP APIs, faked; any other outgoing request through `requests` fails."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        yield FakeGoogle(rsps)
