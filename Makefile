@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 
-.PHONY: run test lint format bench setup clean
+.PHONY: run test lint format bench setup clean extension extension-test chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,8 @@ run: $(RUNTIME)
 	$(FLASK) bootstrap
 	$(FLASK) serve
 
-## Set up and run the whole suite (SQLite, and PostgreSQL when it answers).
-test: $(DEV)
+## Set up and run the whole suite (SQLite, and PostgreSQL when it answers), the extension's too.
+test: $(DEV) extension-test
 	$(BIN)/python -m pytest
 
 lint: $(DEV)
@@ -46,4 +46,24 @@ bench: $(DEV)
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache extension/node_modules extension/dist extension/dist-test
+
+## The Gmail extension (extension/): npm packages, builds, and Debian's Chromium for its e2e tests.
+NODE_MODULES := extension/node_modules/.package-lock.json
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+$(NODE_MODULES): extension/package.json extension/package-lock.json
+	cd extension && npm ci --no-audit --no-fund
+
+## extension/dist/ (load unpacked) and extension/leadcamp-extension.zip; needs INBOXSDK_APP_ID.
+extension: $(NODE_MODULES)
+	cd extension && node build.mjs
+
+chromium:
+	@test -x /usr/bin/chromium || ($(SUDO) apt-get update && \
+		$(SUDO) apt-get install -y --no-install-recommends chromium chromium-driver)
+
+## The test build (fake Gmail adapter) the e2e tests load, and the Node unit tests.
+extension-test: $(NODE_MODULES) chromium
+	cd extension && LEADCAMP_SERVER_URL=http://127.0.0.1 node build.mjs --test
+	cd extension && node --test test/

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from server.auth import google, views  # noqa: E402,F401
+from server.auth import extension, google, views  # noqa: E402,F401

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required, login_user
 from sqlalchemy import func, select
 
 from server.auth import bp
+from server.auth.views import after_login
 from server.extensions import db
 from server.models import Account, User
 from server.services import accounts, audit, gmail_auth
@@ -132,7 +133,7 @@ def _finish_login(grant: gmail_auth.Grant):
     audit.record(db.session, user.account_id, "sign_in", actor=user, detail="google")
     db.session.commit()
     login_user(user)
-    return redirect(url_for("auth.home"))
+    return redirect(after_login())
 
 
 def _finish_connect(client, pending, grant: gmail_auth.Grant, now: datetime):

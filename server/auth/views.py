@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from server.auth import bp
@@ -35,7 +35,16 @@ def magic_redeem(token: str):
     audit.record(db.session, user.account_id, "sign_in", actor=user, detail="magic link")
     db.session.commit()
     login_user(user)
-    return redirect(url_for("auth.home"))
+    return redirect(after_login())
+
+
+def after_login() -> str:
+    """Where to go once signed in: the page that sent the rep to sign in (the extension's connect
+    page), never anywhere but our own paths; else home."""
+    target = session.pop("after_login", "")
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("auth.home")
+    return target
 
 
 @bp.post("/auth/logout")

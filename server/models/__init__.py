@@ -3,6 +3,7 @@
 from server.models.account import Account, ApiToken, SigningKey, User
 from server.models.contact import Company, Contact, ContactAddress, Enrichment
 from server.models.event import Event
+from server.models.extension import ConnectCode
 from server.models.gmail import GmailMailbox, OAuthState
 from server.models.message import Link, Message, MessageSummary, Recipient, SelfView
 from server.models.privacy import (
@@ -22,6 +23,7 @@ __all__ = [
     "Breach",
     "BreachAction",
     "Company",
+    "ConnectCode",
     "Contact",
     "ContactAddress",
     "DataRequest",

@@ -1,0 +1,88 @@
+// The service worker: owns the token and key, talks to the server, keeps the self-open block
+// rules, shows notifications, and injects InboxSDK's page-world script when asked.
+
+import "@inboxsdk/core/background.js";
+import { api } from "./api.js";
+import { restrictStorage, save } from "./config.js";
+import { pollActivity } from "./notify.js";
+import { account, onTabUrl, signOut, startConnect, status } from "./session.js";
+import { flushQueue, reportSent, track } from "./tracking.js";
+
+const POLL_ALARM = "lc.poll";
+const EXTENSION_PAGE = chrome.runtime.getURL("");
+
+async function settings() {
+  try {
+    const me = await account();
+    if (!me) return { connected: false, reason: "the extension is not connected to a Leadcamp server" };
+    return {
+      connected: true,
+      email: me.user.email,
+      trackingEnabled: me.tracking.enabled,
+      trackByDefault: me.tracking.track_by_default,
+      trackingHost: me.tracking.tracking_host,
+    };
+  } catch (error) {
+    return { connected: true, reason: error.message, trackingEnabled: true, trackByDefault: true };
+  }
+}
+
+const FROM_GMAIL = {
+  // Gmail just opened: a good moment to retry queued reports and catch up on activity.
+  "lc.opened": () => { tick(); },
+  "lc.settings": () => settings(),
+  "lc.track": (m) => track(m),
+  "lc.sent": (m) => reportSent(m.report),
+  "lc.threads": (m) => api("/threads/status", { method: "POST", body: { thread_ids: m.threadIds } }),
+  "lc.message": (m) => api(`/messages/${encodeURIComponent(m.mid)}`),
+  "lc.selfView": (m) => api(`/messages/${encodeURIComponent(m.mid)}/self-view`, { method: "POST", body: {} }),
+  "lc.contact": (m) => api(`/contacts/${encodeURIComponent(m.email)}`),
+};
+
+const FROM_OPTIONS = {
+  ...FROM_GMAIL,
+  "lc.connect": (m) => startConnect(m.serverUrl),
+  "lc.signOut": () => signOut(),
+  "lc.status": () => status(),
+  "lc.prefs": (m) => save("prefs", m.prefs),
+};
+
+function handlerFor(message, sender) {
+  if (sender.id !== chrome.runtime.id || typeof message?.type !== "string") return null;
+  const fromOptions = Boolean(sender.url?.startsWith(EXTENSION_PAGE));
+  const table = fromOptions ? FROM_OPTIONS : FROM_GMAIL;
+  return Object.hasOwn(table, message.type) ? table[message.type] : null;
+}
+
+chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
+  const handler = handlerFor(message, sender);
+  if (!handler) return false; // InboxSDK's listener (page-world injection) handles its own
+  Promise.resolve()
+    .then(() => handler(message))
+    .then(
+      (result) => sendResponse({ ok: true, result: result ?? null }),
+      (error) => sendResponse({ ok: false, error: error.message, status: error.status ?? null }),
+    );
+  return true;
+});
+
+chrome.tabs.onUpdated.addListener((tabId, change, tab) => {
+  onTabUrl(tabId, change.url || tab.url).catch(() => {});
+});
+
+async function tick() {
+  await flushQueue().catch(() => {});
+  await pollActivity().catch(() => {});
+}
+
+chrome.alarms.onAlarm.addListener((alarm) => {
+  if (alarm.name === POLL_ALARM) tick();
+});
+
+chrome.runtime.onInstalled.addListener((details) => {
+  if (details.reason === "install") chrome.runtime.openOptionsPage();
+});
+
+restrictStorage();
+// Every 30 s, Chrome's minimum alarm period: notifications land within about half a minute.
+chrome.alarms.create(POLL_ALARM, { periodInMinutes: 0.5 });

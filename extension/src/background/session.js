@@ -1,0 +1,90 @@
+// Connecting to the server (one-time code + PKCE verifier), the rep's account, sign-out.
+
+import { b64encode } from "../shared/base64.js";
+import { api, Unreachable } from "./api.js";
+import { load, remove, save, serverUrl } from "./config.js";
+import { clearRules, updateRules } from "./dnr.js";
+import { clearSecrets, deleteSecret, getSecret, setSecret } from "./secrets.js";
+
+const ME_MAX_AGE = 5 * 60 * 1000;
+
+async function sha256(text) {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+}
+
+/** Open the server's connect page for the rep to confirm; the code comes back to `onTabUrl`. */
+export async function startConnect(url) {
+  const base = new URL(url).origin;
+  await save("serverUrl", base);
+  const verifier = b64encode(crypto.getRandomValues(new Uint8Array(32)));
+  const challenge = b64encode(await sha256(verifier));
+  const tab = await chrome.tabs.create({ url: `${base}/auth/extension/connect?challenge=${challenge}` });
+  await setSecret("pending", { verifier, base, tabId: tab.id, at: Date.now() });
+}
+
+/** Watch the tab we opened: its URL fragment carries the one-time code. */
+export async function onTabUrl(tabId, url) {
+  const pending = await getSecret("pending");
+  if (!pending || pending.tabId !== tabId || !url) return;
+  const prefix = `${pending.base}/auth/extension/connected#code=`;
+  if (!url.startsWith(prefix)) return;
+  await deleteSecret("pending");
+  const code = url.slice(prefix.length);
+  try {
+    const answer = await api("/extension/token", {
+      method: "POST", body: { code, verifier: pending.verifier }, token: null,
+    });
+    await setSecret("token", answer.token);
+    await save("connectError", "");
+    await refreshAccount();
+    await chrome.tabs.remove(tabId).catch(() => {});
+  } catch (error) {
+    await save("connectError", error.message);
+  }
+}
+
+/** Fetch /me and the signing key; keep the key secret and the rest for the options page. */
+export async function refreshAccount({ timeout } = {}) {
+  const me = await api("/me", { timeout });
+  const key = await api("/signing-key", { timeout });
+  await setSecret("signingKey", { kid: key.kid, key: key.key, baseUrl: key.base_url });
+  await save("me", { ...me, fetchedAt: Date.now() });
+  await updateRules([me.tracking.tracking_host, new URL(key.base_url).host]);
+  return me;
+}
+
+/** The rep's account, refreshed when stale; null when not connected. */
+export async function account({ fresh = false, timeout } = {}) {
+  if (!(await getSecret("token"))) return null;
+  const me = await load("me", null);
+  if (me && !fresh && Date.now() - me.fetchedAt < ME_MAX_AGE) return me;
+  try {
+    return await refreshAccount({ timeout });
+  } catch (error) {
+    if (error instanceof Unreachable && me && !fresh) return me;
+    throw error;
+  }
+}
+
+/** Revoke the token at the server (best effort) and forget everything local. */
+export async function signOut() {
+  try {
+    await api("/extension/token", { method: "DELETE", timeout: 5000 });
+  } catch {
+    // Unreachable or already revoked: forgetting it here is what matters to this browser.
+  }
+  await clearSecrets();
+  await remove("me", "cursor", "seen", "queue");
+  await clearRules();
+}
+
+/** What the options page shows. */
+export async function status() {
+  return {
+    serverUrl: await serverUrl(),
+    connected: Boolean(await getSecret("token")),
+    me: await load("me", null),
+    connectError: await load("connectError", ""),
+    queued: (await load("queue", [])).length,
+  };
+}

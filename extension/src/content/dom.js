@@ -1,0 +1,12 @@
+// Building our bits of UI from text only: no innerHTML of anything the server or a lead wrote.
+
+/** An element with class, text and children; attributes set as properties never parse HTML. */
+export function el(tag, { cls, text, title, attrs } = {}, children = []) {
+  const node = document.createElement(tag);
+  if (cls) node.className = cls;
+  if (text !== undefined) node.textContent = text;
+  if (title) node.title = title;
+  for (const [name, value] of Object.entries(attrs || {})) node.setAttribute(name, value);
+  for (const child of children) if (child) node.append(child);
+  return node;
+}

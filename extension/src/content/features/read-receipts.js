@@ -1,0 +1,62 @@
+// Read receipts: one batched status request per visible page of thread rows, refreshed while
+// visible; in an open message of the rep's, the timeline and the self-view signal.
+
+import { pixelMessageId } from "../../shared/pixels.js";
+import { receipt, timeline } from "../../shared/status.js";
+import { el } from "../dom.js";
+
+const REFRESH_MS = 60000;
+const MAX_THREADS = 500;
+
+function threadList({ adapter, ask }) {
+  const rows = new Map();
+  let timer = null;
+  async function refresh() {
+    timer = null;
+    const ids = [...new Set(rows.values())].slice(0, MAX_THREADS);
+    if (!ids.length) return;
+    const answer = await ask("lc.threads", { threadIds: ids }).catch(() => null);
+    if (!answer) return;
+    for (const [row, id] of rows) row.setReceipt(receipt(answer.threads[id] || []));
+  }
+  const schedule = () => { timer = timer || setTimeout(refresh, 150); };
+  adapter.onThreadRow(async (row) => {
+    rows.set(row, await row.threadId());
+    row.onDestroy(() => rows.delete(row));
+    schedule();
+  });
+  setInterval(() => document.visibilityState === "visible" && schedule(), REFRESH_MS);
+  document.addEventListener("visibilitychange", () => document.visibilityState === "visible" && schedule());
+}
+
+function renderTimeline(detail) {
+  const t = timeline(detail);
+  const line = (item) => el("li", { cls: `lc-event lc-${item.kind}` }, [el("time", { text: item.at }), el("span", { text: ` ${item.text}` })]);
+  return el("section", { cls: "lc-timeline", attrs: { "data-lc-timeline": "" } }, [
+    el("h4", { text: `Leadcamp: ${t.summary ? t.summary.tooltip.split("\n")[0] : "tracked"}` }),
+    el("ul", {}, t.real.map(line)),
+    t.machine.length ? el("details", {}, [el("summary", { text: "Machine activity (not counted)" }), el("ul", {}, t.machine.map(line))]) : null,
+  ]);
+}
+
+function messageViews({ adapter, ask }) {
+  let hosts = null;
+  adapter.onMessageView(async (message) => {
+    if (!message.fromMe()) return;
+    hosts = hosts || ask("lc.settings").then((s) => [s.trackingHost].filter(Boolean));
+    const own = await hosts.catch(() => []);
+    const sources = [...message.body().querySelectorAll("img")].map((img) => img.getAttribute("src") || "");
+    const mid = sources.map((src) => pixelMessageId(src, own)).find(Boolean);
+    if (!mid) return;
+    // The rep is looking at their own tracked message: opens now are theirs.
+    ask("lc.selfView", { mid }).catch(() => {});
+    const detail = await ask("lc.message", { mid }).catch(() => null);
+    if (detail) message.addPanel(renderTimeline(detail));
+  });
+}
+
+/** Register read receipts. */
+export function register(context) {
+  threadList(context);
+  messageViews(context);
+}

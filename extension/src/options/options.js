@@ -1,0 +1,54 @@
+// The options page (also the first-run tab): server URL, connect, the connected account,
+// sign-out, notification preferences. It asks the worker for everything.
+
+const $ = (id) => document.getElementById(id);
+
+async function ask(type, payload = {}) {
+  const answer = await chrome.runtime.sendMessage({ type, ...payload });
+  if (!answer?.ok) throw new Error(answer?.error || "the extension did not answer");
+  return answer.result;
+}
+
+async function render() {
+  const s = await ask("lc.status");
+  if (!$("server-url").value) $("server-url").value = s.serverUrl;
+  const who = s.me?.user ? `${s.me.user.email} (${s.me.account.name})` : "";
+  $("connection").textContent = s.connected ? `Connected as ${who || "…"} to ${s.serverUrl}.` : "Not connected.";
+  $("connection").dataset.connected = String(s.connected);
+  $("error").textContent = s.connectError ? `Could not connect: ${s.connectError}` : "";
+  $("sign-out").hidden = !s.connected;
+  $("queue").textContent = s.queued ? `${s.queued} sent report${s.queued === 1 ? "" : "s"} waiting for the server.` : "";
+  const prefs = (await chrome.storage.local.get("prefs")).prefs || {};
+  $("muted").checked = Boolean(prefs.muted);
+  $("quiet-start").value = prefs.quietStart || "";
+  $("quiet-end").value = prefs.quietEnd || "";
+}
+
+$("connect-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  $("error").textContent = "";
+  try {
+    const origin = new URL($("server-url").value).origin;
+    // Access to the server only, asked for when the rep picks it (no blanket host access).
+    const granted = await chrome.permissions.request({ origins: [`${origin}/*`] });
+    if (!granted) throw new Error("the extension needs access to that server to talk to it");
+    await ask("lc.connect", { serverUrl: origin });
+  } catch (error) {
+    $("error").textContent = `Could not connect: ${error.message}`;
+  }
+});
+
+$("sign-out").addEventListener("click", async () => {
+  await ask("lc.signOut");
+  await render();
+});
+
+$("prefs-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const prefs = { muted: $("muted").checked, quietStart: $("quiet-start").value, quietEnd: $("quiet-end").value };
+  await ask("lc.prefs", { prefs });
+  $("prefs-saved").textContent = "Saved.";
+});
+
+chrome.storage.onChanged.addListener(() => render());
+render().then(() => { document.body.dataset.ready = "true"; });

@@ -1,0 +1,44 @@
+// Tracking-link signatures with WebCrypto, byte-identical to server/services/signing.py:
+// sig = b64url(HMAC-SHA256(HMAC-SHA256(key, purpose), value)) (itsdangerous' "hmac" derivation).
+
+import { b64encode, b64encodeText } from "./base64.js";
+
+export const OPEN = "leadcamp.open";
+export const CLICK = "leadcamp.click";
+
+const encoder = new TextEncoder();
+
+async function hmac(keyBytes, data) {
+  const key = await crypto.subtle.importKey(
+    "raw", keyBytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign"],
+  );
+  return new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(data)));
+}
+
+/** A signer for one rep's 32-byte key: purpose keys are derived once and reused. */
+export function signer(keyBytes) {
+  const purposeKeys = new Map();
+  async function sign(purpose, value) {
+    if (!purposeKeys.has(purpose)) purposeKeys.set(purpose, hmac(keyBytes, purpose));
+    return b64encode(await hmac(await purposeKeys.get(purpose), value));
+  }
+  return {
+    sign,
+    /** The path of a message's open pixel. */
+    async pixelPath(kid, mid) {
+      const value = `${kid}.${mid}`;
+      return `/o/${value}.${await sign(OPEN, value)}.gif`;
+    },
+    /** The path of a signed redirect to `url`. */
+    async clickPath(kid, mid, url) {
+      const encoded = b64encodeText(url);
+      const sig = await sign(CLICK, `${kid}.${mid}.${encoded}`);
+      return `/c/${kid}.${mid}.${sig}/${encoded}`;
+    },
+  };
+}
+
+/** A fresh 128-bit message id, as the server's signing.new_message_id makes them. */
+export function newMessageId() {
+  return b64encode(crypto.getRandomValues(new Uint8Array(16)));
+}

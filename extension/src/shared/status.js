@@ -1,0 +1,146 @@
+// What the rep sees of a message's status: receipts in thread lists, the timeline in a message,
+// the lead sidebar. Pure: plain strings and objects; the content script renders them as text.
+
+const REAL = new Set(["human", "proxy"]);
+const MACHINE_LABELS = {
+  machine: "Apple Mail privacy prefetch",
+  prefetch: "prefetch",
+  scanner: "security scanner",
+  bot: "bot",
+  self: "you",
+};
+
+/** A time as the rep reads it ("25 Nov 2026, 14:03"), in their zone unless one is given. */
+export function formatTime(iso, { locale, timeZone } = {}) {
+  if (!iso) return "";
+  const options = { dateStyle: "medium", timeStyle: "short", ...(timeZone ? { timeZone } : {}) };
+  return new Intl.DateTimeFormat(locale, options).format(new Date(iso));
+}
+
+function plural(n, word) {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/** Hits of machines (scanners, prefetch, bots) and of the sender, kept apart from real opens. */
+export function machineHits(counts = {}) {
+  return ["machine", "prefetch", "scanner", "bot"].reduce((n, v) => n + (counts[v] || 0), 0);
+}
+
+/** The receipt of a thread's tracked messages: ✔ sent, ✔✔ opened; null when none is tracked. */
+export function receipt(messages, format = {}) {
+  const tracked = (messages || []).filter((m) => m.tracked !== false);
+  if (!tracked.length) return null;
+  const opens = tracked.reduce((n, m) => n + (m.opens || 0), 0);
+  const clicks = tracked.reduce((n, m) => n + (m.clicks || 0), 0);
+  const replies = tracked.reduce((n, m) => n + (m.replies || 0), 0);
+  const machine = tracked.reduce((n, m) => n + machineHits(m.counts), 0);
+  const lastOpen = tracked.map((m) => m.last_open_at).filter(Boolean).sort().pop() || null;
+  const lines = [opens ? `Opened ${plural(opens, "time")}` : "Sent, not opened yet"];
+  if (lastOpen) lines.push(`Last opened ${formatTime(lastOpen, format)}`);
+  if (clicks) lines.push(plural(clicks, "click"));
+  if (replies) lines.push(replies === 1 ? "Replied" : `${replies} replies`);
+  if (machine) lines.push(`Machine activity (not counted): ${plural(machine, "hit")}`);
+  return {
+    state: opens ? "opened" : "sent",
+    glyph: opens ? "✔✔" : "✔",
+    label: opens ? `✔✔ ${opens}` : "✔",
+    machine,
+    tooltip: lines.join("\n"),
+  };
+}
+
+function deviceText(device) {
+  if (typeof device === "string") return device;
+  const parts = [device?.type, device?.os, device?.browser].filter(Boolean);
+  return parts.length ? parts.join(" · ") : "unknown device";
+}
+
+function placeText(event) {
+  if (event.verdict === "proxy") return "hidden by Gmail";
+  if (typeof event.region === "string") return event.region;
+  if (!event.location) return "hidden by Gmail";
+  const { city, region, country } = event.location;
+  return [city, region, country].filter(Boolean).join(", ") || "unknown region";
+}
+
+/** One event of a message as a timeline line: {kind, at, text, machine}. */
+export function timelineItem(event, format = {}) {
+  const at = formatTime(event.at, format);
+  const machine = !REAL.has(event.verdict) && event.kind !== "reply";
+  let text;
+  if (event.kind === "open") text = `Opened — ${deviceText(event.device)} — ${placeText(event)}`;
+  else if (event.kind === "click") text = `Clicked ${event.link || "a link"}`;
+  else if (event.kind === "reply") text = "Replied";
+  else text = event.kind.charAt(0).toUpperCase() + event.kind.slice(1);
+  if (machine) text += ` (${MACHINE_LABELS[event.verdict] || event.verdict}, not counted)`;
+  return { kind: event.kind, at, text, machine };
+}
+
+/** A message's timeline, newest first, real activity and machine activity apart. */
+export function timeline(detail, format = {}) {
+  const items = [...(detail.events || [])].reverse().map((e) => timelineItem(e, format));
+  return {
+    summary: receipt([detail], format),
+    real: items.filter((i) => !i.machine),
+    machine: items.filter((i) => i.machine),
+  };
+}
+
+/** The lead sidebar of one contact (GET /api/v1/contacts/<email>), as plain lines. */
+export function contactCard(contact, format = {}) {
+  const company = contact.company?.name || contact.company?.domain || "";
+  const person = contact.enrichment?.person || {};
+  const heading = contact.name || person.name || contact.email;
+  const role = [contact.title || person.title, company].filter(Boolean).join(" · ");
+  const e = contact.engagement || {};
+  return {
+    heading,
+    email: contact.email,
+    role,
+    enrichment: enrichmentText(contact.enrichment),
+    score: `Score ${e.score ?? 0}/100`,
+    counts: [plural(e.opens || 0, "open"), plural(e.clicks || 0, "click"), replies(e.replies || 0)].join(" · "),
+    timeline: (e.timeline || []).map((item) => timelineItem({ ...item, link: item.url }, format)),
+    messages: (contact.messages || []).map((m) => ({
+      subject: m.subject || "(no subject)",
+      detail: `${formatTime(m.sent_at, format)} — ${plural(m.opens || 0, "open")}, ${plural(m.clicks || 0, "click")}`,
+      threadId: m.gmail_thread_id,
+    })),
+  };
+}
+
+function replies(n) {
+  return n === 1 ? "1 reply" : `${n} replies`;
+}
+
+function enrichmentText(enrichment) {
+  const status = enrichment?.status;
+  if (!status || status === "off") return "";
+  if (status === "found") return `Enriched by ${enrichment.provider || "provider"}`;
+  if (status === "queued" || status === "pending") return "Enrichment pending";
+  if (status === "not_found") return "No enrichment found";
+  return "Enrichment failed";
+}
+
+/** The title and line of a desktop notification for one activity event. */
+export function activityText(event) {
+  const subject = event.subject || "(no subject)";
+  if (event.kind === "click") return { title: "Link clicked", message: `${subject}\n${event.link || ""}`.trim() };
+  if (event.kind === "reply") return { title: "Reply received", message: subject };
+  const place = event.verdict === "proxy" || !event.location ? "" : [event.location.city, event.location.region, event.location.country].filter(Boolean).join(", ");
+  return { title: "Email opened", message: place ? `${subject}\n${place}` : subject };
+}
+
+function minutes(hhmm) {
+  const m = /^(\d{1,2}):(\d{2})$/.exec(hhmm || "");
+  return m && Number(m[1]) < 24 && Number(m[2]) < 60 ? Number(m[1]) * 60 + Number(m[2]) : null;
+}
+
+/** Whether `now` (local time) falls in the quiet hours [start, end), which may span midnight. */
+export function inQuietHours(now, start, end) {
+  const from = minutes(start);
+  const to = minutes(end);
+  if (from === null || to === null || from === to) return false;
+  const at = now.getHours() * 60 + now.getMinutes();
+  return from < to ? at >= from && at < to : at >= from || at < to;
+}

@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+
+import { b64decode, b64encode, b64encodeText } from "../src/shared/base64.js";
+import { newMessageId, signer } from "../src/shared/signing.js";
+
+const vectors = JSON.parse(
+  readFileSync(new URL("../../tests/vectors/tracking-signatures.json", import.meta.url), "utf8"),
+);
+
+test("pixel and click paths match the server's vectors byte for byte", async () => {
+  assert.ok(vectors.cases.length >= 2);
+  for (const c of vectors.cases) {
+    const sign = signer(b64decode(c.key));
+    assert.equal(await sign.sign(vectors.purposes.open, c.open.value), c.open.signature);
+    assert.equal(await sign.pixelPath(c.kid, c.mid), c.open.path);
+    for (const click of c.clicks) {
+      assert.equal(b64encodeText(click.url), click.encoded_url);
+      assert.equal(await sign.clickPath(c.kid, c.mid, click.url), click.path);
+    }
+  }
+});
+
+test("none of the vectors' invalid paths is what we sign", async () => {
+  const sign = signer(b64decode(vectors.cases[0].key));
+  assert.ok(vectors.invalid.length >= 4);
+  for (const { path, why } of vectors.invalid) {
+    const [kind, token, encoded] = path.split("/").slice(1);
+    const [kid, mid] = token.split(".");
+    const ours = kind === "o"
+      ? await sign.pixelPath(kid, mid)
+      : await sign.clickPath(kid, mid, new TextDecoder().decode(b64decode(encoded)));
+    assert.notEqual(ours, path, why);
+  }
+});
+
+test("base64 round-trips and refuses padding or foreign characters", () => {
+  const bytes = Uint8Array.from([0, 255, 62, 63, 1, 2]);
+  assert.deepEqual(b64decode(b64encode(bytes)), bytes);
+  assert.throws(() => b64decode("ab=="));
+  assert.throws(() => b64decode("a+b/"));
+  assert.throws(() => b64decode("abcde"));
+});
+
+test("message ids are 128 random bits, 22 characters", () => {
+  const ids = new Set(Array.from({ length: 50 }, newMessageId));
+  assert.equal(ids.size, 50);
+  for (const id of ids) assert.match(id, /^[A-Za-z0-9_-]{22}$/);
+});

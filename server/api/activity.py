@@ -1,0 +1,51 @@
+"""The notifications feed the extension's service worker polls."""
+
+from __future__ import annotations
+
+import re
+
+from flask import g, request
+from pydantic import BaseModel
+
+from server.api import bp
+from server.api.errors import ApiError
+from server.api.openapi import operation
+from server.api.schemas import DeviceOut
+from server.extensions import db
+from server.services import activity
+
+_CURSOR = re.compile(r"[0-9a-f]{1,20}[A-Za-z0-9_-]{0,24}")
+
+
+class ActivityEventOut(BaseModel):
+    id: str
+    message_id: str
+    subject: str
+    at: str | None
+    kind: str
+    verdict: str
+    device: DeviceOut
+    location: dict | None
+    link: str | None
+
+
+class ActivityOut(BaseModel):
+    events: list[ActivityEventOut]
+    cursor: str
+
+
+@operation(
+    bp, "/activity", "GET", "New opens, clicks and replies of your mail after a cursor", ActivityOut
+)
+def activity_feed():
+    """Real engagement on the rep's own messages since `after` (omit it to get a cursor)."""
+    after = request.args.get("after")
+    if after is not None and not _CURSOR.fullmatch(after):
+        raise ApiError(400, "invalid_request", "`after` must be a cursor this API handed out.")
+    try:
+        limit = int(request.args.get("limit", "100"))
+    except ValueError as exc:
+        raise ApiError(400, "invalid_request", "`limit` must be a number.") from exc
+    if not 1 <= limit <= activity.MAX_LIMIT:
+        raise ApiError(400, "invalid_request", f"`limit` must be 1 to {activity.MAX_LIMIT}.")
+    return activity.feed(db.session, g.user, after, limit)

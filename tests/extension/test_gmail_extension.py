@@ -1,0 +1,329 @@
+"""The extension end to end: connect, compose and send, hits recorded, receipts, the sender's own
+view, the lead sidebar, and a send while the server is down. One browser, one server, in order."""
+
+from __future__ import annotations
+
+import re
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.extension.conftest import REP
+from tests.support.live import flask_cli, http_get
+
+CHROME = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+LEAD = "lead@example.org"
+BODY = (
+    '<div dir="ltr">Hi Lee,<div>Here is our <a href="https://acme.example/pricing?plan=pro&amp;seats=5">'
+    'pricing</a>.</div><div>-- <br><a href="mailto:rep@acme.test">rep@acme.test</a> · '
+    '<a href="tel:+15551234567">call</a></div></div>'
+)
+PIXEL = re.compile(r'<img src="(http://127\.0\.0\.1:\d+/o/([\w-]+)\.([\w-]+)\.[\w-]{43}\.gif)"')
+
+
+def eventually(page, check, timeout=20.0):
+    """Poll `check` until it returns something truthy; fail otherwise. Waiting through the page
+    keeps Playwright's event loop (and so the routed Gmail) running."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            assert result, "condition not met in time"
+            return result
+        page.wait_for_timeout(250)
+
+
+def open_gmail(browser, mailbox, **state):
+    for key, value in state.items():
+        setattr(mailbox, key, value)
+    page = browser.new_page()
+    page.goto("https://mail.google.com/mail/u/0/#inbox")
+    page.wait_for_selector("html[data-lc-ready]")
+    return page
+
+
+def compose_and_send(page, subject):
+    page.wait_for_selector("[data-lc-track]")
+    page.fill("input[name=to]", LEAD)
+    page.fill("input[name=subject]", subject)
+    page.locator("[data-lc-body]").evaluate("(el, html) => { el.innerHTML = html; }", BODY)
+    page.click("[data-lc-send]")
+
+
+@pytest.fixture(scope="module")
+def connected(browser, extension_id, server, mailbox):
+    """Connect the extension through its options page and the server's sign-in."""
+    login = flask_cli(server.env, "users", "login-link", REP).strip()
+    page = browser.new_page()
+    page.goto(login)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r".*/$"))
+    options = browser.new_page()
+    options.goto(f"chrome-extension://{extension_id}/options.html")
+    options.wait_for_selector("body[data-ready]")
+    options.fill("#server-url", server.url)
+    with browser.expect_page() as confirm_info:
+        options.click("#connect")
+    confirm = confirm_info.value
+    confirm.wait_for_selector("#connect")
+    assert REP in confirm.text_content("main")
+    confirm.click("#connect")
+    options.wait_for_selector("#connection[data-connected=true]")
+    eventually(options, lambda: REP in options.text_content("#connection"))
+    eventually(options, confirm.is_closed)  # the worker closes the tab once it has the code
+    page.close()
+    return options
+
+
+def test_connecting_through_the_server_sign_in_shows_the_account(connected, server):
+    assert f"Connected as {REP} (Acme) to {server.url}." == connected.text_content("#connection")
+    assert not connected.is_visible("#error") or connected.text_content("#error") == ""
+
+
+def test_a_sent_message_is_tracked_and_its_pixel_and_links_are_recorded(
+    connected, browser, mailbox, server
+):
+    page = open_gmail(browser, mailbox, compose=True, rows=[], threads=[])
+    compose_and_send(page, "Pricing for Lee")
+    eventually(connected, lambda: mailbox.sent)
+    sent = mailbox.sent[-1]
+    pixel, kid, mid = PIXEL.search(sent["html"]).groups()
+    assert pixel.startswith(server.url)
+    assert sent["html"].count("/o/") == 1 and "display:none" not in sent["html"]
+    clicks = re.findall(r'href="(http://127\.0\.0\.1:\d+/c/[^"]+)"', sent["html"])
+    assert len(clicks) == 1 and f"/c/{kid}.{mid}." in clicks[0]
+    assert (
+        'href="mailto:rep@acme.test"' in sent["html"] and 'href="tel:+15551234567"' in sent["html"]
+    )
+
+    # The sent report reaches the server with Gmail's ids.
+    detail = eventually(connected, lambda: (d := server.api(f"/messages/{mid}"))[0] == 200 and d[1])
+    assert detail["gmail_thread_id"] == mailbox.thread_id and detail["subject"] == "Pricing for Lee"
+    assert detail["recipients"] == [{"email": LEAD, "name": ""}]
+
+    # The lead opens the mail and clicks the link.
+    urllib.request.urlopen(urllib.request.Request(pixel, headers={"User-Agent": CHROME})).read()
+    path = clicks[0].removeprefix(server.url)
+    status, _ = http_get(server.proxy.port, path, {"User-Agent": CHROME})
+    assert status == 302
+    detail = eventually(
+        connected, lambda: (d := server.api(f"/messages/{mid}")[1])["clicks"] == 1 and d
+    )
+    assert detail["opens"] >= 1 and detail["counts"]["human"] >= 1
+    assert [e["link"] for e in detail["events"] if e["kind"] == "click"] == [
+        "https://acme.example/pricing?plan=pro&seats=5"
+    ]
+    page.close()
+
+
+def self_views(server, mid: str) -> int:
+    engine = create_engine(server.env["DATABASE_URL"])
+    with engine.connect() as conn:
+        query = text("SELECT count(*) FROM self_views WHERE message_id = :m")
+        count = conn.execute(query, {"m": mid}).scalar_one()
+    engine.dispose()
+    return count
+
+
+def sent_message(mailbox):
+    html = mailbox.sent[-1]["html"]
+    return html, PIXEL.search(html).group(3)
+
+
+def test_receipts_in_the_thread_list_show_the_servers_data(connected, browser, mailbox, server):
+    _, mid = sent_message(mailbox)
+    detail = server.api(f"/messages/{mid}")[1]
+    row = {"thread_id": mailbox.thread_id, "sender": "me", "subject": "Pricing for Lee"}
+    other = {"thread_id": "18c2a5f0e1d2ffff", "sender": "someone", "subject": "Untracked"}
+    page = open_gmail(browser, mailbox, compose=False, rows=[row, other], threads=[])
+    receipt = page.locator(f'[data-thread-id="{mailbox.thread_id}"] [data-lc-receipt]')
+    eventually(connected, lambda: receipt.text_content() == f"✔✔ {detail['opens']}")
+    tooltip = receipt.get_attribute("title")
+    assert f"Opened {detail['opens']} time" in tooltip and "1 click" in tooltip
+    assert "Last opened" in tooltip
+    assert page.text_content('[data-thread-id="18c2a5f0e1d2ffff"] [data-lc-receipt]') == ""
+    page.close()
+
+
+def test_the_timeline_shows_and_the_senders_own_view_is_not_an_open(
+    connected, browser, mailbox, server
+):
+    html, mid = sent_message(mailbox)
+    before = server.api(f"/messages/{mid}")[1]
+    # Past the self-view window (1 s here) after the lead's open, so that open stays the lead's.
+    last_open = datetime.fromisoformat(before["last_open_at"].replace("Z", "+00:00"))
+    eventually(connected, lambda: datetime.now(UTC) - last_open > timedelta(seconds=2))
+    pixel = PIXEL.search(html).group(1)
+    proxied = f"https://ci3.googleusercontent.com/meips/ADKq_NZ=s0-d-e1-ft#{pixel}"
+    thread = {
+        "thread_id": mailbox.thread_id,
+        "subject": "Pricing for Lee",
+        "messages": [{"sender": REP, "to": LEAD, "html": html + f'<img src="{proxied}">'}],
+    }
+    page = open_gmail(browser, mailbox, compose=False, rows=[], threads=[thread])
+    timeline = page.locator("[data-lc-timeline]")
+    timeline.wait_for()
+    assert "Clicked https://acme.example/pricing?plan=pro&seats=5" in timeline.text_content()
+    assert "Opened — desktop" in timeline.text_content()
+
+    # The pixel is blocked in the rep's Gmail (direct and through Gmail's proxy); the self-view
+    # signal would label anything that got through as the sender's.
+    connected.wait_for_timeout(2000)
+    after = server.api(f"/messages/{mid}")[1]
+    assert after["opens"] == before["opens"], after["events"]
+    new = after["events"][len(before["events"]) :]
+    assert new == [], new
+    assert mailbox.proxied == [], "the proxied pixel was requested"
+    assert self_views(server, mid) >= 1, "the self-view signal was not sent"
+    page.close()
+
+
+def test_the_sidebar_shows_the_lead_as_the_contacts_api_has_them(
+    connected, browser, mailbox, server, tmp_path
+):
+    csv = tmp_path / "contacts.csv"
+    csv.write_text(f"email,name,title,company\n{LEAD},Lee Park,CTO,Example Org\n")
+    flask_cli(server.env, "contacts", "import", str(csv), "--account", "Acme")
+    html, _ = sent_message(mailbox)
+    thread = {
+        "thread_id": mailbox.thread_id,
+        "subject": "Pricing for Lee",
+        "messages": [{"sender": REP, "to": LEAD, "html": html}],
+    }
+    page = open_gmail(browser, mailbox, compose=False, rows=[], threads=[thread])
+    card = page.locator(f'[data-lc-contact="{LEAD}"]')
+    card.wait_for()
+    assert card.locator("h3").text_content() == "Lee Park"
+    assert card.locator(".lc-role").text_content() == "CTO · Example Org"
+    status, contact = server.api(f"/contacts/{LEAD}")
+    assert status == 200
+    engagement = contact["engagement"]
+    assert engagement["opens"] >= 1 and engagement["clicks"] == 1
+    assert card.locator(".lc-score").text_content() == f"Score {engagement['score']}/100"
+    counts = card.locator(".lc-counts").text_content()
+    assert counts.startswith(f"{engagement['opens']} open") and "1 click" in counts
+    assert "Clicked https://acme.example/pricing?plan=pro&seats=5" in card.text_content()
+    assert "Pricing for Lee" in card.text_content()
+    assert REP not in [
+        c.get_attribute("data-lc-contact") for c in page.locator(".lc-contact").all()
+    ]
+    page.close()
+
+
+def poll_now(browser):
+    """Fire the worker's 30 s alarm now, through the real alarm path."""
+    worker = browser.service_workers[0]
+    worker.evaluate("chrome.alarms.create('lc.poll', {when: Date.now(), periodInMinutes: 0.5})")
+
+
+def test_a_new_open_is_notified_once(connected, browser, mailbox, server):
+    html, _ = sent_message(mailbox)
+    page = open_gmail(browser, mailbox, compose=False, rows=[], threads=[])
+    notices = page.locator("[data-lc-butterbar] p", has_text="Email opened: Pricing for Lee")
+    poll_now(browser)  # the worker's cursor is now at least this recent
+    connected.wait_for_timeout(1000)
+    before = notices.count()
+    pixel = PIXEL.search(html).group(1)
+    safari = CHROME.replace("Windows NT 10.0; Win64; x64", "Macintosh; Intel Mac OS X 14_1")
+    urllib.request.urlopen(urllib.request.Request(pixel, headers={"User-Agent": safari})).read()
+
+    def notified():
+        poll_now(browser)
+        return notices.count() > before
+
+    eventually(connected, notified, timeout=30)
+    for _ in range(3):
+        poll_now(browser)
+        connected.wait_for_timeout(500)
+    assert notices.count() == before + 1
+    shown = browser.service_workers[0].evaluate(
+        "new Promise(r => chrome.notifications.getAll(n => r(Object.keys(n))))"
+    )
+    assert any(n.startswith("lc-") for n in shown)
+    page.close()
+
+
+def test_a_report_the_server_missed_is_queued_and_delivered_later(
+    connected, browser, mailbox, server
+):
+    mailbox.on_send = server.cut  # the server goes away between tracking and the sent report
+    try:
+        page = open_gmail(browser, mailbox, compose=True, rows=[], threads=[])
+        compose_and_send(page, "Reported later")
+        eventually(
+            connected, lambda: mailbox.sent and mailbox.sent[-1]["subject"] == "Reported later"
+        )
+        mid = PIXEL.search(mailbox.sent[-1]["html"]).group(3)
+        eventually(connected, lambda: "1 sent report waiting" in connected.text_content("#queue"))
+        assert server.api(f"/messages/{mid}")[0] == 404
+    finally:
+        mailbox.on_send = None
+        server.restore()
+    page.close()
+    open_gmail(browser, mailbox, compose=False, rows=[], threads=[]).close()
+    detail = eventually(connected, lambda: (d := server.api(f"/messages/{mid}"))[0] == 200 and d[1])
+    assert detail["subject"] == "Reported later" and detail["gmail_thread_id"] == mailbox.thread_id
+
+
+def test_no_tracking_when_switched_off_or_only_to_oneself(connected, browser, mailbox):
+    page = open_gmail(browser, mailbox, compose=True, rows=[], threads=[])
+    page.wait_for_selector("[data-lc-track]")
+    assert page.is_checked("[data-lc-track]")  # the account tracks by default
+    page.uncheck("[data-lc-track]")
+    count = len(mailbox.sent)
+    compose_and_send(page, "Not tracked on purpose")
+    eventually(connected, lambda: len(mailbox.sent) > count)
+    assert mailbox.sent[-1]["html"] == BODY
+    page.close()
+
+    page = open_gmail(browser, mailbox, compose=True, rows=[], threads=[])
+    page.wait_for_selector("[data-lc-track]")
+    page.fill("input[name=to]", REP.upper())
+    page.fill("input[name=subject]", "Note to self")
+    page.locator("[data-lc-body]").evaluate("(el, html) => { el.innerHTML = html; }", BODY)
+    page.click("[data-lc-send]")
+    eventually(connected, lambda: mailbox.sent[-1]["subject"] == "Note to self")
+    assert mailbox.sent[-1]["html"] == BODY
+    assert page.text_content("[data-lc-butterbar]") == ""
+    page.close()
+
+
+def test_with_the_server_down_the_mail_goes_out_untracked_and_the_rep_sees_why(
+    connected, browser, mailbox, server
+):
+    server.cut()
+    try:
+        page = open_gmail(browser, mailbox, compose=True, rows=[], threads=[])
+        count = len(mailbox.sent)
+        compose_and_send(page, "While the server is down")
+        eventually(connected, lambda: len(mailbox.sent) > count)
+        sent = mailbox.sent[-1]
+        assert sent["subject"] == "While the server is down"
+        assert "/o/" not in sent["html"] and "/c/" not in sent["html"]
+        assert 'href="https://acme.example/pricing?plan=pro&amp;seats=5"' in sent["html"]
+        notice = page.locator("[data-lc-butterbar]")
+        eventually(connected, lambda: "Sent untracked" in notice.text_content())
+        assert "cannot be reached" in notice.text_content()
+        assert "cannot be reached" in page.text_content("[data-lc-note]")
+        page.close()
+    finally:
+        server.restore()
+
+
+def test_sign_out_revokes_the_token(connected, server):
+    connected.click("#sign-out")
+    connected.wait_for_selector("#connection[data-connected=false]")
+    assert connected.text_content("#connection") == "Not connected."
+    engine = create_engine(server.env["DATABASE_URL"])
+    with engine.connect() as conn:
+        query = "SELECT count(*) FROM api_tokens WHERE label = 'gmail extension' AND {}"
+        live = conn.execute(text(query.format("revoked_at IS NULL"))).scalar_one()
+        revoked = conn.execute(text(query.format("revoked_at IS NOT NULL"))).scalar_one()
+    engine.dispose()
+    assert (live, revoked) == (0, 1)
