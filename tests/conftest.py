@@ -18,7 +18,7 @@ from server import create_app
 from server.extensions import db
 from server.services import accounts
 
-pytest_plugins = ["tests.support.google"]
+pytest_plugins = ["tests.support.google", "tests.support.browser"]
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.live import ROOT, LiveServer, base_env, flask_cli, free_port, http_get
 from tests.support.tcpproxy import TcpProxy
 
-CHROMIUM = Path("/usr/bin/chromium")
 EXTENSION = ROOT / "extension"
 DIST = EXTENSION / "dist-test"
 PAGES = Environment(
@@ -142,34 +142,24 @@ def _image_proxy_route(mailbox: Mailbox):
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory):
+def browser(playwright, tmp_path_factory):
     """Chromium with the test build of the extension loaded."""
-    from playwright.sync_api import sync_playwright
-
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is not installed (make test installs it)")
     dist = build_test_extension()
     profile = tmp_path_factory.mktemp("chromium-profile")
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=str(CHROMIUM),
-            headless=False,  # the real flag is below: extensions load only in the new headless
-            args=[
-                "--headless=new",
-                f"--disable-extensions-except={dist}",
-                f"--load-extension={dist}",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        context.set_default_timeout(20000)
-        yield context
-        context.close()
+    context = playwright.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=str(CHROMIUM),
+        headless=False,  # the real flag is below: extensions load only in the new headless
+        args=[
+            "--headless=new",
+            f"--disable-extensions-except={dist}",
+            f"--load-extension={dist}",
+            *CHROMIUM_ARGS,
+        ],
+    )
+    context.set_default_timeout(20000)
+    yield context
+    context.close()
 
 
 @pytest.fixture(scope="module")
