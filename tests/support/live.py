@@ -107,8 +107,15 @@ class LiveServer:
 
     def worker_pids(self) -> list[int]:
         """The worker processes' ids."""
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        return [int(p) for p in children.read_text().split()] if children.exists() else []
+        # Any of the server's threads may have spawned a worker (a respawn comes from the thread
+        # that noticed the death), and /proc lists children per thread.
+        pids = []
+        for children in Path(f"/proc/{self.process.pid}/task").glob("*/children"):
+            try:
+                pids += [int(p) for p in children.read_text().split()]
+            except OSError:  # the thread ended meanwhile
+                continue
+        return sorted(pids)
 
     def stop(self, sig: int = signal.SIGINT, timeout: float = 60) -> int:
         """Stop gracefully (SIGINT, as Ctrl-C), the web server before the drainer; returns the
