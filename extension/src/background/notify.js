@@ -1,5 +1,5 @@
-// Desktop notifications of opens, clicks and replies: the activity feed, polled every 30 s by an
-// alarm, each event shown once (the server's cursor, and the ids already shown).
+// Desktop notifications of opens, clicks and replies: the activity feed, polled every 15 s (an
+// alarm and a half-way poll), each event shown once (the server's cursor, and the ids shown).
 
 import { activityText, inQuietHours } from "../shared/status.js";
 import { api } from "./api.js";
