@@ -103,5 +103,8 @@ class Enrichment(db.Model):
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(String(200))
+    # What the answer filled in on the contact and its company ({"name": ..., "title": ...,
+    # "company_id": ..., "company_name": ...}), taken back when the answer is removed.
+    filled: Mapped[dict | None] = mapped_column(JSON)
 
     contact: Mapped[Contact] = relationship(back_populates="enrichment")

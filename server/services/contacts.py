@@ -154,12 +154,24 @@ def update_contact(session: Session, contact: Contact, changes: dict) -> Contact
     if changes.get("do_not_enrich") is not None:
         contact.do_not_enrich = bool(changes["do_not_enrich"])
         if contact.do_not_enrich and contact.enrichment is not None:
-            # Honoured everywhere: what the provider said is removed, not merely hidden.
-            session.delete(contact.enrichment)
-            contact.enrichment = None
+            forget_enrichment(session, contact)
     contact.updated_at = utcnow()
     session.flush()
     return contact
+
+
+def forget_enrichment(session: Session, contact: Contact) -> None:
+    """Delete the contact's enrichment and take back what it filled in on contact and company.
+
+    Honoured everywhere: what the provider said is removed, not merely hidden.
+    """
+    from server.services.enrichment import fill
+
+    if contact.enrichment is None:
+        return
+    fill.take_back(contact.enrichment)
+    session.delete(contact.enrichment)
+    contact.enrichment = None
 
 
 def set_company_name(session: Session, contact: Contact, name: str) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from server.models import Account, Contact, Enrichment
 from server.models.base import utcnow
+from server.services.enrichment import fill
 from server.services.enrichment.base import Lookup, Provider
 
 log = logging.getLogger(__name__)
@@ -96,16 +97,25 @@ def run_due(
     if not policy.configured:
         return outcomes
     for row_id in _due_ids(session, clock(), limit):
-        row, state = _claim(session, row_id, clock(), policy)
-        session.commit()  # the claim is visible before the (slow) call; no transaction held
-        if row is None:
-            outcomes[state] += 1
-            continue
-        result = _safe_lookup(provider, row.contact.email)
-        record(session, row, result, clock())
-        session.commit()
-        outcomes[result.outcome] += 1
+        try:
+            outcomes[_run_one(session, provider, policy, clock, row_id)] += 1
+        except Exception:  # one row's failure must never stop the others
+            session.rollback()
+            log.exception("enrichment of row %s failed", row_id)
+            outcomes["failed"] += 1
     return outcomes
+
+
+def _run_one(session: Session, provider: Provider, policy: Policy, clock, row_id: int) -> str:
+    """Claim, look up and record one row; the outcome's name."""
+    row, state = _claim(session, row_id, clock(), policy)
+    session.commit()  # the claim is visible before the (slow) call; no transaction held
+    if row is None:
+        return state
+    result = _safe_lookup(provider, row.contact.email)
+    outcome = record(session, row_id, result, clock())
+    session.commit()
+    return outcome
 
 
 def _due_ids(session: Session, now: datetime, limit: int) -> list[int]:
@@ -130,12 +140,35 @@ def _cached(row: Enrichment, now: datetime, ttl: timedelta) -> bool:
     return fetched is not None and fetched > now - ttl and row.requested_at <= fetched
 
 
+def _allowed():
+    """Conditions on an Enrichment row: its account's switch on, its contact not opted out."""
+    account_on = (
+        select(Account.id)
+        .where(Account.id == Enrichment.account_id, Account.tracking_enabled.is_(True))
+        .exists()
+    )
+    contact_ok = (
+        select(Contact.id)
+        .where(Contact.id == Enrichment.contact_id, Contact.do_not_enrich.is_(False))
+        .exists()
+    )
+    return account_on, contact_ok
+
+
+def _still_allowed(session: Session, row_id: int) -> bool:
+    """Read from the database (not the session's cache): may this row be looked up now?"""
+    query = select(Enrichment.id).where(Enrichment.id == row_id, *_allowed())
+    return session.scalar(query) is not None
+
+
 def _claim(session: Session, row_id: int, now: datetime, policy: Policy):
     """Take a due row for this worker: (row, "claimed"), or (None, why not)."""
-    row = session.get(Enrichment, row_id)
+    row = session.get(Enrichment, row_id, populate_existing=True)
     if row is None or row.next_attempt_at is None:
         return None, "gone"
-    if _cached(row, now, policy.ttl):
+    if not _still_allowed(session, row_id):
+        return None, "off"  # switched off since the due rows were listed
+    if _cached(row, now, policy.ttl) or _gave_up_lately(row, now, policy.ttl):
         row.next_attempt_at = None
         return None, "cached"
     recent = session.scalar(
@@ -146,21 +179,31 @@ def _claim(session: Session, row_id: int, now: datetime, policy: Policy):
     if recent >= policy.rate_per_minute:
         row.next_attempt_at = now + RATE_WINDOW
         return None, "deferred"
-    # Compare-and-set on the attempt count: of two workers, only one takes the row.
+    # A row that ran out of attempts (and waited a cache lifetime) starts a fresh round.
+    spent = 0 if row.attempts >= MAX_ATTEMPTS else row.attempts
+    # Compare-and-set on the attempt count (of two workers, only one takes the row), with the
+    # switch and the flag checked in the same statement.
     claimed = session.execute(
         update(Enrichment)
         .where(
             Enrichment.id == row_id,
             Enrichment.attempts == row.attempts,
             Enrichment.next_attempt_at <= now,
+            *_allowed(),
         )
-        .values(next_attempt_at=now + LEASE, last_attempt_at=now, attempts=row.attempts + 1)
+        .values(next_attempt_at=now + LEASE, last_attempt_at=now, attempts=spent + 1)
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:
         return None, "gone"
     session.refresh(row)
     return row, "claimed"
+
+
+def _gave_up_lately(row: Enrichment, now: datetime, ttl: timedelta) -> bool:
+    """Out of attempts within the cache lifetime: new mail does not ask again until it ends."""
+    last = row.last_attempt_at
+    return row.attempts >= MAX_ATTEMPTS and last is not None and last > now - ttl
 
 
 def _safe_lookup(provider: Provider, email: str) -> Lookup:
@@ -176,13 +219,31 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), 6 * 3600))
 
 
-def record(session: Session, row: Enrichment, result: Lookup, now: datetime) -> None:
-    """Store a lookup's outcome on the row and decide when (if ever) to ask again."""
+def record(session: Session, row_id: int, result: Lookup, now: datetime) -> str:
+    """Store a lookup's outcome unless enrichment went off meanwhile; the outcome's name.
+
+    The row, contact and account are read again: the switch or the do-not-enrich flag may have
+    changed (or the row been deleted) while the provider was being asked.
+    """
+    row = session.get(Enrichment, row_id, populate_existing=True)
+    if row is None:
+        return "off"  # deleted: the contact was marked do-not-enrich or erased
+    if not _still_allowed(session, row_id):
+        row.next_attempt_at = now  # asked again (only) once enrichment is back on
+        session.flush()
+        return "off"
+    _store(session, row, result, now)
+    return result.outcome
+
+
+def _store(session: Session, row: Enrichment, result: Lookup, now: datetime) -> None:
+    """Put the outcome on the row and decide when (if ever) to ask again."""
     row.error = result.detail[:200] or None
     if result.outcome in ("found", "not_found", "invalid"):
         _settle(row, result, now)
         if result.outcome == "found":
-            _fill_blanks(row.contact, result)
+            fill.fill_blanks(row, result)
+        session.flush()
         return
     retry_in = backoff(row.attempts)
     if result.retry_after:
@@ -200,25 +261,12 @@ def record(session: Session, row: Enrichment, result: Lookup, now: datetime) -> 
 def _settle(row: Enrichment, result: Lookup, now: datetime) -> None:
     stamp = {"provider": row.provider, "fetched_at": now.isoformat().replace("+00:00", "Z")}
     row.status = {"found": "found", "not_found": "not_found"}.get(result.outcome, "error")
-    row.person = result.person and result.person | stamp
-    row.company = result.company and result.company | stamp
+    if result.outcome != "invalid":  # a refused address keeps the earlier answer visible
+        row.person = result.person and result.person | stamp
+        row.company = result.company and result.company | stamp
     row.fetched_at, row.next_attempt_at, row.attempts = now, None, 0
     if result.outcome == "found":
         row.error = None
-
-
-def _fill_blanks(contact: Contact, result: Lookup) -> None:
-    """Use the answer where nobody has typed anything better."""
-    person, company = result.person or {}, result.company or {}
-    if not contact.name and (person.get("name") or {}).get("full"):
-        contact.name = person["name"]["full"][:200]
-    if not contact.title and (person.get("employment") or {}).get("title"):
-        contact.title = person["employment"]["title"][:200]
-    firm = contact.company
-    if firm is None or firm.name_source != "domain" or not company.get("name"):
-        return
-    if company.get("domain") in (None, firm.domain):
-        firm.name, firm.name_source = company["name"][:200], "enrichment"
 
 
 def view(policy: Policy, account: Account, contact: Contact) -> dict:
