@@ -1,19 +1,25 @@
 """Contacts pages: list and search, detail and edit, CSV import and export.
 
 Every member of the account may use them (as with the API): an admin sees the whole account's
-engagement, a rep only their own messages'. Views call the contacts services."""
+engagement, a rep only their own messages'. Only admins export (a bulk copy of personal data).
+Views call the contacts services."""
 
 from __future__ import annotations
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from server.admin import bp
+from server.admin import admin_required, bp
 from server.extensions import db
 from server.models.base import utcnow
 from server.services import audit, contact_views, contacts, contacts_csv, enrichment
 
 PAGE = 50
+OFF_REASONS = {
+    "no_api_key": "no enrichment API key is configured",
+    "tracking_off": "the account's tracking and enrichment switch is off",
+    "do_not_enrich": "the contact is marked do not enrich",
+}
 IMPORT_MAX_BYTES = 5 * 1024 * 1024
 
 
@@ -48,7 +54,7 @@ def contact_page(email: str):
     contact = _contact(email)
     detail = contact_views.detail(db.session, current_user, contact, _policy(), utcnow())
     db.session.commit()  # the detail may have asked for a first enrichment
-    return render_template("admin/contact.html", c=detail)
+    return render_template("admin/contact.html", c=detail, off_reasons=OFF_REASONS)
 
 
 @bp.post("/contacts/view/<path:email>")
@@ -70,8 +76,23 @@ def contact_save(email: str):
     return redirect(url_for("admin.contact_page", email=contact.email))
 
 
-@bp.get("/contacts.csv")
+@bp.post("/contacts/view/<path:email>/enrich")
 @login_required
+def contact_enrich(email: str):
+    """Ask the provider again for this contact, bypassing the cache (the job does the call)."""
+    contact = _contact(email)
+    reason = enrichment.off_reason(_policy(), current_user.account, contact)
+    if reason is not None:
+        flash(f"Enrichment is off for this contact ({OFF_REASONS[reason]}).")
+    else:
+        enrichment.request(db.session, contact, utcnow(), force=True)
+        db.session.commit()
+        flash("Enrichment refresh requested; the answer arrives within a few minutes.")
+    return redirect(url_for("admin.contact_page", email=contact.email))
+
+
+@bp.get("/contacts.csv")
+@admin_required
 def contacts_export():
     """Every contact of the account as CSV (recorded in the audit log)."""
     body = contacts_csv.export_csv(db.session, current_user.account_id)

@@ -175,25 +175,32 @@ def forget_enrichment(session: Session, contact: Contact) -> None:
 
 
 def set_company_name(session: Session, contact: Contact, name: str) -> None:
-    """Attach the contact to the named company: an existing one, its domain's, or a new one."""
+    """Attach the contact to the named company: an existing one, its domain's, or a new one.
+
+    The contact's current company keeps it when its name is unchanged (a form saved untouched);
+    among companies of the same name, the current one and the own domain's are preferred.
+    """
+    current, own = contact.company, company_domain(contact.email)
     if not name:
         contact.company = None
         return
-    named = session.scalar(
-        select(Company).where(
-            Company.account_id == contact.account_id, func.lower(Company.name) == name.lower()
-        )
-    )
-    own = company_domain(contact.email)
-    if named is None and contact.company is not None and contact.company.domain == own:
-        # Correcting the name of the contact's own domain's company.
-        named = contact.company
-        named.name, named.name_source = name[:200], "manual"
-    if named is None:
-        named = Company(account_id=contact.account_id, domain=None, name=name[:200])
-        named.name_source = "manual"
-        session.add(named)
-    contact.company = named
+    if current is not None and current.name == name:
+        return
+    named = session.scalars(
+        select(Company)
+        .where(Company.account_id == contact.account_id, func.lower(Company.name) == name.lower())
+        .order_by(Company.id)
+    ).all()
+    preferred = [c for c in named if c is current] + [c for c in named if own and c.domain == own]
+    chosen = (preferred or named or [None])[0]
+    if chosen is None and current is not None and own and current.domain == own:
+        chosen = current  # correcting the name of the contact's own domain's company
+    if chosen is None:
+        chosen = Company(account_id=contact.account_id, domain=None)
+        session.add(chosen)
+    if chosen is current or chosen.domain is None:
+        chosen.name, chosen.name_source = name[:200], "manual"
+    contact.company = chosen
 
 
 def erase_contact(session: Session, account_id: int, email: str) -> int:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 from sqlalchemy import select
 
 from server.extensions import db
 from server.models import AuditEntry, Contact
-from server.services import contacts
+from server.models.base import utcnow
+from server.services import contacts, enrichment
 from tests.support.admin import SUBJECT, add_message, csrf_from
 
 
@@ -78,3 +80,51 @@ def test_other_accounts_and_anonymous_visitors_get_nothing(app, login, people):
     no_csrf = login(people.admin).post(f"/admin/contacts/view/{SUBJECT}", data={"name": "X"})
     assert no_csrf.status_code == 400
     assert db.session.scalar(select(Contact.name)) == "Ana Ruiz"
+
+
+def test_only_admins_export_contacts(app, login, people):
+    _ana(people)
+    rep = login(people.rep)
+    assert rep.get("/admin/contacts.csv").status_code == 403
+    assert "Export CSV" not in rep.get("/admin/contacts").text
+    assert SUBJECT in login(people.admin).get("/admin/contacts.csv").text
+
+
+def test_saving_an_unchanged_form_keeps_the_company(app, login, people):
+    account_id = people.admin.account_id
+    contacts.add_recipients(db.session, account_id, [("ana@acme.com", ""), ("bo@acme.io", "")], enrich=False)  # fmt: skip
+    db.session.commit()
+    client = login(people.admin)
+    page = client.get("/admin/contacts/view/bo@acme.io")
+    form = {"csrf_token": csrf_from(page.text), "name": "", "title": "", "phone": "",
+            "notes": "", "company_name": "Acme"}  # fmt: skip
+    assert client.post("/admin/contacts/view/bo@acme.io", data=form).status_code == 302
+    db.session.expire_all()
+    assert contacts.find_contact(db.session, account_id, "bo@acme.io").company.domain == "acme.io"
+
+
+def test_the_contact_page_shows_enrichment_and_timeline_and_refreshes(app, login, people):
+    app.config["LEADCAMP"] = replace(app.config["LEADCAMP"], enrichment_api_key="sk_test")
+    contact = _ana(people)
+    row = enrichment.request(db.session, contact, utcnow())
+    row.status, row.fetched_at, row.next_attempt_at = "found", utcnow(), None
+    row.person = {"name": {"full": "Ana Ruiz"}, "employment": {"title": "Chief Technology Officer"}}
+    row.company = {"name": "Acme Customer Inc", "sector": "Information Technology"}
+    db.session.commit()
+    client = login(people.admin)
+    page = client.get(f"/admin/contacts/view/{SUBJECT}").text
+    for shown in ("Chief Technology Officer", "Acme Customer Inc", "Information Technology",
+                  "Timeline", "Catalonia", "https://shop.test/"):  # fmt: skip
+        assert shown in page, shown
+    refresh = f"/admin/contacts/view/{SUBJECT}/enrich"
+    assert client.post(refresh).status_code == 400  # no CSRF token
+    answer = client.post(refresh, data={"csrf_token": csrf_from(page)})
+    assert answer.status_code == 302
+    db.session.refresh(row)
+    assert row.next_attempt_at is not None and row.requested_at > row.fetched_at
+    contacts.update_contact(db.session, contact, {"do_not_enrich": True})
+    db.session.commit()
+    page = client.get(f"/admin/contacts/view/{SUBJECT}").text
+    assert "do not enrich" in page.lower() and "Acme Customer Inc" not in page
+    refused = client.post(refresh, data={"csrf_token": csrf_from(page)}, follow_redirects=True)
+    assert "Enrichment is off for this contact" in refused.text

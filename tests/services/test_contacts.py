@@ -138,3 +138,19 @@ def test_erase_removes_contact_enrichment_addresses_and_orphan_company(rep):
     assert count(Enrichment) == 1 and count(ContactAddress) == 1
     assert contacts.erase_contact(db.session, user.account_id, "nobody@acme.com") == 0
     assert contacts.personal_data(db.session, user.account_id, "ana+x@acme.com") == {}
+
+
+def test_a_company_name_prefers_the_current_then_the_own_domains_company(rep):
+    user, _ = rep
+    contacts.add_recipients(db.session, user.account_id, [("ana@acme.com", ""), ("bo@acme.io", "")], enrich=False)  # fmt: skip
+    bo = contacts.find_contact(db.session, user.account_id, "bo@acme.io")
+    contacts.update_contact(db.session, bo, {"company_name": "Acme"})  # unchanged
+    assert bo.company.domain == "acme.io"
+    contacts.update_contact(db.session, bo, {"company_name": "Globex"})
+    assert (bo.company.domain, bo.company.name) == ("acme.io", "Globex")  # own domain renamed
+    ana = contacts.find_contact(db.session, user.account_id, "ana@acme.com")
+    contacts.update_contact(db.session, ana, {"company_name": "Initech"})
+    contacts.update_contact(db.session, bo, {"company_name": "initech"})
+    assert bo.company.domain == "acme.com"  # the only company of that name
+    contacts.update_contact(db.session, bo, {"company_name": "globex"})
+    assert bo.company.domain == "acme.io"  # the own domain's company of that name
