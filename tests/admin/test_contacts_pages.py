@@ -92,7 +92,8 @@ def test_only_admins_export_contacts(app, login, people):
 
 def test_saving_an_unchanged_form_keeps_the_company(app, login, people):
     account_id = people.admin.account_id
-    contacts.add_recipients(db.session, account_id, [("ana@acme.com", ""), ("bo@acme.io", "")], enrich=False)  # fmt: skip
+    pair = [("ana@acme.com", ""), ("bo@acme.io", "")]
+    contacts.add_recipients(db.session, account_id, pair, enrich=False)
     db.session.commit()
     client = login(people.admin)
     page = client.get("/admin/contacts/view/bo@acme.io")

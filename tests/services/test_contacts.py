@@ -142,7 +142,8 @@ def test_erase_removes_contact_enrichment_addresses_and_orphan_company(rep):
 
 def test_a_company_name_prefers_the_current_then_the_own_domains_company(rep):
     user, _ = rep
-    contacts.add_recipients(db.session, user.account_id, [("ana@acme.com", ""), ("bo@acme.io", "")], enrich=False)  # fmt: skip
+    pair = [("ana@acme.com", ""), ("bo@acme.io", "")]
+    contacts.add_recipients(db.session, user.account_id, pair, enrich=False)
     bo = contacts.find_contact(db.session, user.account_id, "bo@acme.io")
     contacts.update_contact(db.session, bo, {"company_name": "Acme"})  # unchanged
     assert bo.company.domain == "acme.io"
