@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import logging
 import re
 from dataclasses import dataclass, field
 
@@ -21,6 +22,7 @@ from server.models.base import utcnow
 from server.services import contacts, enrichment
 from server.services.addresses import AddressError, normalize_email
 
+log = logging.getLogger(__name__)
 COLUMNS = ("email", "name", "title", "phone", "company", "notes", "do_not_enrich")
 ALIASES = {"e-mail": "email", "email_address": "email", "company_name": "company"}
 LIMITS = {"name": 200, "title": 200, "phone": 50, "company": 200, "notes": 10_000}
@@ -69,6 +71,15 @@ def decode(data: bytes) -> tuple[str, str, list[str]]:
     """The file's text, the encoding used, and notices about guesses made."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16"), "utf-16", []
+    order = _utf16_order(data)
+    if order is not None:
+        try:
+            text = data.decode(order)
+        except UnicodeDecodeError:
+            pass
+        else:
+            notice = f"The file has no byte-order mark; it was read as {order.upper()}."
+            return text, order, [notice]
     try:
         encoding = "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8"
         return data.decode("utf-8-sig"), encoding, []
@@ -82,6 +93,23 @@ def decode(data: bytes) -> tuple[str, str, list[str]]:
         notice = f"The file is not UTF-8; it was read as {label}. Check accented characters."
         return text, fallback, [notice]
     raise AssertionError("latin-1 decodes any bytes")
+
+
+def _utf16_order(data: bytes) -> str | None:
+    """ "utf-16-le" or "utf-16-be" when the bytes look like UTF-16 text without a BOM, else None.
+
+    CSV headers are ASCII, so in UTF-16 every other byte is NUL: the odd bytes in little-endian
+    order, the even ones in big-endian. Text in an 8-bit encoding has no NUL bytes at all.
+    """
+    sample = data[:512]
+    if len(sample) < 4 or (len(sample) % 2 and len(data) == len(sample)):
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) >= len(odd) * 0.9 and not even.count(0):
+        return "utf-16-le"
+    if even.count(0) >= len(even) * 0.9 and not odd.count(0):
+        return "utf-16-be"
+    return None
 
 
 def _header(cells: list[str]) -> list[str]:
@@ -185,7 +213,7 @@ def _changes(values: dict) -> dict:
 
 
 def _save(session: Session, account: Account, line: int, values: dict) -> RowResult:
-    """Write one row in a savepoint: all of it, or (on a database error) none of it."""
+    """Write one row in a savepoint: all of it, or (on any error) none of it."""
     try:
         with session.begin_nested():
             contact, created = contacts.upsert_contact(session, account.id, values["address"])
@@ -195,6 +223,9 @@ def _save(session: Session, account: Account, line: int, values: dict) -> RowRes
     except SQLAlchemyError as exc:
         reason = f"could not be saved: {type(exc).__name__}"
         return RowResult(line, values["email"], "error", [reason])
+    except Exception:  # the savepoint is rolled back; the other rows go on
+        log.exception("CSV import: row %s could not be saved", line)
+        return RowResult(line, values["email"], "error", ["could not be saved"])
     return RowResult(line, values["email"], "created" if created else "updated")
 
 

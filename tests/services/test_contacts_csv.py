@@ -102,16 +102,35 @@ def test_a_row_failing_half_way_leaves_nothing(account, monkeypatch):
     assert list(db.session.scalars(select(Company.domain))) == ["acme.com"]
 
 
+def test_any_failure_in_a_row_rejects_only_that_row(account, monkeypatch):
+    real = contacts.upsert_contact
+
+    def fail_for_bo(session, account_id, address, name=""):
+        if address.startswith("bo@"):
+            raise ValueError("unexpected")
+        return real(session, account_id, address, name)
+
+    monkeypatch.setattr(contacts, "upsert_contact", fail_for_bo)
+    report = imported(account, "email\nana@acme.com\nbo@globex.com\nce@acme.com\n")
+    assert [r["status"] for r in report["rows"]] == ["created", "error", "created"]
+    assert report["rows"][1]["errors"] == ["could not be saved"]
+    assert emails() == ["ana@acme.com", "ce@acme.com"]
+
+
 @pytest.mark.parametrize(
     ("data", "encoding", "noticed"),
     [
         ("email,name\nzoe@acme.com,Zoë Łukasz\n".encode(), "utf-8", False),
         ("email,name\nzoe@acme.com,Zoë Łukasz\n".encode("utf-8-sig"), "utf-8-sig", False),
         ("email,name\nzoe@acme.com,Zoë Łukasz\n".encode("utf-16"), "utf-16", False),
+        # Without a byte-order mark: the NUL bytes of ASCII text give the byte order away.
+        ("email;name\r\nzoe@acme.com;Zoë Łukasz\r\n".encode("utf-16-le"), "utf-16-le", True),
+        ("email,name\nzoe@acme.com,Zoë Łukasz\n".encode("utf-16-be"), "utf-16-be", True),
         ("email,name\nzoe@acme.com,Zoë “Z” Müller\n".encode("cp1252"), "cp1252", True),
         # 0x81 is undefined in Windows-1252: only Latin-1 reads it.
         (b"email,name\nzoe@acme.com,Zo\xeb\x81\n", "latin-1", True),
     ],
+    ids=["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "cp1252", "latin-1"],
 )
 def test_encodings(account, data, encoding, noticed):
     report = imported(account, data)

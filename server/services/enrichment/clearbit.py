@@ -5,6 +5,7 @@ coordinates, street addresses, follower counts, ids, tags — is dropped before 
 from __future__ import annotations
 
 import logging
+import time
 
 import requests
 
@@ -15,6 +16,9 @@ log = logging.getLogger(__name__)
 URL = "https://person.clearbit.com/v2/combined/find"
 # Connect and read timeouts: a slow provider is retried later, never waited on for long.
 TIMEOUT = (5.0, 20.0)
+# Clearbit sends X-RateLimit-Reset as seconds until the window resets; a value this large can
+# only be a Unix time, which some gateways send instead.
+EPOCH_THRESHOLD = 1_000_000_000
 
 
 def _get(data, *path):
@@ -85,7 +89,6 @@ def map_company(company) -> dict | None:
         "time_zone": company.get("timeZone"),
         "social": _handles(company, ("facebook", "linkedin", "twitter", "crunchbase")),
         "employees": _get(metrics, "employees"),
-        "employees_range": _get(metrics, "employeesRange"),
         "financials": {
             "raised": _get(metrics, "raised"),
             "annual_revenue": _get(metrics, "annualRevenue"),
@@ -97,12 +100,22 @@ def map_company(company) -> dict | None:
     }
 
 
-def _retry_after(response: requests.Response) -> float | None:
-    raw = response.headers.get("Retry-After", "").strip()
+def _seconds(raw: str | None) -> float | None:
     try:
-        return max(0.0, float(raw)) if raw else None
+        return max(0.0, float(raw.strip())) if raw and raw.strip() else None
     except ValueError:
         return None
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    """How long the provider asks us to wait: Retry-After, else until X-RateLimit-Reset."""
+    wait = _seconds(response.headers.get("Retry-After"))
+    if wait is not None:
+        return wait
+    reset = _seconds(response.headers.get("X-RateLimit-Reset"))
+    if reset is not None and reset > EPOCH_THRESHOLD:
+        reset = max(0.0, reset - time.time())  # a point in time (Unix seconds), not a delay
+    return reset
 
 
 def _error_type(response: requests.Response) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import requests
 import responses
 
@@ -61,7 +63,6 @@ def test_company_keeps_exactly_the_policy_fields():
             "crunchbase": "organization/acme",
         },
         "employees": 120,
-        "employees_range": "51-250",
         "financials": {
             "raised": 17000000,
             "annual_revenue": None,
@@ -106,6 +107,13 @@ def test_person_only_answer_is_found_with_no_company():
     assert result.outcome == "found" and result.company is None and result.person
 
 
+NO_RETRY_AFTER = {
+    "X-RateLimit-Limit": "600",
+    "X-RateLimit-Remaining": "0",
+    "X-RateLimit-Reset": "45",
+}
+
+
 @responses.activate
 def test_each_answer_kind_becomes_an_outcome():
     provider = ClearbitProvider("sk_test")
@@ -117,6 +125,11 @@ def test_each_answer_kind_becomes_an_outcome():
             {"status": 429, "json": clearbit.RATE_LIMITED, "headers": clearbit.RATE_HEADERS},
             "retry",
             30,
+        ),
+        (  # without Retry-After, X-RateLimit-Reset says when the window resets
+            {"status": 429, "json": clearbit.RATE_LIMITED, "headers": NO_RETRY_AFTER},
+            "retry",
+            45,
         ),
         ({"status": 500, "body": "Internal Server Error"}, "retry", None),
         ({"status": 503, "json": {"error": {"type": "unavailable"}}}, "retry", None),
@@ -146,3 +159,11 @@ def test_a_slow_or_unreachable_provider_is_retried_later():
     responses.reset()
     responses.get(clearbit.URL, body=requests.exceptions.ConnectionError("refused"))
     assert provider.lookup("ana@acme.com").detail == "network: ConnectionError"
+
+
+@responses.activate
+def test_a_reset_given_as_a_unix_time_becomes_a_delay():
+    reset = str(int(time.time()) + 120)
+    headers = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}
+    responses.get(clearbit.URL, status=429, json=clearbit.RATE_LIMITED, headers=headers)
+    assert 100 < ClearbitProvider("sk_test").lookup("ana@acme.com").retry_after <= 120
