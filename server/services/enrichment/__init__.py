@@ -3,7 +3,8 @@
 An `Enrichment` row is both the stored answer and the work item: `request` marks it due, the job
 calls `run_due`, which claims due rows (compare-and-set, so two workers never ask twice), asks the
 provider outside any transaction, and records the outcome. Nothing is asked while the account's
-tracking-and-enrichment switch is off, for a do-not-enrich contact, or without an API key.
+tracking-and-enrichment switch is off, for a do-not-enrich contact, or without an API key; the
+claim checks both in its UPDATE and `record` reads them again, so a change during a batch counts.
 """
 
 from __future__ import annotations
