@@ -139,7 +139,7 @@ def _finish_login(grant: gmail_auth.Grant):
 def _finish_connect(client, pending, grant: gmail_auth.Grant, now: datetime):
     if not current_user.is_authenticated or current_user.id != pending.user_id:
         return _page("Please sign in again", "Sign in as the person who started connecting.", 403)
-    if gmail_auth.METADATA not in grant.granted:
+    if not gmail_auth.reads_headers(grant.granted):
         return _page(
             "Gmail access not granted",
             "Leadcamp needs to read your Gmail messages' headers (not their contents) to confirm "

@@ -106,10 +106,17 @@ def normalize_scopes(scopes) -> set[str]:
 
 
 def connect_scopes(sending: bool, read_bodies: bool = False) -> tuple[str, ...]:
-    """What connecting Gmail asks for: metadata always, send only when the account sends,
-    readonly only when the server is set to adopt unreported mail by its pixel."""
-    extra = ((SEND,) if sending else ()) + ((READONLY,) if read_bodies else ())
-    return (*SIGN_IN_SCOPES, METADATA, *extra)
+    """What connecting Gmail asks for: metadata, or readonly instead when the server adopts
+    unreported mail by its pixel; send only when the account sends."""
+    # Never both: while gmail.metadata is granted, Gmail refuses format=FULL even to a grant
+    # that also holds gmail.readonly.
+    reading = READONLY if read_bodies else METADATA
+    return (*SIGN_IN_SCOPES, reading, *((SEND,) if sending else ()))
+
+
+def reads_headers(granted) -> bool:
+    """Whether a grant lets the sync read message headers (metadata or readonly)."""
+    return bool({METADATA, READONLY} & normalize_scopes(granted))
 
 
 def start(

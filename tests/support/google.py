@@ -300,7 +300,8 @@ class FakeGoogle:
         if message is None:
             return _error(*NOT_FOUND)
         if query.get("format") == ["full"]:
-            if READONLY not in scope.split():
+            # Real Gmail refuses FULL while gmail.metadata is granted, readonly or not.
+            if READONLY not in scope.split() or METADATA in scope.split():
                 return _error(*FULL_FORBIDDEN)
             return _ok(self._full_message(message))
         return _ok(self._metadata(message, query))
