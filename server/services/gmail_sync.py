@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
 from server.models import GmailMailbox, Message, Recipient
@@ -145,7 +145,7 @@ def _full_resync(session: Session, mailbox: GmailMailbox, gmail: GmailClient, no
             Message.sent_at >= now - timedelta(days=RESYNC_DAYS),
         )
         .group_by(Message.gmail_thread_id)
-        .order_by(Message.gmail_thread_id)
+        .order_by(func.max(Message.sent_at).desc())  # the newest threads when there are more
         .limit(RESYNC_THREADS)
     ).all()
     raw = [m for t in gmail.get_threads(threads, HEADERS) for m in t.get("messages", [])]

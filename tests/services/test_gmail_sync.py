@@ -275,3 +275,30 @@ def test_not_found_answers_other_than_history_are_errors(sync, reported, google)
 
     with pytest.raises(GmailApiError, match="not found"):
         sync()
+
+
+def test_a_full_resync_reads_the_newest_threads_first(sync, client, rep, google, monkeypatch):
+    from server.services import gmail_sync
+    from server.services.gmail_client import GmailClient
+
+    monkeypatch.setattr(gmail_sync, "RESYNC_THREADS", 1)
+    asked = []
+    get_threads = GmailClient.get_threads
+    monkeypatch.setattr(
+        GmailClient,
+        "get_threads",
+        lambda self, ids, h: asked.append(ids) or get_threads(self, ids, h),
+    )
+    for thread, age in (
+        ("18a0000000000000", timedelta(days=2)),
+        ("18f0000000000000", timedelta(hours=1)),
+    ):
+        body = {
+            "subject": "Hello",
+            "recipients": [{"email": "jane@example.com"}],
+            "gmail_thread_id": thread,
+            "sent_at": (datetime.now(UTC) - age).isoformat(),
+        }
+        assert client.post("/api/v1/messages", json=body, headers=auth(rep[1])).status_code == 201
+    assert sync()["mode"] == "full"
+    assert asked == [["18f0000000000000"]]
