@@ -196,3 +196,28 @@ def test_a_recipient_listed_twice_gets_one_copy(client, rep, connect, sending, g
     )
     assert response.status_code == 201 and len(response.json["messages"]) == 1
     assert len(google.sent) == 1
+
+
+def test_a_non_ascii_reply_goes_out_7bit_with_its_threading_headers(
+    client, rep, connect, sending, google
+):
+    connect()
+    first = google.add_message(
+        {"Subject": "Köln", "Message-ID": "<a@mail.gmail.com>"}, labels=("SENT",)
+    )
+    body = {
+        "recipients": [{"email": "jane@example.com", "name": "Jürgen"}],
+        "html": '<p>Grüße aus Köln, <a href="https://example.com/köln">hier</a></p>',
+        "thread_id": first,
+    }
+    response = client.post("/api/v1/messages/send", json=body, headers=auth(rep[1]))
+    assert response.status_code == 201, response.json
+    [sent] = google.sent
+    assert sent["raw"].isascii()  # quoted-printable or base64 bodies, encoded-word headers
+    plain, html = sent["mime"].get_payload()
+    assert "Grüße aus Köln" in plain.get_payload(decode=True).decode("utf-8")
+    assert "Grüße aus Köln" in html.get_payload(decode=True).decode("utf-8")
+    stored = {h["name"]: h["value"] for h in google.messages[sent["id"]]["payload"]["headers"]}
+    assert stored["In-Reply-To"] == "<a@mail.gmail.com>"
+    assert stored["References"] == "<a@mail.gmail.com>"
+    assert google.messages[sent["id"]]["threadId"] == first

@@ -16,7 +16,7 @@ import re
 import secrets
 import time
 from collections import Counter, defaultdict
-from email.parser import Parser
+from email.parser import BytesParser, Parser
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import pytest
@@ -372,8 +372,8 @@ class FakeGoogle:
 
     def _send(self, body: dict):
         raw = base64.urlsafe_b64decode(body["raw"] + "=" * (-len(body["raw"]) % 4))
-        mime = Parser().parsestr(raw.decode("ascii"))
-        headers = {k: v for k, v in mime.items() if k in ("From", "To", "Subject", "Message-ID")}
+        mime = BytesParser().parsebytes(raw)  # as sent: 8-bit bytes would reach it as such
+        headers = dict(mime.items())  # every header, threading ones included
         mid = self.add_message(headers, body.get("threadId"), labels=("SENT",))
         self.sent.append({"raw": raw, "mime": mime, "threadId": body.get("threadId"), "id": mid})
         thread = self.messages[mid]["threadId"]
