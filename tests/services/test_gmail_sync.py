@@ -185,6 +185,29 @@ def test_a_rejected_access_token_is_refreshed_and_the_call_repeated(sync, report
     assert google.calls["token"] == 0  # the new access token was kept
 
 
+def test_a_token_refused_inside_a_batch_is_refreshed_once_and_the_batch_rerun(
+    sync, reported, google, sleeps
+):
+    sync()
+    google.add_message(reply_headers(), reported[1])
+    google.add_message(reply_headers(Subject="Re: Quick question again"), reported[1])
+    history = google._history
+
+    def then_expire(query):
+        """Answer history.list, then stop honouring the access token (before the batch)."""
+        answer = history(query)
+        google.expire_access_tokens()
+        return answer
+
+    google._history = then_expire
+    google.calls.clear()
+    result = sync()
+    assert result["replies"] == 2 and sleeps == []
+    assert google.calls["token"] == 1 and google.calls["batch"] == 2
+    assert google.calls["messages.get"] == 2
+    assert result["quota_units"] == 2 + 2 * 5  # each part counted once
+
+
 def test_rate_limits_and_server_errors_are_retried_with_backoff(sync, reported, google, sleeps):
     sync()
     google.add_message(reply_headers(), reported[1])
@@ -200,6 +223,7 @@ def test_rate_limits_and_server_errors_are_retried_with_backoff(sync, reported, 
     result = sync()
     assert result["replies"] == 1
     assert len(sleeps) == 3  # two for history.list, one for the batch part retried alone
+    assert result["quota_units"] == 2 + 5  # the retried part counts once, like the call
 
 
 def test_a_persistent_error_fails_the_run_and_keeps_the_position(app, sync, reported, google):

@@ -77,6 +77,9 @@ FULL_FORBIDDEN = (403, "Metadata scope doesn't allow format FULL", "forbidden", 
 NOT_FOUND = (404, "Requested entity was not found.", "notFound", "NOT_FOUND")
 
 
+_REASONS = {200: "OK", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
+
+
 def _form(request) -> dict:
     body = request.body or ""
     return dict(parse_qsl(body.decode() if isinstance(body, bytes) else body))
@@ -380,9 +383,9 @@ class FakeGoogle:
         return _ok({"id": mid, "threadId": thread, "labelIds": ["SENT"]})
 
     def _batch(self, request):
+        # A refused token does not fail the batch itself: Google answers 200 and a 401 in
+        # each of its parts.
         scope = self._authorized(request)
-        if not scope:
-            return _error(*UNAUTHENTICATED)
         self.calls["batch"] += 1
         content_type = request.headers["content-type"]
         body = request.body if isinstance(request.body, str) else request.body.decode()
@@ -393,17 +396,21 @@ class FakeGoogle:
             line, _, rest = part.get_payload().partition("\n")
             method, target, _ = line.split(" ", 2)
             target = urlsplit(target)
-            status, headers, content = self.route(
-                method,
-                target.path,
-                parse_qs(target.query),
-                rest.partition("\n\n")[2] or None,
-                scope,
+            status, headers, content = (
+                self.route(
+                    method,
+                    target.path,
+                    parse_qs(target.query),
+                    rest.partition("\n\n")[2] or None,
+                    scope,
+                )
+                if scope
+                else _error(*UNAUTHENTICATED)
             )
             out.append(
                 f"--{boundary}\r\nContent-Type: application/http\r\n"
                 f"Content-ID: <response-{part['Content-ID'][1:-1]}>\r\n\r\n"
-                f"HTTP/1.1 {status} {'OK' if status == 200 else 'Error'}\r\n"
+                f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}\r\n"
                 f"Content-Type: {headers['Content-Type']}\r\n\r\n{content}\r\n"
             )
         payload = "".join(out) + f"--{boundary}--\r\n"
