@@ -12,7 +12,7 @@ from server.extensions import db
 from server.models import Message
 from server.services import signing
 from tests.support import auth
-from tests.support.google import METADATA, SEND, SIGN_IN, connect_mailbox, with_google
+from tests.support.google import METADATA, SEND, SIGN_IN, _error, connect_mailbox, with_google
 
 BODY = {
     "recipients": [
@@ -142,11 +142,63 @@ def test_a_refused_copy_records_nothing_as_sent(client, rep, connect, sending, g
     response = client.post("/api/v1/messages/send", json=BODY, headers=auth(rep[1]))
     assert response.status_code == 502 and response.json["error"] == "send_failed"
     assert "jane@example.com" in response.json["message"]
-    assert response.json["details"] == [
-        {"recipient": "jane@example.com", "sent": False},
-        {"recipient": "juergen@example.de", "sent": False},
+    details = response.json["details"]
+    assert [(d["recipient"], d["sent"]) for d in details] == [
+        ("jane@example.com", False),
+        ("juergen@example.de", False),
     ]
+    assert all(d["id"] for d in details)
     assert db.session.query(Message).count() == 0 and not google.sent
+
+
+def test_a_partial_send_names_the_sent_copies_and_a_retry_sends_only_the_rest(
+    client, rep, connect, sending, google
+):
+    connect()
+    route, calls = google.route, []
+
+    def second_send_refused(method, path, query, body, scope):
+        """Gmail refuses the second copy once."""
+        if path.endswith("messages/send"):
+            calls.append(path)
+            if len(calls) == 2:
+                return _error(400, "Invalid To header", "invalidArgument", "INVALID_ARGUMENT")
+        return route(method, path, query, body, scope)
+
+    google.route = second_send_refused
+    response = client.post("/api/v1/messages/send", json=BODY, headers=auth(rep[1]))
+    assert response.status_code == 502 and response.json["error"] == "partially_sent"
+    first, second = response.json["details"]
+    assert first["sent"] and not second["sent"]
+    assert db.session.get(Message, first["id"]).gmail_message_id == google.sent[0]["id"]
+    assert db.session.get(Message, second["id"]) is None
+
+    again = BODY | {
+        "recipients": [
+            r | {"id": d["id"]} for r, d in zip(BODY["recipients"], (first, second), strict=True)
+        ]
+    }
+    retry = client.post("/api/v1/messages/send", json=again, headers=auth(rep[1]))
+    assert retry.status_code == 201, retry.json
+    assert [m["id"] for m in retry.json["messages"]] == [first["id"], second["id"]]
+    assert len(google.sent) == 2  # the first copy was not sent twice
+    assert db.session.query(Message).count() == 2
+
+
+def test_a_recipient_id_used_by_another_message_is_refused_before_sending(
+    client, rep, connect, sending, google, make_user
+):
+    connect()
+    _other, other_token = make_user("colleague@acme.test")
+    taken = client.post(
+        "/api/v1/messages",
+        json={"subject": "x", "recipients": [{"email": "jane@example.com"}]},
+        headers=auth(other_token),
+    ).json["id"]
+    body = BODY | {"recipients": [BODY["recipients"][0] | {"id": taken}]}
+    response = client.post("/api/v1/messages/send", json=body, headers=auth(rep[1]))
+    assert response.status_code == 409 and response.json["error"] == "id_conflict"
+    assert not google.sent
 
 
 def test_a_revoked_grant_stops_sending_and_asks_for_a_reconnect(
