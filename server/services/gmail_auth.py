@@ -29,6 +29,7 @@ from server.services.gmail_tokens import (
     TokenCipher,
     mark_reconnect_needed,
     revoke_and_delete,
+    revoke_token,
     rotate_keys,
 )
 
@@ -251,7 +252,13 @@ def save_mailbox(
         mailbox = GmailMailbox(account_id=user.account_id, user_id=user.id, history_id=None)
         session.add(mailbox)
     if mailbox.email and mailbox.email != grant.email:
-        mailbox.history_id = None  # another Gmail account: its history ids mean nothing here
+        if grant.refresh_token is None:
+            raise GoogleAuthError(
+                "no_refresh_token", "Google gave no offline access for this Gmail address."
+            )
+        # Another Gmail account replaces this one: the old grant must not stay alive at Google.
+        revoke_token(client.cipher, mailbox.refresh_token_encrypted)
+        mailbox.history_id = None  # and its history ids mean nothing here
     if grant.refresh_token is not None:
         mailbox.refresh_token_encrypted = client.cipher.encrypt(grant.refresh_token)
     mailbox.email, mailbox.google_sub = grant.email, grant.sub

@@ -231,6 +231,17 @@ def test_disconnect_revokes_at_google_and_forgets(client, google, make_user):
     assert db.session.query(GmailMailbox).count() == 0
 
 
+def test_connecting_another_gmail_address_revokes_the_previous_grant(client, google, make_user):
+    sign_in(client, google, make_user)
+    callback(client, google.consent(start(client, "/auth/google/connect")))
+    [old] = [t for t in google.refresh_tokens if "gmail" in google.refresh_tokens[t]]
+    url = start(client, "/auth/google/connect")
+    callback(client, google.consent(url, email="ana.private@gmail.test"))
+    assert google.revoked == [old]
+    box = db.session.query(GmailMailbox).one()
+    assert box.email == "ana.private@gmail.test" and box.history_id is None
+
+
 def test_without_google_every_page_says_so_and_magic_links_still_work(app, make_user):
     app.config["LEADCAMP"] = app.config["LEADCAMP"].replace(
         google_client_id="", google_client_secret=""
