@@ -282,18 +282,26 @@ class _Text(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.skip = 0
+        self.links: list[tuple[str, int]] = []  # open <a>: its href, where its text starts
 
     def handle_starttag(self, tag, attrs):
-        """Line breaks for block tags; nothing from scripts and styles."""
+        """Line breaks for block tags; nothing from scripts and styles; remember link targets."""
         if tag in ("script", "style"):
             self.skip += 1
         elif tag in self.BREAKS:
             self.parts.append("\n")
+        elif tag == "a":
+            self.links.append(((dict(attrs).get("href") or "").strip(), len(self.parts)))
 
     def handle_endtag(self, tag):
-        """Leave a script or style."""
+        """Leave a script or style; follow a link's text with its address: "text (url)"."""
         if tag in ("script", "style") and self.skip:
             self.skip -= 1
+        elif tag == "a" and self.links:
+            href, start = self.links.pop()
+            text = "".join(self.parts[start:]).strip()
+            if href.startswith(("http://", "https://", "mailto:")) and text != href:
+                self.parts.append(f" ({href.removeprefix('mailto:')})")
 
     def handle_data(self, data):
         """Keep visible text."""

@@ -273,3 +273,29 @@ def test_a_non_ascii_reply_goes_out_7bit_with_its_threading_headers(
     assert stored["In-Reply-To"] == "<a@mail.gmail.com>"
     assert stored["References"] == "<a@mail.gmail.com>"
     assert google.messages[sent["id"]]["threadId"] == first
+
+
+def test_a_token_refresh_google_fails_is_a_bad_gateway_not_a_reconnect(
+    client, rep, connect, sending, google
+):
+    connect()
+    google.expire_access_tokens()
+    google.fail("token", (503, "Service unavailable", "backendError", "UNAVAILABLE"), times=10)
+    response = client.post("/api/v1/messages/send", json=BODY, headers=auth(rep[1]))
+    assert response.status_code == 502 and response.json["error"] == "refresh_failed"
+    assert not google.sent and db.session.query(Message).count() == 0
+    assert client.get("/api/v1/me", headers=auth(rep[1])).json["gmail"]["status"] == "ok"
+
+
+def test_the_plain_text_part_keeps_each_links_address():
+    from server.services.gmail_send import html_to_text
+
+    html = (
+        '<p>See <a href="https://example.com/pricing">our pricing</a>, '
+        '<a href="https://example.com">https://example.com</a> or '
+        '<a href="mailto:sales@acme.test">write</a>.</p>'
+    )
+    assert html_to_text(html) == (
+        "See our pricing (https://example.com/pricing), https://example.com or "
+        "write (sales@acme.test).\n"
+    )

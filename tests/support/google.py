@@ -152,6 +152,8 @@ class FakeGoogle:
         form = _form(request)
         self.token_requests.append(form)
         self.calls["token"] += 1
+        if self.failures["token"]:
+            return _error(*self.failures["token"].pop(0))
         if form.get("grant_type") == "refresh_token":
             scope = self.refresh_tokens.get(form.get("refresh_token"))
             if scope is None:
