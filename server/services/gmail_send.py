@@ -17,7 +17,6 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP, SMTPUTF8
 from email.utils import format_datetime, make_msgid
-from html.parser import HTMLParser
 
 from sqlalchemy.orm import Session
 
@@ -31,6 +30,7 @@ from server.services.gmail_auth import (
     mark_reconnect_needed,
 )
 from server.services.gmail_client import GmailApiError, GmailClient
+from server.services.gmail_text import html_to_text
 
 
 class SendError(Exception):
@@ -271,48 +271,3 @@ def _failure(exc: Exception, failed: str, sent: list[Message], recipients: list[
 def _auth_status(exc: GoogleAuthError) -> int:
     """409 when the rep must reconnect; 502 when Google could not be asked (refresh failed)."""
     return 502 if exc.code == "refresh_failed" else 409
-
-
-class _Text(HTMLParser):
-    """Collects the readable text of an HTML body for the plain-text alternative."""
-
-    BREAKS = {"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "blockquote"}
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skip = 0
-        self.links: list[tuple[str, int]] = []  # open <a>: its href, where its text starts
-
-    def handle_starttag(self, tag, attrs):
-        """Line breaks for block tags; nothing from scripts and styles; remember link targets."""
-        if tag in ("script", "style"):
-            self.skip += 1
-        elif tag in self.BREAKS:
-            self.parts.append("\n")
-        elif tag == "a":
-            self.links.append(((dict(attrs).get("href") or "").strip(), len(self.parts)))
-
-    def handle_endtag(self, tag):
-        """Leave a script or style; follow a link's text with its address: "text (url)"."""
-        if tag in ("script", "style") and self.skip:
-            self.skip -= 1
-        elif tag == "a" and self.links:
-            href, start = self.links.pop()
-            text = "".join(self.parts[start:]).strip()
-            if href.startswith(("http://", "https://", "mailto:")) and text != href:
-                self.parts.append(f" ({href.removeprefix('mailto:')})")
-
-    def handle_data(self, data):
-        """Keep visible text."""
-        if not self.skip:
-            self.parts.append(data)
-
-
-def html_to_text(html: str) -> str:
-    """A plain-text rendering of an HTML body."""
-    parser = _Text()
-    parser.feed(html)
-    parser.close()
-    lines = [" ".join(line.split()) for line in "".join(parser.parts).splitlines()]
-    return "\n".join(line for line in lines if line).strip() + "\n"
