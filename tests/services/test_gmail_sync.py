@@ -326,3 +326,22 @@ def test_a_full_resync_reads_the_newest_threads_first(sync, client, rep, google,
         assert client.post("/api/v1/messages", json=body, headers=auth(rep[1])).status_code == 201
     assert sync()["mode"] == "full"
     assert asked == [["18f0000000000000"]]
+
+
+def test_a_bounce_in_a_shared_thread_is_the_failed_recipients_copy(sync, client, rep, google):
+    thread = google.add_message(SENT_HEADERS, labels=("SENT",))
+    ids = {}
+    for email, age in (("jane@example.com", 10), ("bob@gone.test", 5)):
+        body = {
+            "subject": "Quick question",
+            "recipients": [{"email": email}],
+            "gmail_thread_id": thread,
+            "sent_at": (datetime.now(UTC) - timedelta(minutes=age)).isoformat(),
+        }
+        ids[email] = client.post("/api/v1/messages", json=body, headers=auth(rep[1])).json["id"]
+    sync()
+    bounce = {k: v for k, v in BOUNCE.items() if k != "References"}
+    at_ms = int(datetime.now(UTC).timestamp() * 1000)  # after both: bob's copy is the latest
+    google.add_message(bounce | {"X-Failed-Recipients": "Jane@Example.com"}, thread, at_ms=at_ms)
+    assert sync()["bounces"] == 1
+    assert db.session.query(Event).one().message_id == ids["jane@example.com"]
