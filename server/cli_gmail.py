@@ -25,9 +25,11 @@ def register(app: Flask) -> None:
 @click.argument("email", required=False)
 def gmail_sync(email: str | None):
     """Sync every connected mailbox now (or the one of the user with EMAIL), in the foreground."""
-    from server.jobs.gmail import sync_now
+    from server.jobs import build_huey
+    from server.jobs.gmail import mailbox_lock, sync_now
 
-    if not current_app.config["LEADCAMP"].google_configured:
+    settings = current_app.config["LEADCAMP"]
+    if not settings.google_configured:
         raise click.ClickException("Google is not configured (GOOGLE_CLIENT_ID/SECRET).")
     query = select(GmailMailbox.id, GmailMailbox.email).order_by(GmailMailbox.id)
     if email:
@@ -38,11 +40,12 @@ def gmail_sync(email: str | None):
     db.session.remove()
     if email and not mailboxes:
         raise click.ClickException(f"no connected Gmail for {email}")
-    app = current_app._get_current_object()
+    app, huey = current_app._get_current_object(), build_huey(settings)
     failed = 0
     for mailbox_id, address in mailboxes:
         try:
-            result = sync_now(app, mailbox_id)
+            with mailbox_lock(huey, mailbox_id) as acquired:  # the worker's lock: never both
+                result = sync_now(app, mailbox_id) if acquired else {"mode": "locked"}
         except (GmailApiError, gmail_auth.GoogleAuthError) as exc:
             failed += 1
             click.echo(f"{address}: failed: {exc}", err=True)
@@ -55,6 +58,8 @@ def gmail_sync(email: str | None):
 def _describe(result: dict | None) -> str:
     if result is None:
         return "skipped (reconnect needed)"
+    if result["mode"] == "locked":
+        return "skipped (another sync is running)"
     if result["mode"] == "reconnect_needed":
         return "reconnect needed: Google refused the token; sync is paused"
     return (

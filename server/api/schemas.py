@@ -160,10 +160,18 @@ class SelfViewOut(BaseModel):
     relabelled: int
 
 
+class SendRecipientIn(RecipientIn):
+    id: MessageId | None = Field(
+        default=None,
+        description="The id this recipient's copy gets; sending again with the same id never "
+        "sends a copy Gmail already accepted",
+    )
+
+
 class SendIn(Strict):
     """Mail for the server to send through the rep's Gmail, one tracked copy per recipient."""
 
-    recipients: Annotated[list[RecipientIn], Field(min_length=1, max_length=50)]
+    recipients: Annotated[list[SendRecipientIn], Field(min_length=1, max_length=50)]
     subject: Annotated[str, Field(max_length=998)] = ""
     html: Annotated[str, Field(min_length=1, max_length=900_000)]
     text: Annotated[str, Field(max_length=900_000)] | None = None

@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from server.auth import bp
 from server.auth.views import after_login
 from server.extensions import db
-from server.models import Account, User
-from server.services import accounts, audit, gmail_auth
+from server.models import User
+from server.services import audit, gmail_auth
 
 STATE_KEY = "google_oauth_state"
 
@@ -116,12 +116,9 @@ def _denied(error: str, retry: str):
 
 
 def _finish_login(grant: gmail_auth.Grant):
+    # Signing in never creates a user: on a fresh server anyone reaching it could otherwise
+    # make themselves its admin. The first admin comes from `bootstrap` (make run prints it).
     user = db.session.scalar(select(User).where(User.email == grant.email))
-    if user is None and not db.session.scalar(select(func.count()).select_from(Account)):
-        # The very first person of a fresh server becomes its admin, as `bootstrap` would.
-        domain = grant.email.rpartition("@")[2]
-        user = accounts.create_user(db.session, grant.email, domain, admin=True, name=grant.name)
-        db.session.commit()
     if user is None:
         return _page(
             "No account for this address",
@@ -139,7 +136,7 @@ def _finish_login(grant: gmail_auth.Grant):
 def _finish_connect(client, pending, grant: gmail_auth.Grant, now: datetime):
     if not current_user.is_authenticated or current_user.id != pending.user_id:
         return _page("Please sign in again", "Sign in as the person who started connecting.", 403)
-    if gmail_auth.METADATA not in grant.granted:
+    if not gmail_auth.reads_headers(grant.granted):
         return _page(
             "Gmail access not granted",
             "Leadcamp needs to read your Gmail messages' headers (not their contents) to confirm "

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
 
@@ -18,6 +20,37 @@ log = logging.getLogger(__name__)
 
 RETRIES = 4
 BASE_DELAY = 30  # seconds; doubled on each retry
+# A sync holding its mailbox's lock longer than this is taken for dead (a killed worker never
+# releases it) and the lock is taken over; a real sync takes seconds to a few minutes.
+LOCK_TTL = 30 * 60
+
+
+@contextmanager
+def mailbox_lock(huey: Huey, mailbox_id: int, clock=time.time) -> Iterator[bool]:
+    """Hold the one-sync-at-a-time lock of a mailbox; yields False while another sync holds it.
+
+    The lock is a key in the job store holding when it was taken, so it expires on every
+    storage (huey's own task locks expire on none but Redis 7.4+, and would hold forever).
+    """
+    key = f"gmail-sync-lock-{mailbox_id}"
+    acquired = _acquire(huey, key, clock())
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            huey.delete(key)
+
+
+def _acquire(huey: Huey, key: str, now: float) -> bool:
+    if huey.put_if_empty(key, now):
+        return True
+    taken = huey.get(key, peek=True)
+    if taken is not None and now - taken < LOCK_TTL:
+        return False
+    # Stale. Two takers racing here could both win; a doubled sync is harmless (idempotent).
+    log.warning("gmail sync lock %s taken over: held since %s", key, taken)
+    huey.delete(key)
+    return huey.put_if_empty(key, now)
 
 
 def sync_now(app, mailbox_id: int, sleep=time.sleep) -> dict | None:
@@ -68,8 +101,13 @@ def register(huey: Huey, app) -> dict:
         """Sync one mailbox; retried with exponential backoff on failure."""
         if task is not None:  # exponential backoff between retries: 30 s, 60 s, 120 s, 240 s
             task.retry_delay = BASE_DELAY * 2 ** (RETRIES - task.retries)
-        # One sync per mailbox at a time; a sweep arriving meanwhile is skipped, not queued.
-        with huey.lock_task(f"gmail-sync-{mailbox_id}"):
+        # One sync per mailbox at a time. A sync arriving meanwhile returns at once: the running
+        # one, or the next sweep, covers its changes (a raised TaskLockedException would be
+        # retried with backoff and pile up behind a long sync).
+        with mailbox_lock(huey, mailbox_id) as acquired:
+            if not acquired:
+                log.info("gmail sync of mailbox %s skipped: another sync is running", mailbox_id)
+                return
             sync_now(app, mailbox_id)
         # Nothing returned: nobody reads these results, and stored ones would pile up in the
         # job store every few minutes per mailbox (sync_now logs what it did).

@@ -11,6 +11,7 @@ Nothing else of the body is kept.
 from __future__ import annotations
 
 import base64
+import logging
 import re
 from datetime import datetime
 
@@ -19,16 +20,23 @@ from sqlalchemy.orm import Session
 
 from server.models import GmailMailbox, Link, Message, Recipient, SigningKey
 from server.services import contacts, signing
-from server.services.gmail_auth import READONLY
-from server.services.gmail_client import GmailClient
+from server.services.gmail_auth import METADATA, READONLY
+from server.services.gmail_client import GmailApiError, GmailClient
 from server.services.messages import Tracker
+
+log = logging.getLogger(__name__)
 
 _TOKEN = r"([A-Za-z0-9_-]{1,16})\.([A-Za-z0-9_-]{1,32})\.([A-Za-z0-9_-]{43})"
 
 
 def can_read_bodies(mailbox: GmailMailbox) -> bool:
-    """Whether the mailbox's grant lets the sync read message bodies."""
-    return READONLY in mailbox.scopes.split()
+    """Whether the mailbox's grant lets the sync read message bodies.
+
+    A grant holding gmail.metadata besides gmail.readonly cannot: Gmail answers format=FULL
+    with 403 "Metadata scope doesn't allow format FULL" while metadata is granted at all.
+    """
+    scopes = mailbox.scopes.split()
+    return READONLY in scopes and METADATA not in scopes
 
 
 def html_parts(payload: dict) -> list[str]:
@@ -80,8 +88,16 @@ def adopt(
     if not mails or not can_read_bodies(mailbox):
         return 0
     by_id = {m.id: m for m in mails}
+    try:
+        bodies = gmail.get_full(list(by_id))
+    except GmailApiError as exc:
+        if exc.status != 403:
+            raise
+        # A grant Gmail will not show bodies to must never fail the sync: skip adoption.
+        log.warning("gmail adoption skipped for %s: %s", mailbox.email, exc)
+        return 0
     adopted = 0
-    for full in gmail.get_full(list(by_id)):
+    for full in bodies:
         mail = by_id[full["id"]]
         hit = next(
             filter(None, (find_pixel(h, tracker) for h in html_parts(full.get("payload", {})))),

@@ -29,6 +29,7 @@ from server.services.gmail_tokens import (
     TokenCipher,
     mark_reconnect_needed,
     revoke_and_delete,
+    revoke_token,
     rotate_keys,
 )
 
@@ -106,10 +107,17 @@ def normalize_scopes(scopes) -> set[str]:
 
 
 def connect_scopes(sending: bool, read_bodies: bool = False) -> tuple[str, ...]:
-    """What connecting Gmail asks for: metadata always, send only when the account sends,
-    readonly only when the server is set to adopt unreported mail by its pixel."""
-    extra = ((SEND,) if sending else ()) + ((READONLY,) if read_bodies else ())
-    return (*SIGN_IN_SCOPES, METADATA, *extra)
+    """What connecting Gmail asks for: metadata, or readonly instead when the server adopts
+    unreported mail by its pixel; send only when the account sends."""
+    # Never both: while gmail.metadata is granted, Gmail refuses format=FULL even to a grant
+    # that also holds gmail.readonly.
+    reading = READONLY if read_bodies else METADATA
+    return (*SIGN_IN_SCOPES, reading, *((SEND,) if sending else ()))
+
+
+def reads_headers(granted) -> bool:
+    """Whether a grant lets the sync read message headers (metadata or readonly)."""
+    return bool({METADATA, READONLY} & normalize_scopes(granted))
 
 
 def start(
@@ -244,7 +252,13 @@ def save_mailbox(
         mailbox = GmailMailbox(account_id=user.account_id, user_id=user.id, history_id=None)
         session.add(mailbox)
     if mailbox.email and mailbox.email != grant.email:
-        mailbox.history_id = None  # another Gmail account: its history ids mean nothing here
+        if grant.refresh_token is None:
+            raise GoogleAuthError(
+                "no_refresh_token", "Google gave no offline access for this Gmail address."
+            )
+        # Another Gmail account replaces this one: the old grant must not stay alive at Google.
+        revoke_token(client.cipher, mailbox.refresh_token_encrypted)
+        mailbox.history_id = None  # and its history ids mean nothing here
     if grant.refresh_token is not None:
         mailbox.refresh_token_encrypted = client.cipher.encrypt(grant.refresh_token)
     mailbox.email, mailbox.google_sub = grant.email, grant.sub

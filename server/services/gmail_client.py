@@ -4,7 +4,9 @@ The client is built from the discovery document shipped inside the library (no n
 start) and talks HTTP through `RequestsHttp`, an httplib2-shaped adapter over a requests.Session,
 so every call goes through one path tests can fake with `responses`. The library itself retries
 429, 5xx and rate-limit 403 answers with exponential backoff (`num_retries`); a 401 refreshes the
-access token once and repeats the call. Quota units are counted per client for logging.
+access token once and repeats the call (a batch too, whose refusal comes as a 401 in each part).
+Quota units are counted per client for logging: each call or batch part once, however many
+attempts it took.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -40,6 +43,7 @@ COSTS = {
     "getProfile": 1,
 }
 RETRYABLE = {401, 429, 500, 502, 503, 504}
+_PART_401 = re.compile(rb"^HTTP/1\.[01] 401\b", re.MULTILINE)
 
 
 class GmailApiError(Exception):
@@ -65,7 +69,7 @@ class RequestsHttp:
     ):
         """Send one request; answer (httplib2.Response, bytes) as httplib2 does."""
         response = self._send(uri, method, body, headers)
-        if response.status_code == 401 and self.auth is not None:
+        if self.auth is not None and _unauthorized(response):
             self.auth.refresh()
             response = self._send(uri, method, body, headers)
         info = {k.lower(): v for k, v in response.headers.items()}
@@ -85,6 +89,18 @@ class RequestsHttp:
         except (requests.ConnectionError, requests.Timeout) as exc:
             # The builtin type, which googleapiclient retries with backoff like a 5xx.
             raise ConnectionError(str(exc)) from exc
+
+
+def _unauthorized(response: requests.Response) -> bool:
+    """Whether Google refused the access token: a 401, or a batch with a 401 in any part.
+
+    A batch sent with a stale token is answered 200 with each part a 401; it is sent again
+    whole once the token is refreshed (the library alone would resend it with the same token).
+    """
+    if response.status_code == 401:
+        return True
+    kind = response.headers.get("Content-Type", "")
+    return kind.startswith("multipart/mixed") and bool(_PART_401.search(response.content))
 
 
 @lru_cache(maxsize=1)
@@ -121,8 +137,9 @@ class GmailClient:
         """Quota units spent by this client so far."""
         return sum(COSTS[name] * n for name, n in self.units.items())
 
-    def _run(self, name: str, request):
-        self.units[name] += 1
+    def _run(self, name: str, request, counted: bool = False):
+        if not counted:
+            self.units[name] += 1
         try:
             return request.execute(num_retries=NUM_RETRIES)
         except HttpError as exc:
@@ -241,7 +258,7 @@ class GmailClient:
             if not paused:
                 self.sleep(1 + random.random())  # the batch as a whole was too fast
                 paused = True
-            results[item] = self._run(name, make(item))
+            results[item] = self._run(name, make(item), counted=True)  # with its batch
 
 
 def _reason(exc: HttpError) -> str:

@@ -17,12 +17,12 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP, SMTPUTF8
 from email.utils import format_datetime, make_msgid
-from html.parser import HTMLParser
 
 from sqlalchemy.orm import Session
 
 from server.models import GmailMailbox, Message, User
 from server.services import messages, signing
+from server.services.accounts import normalize_email
 from server.services.gmail_auth import (
     SEND,
     GoogleAuthError,
@@ -30,6 +30,7 @@ from server.services.gmail_auth import (
     mark_reconnect_needed,
 )
 from server.services.gmail_client import GmailApiError, GmailClient
+from server.services.gmail_text import html_to_text
 
 
 class SendError(Exception):
@@ -99,11 +100,13 @@ def build_mime(
     sent_at: datetime,
     thread: Thread | None,
 ) -> EmailMessage:
-    """A multipart/alternative message (text and HTML, UTF-8), headers encoded as RFC 2047."""
+    """A multipart/alternative message (text and HTML, UTF-8, 7-bit transfer encodings),
+    headers encoded as RFC 2047."""
     # An internationalized local part needs UTF-8 headers (RFC 6532), which Gmail accepts;
     # otherwise non-ASCII text goes into RFC 2047 encoded words.
     utf8 = not (sender[1].isascii() and to[1].isascii())
-    mail = EmailMessage(policy=SMTPUTF8 if utf8 else SMTP)
+    # 7-bit bodies either way: UTF-8 text goes out quoted-printable or base64, never raw 8-bit.
+    mail = EmailMessage(policy=(SMTPUTF8 if utf8 else SMTP).clone(cte_type="7bit"))
     mail["From"] = address(*sender)
     mail["To"] = address(*to)
     mail["Subject"] = subject
@@ -141,16 +144,17 @@ class Draft:
     subject: str
     html: str
     text: str
-    recipients: list[dict]
+    recipients: list[dict]  # each with the "id" its copy gets
+    already: dict[str, Message]  # copies sent by an earlier attempt, by id
 
 
-def prepare(session: Session, gmail: GmailClient, data: dict) -> Draft:
+def prepare(session: Session, user: User, gmail: GmailClient, data: dict) -> Draft:
     """Check a send request and resolve its thread; SendError before anything is sent."""
     try:
         thread = thread_context(gmail, data["thread_id"]) if data.get("thread_id") else None
     except GoogleAuthError as exc:
         session.commit()  # keep the reconnect-needed mark
-        raise SendError(409, exc.code, str(exc)) from exc
+        raise SendError(_auth_status(exc), exc.code, str(exc)) from exc
     subject = reply_subject(thread.subject) if thread else data.get("subject") or ""
     if not subject.strip():
         raise SendError(400, "invalid_request", "A new message needs a subject.")
@@ -160,9 +164,36 @@ def prepare(session: Session, gmail: GmailClient, data: dict) -> Draft:
             address(recipient.get("name") or "", recipient["email"])
         except ValueError as exc:
             raise SendError(400, "invalid_recipient", str(exc)) from exc
-        recipients.setdefault(recipient["email"].strip().lower(), recipient)
+        # Every copy's id is known before anything is sent, so a failure can name them all.
+        with_id = recipient | {"id": recipient.get("id") or signing.new_message_id()}
+        recipients.setdefault(recipient["email"].strip().lower(), with_id)
+    ids = [r["id"] for r in recipients.values()]
+    if len(set(ids)) != len(ids):
+        raise SendError(400, "invalid_request", "Each recipient's copy needs an id of its own.")
     text = data.get("text") or html_to_text(data["html"])
-    return Draft(thread, subject, data["html"], text, list(recipients.values()))
+    draft = Draft(thread, subject, data["html"], text, list(recipients.values()), {})
+    draft.already.update(_already_sent(session, user, draft.recipients))
+    return draft
+
+
+def _already_sent(session: Session, user: User, recipients: list[dict]) -> dict[str, Message]:
+    """Copies a previous attempt sent under these ids (a retry skips them); SendError if an id
+    is taken by anything else."""
+    found = {}
+    for recipient in recipients:
+        message = session.get(Message, recipient["id"])
+        if message is None:
+            continue
+        if (
+            message.user_id != user.id
+            or message.gmail_message_id is None
+            or [r.email for r in message.recipients] != [normalize_email(recipient["email"])]
+        ):
+            raise SendError(
+                409, "id_conflict", f"The id {recipient['id']} is already used by another message."
+            )
+        found[recipient["id"]] = message
+    return found
 
 
 def send(
@@ -175,9 +206,12 @@ def send(
     now: datetime,
 ) -> list[Message]:
     """Send one tracked copy per recipient; commit each copy as Gmail accepts it."""
-    draft = prepare(session, gmail, data)
+    draft = prepare(session, user, gmail, data)
     sent: list[Message] = []
     for recipient in draft.recipients:
+        if recipient["id"] in draft.already:
+            sent.append(draft.already[recipient["id"]])  # a retry: this copy went out before
+            continue
         try:
             sent.append(_send_copy(session, user, mailbox, gmail, draft, recipient, tracker, now))
         except (GmailApiError, GoogleAuthError) as exc:
@@ -191,7 +225,7 @@ def send(
 
 def _send_copy(session, user, mailbox, gmail, draft: Draft, recipient: dict, tracker, now):
     """Record, track, build and send one recipient's copy; committed once Gmail accepted it."""
-    copy = {"id": signing.new_message_id(), "subject": draft.subject, "recipients": [recipient]}
+    copy = {"id": recipient["id"], "subject": draft.subject, "recipients": [recipient]}
     message, tracked = messages.register(
         session, user, copy | {"html": draft.html, "sent_at": now}, tracker
     )
@@ -215,47 +249,25 @@ def _send_copy(session, user, mailbox, gmail, draft: Draft, recipient: dict, tra
 
 
 def _failure(exc: Exception, failed: str, sent: list[Message], recipients: list[dict]):
-    done = {r.email for m in sent for r in m.recipients}
+    done = {m.id for m in sent}
     details = [
-        {"recipient": r["email"], "sent": r["email"].strip().lower() in done} for r in recipients
+        {"recipient": r["email"], "id": r["id"], "sent": r["id"] in done} for r in recipients
     ]
     if isinstance(exc, GoogleAuthError):
-        return SendError(409, exc.code, str(exc), details)
-    return SendError(502, "send_failed", f"Gmail did not send the copy to {failed}: {exc}", details)
+        return SendError(_auth_status(exc), exc.code, str(exc), details)
+    message = f"Gmail did not send the copy to {failed}: {exc}."
+    if not done:
+        return SendError(502, "send_failed", message, details)
+    # Some copies went out and stay recorded: a retry with the same ids sends only the rest.
+    return SendError(
+        502,
+        "partially_sent",
+        f"{message} {len(done)} of {len(recipients)} copies were sent (see details); send "
+        "again with each recipient's id to send only the others.",
+        details,
+    )
 
 
-class _Text(HTMLParser):
-    """Collects the readable text of an HTML body for the plain-text alternative."""
-
-    BREAKS = {"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "blockquote"}
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skip = 0
-
-    def handle_starttag(self, tag, attrs):
-        """Line breaks for block tags; nothing from scripts and styles."""
-        if tag in ("script", "style"):
-            self.skip += 1
-        elif tag in self.BREAKS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag):
-        """Leave a script or style."""
-        if tag in ("script", "style") and self.skip:
-            self.skip -= 1
-
-    def handle_data(self, data):
-        """Keep visible text."""
-        if not self.skip:
-            self.parts.append(data)
-
-
-def html_to_text(html: str) -> str:
-    """A plain-text rendering of an HTML body."""
-    parser = _Text()
-    parser.feed(html)
-    parser.close()
-    lines = [" ".join(line.split()) for line in "".join(parser.parts).splitlines()]
-    return "\n".join(line for line in lines if line).strip() + "\n"
+def _auth_status(exc: GoogleAuthError) -> int:
+    """409 when the rep must reconnect; 502 when Google could not be asked (refresh failed)."""
+    return 502 if exc.code == "refresh_failed" else 409

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
 from server.models import GmailMailbox, Message, Recipient
@@ -145,7 +145,7 @@ def _full_resync(session: Session, mailbox: GmailMailbox, gmail: GmailClient, no
             Message.sent_at >= now - timedelta(days=RESYNC_DAYS),
         )
         .group_by(Message.gmail_thread_id)
-        .order_by(Message.gmail_thread_id)
+        .order_by(func.max(Message.sent_at).desc())  # the newest threads when there are more
         .limit(RESYNC_THREADS)
     ).all()
     raw = [m for t in gmail.get_threads(threads, HEADERS) for m in t.get("messages", [])]
@@ -240,6 +240,12 @@ def _engagement(session: Session, mailbox: GmailMailbox, mail: Mail) -> dict | N
         Message.user_id == mailbox.user_id, Message.account_id == mailbox.account_id
     )
     candidates = list(session.scalars(mine.where(Message.gmail_thread_id == mail.thread_id)))
+    if bounce and candidates:
+        # Copies sent one per recipient share a thread: the bounce is the failed recipient's.
+        failed = failed_recipients(mail)
+        candidates = [m for m in candidates if failed & {r.email for r in m.recipients}] or (
+            candidates
+        )
     if bounce and not candidates:
         candidates = _bounced_messages(session, mine, mail)
     target = _answered(candidates, mail.at)
@@ -266,13 +272,19 @@ def _bounced_messages(session: Session, mine, mail: Mail) -> list[Message]:
         found = list(session.scalars(mine.where(Message.rfc_message_id.in_(mail.referenced))))
         if found:
             return found
-    failed = {normalize_email(a) for a in mail.headers.get("x-failed-recipients", "").split(",")}
-    failed.discard("")
+    failed = failed_recipients(mail)
     if not failed:
         return []
     query = mine.join(Recipient).where(Recipient.email.in_(failed), Message.sent_at <= mail.at)
     latest = session.scalars(query.order_by(Message.sent_at.desc()).limit(1)).first()
     return [latest] if latest else []
+
+
+def failed_recipients(mail: Mail) -> set[str]:
+    """The addresses a delivery-failure notice names (X-Failed-Recipients), normalized."""
+    failed = {normalize_email(a) for a in mail.headers.get("x-failed-recipients", "").split(",")}
+    failed.discard("")
+    return failed
 
 
 def _answered(candidates: list[Message], at: datetime) -> Message | None:

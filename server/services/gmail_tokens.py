@@ -128,22 +128,27 @@ def revoke_and_delete(
         settings = current_app.config["LEADCAMP"]
     revoked = False
     if settings.token_encryption_keys:
-        try:
-            token = TokenCipher(settings.token_encryption_keys).decrypt(
-                mailbox.refresh_token_encrypted
-            )
-            answer = requests.post(
-                REVOKE_URI,
-                data={"token": token},
-                headers={"Content-Type": "application/x-www-form-urlencoded"},
-                timeout=TIMEOUT,
-            )
-            revoked = answer.status_code == 200
-        except (GoogleAuthError, requests.RequestException):
-            revoked = False
+        cipher = TokenCipher(settings.token_encryption_keys)
+        revoked = revoke_token(cipher, mailbox.refresh_token_encrypted)
     session.delete(mailbox)
     session.flush()
     return revoked
+
+
+def revoke_token(cipher: TokenCipher, blob: str | None) -> bool:
+    """Revoke a stored (encrypted) token at Google; True if Google confirmed."""
+    if not blob:
+        return False
+    try:
+        answer = requests.post(
+            REVOKE_URI,
+            data={"token": cipher.decrypt(blob)},
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            timeout=TIMEOUT,
+        )
+    except (GoogleAuthError, requests.RequestException):
+        return False
+    return answer.status_code == 200
 
 
 def rotate_keys(session: Session, cipher: TokenCipher) -> int:

@@ -12,7 +12,7 @@ from server.extensions import db
 from server.models import Message
 from server.services import signing
 from tests.support import auth
-from tests.support.google import METADATA, SEND, SIGN_IN, connect_mailbox, with_google
+from tests.support.google import METADATA, SEND, SIGN_IN, _error, connect_mailbox, with_google
 
 BODY = {
     "recipients": [
@@ -142,11 +142,63 @@ def test_a_refused_copy_records_nothing_as_sent(client, rep, connect, sending, g
     response = client.post("/api/v1/messages/send", json=BODY, headers=auth(rep[1]))
     assert response.status_code == 502 and response.json["error"] == "send_failed"
     assert "jane@example.com" in response.json["message"]
-    assert response.json["details"] == [
-        {"recipient": "jane@example.com", "sent": False},
-        {"recipient": "juergen@example.de", "sent": False},
+    details = response.json["details"]
+    assert [(d["recipient"], d["sent"]) for d in details] == [
+        ("jane@example.com", False),
+        ("juergen@example.de", False),
     ]
+    assert all(d["id"] for d in details)
     assert db.session.query(Message).count() == 0 and not google.sent
+
+
+def test_a_partial_send_names_the_sent_copies_and_a_retry_sends_only_the_rest(
+    client, rep, connect, sending, google
+):
+    connect()
+    route, calls = google.route, []
+
+    def second_send_refused(method, path, query, body, scope):
+        """Gmail refuses the second copy once."""
+        if path.endswith("messages/send"):
+            calls.append(path)
+            if len(calls) == 2:
+                return _error(400, "Invalid To header", "invalidArgument", "INVALID_ARGUMENT")
+        return route(method, path, query, body, scope)
+
+    google.route = second_send_refused
+    response = client.post("/api/v1/messages/send", json=BODY, headers=auth(rep[1]))
+    assert response.status_code == 502 and response.json["error"] == "partially_sent"
+    first, second = response.json["details"]
+    assert first["sent"] and not second["sent"]
+    assert db.session.get(Message, first["id"]).gmail_message_id == google.sent[0]["id"]
+    assert db.session.get(Message, second["id"]) is None
+
+    again = BODY | {
+        "recipients": [
+            r | {"id": d["id"]} for r, d in zip(BODY["recipients"], (first, second), strict=True)
+        ]
+    }
+    retry = client.post("/api/v1/messages/send", json=again, headers=auth(rep[1]))
+    assert retry.status_code == 201, retry.json
+    assert [m["id"] for m in retry.json["messages"]] == [first["id"], second["id"]]
+    assert len(google.sent) == 2  # the first copy was not sent twice
+    assert db.session.query(Message).count() == 2
+
+
+def test_a_recipient_id_used_by_another_message_is_refused_before_sending(
+    client, rep, connect, sending, google, make_user
+):
+    connect()
+    _other, other_token = make_user("colleague@acme.test")
+    taken = client.post(
+        "/api/v1/messages",
+        json={"subject": "x", "recipients": [{"email": "jane@example.com"}]},
+        headers=auth(other_token),
+    ).json["id"]
+    body = BODY | {"recipients": [BODY["recipients"][0] | {"id": taken}]}
+    response = client.post("/api/v1/messages/send", json=body, headers=auth(rep[1]))
+    assert response.status_code == 409 and response.json["error"] == "id_conflict"
+    assert not google.sent
 
 
 def test_a_revoked_grant_stops_sending_and_asks_for_a_reconnect(
@@ -196,3 +248,54 @@ def test_a_recipient_listed_twice_gets_one_copy(client, rep, connect, sending, g
     )
     assert response.status_code == 201 and len(response.json["messages"]) == 1
     assert len(google.sent) == 1
+
+
+def test_a_non_ascii_reply_goes_out_7bit_with_its_threading_headers(
+    client, rep, connect, sending, google
+):
+    connect()
+    first = google.add_message(
+        {"Subject": "Köln", "Message-ID": "<a@mail.gmail.com>"}, labels=("SENT",)
+    )
+    body = {
+        "recipients": [{"email": "jane@example.com", "name": "Jürgen"}],
+        "html": '<p>Grüße aus Köln, <a href="https://example.com/köln">hier</a></p>',
+        "thread_id": first,
+    }
+    response = client.post("/api/v1/messages/send", json=body, headers=auth(rep[1]))
+    assert response.status_code == 201, response.json
+    [sent] = google.sent
+    assert sent["raw"].isascii()  # quoted-printable or base64 bodies, encoded-word headers
+    plain, html = sent["mime"].get_payload()
+    assert "Grüße aus Köln" in plain.get_payload(decode=True).decode("utf-8")
+    assert "Grüße aus Köln" in html.get_payload(decode=True).decode("utf-8")
+    stored = {h["name"]: h["value"] for h in google.messages[sent["id"]]["payload"]["headers"]}
+    assert stored["In-Reply-To"] == "<a@mail.gmail.com>"
+    assert stored["References"] == "<a@mail.gmail.com>"
+    assert google.messages[sent["id"]]["threadId"] == first
+
+
+def test_a_token_refresh_google_fails_is_a_bad_gateway_not_a_reconnect(
+    client, rep, connect, sending, google
+):
+    connect()
+    google.expire_access_tokens()
+    google.fail("token", (503, "Service unavailable", "backendError", "UNAVAILABLE"), times=10)
+    response = client.post("/api/v1/messages/send", json=BODY, headers=auth(rep[1]))
+    assert response.status_code == 502 and response.json["error"] == "refresh_failed"
+    assert not google.sent and db.session.query(Message).count() == 0
+    assert client.get("/api/v1/me", headers=auth(rep[1])).json["gmail"]["status"] == "ok"
+
+
+def test_the_plain_text_part_keeps_each_links_address():
+    from server.services.gmail_send import html_to_text
+
+    html = (
+        '<p>See <a href="https://example.com/pricing">our pricing</a>, '
+        '<a href="https://example.com">https://example.com</a> or '
+        '<a href="mailto:sales@acme.test">write</a>.</p>'
+    )
+    assert html_to_text(html) == (
+        "See our pricing (https://example.com/pricing), https://example.com or "
+        "write (sales@acme.test).\n"
+    )

@@ -54,7 +54,7 @@ def unreported_mail(google, kid, mid, secret=SECRET):
 
 def test_an_unreported_tracked_message_is_adopted_under_its_own_id(app, client, rep, kid, google):
     user, token = rep
-    box = connect(app, user, google, [*SIGN_IN, METADATA, READONLY])
+    box = connect(app, user, google, [*SIGN_IN, READONLY])
     mid = signing.new_message_id()
     client.get(pixel_for(SECRET, kid, mid), headers={"User-Agent": "Mozilla/5.0 (Macintosh)"})
     app.extensions["leadcamp.sink"].flush()
@@ -86,7 +86,7 @@ def test_without_the_readonly_scope_bodies_are_never_asked_for(app, rep, kid, go
 
 
 def test_forged_pixels_and_other_reps_keys_are_not_adopted(app, rep, kid, make_user, google):
-    box = connect(app, rep[0], google, [*SIGN_IN, METADATA, READONLY])
+    box = connect(app, rep[0], google, [*SIGN_IN, READONLY])
     other, _ = make_user("colleague@acme.test")
     other_kid = accounts.current_signing_key(db.session, other).kid
     db.session.commit()
@@ -102,4 +102,18 @@ def test_connect_asks_for_readonly_when_adoption_is_on(app, client, make_user, g
     login = client.get("/auth/google/login").headers["Location"]
     client.get("/auth/google/callback?" + google.consent(login))
     url = client.get("/auth/google/connect").headers["Location"]
-    assert READONLY in parse_qs(urlsplit(url).query)["scope"][0]
+    scope = parse_qs(urlsplit(url).query)["scope"][0].split()
+    # Not metadata besides: while it is granted, Gmail refuses to show any body.
+    assert READONLY in scope and METADATA not in scope
+
+
+def test_a_grant_still_holding_metadata_skips_adoption_and_syncs(app, rep, kid, google):
+    """An old grant kept by include_granted_scopes: Gmail answers FULL with 403."""
+    box = connect(app, rep[0], google, [*SIGN_IN, METADATA, READONLY])
+    unreported_mail(google, kid, signing.new_message_id())
+    box.scopes = " ".join([*SIGN_IN, READONLY])  # as if the app believed bodies were readable
+    result = run(app, box)
+    assert result["mode"] == "full" and result["adopted"] == 0 and result["fetched"] == 1
+    box = db.session.get(GmailMailbox, box.id)
+    assert box.status == "ok" and box.history_id == str(google.history_id)
+    assert google.calls["messages.get"] == 2  # headers, then one body refused (not retried)

@@ -185,6 +185,29 @@ def test_a_rejected_access_token_is_refreshed_and_the_call_repeated(sync, report
     assert google.calls["token"] == 0  # the new access token was kept
 
 
+def test_a_token_refused_inside_a_batch_is_refreshed_once_and_the_batch_rerun(
+    sync, reported, google, sleeps
+):
+    sync()
+    google.add_message(reply_headers(), reported[1])
+    google.add_message(reply_headers(Subject="Re: Quick question again"), reported[1])
+    history = google._history
+
+    def then_expire(query):
+        """Answer history.list, then stop honouring the access token (before the batch)."""
+        answer = history(query)
+        google.expire_access_tokens()
+        return answer
+
+    google._history = then_expire
+    google.calls.clear()
+    result = sync()
+    assert result["replies"] == 2 and sleeps == []
+    assert google.calls["token"] == 1 and google.calls["batch"] == 2
+    assert google.calls["messages.get"] == 2
+    assert result["quota_units"] == 2 + 2 * 5  # each part counted once
+
+
 def test_rate_limits_and_server_errors_are_retried_with_backoff(sync, reported, google, sleeps):
     sync()
     google.add_message(reply_headers(), reported[1])
@@ -200,6 +223,7 @@ def test_rate_limits_and_server_errors_are_retried_with_backoff(sync, reported, 
     result = sync()
     assert result["replies"] == 1
     assert len(sleeps) == 3  # two for history.list, one for the batch part retried alone
+    assert result["quota_units"] == 2 + 5  # the retried part counts once, like the call
 
 
 def test_a_persistent_error_fails_the_run_and_keeps_the_position(app, sync, reported, google):
@@ -275,3 +299,49 @@ def test_not_found_answers_other_than_history_are_errors(sync, reported, google)
 
     with pytest.raises(GmailApiError, match="not found"):
         sync()
+
+
+def test_a_full_resync_reads_the_newest_threads_first(sync, client, rep, google, monkeypatch):
+    from server.services import gmail_sync
+    from server.services.gmail_client import GmailClient
+
+    monkeypatch.setattr(gmail_sync, "RESYNC_THREADS", 1)
+    asked = []
+    get_threads = GmailClient.get_threads
+    monkeypatch.setattr(
+        GmailClient,
+        "get_threads",
+        lambda self, ids, h: asked.append(ids) or get_threads(self, ids, h),
+    )
+    for thread, age in (
+        ("18a0000000000000", timedelta(days=2)),
+        ("18f0000000000000", timedelta(hours=1)),
+    ):
+        body = {
+            "subject": "Hello",
+            "recipients": [{"email": "jane@example.com"}],
+            "gmail_thread_id": thread,
+            "sent_at": (datetime.now(UTC) - age).isoformat(),
+        }
+        assert client.post("/api/v1/messages", json=body, headers=auth(rep[1])).status_code == 201
+    assert sync()["mode"] == "full"
+    assert asked == [["18f0000000000000"]]
+
+
+def test_a_bounce_in_a_shared_thread_is_the_failed_recipients_copy(sync, client, rep, google):
+    thread = google.add_message(SENT_HEADERS, labels=("SENT",))
+    ids = {}
+    for email, age in (("jane@example.com", 10), ("bob@gone.test", 5)):
+        body = {
+            "subject": "Quick question",
+            "recipients": [{"email": email}],
+            "gmail_thread_id": thread,
+            "sent_at": (datetime.now(UTC) - timedelta(minutes=age)).isoformat(),
+        }
+        ids[email] = client.post("/api/v1/messages", json=body, headers=auth(rep[1])).json["id"]
+    sync()
+    bounce = {k: v for k, v in BOUNCE.items() if k != "References"}
+    at_ms = int(datetime.now(UTC).timestamp() * 1000)  # after both: bob's copy is the latest
+    google.add_message(bounce | {"X-Failed-Recipients": "Jane@Example.com"}, thread, at_ms=at_ms)
+    assert sync()["bounces"] == 1
+    assert db.session.query(Event).one().message_id == ids["jane@example.com"]

@@ -16,7 +16,7 @@ import re
 import secrets
 import time
 from collections import Counter, defaultdict
-from email.parser import Parser
+from email.parser import BytesParser, Parser
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import pytest
@@ -75,6 +75,9 @@ RATE_LIMITED = (
 )
 FULL_FORBIDDEN = (403, "Metadata scope doesn't allow format FULL", "forbidden", "PERMISSION_DENIED")
 NOT_FOUND = (404, "Requested entity was not found.", "notFound", "NOT_FOUND")
+
+
+_REASONS = {200: "OK", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
 
 
 def _form(request) -> dict:
@@ -149,6 +152,8 @@ class FakeGoogle:
         form = _form(request)
         self.token_requests.append(form)
         self.calls["token"] += 1
+        if self.failures["token"]:
+            return _error(*self.failures["token"].pop(0))
         if form.get("grant_type") == "refresh_token":
             scope = self.refresh_tokens.get(form.get("refresh_token"))
             if scope is None:
@@ -300,7 +305,8 @@ class FakeGoogle:
         if message is None:
             return _error(*NOT_FOUND)
         if query.get("format") == ["full"]:
-            if READONLY not in scope.split():
+            # Real Gmail refuses FULL while gmail.metadata is granted, readonly or not.
+            if READONLY not in scope.split() or METADATA in scope.split():
                 return _error(*FULL_FORBIDDEN)
             return _ok(self._full_message(message))
         return _ok(self._metadata(message, query))
@@ -371,17 +377,17 @@ class FakeGoogle:
 
     def _send(self, body: dict):
         raw = base64.urlsafe_b64decode(body["raw"] + "=" * (-len(body["raw"]) % 4))
-        mime = Parser().parsestr(raw.decode("ascii"))
-        headers = {k: v for k, v in mime.items() if k in ("From", "To", "Subject", "Message-ID")}
+        mime = BytesParser().parsebytes(raw)  # as sent: 8-bit bytes would reach it as such
+        headers = dict(mime.items())  # every header, threading ones included
         mid = self.add_message(headers, body.get("threadId"), labels=("SENT",))
         self.sent.append({"raw": raw, "mime": mime, "threadId": body.get("threadId"), "id": mid})
         thread = self.messages[mid]["threadId"]
         return _ok({"id": mid, "threadId": thread, "labelIds": ["SENT"]})
 
     def _batch(self, request):
+        # A refused token does not fail the batch itself: Google answers 200 and a 401 in
+        # each of its parts.
         scope = self._authorized(request)
-        if not scope:
-            return _error(*UNAUTHENTICATED)
         self.calls["batch"] += 1
         content_type = request.headers["content-type"]
         body = request.body if isinstance(request.body, str) else request.body.decode()
@@ -392,17 +398,21 @@ class FakeGoogle:
             line, _, rest = part.get_payload().partition("\n")
             method, target, _ = line.split(" ", 2)
             target = urlsplit(target)
-            status, headers, content = self.route(
-                method,
-                target.path,
-                parse_qs(target.query),
-                rest.partition("\n\n")[2] or None,
-                scope,
+            status, headers, content = (
+                self.route(
+                    method,
+                    target.path,
+                    parse_qs(target.query),
+                    rest.partition("\n\n")[2] or None,
+                    scope,
+                )
+                if scope
+                else _error(*UNAUTHENTICATED)
             )
             out.append(
                 f"--{boundary}\r\nContent-Type: application/http\r\n"
                 f"Content-ID: <response-{part['Content-ID'][1:-1]}>\r\n\r\n"
-                f"HTTP/1.1 {status} {'OK' if status == 200 else 'Error'}\r\n"
+                f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}\r\n"
                 f"Content-Type: {headers['Content-Type']}\r\n\r\n{content}\r\n"
             )
         payload = "".join(out) + f"--{boundary}--\r\n"
