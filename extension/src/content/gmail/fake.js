@@ -1,6 +1,8 @@
 // The test adapter: the same interface over a saved Gmail-like page (tests/extension/pages/),
 // selected by the test build. Its markup names each part with a data-lc-* attribute.
 
+import { rowDescriptors } from "./row-receipt.js";
+
 const SEND_URL = "/mail/u/0/fake-send";
 
 function fakeCompose(root) {
@@ -40,8 +42,11 @@ function fakeRow(row) {
   return {
     threadId: async () => row.dataset.threadId,
     setReceipt(r) {
-      receipt.textContent = r ? r.label + (r.machine ? ` ⚙ ${r.machine}` : "") : "";
-      receipt.title = r ? r.tooltip : "";
+      // Drawn from the descriptors the InboxSDK adapter hands Gmail: the labels' titles, and the
+      // icon's tooltip as the title.
+      const d = rowDescriptors(r, "");
+      receipt.textContent = [d.label, d.machine].filter(Boolean).map((l) => l.title).join(" ");
+      receipt.title = d.icon ? d.icon.tooltip : "";
     },
     onDestroy: () => {},
   };

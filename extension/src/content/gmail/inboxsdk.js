@@ -1,6 +1,7 @@
 // The real Gmail adapter: InboxSDK, with its telemetry off. The only module touching Gmail.
 
 import * as InboxSDK from "@inboxsdk/core";
+import { rowDescriptors } from "./row-receipt.js";
 
 /** A minimal Kefir-compatible stream (onAny/offAny) so InboxSDK labels can be updated. */
 function updatable() {
@@ -39,13 +40,17 @@ function wrapCompose(view) {
 function wrapRow(row) {
   const label = updatable();
   const machine = updatable();
+  const icon = updatable();
   row.addLabel(label);
   row.addLabel(machine);
+  row.addAttachmentIcon(icon);
   return {
     threadId: () => row.getThreadIDAsync(),
     setReceipt(r) {
-      label.emit(r && { title: r.label, foregroundColor: "#0b57d0", backgroundColor: "#e8f0fe" });
-      machine.emit(r && r.machine ? { title: `⚙ ${r.machine}`, foregroundColor: "#5f6368", backgroundColor: "#f1f3f4" } : null);
+      const d = rowDescriptors(r, chrome.runtime.getURL("icon128.png"));
+      label.emit(d.label);
+      machine.emit(d.machine);
+      icon.emit(d.icon);
     },
     onDestroy: (cb) => row.on("destroy", cb),
   };
