@@ -39,12 +39,24 @@ function renderTimeline(detail) {
   ]);
 }
 
+/** Our tracking host(s), asked of the worker until it knows them (it may not yet, e.g. while the
+ * server is unreachable), then kept for the tab. */
+function trackingHosts(ask) {
+  let known = null;
+  return async () => {
+    if (known) return known;
+    const settings = await ask("lc.settings").catch(() => ({}));
+    const hosts = [settings.trackingHost].filter(Boolean);
+    if (hosts.length) known = hosts;
+    return hosts;
+  };
+}
+
 function messageViews({ adapter, ask }) {
-  let hosts = null;
+  const hosts = trackingHosts(ask);
   adapter.onMessageView(async (message) => {
     if (!message.fromMe()) return;
-    hosts = hosts || ask("lc.settings").then((s) => [s.trackingHost].filter(Boolean));
-    const own = await hosts.catch(() => []);
+    const own = await hosts();
     const sources = [...message.body().querySelectorAll("img")].map((img) => img.getAttribute("src") || "");
     const mid = sources.map((src) => pixelMessageId(src, own)).find(Boolean);
     if (!mid) return;
