@@ -73,3 +73,10 @@ test("the contact card from the contacts API's shape", () => {
   assert.equal(card.timeline[0].text, "Clicked https://acme.example/");
   assert.deepEqual(card.messages[0], { subject: "(no subject)", detail: "24 Nov 2026, 08:00 — 3 opens, 1 click", threadId: "t1" });
 });
+
+test("the contact card's other tracked messages leave out the thread it is shown beside", () => {
+  const message = (id, thread) => ({ id, subject: id, sent_at: null, gmail_thread_id: thread, opens: 0, clicks: 0 });
+  const contact = { email: "ana@acme.com", messages: [message("here", "t1"), message("elsewhere", "t2")] };
+  assert.deepEqual(contactCard(contact, UTC, { thread: "t1" }).messages.map((m) => m.subject), ["elsewhere"]);
+  assert.deepEqual(contactCard(contact, UTC).messages.map((m) => m.subject), ["here", "elsewhere"]);
+});

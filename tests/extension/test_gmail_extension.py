@@ -209,10 +209,23 @@ def test_the_sidebar_shows_the_lead_as_the_contacts_api_has_them(
     counts = card.locator(".lc-counts").text_content()
     assert counts.startswith(f"{engagement['opens']} open") and "1 click" in counts
     assert "Clicked https://acme.example/pricing?plan=pro&seats=5" in card.text_content()
-    assert "Pricing for Lee" in card.text_content()
+    # Its only tracked message is this thread's own: not listed among the "other" ones.
+    assert "Pricing for Lee" not in card.text_content()
     assert REP not in [
         c.get_attribute("data-lc-contact") for c in page.locator(".lc-contact").all()
     ]
+    page.close()
+
+    # Beside another thread with the lead, that message is one of the others.
+    other = {
+        "thread_id": "18c2a5f0e1d2cccc",
+        "subject": "Quick question",
+        "messages": [{"sender": LEAD, "to": REP, "html": "<p>Do you ship to Leeds?</p>"}],
+    }
+    page = open_gmail(browser, mailbox, compose=False, rows=[], threads=[other])
+    listed = page.locator(f'[data-lc-contact="{LEAD}"] .lc-messages li')
+    listed.first.wait_for()
+    assert [item.locator("strong").text_content() for item in listed.all()] == ["Pricing for Lee"]
     page.close()
 
 
