@@ -35,12 +35,12 @@ pytestmark = pytest.mark.server
 
 
 def build_test_extension() -> Path:
-    """The test build (fake Gmail adapter), made when missing; `make test` builds it first."""
-    if not (DIST / "manifest.json").exists():
-        if not (EXTENSION / "node_modules").exists():
-            subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=EXTENSION, check=True)
-        env = os.environ | {"LEADCAMP_SERVER_URL": "http://127.0.0.1"}
-        subprocess.run(["node", "build.mjs", "--test"], cwd=EXTENSION, check=True, env=env)
+    """The test build (fake Gmail adapter), always made afresh from the sources (esbuild takes a
+    second), so the tests never drive a stale build."""
+    if not (EXTENSION / "node_modules").exists():
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=EXTENSION, check=True)
+    env = os.environ | {"LEADCAMP_SERVER_URL": "http://127.0.0.1"}
+    subprocess.run(["node", "build.mjs", "--test"], cwd=EXTENSION, check=True, env=env)
     return DIST
 
 
