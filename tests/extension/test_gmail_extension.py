@@ -183,6 +183,43 @@ def test_the_timeline_shows_and_the_senders_own_view_is_not_an_open(
     assert self_views(server, mid) >= 1, "the self-view signal was not sent"
     page.close()
 
+    # Control: the same proxied image in a page that is not Gmail does go out, so the check above
+    # sees a request when there is one.
+    show_elsewhere(browser, f'<img src="{proxied}">')
+    eventually(connected, lambda: mailbox.proxied)
+    assert mailbox.proxied[0].startswith("https://ci3.googleusercontent.com/meips/")
+    mailbox.proxied.clear()
+
+    # The direct pixel: Chromium never loads an http loopback image into an https page (mixed
+    # content, local network access), with or without the extension, so no page can show its rule
+    # at work. Chrome's own matcher says what the worker's rules do with this very request.
+    assert dnr_rules(browser, pixel, "https://mail.google.com") == [1]
+    assert dnr_rules(browser, proxied, "https://mail.google.com") == [2]
+    assert dnr_rules(browser, pixel, "https://example.org") == [], "only Gmail's requests"
+    assert dnr_rules(browser, pixel.replace("/o/", "/c/"), "https://mail.google.com") == []
+
+
+def show_elsewhere(browser, html: str) -> None:
+    """Open `html` as a page of https://example.org/ (not Gmail)."""
+    browser.route(
+        "https://example.org/", lambda route: route.fulfill(content_type="text/html", body=html)
+    )
+    page = browser.new_page()
+    page.goto("https://example.org/")
+    page.close()
+    browser.unroute("https://example.org/")
+
+
+def dnr_rules(browser, url: str, initiator: str) -> list[int]:
+    """The ids of the extension's network rules an image request for `url` from `initiator` would
+    match (testMatchOutcome: unpacked extensions only, as in these tests)."""
+    return browser.service_workers[0].evaluate(
+        """([url, initiator]) => chrome.declarativeNetRequest
+            .testMatchOutcome({ url, initiator, type: "image" })
+            .then((outcome) => outcome.matchedRules.map((rule) => rule.ruleId))""",
+        [url, initiator],
+    )
+
 
 def test_the_sidebar_shows_the_lead_as_the_contacts_api_has_them(
     connected, browser, mailbox, server, tmp_path
