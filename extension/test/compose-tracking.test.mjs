@@ -5,7 +5,12 @@ import { register } from "../src/content/features/compose-tracking.js";
 
 // Just enough DOM for the status bar the feature adds to a compose window.
 globalThis.document = {
-  createElement: (tag) => ({ tag, children: [], append(...nodes) { this.children.push(...nodes); }, setAttribute() {} }),
+  createElement: (tag) => ({
+    tag,
+    children: [],
+    append(...nodes) { this.children.push(...nodes); },
+    setAttribute() {},
+  }),
 };
 
 const tick = (ms = 0) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -66,13 +66,16 @@ test("a thread row in real Gmail shows the receipt and its full text as a toolti
   const sdk = sdkRow();
   handlers.threadRow(sdk);
 
-  const message = { opens: 3, clicks: 2, replies: 1, last_open_at: "2026-11-25T14:03:00Z", counts: { scanner: 1 } };
+  const message = {
+    opens: 3, clicks: 2, replies: 1, last_open_at: "2026-11-25T14:03:00Z", counts: { scanner: 1 },
+  };
   row.setReceipt(receipt([message], UTC));
   const { labels, icons } = sdk.shown();
   assert.deepEqual(labels.filter(Boolean).map((l) => l.title), ["✔✔ 3", "⚙ 1"]);
   const tooltips = icons.filter(Boolean).map((i) => i.tooltip);
   assert.deepEqual(tooltips, [
-    "Opened 3 times · Last opened 25 Nov 2026, 14:03 · 2 clicks · Replied · Machine activity (not counted): 1 hit",
+    "Opened 3 times · Last opened 25 Nov 2026, 14:03 · 2 clicks · Replied · " +
+      "Machine activity (not counted): 1 hit",
   ]);
   assert.equal(icons[0].iconUrl, "chrome-extension://abc/icon128.png");
 

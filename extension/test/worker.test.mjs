@@ -75,7 +75,7 @@ AbortSignal.timeout = (ms) => {
 globalThis.fetch = async (url, options) => {
   const path = url.replace("https://lc.example/api/v1", "");
   const body = options.body && JSON.parse(options.body);
-  requests.push({ method: options.method, path, body, timeout: timeoutOf.get(options.signal), at: Date.now() });
+  requests.push({ method: options.method, path, body, timeout: timeoutOf.get(options.signal) });
   const [status, json] = await route(options.method, path, body);
   return new Response(JSON.stringify(json), { status, headers: { "Content-Type": "application/json" } });
 };
@@ -102,7 +102,7 @@ test("polls started together (alarm, half-way poll, Gmail opening) show each eve
   const open = { id: "e1", kind: "open", verdict: "human", subject: "Pricing", location: null };
   route = async (method, path) => {
     await later();
-    return path.includes("after=c1") ? [200, { events: [], cursor: "c1" }] : [200, { events: [open], cursor: "c1" }];
+    return [200, { events: path.includes("after=c1") ? [] : [open], cursor: "c1" }];
   };
   const shown = await Promise.all([pollActivity(), pollActivity(), pollActivity()]);
   await pollActivity(); // and a later poll, from the stored cursor

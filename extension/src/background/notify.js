@@ -13,6 +13,7 @@ const SEEN_LIMIT = 500;
  * meanwhile share it, so two never read the same cursor and show the same events. */
 export const pollActivity = single((now) => poll(now || new Date()));
 
+/** One poll: new events since the stored cursor, each notified once (the ids already shown). */
 async function poll(now) {
   if (!(await getSecret("token"))) return [];
   const cursor = await load("cursor", null);
@@ -33,6 +34,7 @@ async function poll(now) {
   return fresh;
 }
 
+/** Push new events to open Gmail tabs for their in-Gmail notices. */
 async function tellGmailTabs(events) {
   const tabs = await chrome.tabs.query({ url: "https://mail.google.com/*" });
   for (const tab of tabs) {

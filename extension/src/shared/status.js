@@ -100,7 +100,8 @@ export function contactCard(contact, format = {}, { thread = null } = {}) {
     role,
     enrichment: enrichmentText(contact.enrichment),
     score: `Score ${e.score ?? 0}/100`,
-    counts: [plural(e.opens || 0, "open"), plural(e.clicks || 0, "click"), replies(e.replies || 0)].join(" · "),
+    counts: [plural(e.opens || 0, "open"), plural(e.clicks || 0, "click"), replies(e.replies || 0)]
+      .join(" · "),
     timeline: (e.timeline || []).map((item) => timelineItem({ ...item, link: item.url }, format)),
     messages: (contact.messages || [])
       .filter((m) => !thread || m.gmail_thread_id !== thread)
@@ -133,9 +134,12 @@ function enrichmentText(enrichment) {
 /** The title and line of a desktop notification for one activity event. */
 export function activityText(event) {
   const subject = event.subject || "(no subject)";
-  if (event.kind === "click") return { title: "Link clicked", message: `${subject}\n${event.link || ""}`.trim() };
+  if (event.kind === "click") {
+    return { title: "Link clicked", message: `${subject}\n${event.link || ""}`.trim() };
+  }
   if (event.kind === "reply") return { title: "Reply received", message: subject };
-  const place = event.verdict === "proxy" || !event.location ? "" : [event.location.city, event.location.region, event.location.country].filter(Boolean).join(", ");
+  const where = event.verdict === "proxy" || !event.location ? {} : event.location;
+  const place = [where.city, where.region, where.country].filter(Boolean).join(", ");
   return { title: "Email opened", message: place ? `${subject}\n${place}` : subject };
 }
 

@@ -31,11 +31,18 @@ function threadList({ adapter, ask }) {
 
 function renderTimeline(detail) {
   const t = timeline(detail);
-  const line = (item) => el("li", { cls: `lc-event lc-${item.kind}` }, [el("time", { text: item.at }), el("span", { text: ` ${item.text}` })]);
+  const line = (item) => {
+    const parts = [el("time", { text: item.at }), el("span", { text: ` ${item.text}` })];
+    return el("li", { cls: `lc-event lc-${item.kind}` }, parts);
+  };
+  const machine = el("details", {}, [
+    el("summary", { text: "Machine activity (not counted)" }),
+    el("ul", {}, t.machine.map(line)),
+  ]);
   return el("section", { cls: "lc-timeline", attrs: { "data-lc-timeline": "" } }, [
     el("h4", { text: `Leadcamp: ${t.summary ? t.summary.tooltip.split("\n")[0] : "tracked"}` }),
     el("ul", {}, t.real.map(line)),
-    t.machine.length ? el("details", {}, [el("summary", { text: "Machine activity (not counted)" }), el("ul", {}, t.machine.map(line))]) : null,
+    t.machine.length ? machine : null,
   ]);
 }
 

@@ -13,7 +13,9 @@ function fakeCompose(root) {
   const addresses = (name) =>
     field(name).split(",").map((s) => s.trim()).filter(Boolean).map((email) => ({ email, name: "" }));
   async function deliver() {
-    const message = { to: addresses("to"), cc: addresses("cc"), subject: field("subject"), html: body.innerHTML };
+    const message = {
+      to: addresses("to"), cc: addresses("cc"), subject: field("subject"), html: body.innerHTML,
+    };
     const response = await fetch(SEND_URL, { method: "POST", body: JSON.stringify(message) });
     const ids = await response.json();
     root.dataset.lcState = "sent";

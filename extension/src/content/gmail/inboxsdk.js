@@ -33,7 +33,9 @@ function wrapCompose(view) {
     statusBar: () => view.addStatusBar({ height: 28 }).el,
     onPresending: (cb) => view.on("presending", (event) => cb({ cancel: () => event.cancel() })),
     onSent: (cb) =>
-      view.on("sent", async (event) => cb({ messageId: await event.getMessageID(), threadId: await event.getThreadID() })),
+      view.on("sent", async (event) => {
+        cb({ messageId: await event.getMessageID(), threadId: await event.getThreadID() });
+      }),
   };
 }
 
@@ -95,7 +97,8 @@ export async function loadAdapter({ appId }) {
     userEmail: () => sdk.User.getEmailAddress(),
     onCompose: (handler) => sdk.Compose.registerComposeViewHandler((v) => handler(wrapCompose(v))),
     onThreadRow: (handler) => sdk.Lists.registerThreadRowViewHandler((r) => handler(wrapRow(r))),
-    onMessageView: (handler) => sdk.Conversations.registerMessageViewHandler((v) => handler(wrapMessage(v, sdk))),
+    onMessageView: (handler) =>
+      sdk.Conversations.registerMessageViewHandler((v) => handler(wrapMessage(v, sdk))),
     onThreadView: (handler) => sdk.Conversations.registerThreadViewHandler((v) => handler(wrapThread(v))),
     ready: () => {},
     notify: (text) => sdk.ButterBar.showMessage({ text, time: 10000 }),
