@@ -68,7 +68,7 @@ const requests = [];
 const timeoutOf = new WeakMap();
 const abortAfter = AbortSignal.timeout.bind(AbortSignal);
 AbortSignal.timeout = (ms) => {
-  const signal = abortAfter(Math.max(ms, 0));
+  const signal = abortAfter(ms);
   timeoutOf.set(signal, ms);
   return signal;
 };
@@ -77,6 +77,8 @@ globalThis.fetch = async (url, options) => {
   const body = options.body && JSON.parse(options.body);
   requests.push({ method: options.method, path, body, timeout: timeoutOf.get(options.signal) });
   const [status, json] = await route(options.method, path, body);
+  await new Promise((resolve) => setTimeout(resolve, 1)); // a timeout of 0 ms has fired by now
+  if (options.signal.aborted) throw options.signal.reason;
   return new Response(JSON.stringify(json), { status, headers: { "Content-Type": "application/json" } });
 };
 
@@ -179,4 +181,21 @@ test("an old key still signs when the server does not hand out a new one in time
   assert.equal(tracked.tracked, true);
   assert.match(tracked.html, /\/o\/k0\./);
   assert.deepEqual(requests.map((r) => r.path), ["/me", "/signing-key"]);
+});
+
+test("a send whose account check used up the budget does not wait for the key", async () => {
+  const realNow = Date.now;
+  let late = 0;
+  Date.now = () => realNow() + late;
+  route = (method, path) => {
+    if (path === "/me") late = 4500; // the answer came, but only after the whole budget
+    return path === "/me" ? [200, ME] : [200, KEY];
+  };
+  try {
+    const result = await track(MESSAGE);
+    assert.deepEqual(result, { tracked: false, reason: "the Leadcamp server cannot be reached" });
+    assert.deepEqual(requests.map((r) => [r.path, r.timeout]), [["/me", 4000], ["/signing-key", 0]]);
+  } finally {
+    Date.now = realNow;
+  }
 });

@@ -53,7 +53,8 @@ async function signingKey(deadline) {
   const stored = await getSecret("signingKey");
   if (stored && Date.now() - (stored.fetchedAt || 0) < KEY_MAX_AGE) return stored;
   try {
-    const key = await api("/signing-key", { timeout: deadline - Date.now() });
+    // Whatever is left of the budget (none left: the request fails at once, as unreachable).
+    const key = await api("/signing-key", { timeout: Math.max(deadline - Date.now(), 0) });
     const fresh = { kid: key.kid, key: key.key, baseUrl: key.base_url, fetchedAt: Date.now() };
     await setSecret("signingKey", fresh);
     return fresh;
