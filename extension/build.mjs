@@ -17,7 +17,10 @@ const appId = process.env.INBOXSDK_APP_ID || "";
 const serverUrl = (process.env.LEADCAMP_SERVER_URL || "").replace(/\/+$/, "");
 
 if (!test && !appId) {
-  console.error("INBOXSDK_APP_ID is not set: register the app at https://register.inboxsdk.com/ and build with INBOXSDK_APP_ID=... (see docs/extension.md).");
+  console.error(
+    "INBOXSDK_APP_ID is not set: register the app at https://register.inboxsdk.com/ and build with " +
+      "INBOXSDK_APP_ID=... (see docs/extension.md).",
+  );
   process.exit(1);
 }
 
@@ -59,8 +62,12 @@ manifest.version = JSON.parse(readFileSync(join(here, "package.json"), "utf8")).
 if (serverUrl) manifest.host_permissions.push(hostPattern(serverUrl));
 writeFileSync(join(outdir, "manifest.json"), JSON.stringify(manifest, null, 2));
 copyFileSync(join(here, "node_modules/@inboxsdk/core/pageWorld.js"), join(outdir, "pageWorld.js"));
-for (const file of ["options.html", "options.css"]) copyFileSync(join(here, "src/options", file), join(outdir, file));
-for (const file of readdirSync(join(here, "static"))) copyFileSync(join(here, "static", file), join(outdir, file));
+for (const file of ["options.html", "options.css"]) {
+  copyFileSync(join(here, "src/options", file), join(outdir, file));
+}
+for (const file of readdirSync(join(here, "static"))) {
+  copyFileSync(join(here, "static", file), join(outdir, file));
+}
 
 if (!test) {
   const files = [];

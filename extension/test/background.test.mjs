@@ -46,9 +46,19 @@ test("quiet hours, including ones that span midnight", () => {
 });
 
 test("notification texts name the message and never the proxy's location", () => {
-  const open = { kind: "open", verdict: "human", subject: "Pricing", location: { city: "Leeds", region: "England", country: "GB" } };
+  const leeds = { city: "Leeds", region: "England", country: "GB" };
+  const open = { kind: "open", verdict: "human", subject: "Pricing", location: leeds };
   assert.deepEqual(activityText(open), { title: "Email opened", message: "Pricing\nLeeds, England, GB" });
-  assert.deepEqual(activityText({ ...open, verdict: "proxy", location: null }), { title: "Email opened", message: "Pricing" });
-  assert.deepEqual(activityText({ kind: "click", subject: "", link: "https://a.example/" }), { title: "Link clicked", message: "(no subject)\nhttps://a.example/" });
-  assert.deepEqual(activityText({ kind: "reply", subject: "Re: x" }), { title: "Reply received", message: "Re: x" });
+  assert.deepEqual(
+    activityText({ ...open, verdict: "proxy", location: null }),
+    { title: "Email opened", message: "Pricing" },
+  );
+  assert.deepEqual(
+    activityText({ kind: "click", subject: "", link: "https://a.example/" }),
+    { title: "Link clicked", message: "(no subject)\nhttps://a.example/" },
+  );
+  assert.deepEqual(
+    activityText({ kind: "reply", subject: "Re: x" }),
+    { title: "Reply received", message: "Re: x" },
+  );
 });

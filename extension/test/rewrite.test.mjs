@@ -7,7 +7,8 @@ import { linkTargets, stripPixels, trackHtml } from "../src/shared/rewrite.js";
 const OWN = ["t.example"];
 const PIXEL = "https://t.example/o/k1.m2.sig.gif";
 const PIXEL_TAG =
-  '<img src="https://t.example/o/k1.m2.sig.gif" width="1" height="1" alt="" style="width:1px;height:1px;border:0;" />';
+  '<img src="https://t.example/o/k1.m2.sig.gif" width="1" height="1" alt="" ' +
+  'style="width:1px;height:1px;border:0;" />';
 const link = (url) => `https://t.example/c/k1.m2.s/${b64encodeText(url)}`;
 const track = (html) => trackHtml(html, PIXEL, link, OWN);
 
@@ -37,7 +38,8 @@ test("a quoted reply loses our earlier pixels, direct and through Gmail's proxy"
   const quoted =
     '<div>Thanks!</div><div class="gmail_quote"><blockquote>On Mon, Sam wrote:<br>' +
     '<img src="https://t.example/o/k0.old.sig.gif" width="1" height="1">' +
-    '<img src="https://ci3.googleusercontent.com/meips/ADKq_Nb=s0-d-e1-ft#https://t.example/o/k0.old2.sig.gif">' +
+    '<img src="https://ci3.googleusercontent.com/meips/ADKq_Nb=s0-d-e1-ft#' +
+    'https://t.example/o/k0.old2.sig.gif">' +
     '<img src="https://acme.example/logo.png"></blockquote></div>';
   const out = track(quoted);
   assert.ok(!out.html.includes("k0.old"));
@@ -71,12 +73,15 @@ test("tracking twice changes nothing (presending may fire twice)", () => {
 });
 
 test("the pixel goes before </body> and before unfinished markup", () => {
-  assert.equal(track("<html><body><p>x</p></body></html>").html, `<html><body><p>x</p>${PIXEL_TAG}</body></html>`);
+  const page = track("<html><body><p>x</p></body></html>").html;
+  assert.equal(page, `<html><body><p>x</p>${PIXEL_TAG}</body></html>`);
   assert.equal(track("<p>x</p><!-- open").html, `<p>x</p>${PIXEL_TAG}<!-- open`);
   assert.equal(track("<p>x</p><script>never").html, `<p>x</p>${PIXEL_TAG}<script>never`);
 });
 
 test("links inside comments and scripts are not links", () => {
-  const body = "<!-- <a href='https://acme.example/c'> --><script>'<a href=\"https://acme.example/s\">'</script>";
+  const body =
+    "<!-- <a href='https://acme.example/c'> -->" +
+    "<script>'<a href=\"https://acme.example/s\">'</script>";
   assert.deepEqual(linkTargets(body, OWN), []);
 });

@@ -15,7 +15,10 @@ test("receipts: ✔ sent, ✔✔ opened with the count and last open in the tool
   assert.equal(sent.glyph, "✔");
   assert.match(sent.tooltip, /not opened/);
   const opened = receipt(
-    [summary({ opens: 2, last_open_at: "2026-11-25T14:03:00Z", clicks: 1 }), summary({ opens: 1, last_open_at: "2026-11-24T09:00:00Z" })],
+    [
+      summary({ opens: 2, last_open_at: "2026-11-25T14:03:00Z", clicks: 1 }),
+      summary({ opens: 1, last_open_at: "2026-11-24T09:00:00Z" }),
+    ],
     UTC,
   );
   assert.equal(opened.glyph, "✔✔");
@@ -35,9 +38,19 @@ test("machine activity is shown apart and never counted as an open", () => {
 test("the timeline: device and region, 'hidden by Gmail', clicks with the link, replies", () => {
   const events = [
     { at: "2026-11-25T10:00:00Z", kind: "open", verdict: "scanner", device: {}, location: null, link: null },
-    { at: "2026-11-25T11:00:00Z", kind: "open", verdict: "human", device: { type: "mobile", os: "iOS", browser: "Mobile Safari" }, location: { country: "GB", region: "England", city: null }, link: null },
-    { at: "2026-11-25T12:00:00Z", kind: "open", verdict: "proxy", device: { type: null, os: null, browser: null }, location: null, link: null },
-    { at: "2026-11-25T12:05:00Z", kind: "click", verdict: "human", device: {}, location: null, link: "https://acme.example/pricing" },
+    {
+      at: "2026-11-25T11:00:00Z", kind: "open", verdict: "human",
+      device: { type: "mobile", os: "iOS", browser: "Mobile Safari" },
+      location: { country: "GB", region: "England", city: null }, link: null,
+    },
+    {
+      at: "2026-11-25T12:00:00Z", kind: "open", verdict: "proxy",
+      device: { type: null, os: null, browser: null }, location: null, link: null,
+    },
+    {
+      at: "2026-11-25T12:05:00Z", kind: "click", verdict: "human", device: {}, location: null,
+      link: "https://acme.example/pricing",
+    },
     { at: "2026-11-25T13:00:00Z", kind: "reply", verdict: "human", device: {}, location: null, link: null },
   ];
   const t = timeline(summary({ opens: 2, events }), UTC);
@@ -47,7 +60,10 @@ test("the timeline: device and region, 'hidden by Gmail', clicks with the link, 
     "Opened — unknown device — hidden by Gmail",
     "Opened — mobile · iOS · Mobile Safari — England, GB",
   ]);
-  assert.deepEqual(t.machine.map((i) => i.text), ["Opened — unknown device — hidden by Gmail (security scanner, not counted)"]);
+  assert.deepEqual(
+    t.machine.map((i) => i.text),
+    ["Opened — unknown device — hidden by Gmail (security scanner, not counted)"],
+  );
   assert.equal(t.real[0].at, "25 Nov 2026, 13:00");
 });
 
@@ -59,9 +75,15 @@ test("the contact card from the contacts API's shape", () => {
       enrichment: { status: "found", provider: "clearbit", fetched_at: null, person: null, company: null },
       engagement: {
         score: 72, opens: 3, clicks: 1, replies: 1, last_activity_at: "2026-11-25T12:00:00Z",
-        timeline: [{ kind: "click", at: "2026-11-25T12:00:00Z", message_id: "m", subject: "Hi", verdict: "human", url: "https://acme.example/", device: "desktop", region: "Bavaria" }],
+        timeline: [{
+          kind: "click", at: "2026-11-25T12:00:00Z", message_id: "m", subject: "Hi", verdict: "human",
+          url: "https://acme.example/", device: "desktop", region: "Bavaria",
+        }],
       },
-      messages: [{ id: "m", subject: "", sent_at: "2026-11-24T08:00:00Z", gmail_thread_id: "t1", opens: 3, clicks: 1, replies: 1 }],
+      messages: [{
+        id: "m", subject: "", sent_at: "2026-11-24T08:00:00Z", gmail_thread_id: "t1",
+        opens: 3, clicks: 1, replies: 1,
+      }],
     },
     UTC,
   );
@@ -71,5 +93,15 @@ test("the contact card from the contacts API's shape", () => {
   assert.equal(card.score, "Score 72/100");
   assert.equal(card.counts, "3 opens · 1 click · 1 reply");
   assert.equal(card.timeline[0].text, "Clicked https://acme.example/");
-  assert.deepEqual(card.messages[0], { subject: "(no subject)", detail: "24 Nov 2026, 08:00 — 3 opens, 1 click", threadId: "t1" });
+  assert.deepEqual(
+    card.messages[0],
+    { subject: "(no subject)", detail: "24 Nov 2026, 08:00 — 3 opens, 1 click", threadId: "t1" },
+  );
+});
+
+test("the contact card's other tracked messages leave out the thread it is shown beside", () => {
+  const message = (id, thread) => ({ id, subject: id, sent_at: null, gmail_thread_id: thread });
+  const contact = { email: "ana@acme.com", messages: [message("here", "t1"), message("elsewhere", "t2")] };
+  assert.deepEqual(contactCard(contact, UTC, { thread: "t1" }).messages.map((m) => m.subject), ["elsewhere"]);
+  assert.deepEqual(contactCard(contact, UTC).messages.map((m) => m.subject), ["here", "elsewhere"]);
 });

@@ -48,12 +48,12 @@ def open_gmail(browser, mailbox, **state):
     return page
 
 
-def compose_and_send(page, subject):
+def compose_and_send(page, subject, clicks=1):
     page.wait_for_selector("[data-lc-track]")
     page.fill("input[name=to]", LEAD)
     page.fill("input[name=subject]", subject)
     page.locator("[data-lc-body]").evaluate("(el, html) => { el.innerHTML = html; }", BODY)
-    page.click("[data-lc-send]")
+    page.click("[data-lc-send]", click_count=clicks)
 
 
 @pytest.fixture(scope="module")
@@ -90,8 +90,11 @@ def test_a_sent_message_is_tracked_and_its_pixel_and_links_are_recorded(
     connected, browser, mailbox, server
 ):
     page = open_gmail(browser, mailbox, compose=True, rows=[], threads=[])
-    compose_and_send(page, "Pricing for Lee")
+    # A double click: the second presending comes while the first is being tracked.
+    compose_and_send(page, "Pricing for Lee", clicks=2)
     eventually(connected, lambda: mailbox.sent)
+    connected.wait_for_timeout(1000)
+    assert len(mailbox.sent) == 1, "the message went out more than once"
     sent = mailbox.sent[-1]
     pixel, kid, mid = PIXEL.search(sent["html"]).groups()
     assert pixel.startswith(server.url)
@@ -183,6 +186,43 @@ def test_the_timeline_shows_and_the_senders_own_view_is_not_an_open(
     assert self_views(server, mid) >= 1, "the self-view signal was not sent"
     page.close()
 
+    # Control: the same proxied image in a page that is not Gmail does go out, so the check above
+    # sees a request when there is one.
+    show_elsewhere(browser, f'<img src="{proxied}">')
+    eventually(connected, lambda: mailbox.proxied)
+    assert mailbox.proxied[0].startswith("https://ci3.googleusercontent.com/meips/")
+    mailbox.proxied.clear()
+
+    # The direct pixel: Chromium never loads an http loopback image into an https page (mixed
+    # content, local network access), with or without the extension, so no page can show its rule
+    # at work. Chrome's own matcher says what the worker's rules do with this very request.
+    assert dnr_rules(browser, pixel, "https://mail.google.com") == [1]
+    assert dnr_rules(browser, proxied, "https://mail.google.com") == [2]
+    assert dnr_rules(browser, pixel, "https://example.org") == [], "only Gmail's requests"
+    assert dnr_rules(browser, pixel.replace("/o/", "/c/"), "https://mail.google.com") == []
+
+
+def show_elsewhere(browser, html: str) -> None:
+    """Open `html` as a page of https://example.org/ (not Gmail)."""
+    browser.route(
+        "https://example.org/", lambda route: route.fulfill(content_type="text/html", body=html)
+    )
+    page = browser.new_page()
+    page.goto("https://example.org/")
+    page.close()
+    browser.unroute("https://example.org/")
+
+
+def dnr_rules(browser, url: str, initiator: str) -> list[int]:
+    """The ids of the extension's network rules an image request for `url` from `initiator` would
+    match (testMatchOutcome: unpacked extensions only, as in these tests)."""
+    return browser.service_workers[0].evaluate(
+        """([url, initiator]) => chrome.declarativeNetRequest
+            .testMatchOutcome({ url, initiator, type: "image" })
+            .then((outcome) => outcome.matchedRules.map((rule) => rule.ruleId))""",
+        [url, initiator],
+    )
+
 
 def test_the_sidebar_shows_the_lead_as_the_contacts_api_has_them(
     connected, browser, mailbox, server, tmp_path
@@ -209,10 +249,23 @@ def test_the_sidebar_shows_the_lead_as_the_contacts_api_has_them(
     counts = card.locator(".lc-counts").text_content()
     assert counts.startswith(f"{engagement['opens']} open") and "1 click" in counts
     assert "Clicked https://acme.example/pricing?plan=pro&seats=5" in card.text_content()
-    assert "Pricing for Lee" in card.text_content()
+    # Its only tracked message is this thread's own: not listed among the "other" ones.
+    assert "Pricing for Lee" not in card.text_content()
     assert REP not in [
         c.get_attribute("data-lc-contact") for c in page.locator(".lc-contact").all()
     ]
+    page.close()
+
+    # Beside another thread with the lead, that message is one of the others.
+    other = {
+        "thread_id": "18c2a5f0e1d2cccc",
+        "subject": "Quick question",
+        "messages": [{"sender": LEAD, "to": REP, "html": "<p>Do you ship to Leeds?</p>"}],
+    }
+    page = open_gmail(browser, mailbox, compose=False, rows=[], threads=[other])
+    listed = page.locator(f'[data-lc-contact="{LEAD}"] .lc-messages li')
+    listed.first.wait_for()
+    assert [item.locator("strong").text_content() for item in listed.all()] == ["Pricing for Lee"]
     page.close()
 
 

@@ -5,8 +5,8 @@ import { BUILD } from "./build-config.js";
 
 const DEFAULT_PREFS = { muted: false, quietStart: "", quietEnd: "" };
 
+/** Keep storage.local to the extension's own pages (content scripts may read it by default). */
 export async function restrictStorage() {
-  // Content scripts may read storage.local by default; keep it to the extension's own pages.
   try {
     await chrome.storage.local.setAccessLevel({ accessLevel: "TRUSTED_CONTEXTS" });
   } catch {
@@ -14,12 +14,15 @@ export async function restrictStorage() {
   }
 }
 
+/** A stored value, or `fallback` when there is none. */
 export async function load(key, fallback) {
   const found = await chrome.storage.local.get(key);
   return found[key] === undefined ? fallback : found[key];
 }
 
+/** Store a value. */
 export const save = (key, value) => chrome.storage.local.set({ [key]: value });
+/** Forget stored values. */
 export const remove = (...keys) => chrome.storage.local.remove(keys);
 
 /** The server's base URL (no trailing slash), or "" when none is set. */
@@ -27,6 +30,7 @@ export async function serverUrl() {
   return (await load("serverUrl", BUILD.serverUrl || "")).replace(/\/+$/, "");
 }
 
+/** The rep's notification preferences, defaults filled in. */
 export async function prefs() {
   return { ...DEFAULT_PREFS, ...(await load("prefs", {})) };
 }

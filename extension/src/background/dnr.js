@@ -2,6 +2,7 @@
 
 const RULE_IDS = [1, 2];
 
+/** `text` as a literal in a regular expression. */
 function escapeRegex(text) {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
@@ -28,12 +29,14 @@ export function pixelRules(hosts) {
   ];
 }
 
+/** Install (or replace) the block rules for these tracking hosts. */
 export async function updateRules(hosts) {
   await chrome.declarativeNetRequest.updateDynamicRules({
     removeRuleIds: RULE_IDS, addRules: pixelRules(hosts),
   });
 }
 
+/** Remove the block rules (sign-out). */
 export async function clearRules() {
   await chrome.declarativeNetRequest.updateDynamicRules({ removeRuleIds: RULE_IDS });
 }

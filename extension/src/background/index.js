@@ -11,6 +11,7 @@ import { flushQueue, reportSent, track } from "./tracking.js";
 const POLL_ALARM = "lc.poll";
 const EXTENSION_PAGE = chrome.runtime.getURL("");
 
+/** What Gmail's side may know of the account: connected, email, tracking switches and host. */
 async function settings() {
   try {
     const me = await account();
@@ -47,6 +48,7 @@ const FROM_OPTIONS = {
   "lc.prefs": (m) => save("prefs", m.prefs),
 };
 
+/** The handler for a message from this extension (options pages get more), or null. */
 function handlerFor(message, sender) {
   if (sender.id !== chrome.runtime.id || typeof message?.type !== "string") return null;
   const fromOptions = Boolean(sender.url?.startsWith(EXTENSION_PAGE));
@@ -70,6 +72,7 @@ chrome.tabs.onUpdated.addListener((tabId, change, tab) => {
   onTabUrl(tabId, change.url || tab.url).catch(() => {});
 });
 
+/** Retry the sent-report queue, then poll for activity. */
 async function tick() {
   await flushQueue().catch(() => {});
   await pollActivity().catch(() => {});

@@ -5,11 +5,16 @@ import { activityText, inQuietHours } from "../shared/status.js";
 import { api } from "./api.js";
 import { load, prefs, save } from "./config.js";
 import { getSecret } from "./secrets.js";
+import { single } from "./single.js";
 
 const SEEN_LIMIT = 500;
 
-/** Fetch new activity and notify; returns the events shown. */
-export async function pollActivity(now = new Date()) {
+/** Fetch new activity and notify; returns the events shown. One poll at a time: polls started
+ * meanwhile share it, so two never read the same cursor and show the same events. */
+export const pollActivity = single((now) => poll(now || new Date()));
+
+/** One poll: new events since the stored cursor, each notified once (the ids already shown). */
+async function poll(now) {
   if (!(await getSecret("token"))) return [];
   const cursor = await load("cursor", null);
   const page = await api(cursor ? `/activity?after=${encodeURIComponent(cursor)}` : "/activity");
@@ -29,6 +34,7 @@ export async function pollActivity(now = new Date()) {
   return fresh;
 }
 
+/** Push new events to open Gmail tabs for their in-Gmail notices. */
 async function tellGmailTabs(events) {
   const tabs = await chrome.tabs.query({ url: "https://mail.google.com/*" });
   for (const tab of tabs) {

@@ -7,6 +7,9 @@ import { clearRules, updateRules } from "./dnr.js";
 import { clearSecrets, deleteSecret, getSecret, setSecret } from "./secrets.js";
 
 const ME_MAX_AGE = 5 * 60 * 1000;
+// The key changes only when the server rotates it; old keys keep verifying for a while, so a send
+// need not wait for it. Refreshed with the account once this old.
+const KEY_MAX_AGE = 60 * 60 * 1000;
 
 async function sha256(text) {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
@@ -35,6 +38,7 @@ export async function onTabUrl(tabId, url) {
       method: "POST", body: { code, verifier: pending.verifier }, token: null,
     });
     await setSecret("token", answer.token);
+    await deleteSecret("signingKey"); // a new connection signs with its own server's key
     await save("connectError", "");
     await refreshAccount();
     await chrome.tabs.remove(tabId).catch(() => {});
@@ -43,23 +47,41 @@ export async function onTabUrl(tabId, url) {
   }
 }
 
-/** Fetch /me and the signing key; keep the key secret and the rest for the options page. */
-export async function refreshAccount({ timeout } = {}) {
-  const me = await api("/me", { timeout });
-  const key = await api("/signing-key", { timeout });
-  await setSecret("signingKey", { kid: key.kid, key: key.key, baseUrl: key.base_url });
+/** The signing key: the stored one while recent, else fetched within `deadline` (the stored one
+ * still serves if the server does not answer in time). */
+async function signingKey(deadline) {
+  const stored = await getSecret("signingKey");
+  if (stored && Date.now() - (stored.fetchedAt || 0) < KEY_MAX_AGE) return stored;
+  try {
+    // Whatever is left of the budget (none left: the request fails at once, as unreachable).
+    const key = await api("/signing-key", { timeout: Math.max(deadline - Date.now(), 0) });
+    const fresh = { kid: key.kid, key: key.key, baseUrl: key.base_url, fetchedAt: Date.now() };
+    await setSecret("signingKey", fresh);
+    return fresh;
+  } catch (error) {
+    if (stored && error instanceof Unreachable) return stored;
+    throw error;
+  }
+}
+
+/** Fetch /me (and the signing key when needed), all within `budget` ms; keep the key secret and
+ * the rest for the options page. */
+export async function refreshAccount({ budget = 10000 } = {}) {
+  const deadline = Date.now() + budget;
+  const me = await api("/me", { timeout: budget });
+  const key = await signingKey(deadline);
   await save("me", { ...me, fetchedAt: Date.now() });
-  await updateRules([me.tracking.tracking_host, new URL(key.base_url).host]);
+  await updateRules([me.tracking.tracking_host, new URL(key.baseUrl).host]);
   return me;
 }
 
-/** The rep's account, refreshed when stale; null when not connected. */
-export async function account({ fresh = false, timeout } = {}) {
+/** The rep's account, refreshed when stale (within `budget` ms); null when not connected. */
+export async function account({ fresh = false, budget } = {}) {
   if (!(await getSecret("token"))) return null;
   const me = await load("me", null);
   if (me && !fresh && Date.now() - me.fetchedAt < ME_MAX_AGE) return me;
   try {
-    return await refreshAccount({ timeout });
+    return await refreshAccount({ budget });
   } catch (error) {
     if (error instanceof Unreachable && me && !fresh) return me;
     throw error;

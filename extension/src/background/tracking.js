@@ -8,9 +8,11 @@ import { api, ApiError, Unreachable } from "./api.js";
 import { load, save } from "./config.js";
 import { getSecret } from "./secrets.js";
 import { account } from "./session.js";
+import { serial, single } from "./single.js";
 
 const QUEUE_LIMIT = 500;
 const MID = /^[A-Za-z0-9_-]{22}$/;
+const TRACK_BUDGET_MS = 4000;
 
 function untracked(reason) {
   return { tracked: false, reason };
@@ -19,8 +21,9 @@ function untracked(reason) {
 async function trackingAccount() {
   // A fresh check: a message is only tracked when the server answers now, so its links work.
   try {
-    // Well inside the content script's patience, so the mail still goes out promptly.
-    return { me: await account({ fresh: true, timeout: 4000 }) };
+    // One budget for every request, well inside the content script's patience (8 s), so the
+    // mail still goes out promptly.
+    return { me: await account({ fresh: true, budget: TRACK_BUDGET_MS }) };
   } catch (error) {
     if (error instanceof Unreachable) return { reason: "the Leadcamp server cannot be reached" };
     if (error instanceof ApiError && error.status === 401) {
@@ -52,26 +55,42 @@ export async function track({ html, recipients, mid }) {
   return { tracked: true, mid: id, html: out.html, links: out.links.length };
 }
 
+const QUEUE = serial(); // every read-modify-write of the queue, one at a time
+// Refusals a retry cannot change (malformed, unknown to the server, already there): the report is
+// dropped so the rest can flow. Anything else (sign-in revoked, rate limit) keeps it for later.
+const REFUSED_FOR_GOOD = new Set([400, 404, 409, 422]);
+
+function updateQueue(change) {
+  return QUEUE(async () => {
+    const queue = change(await load("queue", []));
+    await save("queue", queue);
+    return queue;
+  });
+}
+
 /** Queue a sent message's report and try to deliver the queue now. */
 export async function reportSent(report) {
-  const queue = await load("queue", []);
-  if (!queue.some((r) => r.id === report.id)) queue.push(report);
-  await save("queue", queue.slice(-QUEUE_LIMIT));
+  await updateQueue((queue) => {
+    if (!queue.some((r) => r.id === report.id)) queue.push(report);
+    return queue.slice(-QUEUE_LIMIT);
+  });
   return flushQueue();
 }
 
-/** Deliver queued reports in order; stop at the first unreachable one (retried by the alarm). */
-export async function flushQueue() {
+async function deliver() {
   let queue = await load("queue", []);
   while (queue.length) {
+    const head = queue[0];
     try {
-      await api("/messages", { method: "POST", body: queue[0] });
+      await api("/messages", { method: "POST", body: head });
     } catch (error) {
-      if (error instanceof Unreachable) break;
-      // Refused for good (e.g. invalid): keep the rest flowing; nothing would change on retry.
+      if (!(error instanceof ApiError && REFUSED_FOR_GOOD.has(error.status))) break;
     }
-    queue = (await load("queue", [])).filter((r) => r.id !== queue[0].id);
-    await save("queue", queue);
+    queue = await updateQueue((q) => q.filter((r) => r.id !== head.id));
   }
   return { queued: queue.length };
 }
+
+/** Deliver queued reports in order; stop at the first that cannot go now (retried by the alarm).
+ * One delivery at a time; a report queued during one is delivered by a run right after it. */
+export const flushQueue = single(deliver, { again: true });

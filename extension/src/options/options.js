@@ -13,11 +13,13 @@ async function render() {
   const s = await ask("lc.status");
   if (!$("server-url").value) $("server-url").value = s.serverUrl;
   const who = s.me?.user ? `${s.me.user.email} (${s.me.account.name})` : "";
-  $("connection").textContent = s.connected ? `Connected as ${who || "…"} to ${s.serverUrl}.` : "Not connected.";
+  const connection = `Connected as ${who || "…"} to ${s.serverUrl}.`;
+  $("connection").textContent = s.connected ? connection : "Not connected.";
   $("connection").dataset.connected = String(s.connected);
   $("error").textContent = s.connectError ? `Could not connect: ${s.connectError}` : "";
   $("sign-out").hidden = !s.connected;
-  $("queue").textContent = s.queued ? `${s.queued} sent report${s.queued === 1 ? "" : "s"} waiting for the server.` : "";
+  const reports = `${s.queued} sent report${s.queued === 1 ? "" : "s"}`;
+  $("queue").textContent = s.queued ? `${reports} waiting for the server.` : "";
   const prefs = (await chrome.storage.local.get("prefs")).prefs || {};
   $("muted").checked = Boolean(prefs.muted);
   $("quiet-start").value = prefs.quietStart || "";
@@ -45,7 +47,9 @@ $("sign-out").addEventListener("click", async () => {
 
 $("prefs-form").addEventListener("submit", async (event) => {
   event.preventDefault();
-  const prefs = { muted: $("muted").checked, quietStart: $("quiet-start").value, quietEnd: $("quiet-end").value };
+  const prefs = {
+    muted: $("muted").checked, quietStart: $("quiet-start").value, quietEnd: $("quiet-end").value,
+  };
   await ask("lc.prefs", { prefs });
   $("prefs-saved").textContent = "Saved.";
 });

@@ -6,6 +6,7 @@
 import { attribute, scan } from "./htmlscan.js";
 import { hasScheme, isOwn, isWebScheme, ownHosts, split } from "./urls.js";
 
+/** The pixel's tag: 1×1 and visible (never display:none, which some clients skip). */
 export const PIXEL_TAG = (src) =>
   `<img src="${src}" width="1" height="1" alt="" style="width:1px;height:1px;border:0;" />`;
 
@@ -101,7 +102,9 @@ function pixelEdits(text, tags, isPixel) {
   const edits = [];
   for (const tag of tags) {
     const found = tag.name === "img" ? attribute(tag, "src") : null;
-    if (found && isPixel(attrValue(found.raw))) edits.push(atTagBoundary(text, tag.start, tag.start + tag.text.length, ""));
+    if (found && isPixel(attrValue(found.raw))) {
+      edits.push(atTagBoundary(text, tag.start, tag.start + tag.text.length, ""));
+    }
   }
   return edits;
 }

@@ -86,8 +86,9 @@ export function timeline(detail, format = {}) {
   };
 }
 
-/** The lead sidebar of one contact (GET /api/v1/contacts/<email>), as plain lines. */
-export function contactCard(contact, format = {}) {
+/** The lead sidebar of one contact (GET /api/v1/contacts/<email>), as plain lines; its tracked
+ * messages are the ones outside `thread` (the thread the sidebar is shown beside). */
+export function contactCard(contact, format = {}, { thread = null } = {}) {
   const company = contact.company?.name || contact.company?.domain || "";
   const person = contact.enrichment?.person || {};
   const heading = contact.name || person.name || contact.email;
@@ -99,13 +100,21 @@ export function contactCard(contact, format = {}) {
     role,
     enrichment: enrichmentText(contact.enrichment),
     score: `Score ${e.score ?? 0}/100`,
-    counts: [plural(e.opens || 0, "open"), plural(e.clicks || 0, "click"), replies(e.replies || 0)].join(" · "),
+    counts: [plural(e.opens || 0, "open"), plural(e.clicks || 0, "click"), replies(e.replies || 0)]
+      .join(" · "),
     timeline: (e.timeline || []).map((item) => timelineItem({ ...item, link: item.url }, format)),
-    messages: (contact.messages || []).map((m) => ({
-      subject: m.subject || "(no subject)",
-      detail: `${formatTime(m.sent_at, format)} — ${plural(m.opens || 0, "open")}, ${plural(m.clicks || 0, "click")}`,
-      threadId: m.gmail_thread_id,
-    })),
+    messages: (contact.messages || [])
+      .filter((m) => !thread || m.gmail_thread_id !== thread)
+      .map((m) => messageLine(m, format)),
+  };
+}
+
+function messageLine(m, format) {
+  const counts = `${plural(m.opens || 0, "open")}, ${plural(m.clicks || 0, "click")}`;
+  return {
+    subject: m.subject || "(no subject)",
+    detail: `${formatTime(m.sent_at, format)} — ${counts}`,
+    threadId: m.gmail_thread_id,
   };
 }
 
@@ -125,9 +134,12 @@ function enrichmentText(enrichment) {
 /** The title and line of a desktop notification for one activity event. */
 export function activityText(event) {
   const subject = event.subject || "(no subject)";
-  if (event.kind === "click") return { title: "Link clicked", message: `${subject}\n${event.link || ""}`.trim() };
+  if (event.kind === "click") {
+    return { title: "Link clicked", message: `${subject}\n${event.link || ""}`.trim() };
+  }
   if (event.kind === "reply") return { title: "Reply received", message: subject };
-  const place = event.verdict === "proxy" || !event.location ? "" : [event.location.city, event.location.region, event.location.country].filter(Boolean).join(", ");
+  const where = event.verdict === "proxy" || !event.location ? {} : event.location;
+  const place = [where.city, where.region, where.country].filter(Boolean).join(", ");
   return { title: "Email opened", message: place ? `${subject}\n${place}` : subject };
 }
 

@@ -28,6 +28,7 @@ export function split(url) {
   return host && { scheme, netloc, ...host, path, query, fragment };
 }
 
+/** {hostname, port} of a netloc as urlsplit reads it, or null when malformed. */
 function hostPort(netloc) {
   const hostinfo = netloc.slice(netloc.lastIndexOf("@") + 1);
   if ((netloc.includes("[") && !netloc.includes("]")) || (netloc.includes("]") && !netloc.includes("["))) {
@@ -37,7 +38,10 @@ function hostPort(netloc) {
   let port = "";
   const bracket = hostinfo.match(/^\[([^\]]*)\](?::(.*))?$/);
   if (bracket) [hostname, port] = [bracket[1], bracket[2] || ""];
-  else if (hostinfo.includes(":")) [hostname, port] = [hostinfo.slice(0, hostinfo.indexOf(":")), hostinfo.slice(hostinfo.indexOf(":") + 1)];
+  else if (hostinfo.includes(":")) {
+    const colon = hostinfo.indexOf(":");
+    [hostname, port] = [hostinfo.slice(0, colon), hostinfo.slice(colon + 1)];
+  }
   if (port && (!/^\d+$/.test(port) || Number(port) > 65535)) return null;
   return { hostname: hostname.toLowerCase() || null, port: port ? Number(port) : null };
 }
@@ -74,8 +78,10 @@ export function isOwn(parts, own) {
   return own.has(`${host}|${parts.port}`);
 }
 
+/** Whether a scheme is http or https. */
 export function isWebScheme(scheme) {
   return scheme in DEFAULT_PORTS;
 }
 
+/** Whether `href` starts with a scheme. */
 export const hasScheme = (href) => SCHEME.test(href);

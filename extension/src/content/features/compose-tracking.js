@@ -6,14 +6,18 @@ import { el } from "../dom.js";
 const PREPARE_TIMEOUT = 8000;
 
 function withTimeout(promise, ms) {
-  return Promise.race([promise, new Promise((resolve) => setTimeout(() => resolve({ tracked: false, reason: "tracking took too long" }), ms))]);
+  const late = new Promise((resolve) => {
+    setTimeout(() => resolve({ tracked: false, reason: "tracking took too long" }), ms);
+  });
+  return Promise.race([promise, late]);
 }
 
 function statusBar(compose, initial, note) {
   const box = el("input", { attrs: { type: "checkbox", "data-lc-track": "" } });
   box.checked = initial;
   const text = el("span", { cls: "lc-note", text: note, attrs: { "data-lc-note": "" } });
-  compose.statusBar().append(el("label", { cls: "lc-track" }, [box, el("span", { text: " Track opens and clicks " }), text]));
+  const words = el("span", { text: " Track opens and clicks " });
+  compose.statusBar().append(el("label", { cls: "lc-track" }, [box, words, text]));
   return { enabled: () => box.checked, say: (message) => { text.textContent = message; } };
 }
 
@@ -21,55 +25,71 @@ function onlyToSelf(recipients, selves) {
   return recipients.every((r) => selves.has(r.email.toLowerCase()));
 }
 
+/** Send the tracked body (or the untracked one, saying why): the one send this message gets. */
+function goOut(result, message, { compose, bar, adapter, state }) {
+  if (result.tracked) {
+    compose.setHtml(result.html);
+    state.mid = result.mid;
+    state.pending = { id: result.mid, ...message };
+  } else {
+    state.pending = null;
+    const why = `Sent untracked: ${result.reason}.`;
+    bar.say(why);
+    adapter.notify(why);
+  }
+  state.tracking = false;
+  state.ready = true;
+  compose.send();
+}
+
+/** Gmail's presending: hold the send, track the body, then send it once. */
+function onPresending(event, ctx) {
+  const { compose, bar, selves, state, ask } = ctx;
+  // Our own re-send after tracking goes straight through.
+  if (state.ready) return;
+  // A second click (or presending) while tracking is under way: the send it ends with is the one.
+  if (state.tracking) {
+    event.cancel();
+    return;
+  }
+  const recipients = compose.recipients();
+  if (!bar.enabled() || !recipients.length || onlyToSelf(recipients, selves)) return;
+  event.cancel();
+  state.tracking = true;
+  // Taken now: once sent, the compose view may be gone.
+  const message = { subject: compose.subject(), recipients };
+  const payload = { html: compose.html(), recipients, mid: state.mid };
+  withTimeout(ask("lc.track", payload, { timeout: PREPARE_TIMEOUT }), PREPARE_TIMEOUT)
+    .catch((error) => ({ tracked: false, reason: error.message }))
+    .then((result) => goOut(result, message, ctx));
+}
+
+/** Gmail's sent: report the tracked message with Gmail's ids (the worker queues and retries). */
+function onSent({ messageId, threadId }, { state, ask }) {
+  if (!state.pending) return;
+  const { id, subject, recipients } = state.pending;
+  state.pending = null;
+  const report = {
+    id,
+    subject,
+    recipients,
+    sent_at: new Date().toISOString(),
+    gmail_message_id: messageId || undefined,
+    gmail_thread_id: threadId || undefined,
+  };
+  ask("lc.sent", { report }).catch(() => {});
+}
+
 async function handleCompose(compose, { adapter, ask }) {
   const settings = await ask("lc.settings").catch((error) => ({ connected: false, reason: error.message }));
   const usable = settings.connected && settings.trackingEnabled !== false;
-  const bar = statusBar(compose, usable && settings.trackByDefault !== false, usable ? "" : `(off: ${settings.reason || "tracking is off for your account"})`);
+  const note = usable ? "" : `(off: ${settings.reason || "tracking is off for your account"})`;
+  const bar = statusBar(compose, usable && settings.trackByDefault !== false, note);
   const selves = new Set([adapter.userEmail(), settings.email].filter(Boolean).map((e) => e.toLowerCase()));
-  const state = { ready: false, mid: null, pending: null };
-
-  function goOut(result, message) {
-    if (result.tracked) {
-      compose.setHtml(result.html);
-      state.mid = result.mid;
-      state.pending = { id: result.mid, ...message };
-    } else {
-      state.pending = null;
-      const why = `Sent untracked: ${result.reason}.`;
-      bar.say(why);
-      adapter.notify(why);
-    }
-    state.ready = true;
-    compose.send();
-  }
-
-  compose.onPresending((event) => {
-    // Our own re-send after tracking (or a second presending) goes straight through.
-    if (state.ready) return;
-    const recipients = compose.recipients();
-    if (!bar.enabled() || !recipients.length || onlyToSelf(recipients, selves)) return;
-    event.cancel();
-    // Taken now: once sent, the compose view may be gone.
-    const message = { subject: compose.subject(), recipients };
-    const request = ask("lc.track", { html: compose.html(), recipients, mid: state.mid }, { timeout: PREPARE_TIMEOUT });
-    withTimeout(request, PREPARE_TIMEOUT)
-      .catch((error) => ({ tracked: false, reason: error.message }))
-      .then((result) => goOut(result, message));
-  });
-
-  compose.onSent(({ messageId, threadId }) => {
-    if (!state.pending) return;
-    const report = {
-      id: state.pending.id,
-      subject: state.pending.subject,
-      recipients: state.pending.recipients,
-      sent_at: new Date().toISOString(),
-      gmail_message_id: messageId || undefined,
-      gmail_thread_id: threadId || undefined,
-    };
-    state.pending = null;
-    ask("lc.sent", { report }).catch(() => {}); // the worker queues and retries it
-  });
+  const state = { tracking: false, ready: false, mid: null, pending: null };
+  const ctx = { compose, bar, selves, state, adapter, ask };
+  compose.onPresending((event) => onPresending(event, ctx));
+  compose.onSent((ids) => onSent(ids, ctx));
 }
 
 /** Register compose tracking. */

@@ -31,20 +31,39 @@ function threadList({ adapter, ask }) {
 
 function renderTimeline(detail) {
   const t = timeline(detail);
-  const line = (item) => el("li", { cls: `lc-event lc-${item.kind}` }, [el("time", { text: item.at }), el("span", { text: ` ${item.text}` })]);
+  const line = (item) => {
+    const parts = [el("time", { text: item.at }), el("span", { text: ` ${item.text}` })];
+    return el("li", { cls: `lc-event lc-${item.kind}` }, parts);
+  };
+  const machine = el("details", {}, [
+    el("summary", { text: "Machine activity (not counted)" }),
+    el("ul", {}, t.machine.map(line)),
+  ]);
   return el("section", { cls: "lc-timeline", attrs: { "data-lc-timeline": "" } }, [
     el("h4", { text: `Leadcamp: ${t.summary ? t.summary.tooltip.split("\n")[0] : "tracked"}` }),
     el("ul", {}, t.real.map(line)),
-    t.machine.length ? el("details", {}, [el("summary", { text: "Machine activity (not counted)" }), el("ul", {}, t.machine.map(line))]) : null,
+    t.machine.length ? machine : null,
   ]);
 }
 
+/** Our tracking host(s), asked of the worker until it knows them (it may not yet, e.g. while the
+ * server is unreachable), then kept for the tab. */
+function trackingHosts(ask) {
+  let known = null;
+  return async () => {
+    if (known) return known;
+    const settings = await ask("lc.settings").catch(() => ({}));
+    const hosts = [settings.trackingHost].filter(Boolean);
+    if (hosts.length) known = hosts;
+    return hosts;
+  };
+}
+
 function messageViews({ adapter, ask }) {
-  let hosts = null;
+  const hosts = trackingHosts(ask);
   adapter.onMessageView(async (message) => {
     if (!message.fromMe()) return;
-    hosts = hosts || ask("lc.settings").then((s) => [s.trackingHost].filter(Boolean));
-    const own = await hosts.catch(() => []);
+    const own = await hosts();
     const sources = [...message.body().querySelectorAll("img")].map((img) => img.getAttribute("src") || "");
     const mid = sources.map((src) => pixelMessageId(src, own)).find(Boolean);
     if (!mid) return;

@@ -6,8 +6,17 @@ import { el } from "../dom.js";
 
 const MAX_CONTACTS = 5;
 
-function card(contact) {
-  const c = contactCard(contact);
+function messageLine(m) {
+  return el("li", {}, [el("strong", { text: m.subject }), el("span", { text: ` ${m.detail}` })]);
+}
+
+function timelineLine(i) {
+  const parts = [el("time", { text: i.at }), el("span", { text: ` ${i.text}` })];
+  return el("li", { cls: i.machine ? "lc-machine" : "" }, parts);
+}
+
+function card(contact, thread) {
+  const c = contactCard(contact, {}, { thread });
   return el("article", { cls: "lc-contact", attrs: { "data-lc-contact": c.email } }, [
     el("h3", { text: c.heading }),
     el("p", { cls: "lc-email", text: c.email }),
@@ -16,19 +25,20 @@ function card(contact) {
     el("p", { cls: "lc-score", text: c.score }),
     el("p", { cls: "lc-counts", text: c.counts }),
     el("h4", { text: "Activity" }),
-    el("ul", {}, c.timeline.map((i) => el("li", { cls: i.machine ? "lc-machine" : "" }, [el("time", { text: i.at }), el("span", { text: ` ${i.text}` })]))),
-    el("h4", { text: "Tracked messages" }),
-    el("ul", {}, c.messages.map((m) => el("li", {}, [el("strong", { text: m.subject }), el("span", { text: ` ${m.detail}` })]))),
+    el("ul", {}, c.timeline.map(timelineLine)),
+    c.messages.length ? el("h4", { text: "Other tracked messages" }) : null,
+    c.messages.length ? el("ul", { cls: "lc-messages" }, c.messages.map(messageLine)) : null,
   ]);
 }
 
 function placeholder(email, text) {
-  return el("article", { cls: "lc-contact", attrs: { "data-lc-contact": email } }, [el("h3", { text: email }), el("p", { text })]);
+  const attrs = { "data-lc-contact": email };
+  return el("article", { cls: "lc-contact", attrs }, [el("h3", { text: email }), el("p", { text })]);
 }
 
-async function contactPanel(email, ask) {
+async function contactPanel(email, thread, ask) {
   try {
-    return card(await ask("lc.contact", { email }));
+    return card(await ask("lc.contact", { email }), thread);
   } catch (error) {
     if (error.status === 404) return placeholder(email, "Not among your contacts yet.");
     return placeholder(email, `Not available: ${error.message}`);
@@ -43,7 +53,8 @@ export function register({ adapter, ask }) {
     const selves = new Set([adapter.userEmail(), settings.email].filter(Boolean).map((e) => e.toLowerCase()));
     const others = thread.participants().filter((e) => !selves.has(e.toLowerCase())).slice(0, MAX_CONTACTS);
     if (!others.length) return;
-    const panels = await Promise.all(others.map((email) => contactPanel(email, ask)));
+    const current = await thread.threadId().catch(() => null);
+    const panels = await Promise.all(others.map((email) => contactPanel(email, current, ask)));
     thread.addSidebar(el("div", { cls: "lc-sidebar", attrs: { "data-lc-panel": "" } }, panels), "Leadcamp");
   });
 }

@@ -1,6 +1,8 @@
 // The test adapter: the same interface over a saved Gmail-like page (tests/extension/pages/),
 // selected by the test build. Its markup names each part with a data-lc-* attribute.
 
+import { rowDescriptors } from "./row-receipt.js";
+
 const SEND_URL = "/mail/u/0/fake-send";
 
 function fakeCompose(root) {
@@ -11,7 +13,9 @@ function fakeCompose(root) {
   const addresses = (name) =>
     field(name).split(",").map((s) => s.trim()).filter(Boolean).map((email) => ({ email, name: "" }));
   async function deliver() {
-    const message = { to: addresses("to"), cc: addresses("cc"), subject: field("subject"), html: body.innerHTML };
+    const message = {
+      to: addresses("to"), cc: addresses("cc"), subject: field("subject"), html: body.innerHTML,
+    };
     const response = await fetch(SEND_URL, { method: "POST", body: JSON.stringify(message) });
     const ids = await response.json();
     root.dataset.lcState = "sent";
@@ -40,8 +44,11 @@ function fakeRow(row) {
   return {
     threadId: async () => row.dataset.threadId,
     setReceipt(r) {
-      receipt.textContent = r ? r.label + (r.machine ? ` ⚙ ${r.machine}` : "") : "";
-      receipt.title = r ? r.tooltip : "";
+      // Drawn from the descriptors the InboxSDK adapter hands Gmail: the labels' titles, and the
+      // icon's tooltip as the title.
+      const d = rowDescriptors(r, "");
+      receipt.textContent = [d.label, d.machine].filter(Boolean).map((l) => l.title).join(" ");
+      receipt.title = d.icon ? d.icon.tooltip : "";
     },
     onDestroy: () => {},
   };

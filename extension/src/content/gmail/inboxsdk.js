@@ -1,6 +1,7 @@
 // The real Gmail adapter: InboxSDK, with its telemetry off. The only module touching Gmail.
 
 import * as InboxSDK from "@inboxsdk/core";
+import { rowDescriptors } from "./row-receipt.js";
 
 /** A minimal Kefir-compatible stream (onAny/offAny) so InboxSDK labels can be updated. */
 function updatable() {
@@ -32,20 +33,26 @@ function wrapCompose(view) {
     statusBar: () => view.addStatusBar({ height: 28 }).el,
     onPresending: (cb) => view.on("presending", (event) => cb({ cancel: () => event.cancel() })),
     onSent: (cb) =>
-      view.on("sent", async (event) => cb({ messageId: await event.getMessageID(), threadId: await event.getThreadID() })),
+      view.on("sent", async (event) => {
+        cb({ messageId: await event.getMessageID(), threadId: await event.getThreadID() });
+      }),
   };
 }
 
 function wrapRow(row) {
   const label = updatable();
   const machine = updatable();
+  const icon = updatable();
   row.addLabel(label);
   row.addLabel(machine);
+  row.addAttachmentIcon(icon);
   return {
     threadId: () => row.getThreadIDAsync(),
     setReceipt(r) {
-      label.emit(r && { title: r.label, foregroundColor: "#0b57d0", backgroundColor: "#e8f0fe" });
-      machine.emit(r && r.machine ? { title: `⚙ ${r.machine}`, foregroundColor: "#5f6368", backgroundColor: "#f1f3f4" } : null);
+      const d = rowDescriptors(r, chrome.runtime.getURL("icon128.png"));
+      label.emit(d.label);
+      machine.emit(d.machine);
+      icon.emit(d.icon);
     },
     onDestroy: (cb) => row.on("destroy", cb),
   };
@@ -90,7 +97,8 @@ export async function loadAdapter({ appId }) {
     userEmail: () => sdk.User.getEmailAddress(),
     onCompose: (handler) => sdk.Compose.registerComposeViewHandler((v) => handler(wrapCompose(v))),
     onThreadRow: (handler) => sdk.Lists.registerThreadRowViewHandler((r) => handler(wrapRow(r))),
-    onMessageView: (handler) => sdk.Conversations.registerMessageViewHandler((v) => handler(wrapMessage(v, sdk))),
+    onMessageView: (handler) =>
+      sdk.Conversations.registerMessageViewHandler((v) => handler(wrapMessage(v, sdk))),
     onThreadView: (handler) => sdk.Conversations.registerThreadViewHandler((v) => handler(wrapThread(v))),
     ready: () => {},
     notify: (text) => sdk.ButterBar.showMessage({ text, time: 10000 }),

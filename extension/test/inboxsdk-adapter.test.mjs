@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { build } from "esbuild";
+
+import { receipt } from "../src/shared/status.js";
+
+const UTC = { locale: "en-GB", timeZone: "UTC" };
+
+// A stand-in for InboxSDK's entry point: recording what the adapter registers.
+const handlers = {};
+globalThis.stubInboxSDK = {
+  User: { getEmailAddress: () => "rep@acme.test" },
+  Lists: { registerThreadRowViewHandler: (h) => { handlers.threadRow = h; } },
+  Compose: { registerComposeViewHandler: (h) => { handlers.compose = h; } },
+  Conversations: { registerMessageViewHandler() {}, registerThreadViewHandler() {} },
+  ButterBar: { showMessage() {} },
+};
+const STUB = "export async function load() { return globalThis.stubInboxSDK; }";
+
+/** The real InboxSDK adapter, bundled with @inboxsdk/core replaced by the stand-in. */
+async function loadRealAdapter() {
+  const out = await build({
+    entryPoints: [new URL("../src/content/gmail/inboxsdk.js", import.meta.url).pathname],
+    bundle: true,
+    format: "esm",
+    write: false,
+    logLevel: "silent",
+    plugins: [{
+      name: "stub-sdk",
+      setup(b) {
+        b.onResolve({ filter: /^@inboxsdk\/core$/ }, () => ({ path: "inboxsdk", namespace: "stub" }));
+        b.onLoad({ filter: /.*/, namespace: "stub" }, () => ({ contents: STUB, loader: "js" }));
+      },
+    }],
+  });
+  const code = Buffer.from(out.outputFiles[0].text).toString("base64");
+  return import(`data:text/javascript;base64,${code}`);
+}
+
+/** A thread row as InboxSDK hands it over, recording the label and icon streams added to it. */
+function sdkRow() {
+  const streams = { labels: [], icons: [] };
+  const latest = (stream) => {
+    let value = null;
+    const listen = (event) => { value = event.value; };
+    stream.onAny(listen);
+    stream.offAny(listen);
+    return value;
+  };
+  return {
+    shown: () => ({ labels: streams.labels.map(latest), icons: streams.icons.map(latest) }),
+    addLabel: (s) => streams.labels.push(s),
+    addAttachmentIcon: (s) => streams.icons.push(s),
+    getThreadIDAsync: async () => "t1",
+    on() {},
+  };
+}
+
+test("a thread row in real Gmail shows the receipt and its full text as a tooltip", async () => {
+  globalThis.chrome = { runtime: { getURL: (path) => `chrome-extension://abc/${path}` } };
+  const { loadAdapter } = await loadRealAdapter();
+  const adapter = await loadAdapter({ appId: "sdk_test" });
+  let row;
+  adapter.onThreadRow((r) => { row = r; });
+  const sdk = sdkRow();
+  handlers.threadRow(sdk);
+
+  const message = {
+    opens: 3, clicks: 2, replies: 1, last_open_at: "2026-11-25T14:03:00Z", counts: { scanner: 1 },
+  };
+  row.setReceipt(receipt([message], UTC));
+  const { labels, icons } = sdk.shown();
+  assert.deepEqual(labels.filter(Boolean).map((l) => l.title), ["✔✔ 3", "⚙ 1"]);
+  const tooltips = icons.filter(Boolean).map((i) => i.tooltip);
+  assert.deepEqual(tooltips, [
+    "Opened 3 times · Last opened 25 Nov 2026, 14:03 · 2 clicks · Replied · " +
+      "Machine activity (not counted): 1 hit",
+  ]);
+  assert.equal(icons[0].iconUrl, "chrome-extension://abc/icon128.png");
+
+  row.setReceipt(null); // no longer tracked: everything goes
+  assert.deepEqual(sdk.shown(), { labels: [null, null], icons: [null] });
+});
