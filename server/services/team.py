@@ -143,7 +143,7 @@ def withdraw(session: Session, admin: User, invitation_id: int) -> None:
 
 
 def deactivate(session: Session, admin: User, user_id: int) -> dict:
-    """Deactivate a user: sign-in stops, API tokens and signing keys are revoked at once.
+    """Deactivate a user: sign-in and open sessions stop, API tokens and signing keys are revoked.
 
     Revoked keys' links keep redirecting (links never expire) but record nothing."""
     user = member(session, admin.account_id, user_id)
@@ -151,6 +151,8 @@ def deactivate(session: Session, admin: User, user_id: int) -> dict:
         raise AccountError("You cannot deactivate yourself.")
     now = datetime.now(UTC)
     user.active = False
+    # Sign-in links already mailed die too, even if the user is reactivated within their 15 min.
+    user.login_generation += 1
     tokens = session.execute(
         update(ApiToken)
         .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
