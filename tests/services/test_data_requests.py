@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import JSON, String, Text, inspect, select, text
 
 from server.extensions import db
-from server.models import Contact, DataRequest, Enrichment, Message, MessageSummary
+from server.models import Contact, DataRequest, Enrichment, Link, Message, MessageSummary
 from server.services import accounts, contacts, data_requests, team
 from server.services.accounts import AccountError
 from tests.support.admin import SUBJECT, add_message
@@ -84,6 +84,15 @@ def test_erase_leaves_no_trace_of_the_address_in_any_table(app, admin):
     kept = add_message(admin, "someone.else@example.test", events=2, name="Bo")
     shared = add_message(admin, "someone.else@example.test", events=2, name="Bo")
     shared.recipients.append(type(shared.recipients[0])(email=SUBJECT, name="Ana"))
+    shared.subject = f"Re: intro to {SUBJECT.upper()}"  # kept for Bo, but it names Ana
+    # Links carry the address percent-encoded, form-encoded and in capitals, too.
+    for position, who in enumerate(("ana.ruiz%40acme-customer.test", SUBJECT.upper())):
+        db.session.add(
+            Link(message_id=kept.id, position=position, url=f"https://shop.test/?who={who}")
+        )
+    db.session.add(
+        Link(message_id=kept.id, position=2, url="https://shop.test/?who=bo%40example.test")
+    )
     db.session.add(MessageSummary(message_id=erased.id, account_id=admin.account_id, opens=4))
     team.invite(db.session, "k", admin, SUBJECT, "rep")
     data_requests.search(db.session, "k", admin, SUBJECT)
@@ -94,7 +103,10 @@ def test_erase_leaves_no_trace_of_the_address_in_any_table(app, admin):
     db.session.commit()
 
     assert tables_mentioning(SUBJECT) == []
+    assert tables_mentioning("ana.ruiz") == []  # in any spelling a URL may carry
     assert tables_mentioning("Ana Ruiz") == []  # the recipient name went with the row
+    assert tables_mentioning("bo%40example.test") == ["links.url"]  # other people's links stay
+    assert db.session.get(Message, shared.id).subject == ""
     assert result["messages"] > 0 and result["invitations"] == 1
     # Counts that remain carry no identity; other people's rows are untouched.
     assert db.session.get(MessageSummary, erased.id).opens == 4
