@@ -26,7 +26,7 @@ def acme(app, people):
         },
     )
     action = breaches.add_action(db.session, people.admin, breach.id, "Rotate the keys")
-    entry = subprocessors.add(
+    entry, _ = subprocessors.add(
         db.session,
         Mailer(),
         people.admin,

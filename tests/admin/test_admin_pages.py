@@ -123,6 +123,8 @@ def test_subprocessors_are_seeded_and_changes_announced(app, login, people):
     add = _post(client, "/admin/subprocessors", "/admin/subprocessors", name="MailCo",
                 country="Ireland", purpose="Transactional mail", safeguard="EU")  # fmt: skip
     assert add.status_code == 302
+    flashed = client.get("/admin/subprocessors").text
+    assert "no mail went out" in flashed and "announced to the admins" not in flashed
     [change] = db.session.scalars(select(SubProcessorChange)).all()
     assert (change.objection_until - change.announced_at).days == 30
     entry = db.session.scalar(select(SubProcessor).where(SubProcessor.name == "MailCo"))
