@@ -188,20 +188,16 @@ def rectify_messages(session: Session, account_id: int, email: str, changes: dic
 
 
 def erase_account_messages(session: Session, account_id: int, mode: str) -> int:
-    """Delete the account's messages and events, or strip them of identity (summaries stay)."""
+    """Delete the account's messages, or strip them of identity; raw events and views go in both
+    modes (each hit's time, country and device could single a person out), summaries stay."""
     mids = select(Message.id).where(Message.account_id == account_id)
     count = session.execute(delete(SelfView).where(SelfView.message_id.in_(mids))).rowcount
+    count += session.execute(delete(Event).where(Event.account_id == account_id)).rowcount
     if mode == "delete":
-        count += session.execute(delete(Event).where(Event.account_id == account_id)).rowcount
         for model in (Link, Recipient):
             count += session.execute(delete(model).where(model.message_id.in_(mids))).rowcount
         count += session.execute(delete(Message).where(Message.account_id == account_id)).rowcount
         return count
-    count += session.execute(
-        update(Event)
-        .where(Event.account_id == account_id)
-        .values(ip_prefix=None, ip_hash=None, region=None, city=None, link_url=None, kid="")
-    ).rowcount
     for r in session.scalars(select(Recipient).where(Recipient.message_id.in_(mids))):
         r.email, r.name = f"anonymized-{r.id}@anonymized.invalid", ""
         count += 1

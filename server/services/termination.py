@@ -58,8 +58,11 @@ def _people(session: Session, account_id: int, mode: str) -> int:
     for breach in session.scalars(select(Breach).where(Breach.account_id == account_id)):
         if mode == "delete":
             session.delete(breach)
-        else:
-            breach.reported_by = None
+            continue
+        # Free text may name people; the register keeps when, which data and the outcome.
+        breach.reported_by, breach.description, breach.subjects_affected = None, "", ""
+        for action in breach.actions:
+            action.description = ""
     if mode == "delete":
         session.execute(delete(SelfView).where(SelfView.user_id.in_(user_ids)))
         session.execute(delete(SigningKey).where(SigningKey.account_id == account_id))
