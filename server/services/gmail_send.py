@@ -99,13 +99,11 @@ def build_mime(
     sent_at: datetime,
     thread: Thread | None,
 ) -> EmailMessage:
-    """A multipart/alternative message (text and HTML, UTF-8, 7-bit transfer encodings),
-    headers encoded as RFC 2047."""
+    """A multipart/alternative message (text and HTML, UTF-8), headers encoded as RFC 2047."""
     # An internationalized local part needs UTF-8 headers (RFC 6532), which Gmail accepts;
     # otherwise non-ASCII text goes into RFC 2047 encoded words.
     utf8 = not (sender[1].isascii() and to[1].isascii())
-    # 7-bit bodies either way: UTF-8 text goes out quoted-printable or base64, never raw 8-bit.
-    mail = EmailMessage(policy=(SMTPUTF8 if utf8 else SMTP).clone(cte_type="7bit"))
+    mail = EmailMessage(policy=SMTPUTF8 if utf8 else SMTP)
     mail["From"] = address(*sender)
     mail["To"] = address(*to)
     mail["Subject"] = subject
