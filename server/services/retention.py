@@ -1,7 +1,8 @@
 """Retention: raw events and sender views older than their account's retention period are
 deleted.
 
-The per-message summaries stay: they are counts without identity.
+The per-message summaries stay: they are counts without identity. Expired data-export links'
+server-side halves go too.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from server.models import Account, Event, Message, SelfView
-from server.services import audit
+from server.services import audit, data_requests
 
 
 def cutoff(now: datetime, retention_days: int) -> datetime:
@@ -39,4 +40,5 @@ def purge(session: Session, now: datetime) -> dict[int, int]:
                 session, account_id, "retention.purge", actor_label="system",
                 detail=f"{events} event(s), {views} sender view(s) older than {days} days", at=now,
             )  # fmt: skip
+    data_requests.forget_expired_exports(session, now)
     return removed

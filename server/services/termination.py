@@ -14,6 +14,7 @@ from server.models import (
     ApiToken,
     Breach,
     ConnectCode,
+    DataExport,
     DataRequest,
     GmailMailbox,
     OAuthState,
@@ -54,7 +55,8 @@ def _people(session: Session, account_id: int, mode: str) -> int:
         .where(SigningKey.account_id == account_id, SigningKey.revoked_at.is_(None))
         .values(revoked_at=now, retired_at=now)
     )
-    session.execute(delete(DataRequest).where(DataRequest.account_id == account_id))
+    for model in (DataExport, DataRequest):
+        session.execute(delete(model).where(model.account_id == account_id))
     for breach in session.scalars(select(Breach).where(Breach.account_id == account_id)):
         if mode == "delete":
             session.delete(breach)
