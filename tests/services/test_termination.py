@@ -12,13 +12,15 @@ from server.models import (
     ApiToken,
     Breach,
     Contact,
+    DataExport,
+    DataRequest,
     Event,
     Message,
     MessageSummary,
     Recipient,
     User,
 )
-from server.services import accounts, breaches, contacts, termination
+from server.services import accounts, breaches, contacts, data_requests, termination
 from server.services.mail import Mailer
 from tests.services.test_data_requests import tables_mentioning
 from tests.support.admin import SUBJECT, add_message
@@ -41,6 +43,7 @@ def acme(app):
          "data_affected": "contact details", "subjects_affected": "Ana Ruiz"},
     )  # fmt: skip
     breaches.add_action(db.session, admin, breach.id, "Ask Ana Ruiz to delete the mail")
+    data_requests.export(db.session, "k", admin, SUBJECT)  # an open download link
     db.session.commit()
     return admin.account
 
@@ -67,6 +70,7 @@ def test_delete_removes_every_personal_row_and_keeps_counts(app, acme):
     for needle in (SUBJECT, "acme.test", f"Hello {SUBJECT}", "acme-customer", "Ana Ruiz"):
         assert tables_mentioning(needle) == [], needle
     assert _count(Contact, account_id=acme.id) == 0
+    assert _count(DataExport) == _count(DataRequest) == 0
     assert _count(User, account_id=acme.id) == 0
     assert _count(Message, account_id=acme.id) == 0
     assert _count(Event, account_id=acme.id) == 0
