@@ -36,14 +36,14 @@ def register_logging(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions to this app."""
     from server.extensions import csrf, db, login_manager, migrate
-    from server.models import User
+    from server.services.accounts import session_user
 
     db.init_app(app)
     csrf.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.user_loader(lambda user_id: db.session.get(User, int(user_id)))
+    login_manager.user_loader(lambda user_id: session_user(db.session, user_id))
 
 
 def register_blueprints(app: Flask) -> None:

@@ -23,10 +23,11 @@ def register(app: Flask) -> None:
 
 @click.command("purge")
 def purge():
-    """Delete raw events older than each account's retention period now."""
+    """Delete raw events and sender views older than each account's retention period now."""
     removed = retention.purge(db.session, datetime.now(UTC))
     db.session.commit()
-    click.echo(f"purged {sum(removed.values())} events from {len(removed)} account(s)")
+    total = sum(removed.values())
+    click.echo(f"purged {total} events and sender views from {len(removed)} account(s)")
 
 
 @click.command("terminate")

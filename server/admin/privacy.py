@@ -63,17 +63,20 @@ def requests_export():
 @admin_required
 def requests_download(token: str):
     """The export file behind a signed, expiring link, for an admin of the same account."""
+    account_id = current_user.account_id
     try:
-        data = data_requests.open_download(settings().secret_key, token, current_user.account_id)
+        email, fmt, request_id = data_requests.open_download(
+            db.session, settings().secret_key, token, account_id
+        )
     except AccountError as exc:
         return _render(404, error=str(exc))
-    body, media_type = data_requests.render(db.session, data["a"], data["e"], data["f"])
+    body, media_type = data_requests.render(db.session, account_id, email, fmt)
     audit.record(
-        db.session, current_user.account_id, "dsr.download", actor=current_user,
-        target=f"request #{data['r']}", detail=data["f"],
+        db.session, account_id, "dsr.download", actor=current_user,
+        target=f"request #{request_id}", detail=fmt,
     )  # fmt: skip
     db.session.commit()
-    name = f"data-request-{data['r']}.{data['f']}"
+    name = f"data-request-{request_id}.{fmt}"
     return Response(
         body,
         mimetype=media_type,

@@ -57,12 +57,19 @@ def subprocessors_page():
 
 def _change(action, *args, done: str):
     try:
-        action(db.session, mailer(), current_user, *args)
+        result = action(db.session, mailer(), current_user, *args)
     except subprocessors.SubProcessorError as exc:
         db.session.rollback()
         return _render_subprocessors(str(exc), 400)
     db.session.commit()
-    flash(done)
+    sent = result[-1] if isinstance(result, tuple) else result
+    if sent is None:
+        flash("Nothing changed.")
+    elif sent:
+        flash(f"{done}; the admins were notified by mail.")
+    else:
+        flash(f"{done} and listed with its objection window; no mail went out (mail is not "
+              "configured or the mail server refused it): tell the admins yourself.")  # fmt: skip
     return redirect(url_for("admin.subprocessors_page"))
 
 
@@ -70,23 +77,21 @@ def _change(action, *args, done: str):
 @admin_required
 def subprocessors_add():
     """Add a sub-processor; the admins are told, with the objection window."""
-    return _change(subprocessors.add, request.form, done="Added and announced to the admins.")
+    return _change(subprocessors.add, request.form, done="Added")
 
 
 @bp.post("/subprocessors/<int:entry_id>")
 @admin_required
 def subprocessors_edit(entry_id: int):
     """Change a sub-processor."""
-    return _change(
-        subprocessors.edit, entry_id, request.form, done="Saved and announced to the admins."
-    )
+    return _change(subprocessors.edit, entry_id, request.form, done="Saved")
 
 
 @bp.post("/subprocessors/<int:entry_id>/remove")
 @admin_required
 def subprocessors_remove(entry_id: int):
     """Remove a sub-processor."""
-    return _change(subprocessors.remove, entry_id, done="Removed and announced to the admins.")
+    return _change(subprocessors.remove, entry_id, done="Removed")
 
 
 @bp.get("/breaches")

@@ -125,7 +125,7 @@ def _finish_login(grant: gmail_auth.Grant):
             f"There is no Leadcamp user for {grant.email}. Ask your admin for an invite.",
             403,
         )
-    if not user.active:
+    if not user.is_active:
         return _page("Account deactivated", "This user is deactivated. Ask your admin.", 403)
     audit.record(db.session, user.account_id, "sign_in", actor=user, detail="google")
     db.session.commit()

@@ -71,8 +71,8 @@ class User(db.Model):
 
     @property
     def is_active(self) -> bool:
-        """Deactivated users cannot sign in."""
-        return self.active
+        """Deactivated users, and everyone of a terminated account, cannot sign in."""
+        return self.active and self.account.terminated_at is None
 
     def get_id(self) -> str:
         """The id Flask-Login keeps in the session."""

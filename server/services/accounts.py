@@ -53,6 +53,16 @@ def find_user(session: Session, email: str) -> User:
     return user
 
 
+def session_user(session: Session, user_id: str) -> User | None:
+    """The user a signed-in session names, or None once they are deactivated or their account
+    is terminated (the session then counts as signed out at its next request)."""
+    try:
+        user = session.get(User, int(user_id))
+    except ValueError:
+        return None
+    return user if user is not None and user.is_active else None
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -146,7 +156,7 @@ def redeem_magic_link(session: Session, secret_key: str, token: str) -> User:
     except BadSignature as exc:
         raise AccountError("This sign-in link is not valid.") from exc
     user = session.get(User, data.get("u"))
-    if user is None or not user.active:
+    if user is None or not user.is_active:
         raise AccountError("This sign-in link is not valid.")
     # Compare-and-set, so two simultaneous uses of one link cannot both succeed.
     spent = session.execute(

@@ -2,23 +2,28 @@
 
 Each request is recorded with requester, time, scope and outcome. The record names the person by
 a keyed digest only, so an erasure leaves no trace of the address, yet a repeated request by the
-same person can still be matched to earlier ones.
+same person can still be matched to earlier ones. An export's download links name only the
+request; the address they need is kept encrypted server-side for the hour they are valid.
 """
 
 from __future__ import annotations
 
+import base64
 import csv
 import hashlib
 import hmac
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from server.models import DataRequest, User
+from server.models import DataExport, DataRequest, User
 from server.services import audit, personal_data
 from server.services.accounts import AccountError, normalize_email
 
@@ -70,17 +75,30 @@ def search(session: Session, secret_key: str, admin: User, email: str) -> tuple[
     return found, _record(session, secret_key, admin, "search", email, scope, _counts(found))
 
 
-def export(session: Session, secret_key: str, admin: User, email: str) -> dict[str, str]:
-    """Record an export and return a signed, expiring download token per format."""
-    email = _address(email)
+def export(
+    session: Session, secret_key: str, admin: User, email: str, now: datetime | None = None
+) -> dict[str, str]:
+    """Record an export and return a signed, expiring download token per format.
+
+    The tokens name the request only; the address stays here, encrypted, until they expire."""
+    email, now = _address(email), now or datetime.now(UTC)
     found = personal_data.find_all(session, admin.account_id, email)
     request = _record(
         session, secret_key, admin, "export", email, ",".join(found), "download links issued"
     )
+    forget_expired_exports(session, now)
+    session.add(
+        DataExport(
+            request_id=request.id,
+            account_id=admin.account_id,
+            address_encrypted=_cipher(secret_key).encrypt(email.encode()).decode("ascii"),
+            expires_at=now + timedelta(seconds=EXPORT_MAX_AGE),
+        )
+    )
+    session.flush()
     serializer = _serializer(secret_key)
     return {
-        fmt: serializer.dumps({"a": admin.account_id, "e": email, "f": fmt, "r": request.id})
-        for fmt in FORMATS
+        fmt: serializer.dumps({"a": admin.account_id, "f": fmt, "r": request.id}) for fmt in FORMATS
     }
 
 
@@ -88,17 +106,46 @@ def _serializer(secret_key: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret_key, salt="leadcamp.dsr-export")
 
 
-def open_download(secret_key: str, token: str, account_id: int) -> dict:
-    """The export a download token stands for; AccountError when expired, forged or foreign."""
+def _cipher(secret_key: str) -> Fernet:
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"leadcamp dsr export")
+    return Fernet(base64.urlsafe_b64encode(hkdf.derive(secret_key.encode())))
+
+
+def open_download(
+    session: Session, secret_key: str, token: str, account_id: int, now: datetime | None = None
+) -> tuple[str, str, int]:
+    """The address, format and request id a download token stands for; AccountError when
+    expired, forged, foreign, or the person has been erased since."""
+    expired = AccountError("This download link has expired. Export again.")
     try:
         data = _serializer(secret_key).loads(token, max_age=EXPORT_MAX_AGE)
     except SignatureExpired as exc:
-        raise AccountError("This download link has expired. Export again.") from exc
+        raise expired from exc
     except BadSignature as exc:
         raise AccountError("This download link is not valid.") from exc
     if data.get("a") != account_id or data.get("f") not in FORMATS:
         raise AccountError("This download link is not valid.")
-    return data
+    row = session.scalar(
+        select(DataExport).where(
+            DataExport.request_id == data.get("r"), DataExport.account_id == account_id
+        )
+    )
+    if row is None or row.expires_at <= (now or datetime.now(UTC)):
+        raise expired
+    email = _cipher(secret_key).decrypt(row.address_encrypted.encode("ascii")).decode()
+    return email, data["f"], row.request_id
+
+
+def forget_expired_exports(session: Session, now: datetime) -> int:
+    """Delete the server-side halves of export links that have expired; how many."""
+    return session.execute(delete(DataExport).where(DataExport.expires_at <= now)).rowcount
+
+
+def _forget_exports_of(session: Session, account_id: int, digest: str) -> int:
+    requests = select(DataRequest.id).where(
+        DataRequest.account_id == account_id, DataRequest.subject_digest == digest
+    )
+    return session.execute(delete(DataExport).where(DataExport.request_id.in_(requests))).rowcount
 
 
 def render(session: Session, account_id: int, email: str, fmt: str) -> tuple[str, str]:
@@ -142,6 +189,9 @@ def erase(session: Session, secret_key: str, admin: User, email: str) -> dict[st
     """Erase the person everywhere in the admin's account."""
     email = _address(email)
     result = personal_data.erase_all(session, admin.account_id, email)
+    # Open download links for the person die with the data they would have exported.
+    digest = subject_digest(secret_key, admin.account_id, email)
+    result["exports"] = _forget_exports_of(session, admin.account_id, digest)
     outcome = ", ".join(f"{n} {name}" for name, n in result.items())
     _record(session, secret_key, admin, "erase", email, ",".join(result), outcome)
     return result

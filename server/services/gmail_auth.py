@@ -29,7 +29,7 @@ from server.services.gmail_tokens import (
     TokenCipher,
     mark_reconnect_needed,
     revoke_and_delete,
-    revoke_token,
+    revoke_encrypted,
     rotate_keys,
 )
 
@@ -257,7 +257,7 @@ def save_mailbox(
                 "no_refresh_token", "Google gave no offline access for this Gmail address."
             )
         # Another Gmail account replaces this one: the old grant must not stay alive at Google.
-        revoke_token(client.cipher, mailbox.refresh_token_encrypted)
+        revoke_encrypted(client.cipher, mailbox.refresh_token_encrypted)
         mailbox.history_id = None  # and its history ids mean nothing here
     if grant.refresh_token is not None:
         mailbox.refresh_token_encrypted = client.cipher.encrypt(grant.refresh_token)

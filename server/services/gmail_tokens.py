@@ -15,7 +15,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from google.auth.exceptions import RefreshError
 from google.auth.transport.requests import Request
 from google.oauth2.credentials import Credentials
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from config import Settings
@@ -114,6 +114,21 @@ def refresh(
     mailbox.access_token_expires_at = expiry.replace(tzinfo=UTC) if expiry else None
 
 
+def _settings(settings: Settings | None) -> Settings:
+    if settings is None:
+        from flask import current_app  # only when the caller has no settings at hand
+
+        settings = current_app.config["LEADCAMP"]
+    return settings
+
+
+def revoke_token(settings: Settings, refresh_token_encrypted: str | None) -> bool:
+    """Revoke a stored (encrypted) token at Google with the configured keys; True if confirmed."""
+    if not settings.token_encryption_keys:
+        return False
+    return revoke_encrypted(TokenCipher(settings.token_encryption_keys), refresh_token_encrypted)
+
+
 def revoke_and_delete(
     session: Session, mailbox: GmailMailbox, settings: Settings | None = None
 ) -> bool:
@@ -122,20 +137,13 @@ def revoke_and_delete(
     The row is deleted even when Google cannot be reached or already forgot the token: a
     disconnect must never leave a usable token behind here.
     """
-    if settings is None:
-        from flask import current_app  # only when the caller has no settings at hand
-
-        settings = current_app.config["LEADCAMP"]
-    revoked = False
-    if settings.token_encryption_keys:
-        cipher = TokenCipher(settings.token_encryption_keys)
-        revoked = revoke_token(cipher, mailbox.refresh_token_encrypted)
+    revoked = revoke_token(_settings(settings), mailbox.refresh_token_encrypted)
     session.delete(mailbox)
     session.flush()
     return revoked
 
 
-def revoke_token(cipher: TokenCipher, blob: str | None) -> bool:
+def revoke_encrypted(cipher: TokenCipher, blob: str | None) -> bool:
     """Revoke a stored (encrypted) token at Google; True if Google confirmed."""
     if not blob:
         return False
@@ -149,6 +157,35 @@ def revoke_token(cipher: TokenCipher, blob: str | None) -> bool:
     except (GoogleAuthError, requests.RequestException):
         return False
     return answer.status_code == 200
+
+
+_AFTER_COMMIT = "leadcamp.revoke_after_commit"
+
+
+def delete_and_revoke_after_commit(
+    session: Session, mailbox: GmailMailbox, settings: Settings | None = None
+) -> None:
+    """Delete the mailbox now and revoke its token at Google once the session commits.
+
+    For a larger change (an account's termination) that may still roll back: revoking first
+    would leave the connection dead at Google but still stored here, and the change undone.
+    """
+    session.info.setdefault(_AFTER_COMMIT, []).append(
+        (_settings(settings), mailbox.refresh_token_encrypted)
+    )
+    session.delete(mailbox)
+    session.flush()
+
+
+@event.listens_for(Session, "after_commit")
+def _revoke_committed(session: Session) -> None:
+    for settings, blob in session.info.pop(_AFTER_COMMIT, []):
+        revoke_token(settings, blob)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    session.info.pop(_AFTER_COMMIT, None)
 
 
 def rotate_keys(session: Session, cipher: TokenCipher) -> int:

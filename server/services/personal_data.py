@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from server.models import Event, Invitation, Link, Message, Recipient, SelfView
@@ -157,23 +157,42 @@ def erase_messages(session: Session, account_id: int, email: str) -> int:
         delete(Event).where(Event.account_id == account_id, Event.message_id.in_(mids))
     ).rowcount
     count += session.execute(delete(SelfView).where(SelfView.message_id.in_(mids))).rowcount
-    for address in emails:
+    for form in _url_forms(emails):
         count += session.execute(
-            delete(Event).where(Event.account_id == account_id, Event.link_url.contains(address))
+            delete(Event).where(Event.account_id == account_id, _mentions(Event.link_url, form))
         ).rowcount
         count += session.execute(
-            delete(Link).where(Link.message_id.in_(account_messages), Link.url.contains(address))
+            delete(Link).where(Link.message_id.in_(account_messages), _mentions(Link.url, form))
         ).rowcount
     count += session.execute(
         delete(Recipient).where(Recipient.message_id.in_(mids), Recipient.email.in_(emails))
     ).rowcount
-    # A subject line may name the person; messages left with no recipient lose theirs.
-    orphaned = [m for m in mids if not session.scalar(select(Recipient.id).where(
-        Recipient.message_id == m).limit(1))]  # fmt: skip
-    if orphaned:
-        session.execute(update(Message).where(Message.id.in_(orphaned)).values(subject=""))
+    _blank_subjects(session, account_id, emails, mids)
     session.expire_all()
     return count
+
+
+def _url_forms(emails: set[str]) -> set[str]:
+    """The addresses as they may appear in a URL: plain, percent-encoded, form-encoded."""
+    return {form for e in emails for form in (e, quote(e, safe=""), quote_plus(e))}
+
+
+def _mentions(column, text: str):
+    """Whether the column contains `text`, ignoring case (also of percent-escapes), literally."""
+    return func.lower(column).contains(text.lower(), autoescape=True)
+
+
+def _blank_subjects(session: Session, account_id: int, emails: set[str], mids: list[str]) -> None:
+    """Subject lines that name the person, and those of messages left without a recipient (the
+    subject may name them in other words), are blanked."""
+    orphaned = [m for m in mids if not session.scalar(select(Recipient.id).where(
+        Recipient.message_id == m).limit(1))]  # fmt: skip
+    naming = or_(*(_mentions(Message.subject, e) for e in emails))
+    session.execute(
+        update(Message)
+        .where(Message.account_id == account_id, or_(Message.id.in_(orphaned), naming))
+        .values(subject="")
+    )
 
 
 def rectify_messages(session: Session, account_id: int, email: str, changes: dict) -> int:
@@ -188,20 +207,16 @@ def rectify_messages(session: Session, account_id: int, email: str, changes: dic
 
 
 def erase_account_messages(session: Session, account_id: int, mode: str) -> int:
-    """Delete the account's messages and events, or strip them of identity (summaries stay)."""
+    """Delete the account's messages, or strip them of identity; raw events and views go in both
+    modes (each hit's time, country and device could single a person out), summaries stay."""
     mids = select(Message.id).where(Message.account_id == account_id)
     count = session.execute(delete(SelfView).where(SelfView.message_id.in_(mids))).rowcount
+    count += session.execute(delete(Event).where(Event.account_id == account_id)).rowcount
     if mode == "delete":
-        count += session.execute(delete(Event).where(Event.account_id == account_id)).rowcount
         for model in (Link, Recipient):
             count += session.execute(delete(model).where(model.message_id.in_(mids))).rowcount
         count += session.execute(delete(Message).where(Message.account_id == account_id)).rowcount
         return count
-    count += session.execute(
-        update(Event)
-        .where(Event.account_id == account_id)
-        .values(ip_prefix=None, ip_hash=None, region=None, city=None, link_url=None, kid="")
-    ).rowcount
     for r in session.scalars(select(Recipient).where(Recipient.message_id.in_(mids))):
         r.email, r.name = f"anonymized-{r.id}@anonymized.invalid", ""
         count += 1

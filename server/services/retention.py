@@ -1,6 +1,8 @@
-"""Retention: raw events older than their account's retention period are deleted.
+"""Retention: raw events and sender views older than their account's retention period are
+deleted.
 
-The per-message summaries stay: they are counts without identity.
+The per-message summaries stay: they are counts without identity. Expired data-export links'
+server-side halves go too.
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from server.models import Account, Event
-from server.services import audit
+from server.models import Account, Event, Message, SelfView
+from server.services import audit, data_requests
 
 
 def cutoff(now: datetime, retention_days: int) -> datetime:
@@ -20,18 +22,23 @@ def cutoff(now: datetime, retention_days: int) -> datetime:
 
 
 def purge(session: Session, now: datetime) -> dict[int, int]:
-    """Delete expired events of every account; events removed per account (audited)."""
+    """Delete expired events and sender views of every account; rows removed per account
+    (audited)."""
     removed = {}
     for account_id, days in session.execute(select(Account.id, Account.retention_days)):
-        count = session.execute(
-            delete(Event).where(
-                Event.account_id == account_id, Event.occurred_at < cutoff(now, days)
-            )
+        before = cutoff(now, days)
+        events = session.execute(
+            delete(Event).where(Event.account_id == account_id, Event.occurred_at < before)
         ).rowcount
-        if count:
-            removed[account_id] = count
+        messages = select(Message.id).where(Message.account_id == account_id)
+        views = session.execute(
+            delete(SelfView).where(SelfView.message_id.in_(messages), SelfView.viewed_at < before)
+        ).rowcount
+        if events or views:
+            removed[account_id] = events + views
             audit.record(
                 session, account_id, "retention.purge", actor_label="system",
-                detail=f"{count} event(s) older than {days} days", at=now,
+                detail=f"{events} event(s), {views} sender view(s) older than {days} days", at=now,
             )  # fmt: skip
+    data_requests.forget_expired_exports(session, now)
     return removed

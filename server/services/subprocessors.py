@@ -81,7 +81,10 @@ def _clean(data: dict) -> dict:
     return values
 
 
-def _announce(session, mailer: Mailer, admin: User, change: str, name: str, summary: str, now):
+def _announce(
+    session, mailer: Mailer, admin: User, change: str, name: str, summary: str, now
+) -> bool:
+    """List the change with its objection window and mail the admins; whether mail went out."""
     until = now + timedelta(days=OBJECTION_DAYS)
     row = SubProcessorChange(
         account_id=admin.account_id,
@@ -101,19 +104,20 @@ def _announce(session, mailer: Mailer, admin: User, change: str, name: str, summ
         f"The sub-processor list of {admin.account.name} changed: {change} {name}.\n"
         f"{summary}\n\nYou may object until {until:%Y-%m-%d} ({OBJECTION_DAYS} days)."
     )
-    mailer.send(admins, f"Sub-processor {change}: {name}", body)
-    return row
+    return mailer.send(admins, f"Sub-processor {change}: {name}", body)
 
 
-def add(session: Session, mailer: Mailer, admin: User, data: dict, now=None) -> SubProcessor:
-    """Add an entry and announce it."""
+def add(
+    session: Session, mailer: Mailer, admin: User, data: dict, now=None
+) -> tuple[SubProcessor, bool]:
+    """Add an entry and announce it; the entry, and whether the admins were mailed."""
     values = _clean(data)
     row = SubProcessor(account_id=admin.account_id, **values)
     session.add(row)
     session.flush()
     summary = f"{values['purpose']} ({values['country']}; {values['safeguard']})"
-    _announce(session, mailer, admin, "added", values["name"], summary, now or datetime.now(UTC))
-    return row
+    at = now or datetime.now(UTC)
+    return row, _announce(session, mailer, admin, "added", values["name"], summary, at)
 
 
 def _entry(session: Session, account_id: int, entry_id: int) -> SubProcessor:
@@ -128,22 +132,22 @@ def _entry(session: Session, account_id: int, entry_id: int) -> SubProcessor:
 
 
 def edit(session: Session, mailer: Mailer, admin: User, entry_id: int, data: dict, now=None):
-    """Change an entry and announce what changed."""
+    """Change an entry and announce what changed; the entry, and whether the admins were mailed
+    (None when nothing changed)."""
     row = _entry(session, admin.account_id, entry_id)
     values = _clean(data)
     diff = [f"{f}: {getattr(row, f)} -> {v}" for f, v in values.items() if getattr(row, f) != v]
     if not diff:
-        return row
+        return row, None
     for f, v in values.items():
         setattr(row, f, v)
-    _announce(
-        session, mailer, admin, "changed", row.name, "; ".join(diff), now or datetime.now(UTC)
-    )
-    return row
+    at = now or datetime.now(UTC)
+    return row, _announce(session, mailer, admin, "changed", row.name, "; ".join(diff), at)
 
 
-def remove(session: Session, mailer: Mailer, admin: User, entry_id: int, now=None) -> None:
-    """Remove an entry and announce it."""
+def remove(session: Session, mailer: Mailer, admin: User, entry_id: int, now=None) -> bool:
+    """Remove an entry and announce it; whether the admins were mailed."""
     row = _entry(session, admin.account_id, entry_id)
     session.delete(row)
-    _announce(session, mailer, admin, "removed", row.name, row.purpose, now or datetime.now(UTC))
+    at = now or datetime.now(UTC)
+    return _announce(session, mailer, admin, "removed", row.name, row.purpose, at)

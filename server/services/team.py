@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.models import ApiToken, Invitation, SigningKey, User
@@ -14,6 +15,7 @@ from server.services import audit
 from server.services.accounts import AccountError, normalize_email
 
 INVITATION_MAX_AGE = 7 * 24 * 3600
+CANNOT_ACCEPT = "This invitation cannot be accepted. Ask the admin who sent it for help."
 
 
 class NotFound(LookupError):
@@ -57,7 +59,10 @@ def invite(
         raise AccountError(f"not an email address: {email!r}")
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
-    if session.scalar(select(User).where(User.email == email)):
+    # Only this account's members are checked: whether the address is in use elsewhere on the
+    # server is another customer's business (accept() copes with it without saying so).
+    mine = select(User.id).where(User.email == email, User.account_id == admin.account_id)
+    if session.scalar(mine):
         raise AccountError("a user with this address exists already")
     invitation = Invitation(
         account_id=admin.account_id, email=email, role=role, invited_by=admin.id
@@ -92,7 +97,9 @@ def invitation_for(session: Session, secret_key: str, token: str) -> Invitation:
 
 
 def accept(session: Session, secret_key: str, token: str, name: str = "") -> User:
-    """Spend an invitation: create its user. Works once (compare-and-set on accepted_at)."""
+    """Spend an invitation: create its user. Works once (compare-and-set on accepted_at).
+
+    On AccountError the caller rolls back (the session may hold a failed flush)."""
     invitation = invitation_for(session, secret_key, token)
     now = datetime.now(UTC)
     spent = session.execute(
@@ -102,8 +109,6 @@ def accept(session: Session, secret_key: str, token: str, name: str = "") -> Use
     )
     if spent.rowcount != 1:
         raise AccountError("This invitation has been used already.")
-    if session.scalar(select(User).where(User.email == invitation.email)):
-        raise AccountError("a user with this address exists already")
     user = User(
         account_id=invitation.account_id,
         email=invitation.email,
@@ -111,7 +116,12 @@ def accept(session: Session, secret_key: str, token: str, name: str = "") -> Use
         role=invitation.role,
     )
     session.add(user)
-    session.flush()
+    try:
+        # Addresses are unique server-wide; the message must not tell whoever holds the link
+        # (the inviting admin, when mail is not configured) that the address is used elsewhere.
+        session.flush()
+    except IntegrityError as exc:
+        raise AccountError(CANNOT_ACCEPT) from exc
     audit.record(
         session,
         user.account_id,
@@ -143,7 +153,7 @@ def withdraw(session: Session, admin: User, invitation_id: int) -> None:
 
 
 def deactivate(session: Session, admin: User, user_id: int) -> dict:
-    """Deactivate a user: sign-in stops, API tokens and signing keys are revoked at once.
+    """Deactivate a user: sign-in and open sessions stop, API tokens and signing keys are revoked.
 
     Revoked keys' links keep redirecting (links never expire) but record nothing."""
     user = member(session, admin.account_id, user_id)
@@ -151,6 +161,8 @@ def deactivate(session: Session, admin: User, user_id: int) -> dict:
         raise AccountError("You cannot deactivate yourself.")
     now = datetime.now(UTC)
     user.active = False
+    # Sign-in links already mailed die too, even if the user is reactivated within their 15 min.
+    user.login_generation += 1
     tokens = session.execute(
         update(ApiToken)
         .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))

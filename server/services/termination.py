@@ -13,13 +13,16 @@ from server.models import (
     Account,
     ApiToken,
     Breach,
+    ConnectCode,
+    DataExport,
     DataRequest,
     GmailMailbox,
+    OAuthState,
     SelfView,
     SigningKey,
     User,
 )
-from server.services import audit, gmail_auth, personal_data
+from server.services import audit, gmail_tokens, personal_data
 
 
 class TerminationError(ValueError):
@@ -27,11 +30,12 @@ class TerminationError(ValueError):
 
 
 def revoke_google_tokens(session: Session, account_id: int) -> int:
-    """Revoke the account's Gmail connections at Google and delete them; how many there were."""
+    """Delete the account's Gmail connections, their tokens revoked at Google once the
+    termination is committed (a rolled-back one leaves them working); how many there were."""
     mailboxes = session.scalars(select(GmailMailbox).where(GmailMailbox.account_id == account_id))
     count = 0
     for mailbox in list(mailboxes):
-        gmail_auth.revoke_and_delete(session, mailbox)
+        gmail_tokens.delete_and_revoke_after_commit(session, mailbox)
         audit.record(session, account_id, "gmail.disconnect", target=f"user #{mailbox.user_id}",
                      detail="account terminated")  # fmt: skip
         count += 1
@@ -42,18 +46,25 @@ def _people(session: Session, account_id: int, mode: str) -> int:
     """The account's users and their credentials: deleted, or stripped of identity."""
     user_ids = select(User.id).where(User.account_id == account_id)
     now = datetime.now(UTC)
-    count = session.execute(delete(ApiToken).where(ApiToken.user_id.in_(user_ids))).rowcount
+    count = 0
+    # Credentials and pending sign-in round trips go in both modes (and must, before users).
+    for model in (ApiToken, ConnectCode, OAuthState):
+        count += session.execute(delete(model).where(model.user_id.in_(user_ids))).rowcount
     session.execute(
         update(SigningKey)
         .where(SigningKey.account_id == account_id, SigningKey.revoked_at.is_(None))
         .values(revoked_at=now, retired_at=now)
     )
-    session.execute(delete(DataRequest).where(DataRequest.account_id == account_id))
+    for model in (DataExport, DataRequest):
+        session.execute(delete(model).where(model.account_id == account_id))
     for breach in session.scalars(select(Breach).where(Breach.account_id == account_id)):
         if mode == "delete":
             session.delete(breach)
-        else:
-            breach.reported_by = None
+            continue
+        # Free text may name people; the register keeps when, which data and the outcome.
+        breach.reported_by, breach.description, breach.subjects_affected = None, "", ""
+        for action in breach.actions:
+            action.description = ""
     if mode == "delete":
         session.execute(delete(SelfView).where(SelfView.user_id.in_(user_ids)))
         session.execute(delete(SigningKey).where(SigningKey.account_id == account_id))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from server.extensions import db
-from server.services import breaches, subprocessors, team
+from server.services import accounts, breaches, subprocessors, team, termination
 from server.services.mail import Mailer
 from tests.support.admin import SUBJECT, add_message, csrf_from
 
@@ -26,7 +26,7 @@ def acme(app, people):
         },
     )
     action = breaches.add_action(db.session, people.admin, breach.id, "Rotate the keys")
-    entry = subprocessors.add(
+    entry, _ = subprocessors.add(
         db.session,
         Mailer(),
         people.admin,
@@ -139,3 +139,38 @@ def test_posts_without_csrf_are_rejected(login, people, acme):
         assert "CSRF" in response.text, path
     db.session.expire_all()
     assert people.rep.active
+
+
+def _sent_to_sign_in(response) -> bool:
+    return response.status_code == 302 and response.headers["Location"].startswith("/auth/login")
+
+
+def test_a_deactivated_admins_open_session_stops_at_once(app, login, people):
+    people.rep.role = "admin"
+    db.session.commit()
+    client = login(people.rep)
+    token = csrf_from(client.get("/admin/team").text)
+    link = accounts.magic_link_token(app.config["SECRET_KEY"], people.rep)
+    team.deactivate(db.session, people.admin, people.rep.id)
+    db.session.commit()
+    assert _sent_to_sign_in(client.get("/admin/team"))
+    refused = client.post(f"/admin/team/{people.admin.id}/deactivate", data={"csrf_token": token})
+    assert _sent_to_sign_in(refused)
+    db.session.expire_all()
+    assert people.admin.active
+    # A sign-in link mailed before the deactivation stays dead after a reactivation.
+    team.reactivate(db.session, people.admin, people.rep.id)
+    db.session.commit()
+    with pytest.raises(accounts.AccountError, match="used already"):
+        accounts.redeem_magic_link(db.session, app.config["SECRET_KEY"], link)
+
+
+@pytest.mark.parametrize("mode", ["delete", "anonymize"])
+def test_sessions_of_a_terminated_account_stop_at_once(app, login, people, mode):
+    rep, admin, other = login(people.rep), login(people.admin), login(people.other)
+    assert rep.get("/admin/contacts").status_code == 200
+    termination.terminate(db.session, people.admin.account, "Acme", mode, people.admin)
+    db.session.commit()
+    assert _sent_to_sign_in(rep.get("/admin/contacts"))
+    assert _sent_to_sign_in(admin.get("/admin/team"))
+    assert other.get("/admin/team").status_code == 200  # another account is untouched

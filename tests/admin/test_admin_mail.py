@@ -58,6 +58,7 @@ def test_invitations_and_notices_are_mailed(app, login, people, inbox):
           country="Ireland", purpose="Mail", safeguard="EU")  # fmt: skip
     notice = inbox.messages[-1]
     assert notice.rcpt_tos == ["boss@acme.test"]  # the account's admins, not the rep
+    assert "the admins were notified by mail" in client.get("/admin/subprocessors").text
     assert b"You may object until" in notice.content
 
     _post(client, "/admin/breaches", "/admin/breaches", occurred_at="2026-11-20T09:30",

@@ -123,6 +123,8 @@ def test_subprocessors_are_seeded_and_changes_announced(app, login, people):
     add = _post(client, "/admin/subprocessors", "/admin/subprocessors", name="MailCo",
                 country="Ireland", purpose="Transactional mail", safeguard="EU")  # fmt: skip
     assert add.status_code == 302
+    flashed = client.get("/admin/subprocessors").text
+    assert "no mail went out" in flashed and "announced to the admins" not in flashed
     [change] = db.session.scalars(select(SubProcessorChange)).all()
     assert (change.objection_until - change.announced_at).days == 30
     entry = db.session.scalar(select(SubProcessor).where(SubProcessor.name == "MailCo"))
@@ -197,3 +199,21 @@ def test_rectify_changes_only_the_fields_filled_in(app, login, people):
     assert db.session.get(type(message), message.id).recipients[0].name == "Ana Ruiz"
     nothing = _post(client, "/admin/privacy/rectify", "/admin/privacy", email=SUBJECT, name="")
     assert nothing.status_code == 400 and "Nothing to correct" in nothing.text
+
+
+def test_inviting_another_accounts_address_tells_nothing_about_it(app, login, people):
+    client = login(people.other)
+    taken = _post(client, "/admin/team/invite", "/admin/team", email="rep@acme.test", role="rep")
+    unused = _post(client, "/admin/team/invite", "/admin/team", email="nobody@acme.test")
+    assert taken.status_code == unused.status_code == 200
+    assert "exists" not in taken.text
+    link = re.search(r'value="(http://track\.test/admin/invitations/[^"]+)"', taken.text).group(1)
+    path = link.removeprefix("http://track.test")
+    invitee = app.test_client()
+    form = invitee.get(path)
+    refused = invitee.post(path, data={"csrf_token": csrf_from(form.text), "name": "Rep"})
+    assert refused.status_code == 400 and "cannot be accepted" in refused.text
+    for leak in ("exists", "Acme", "already"):
+        assert leak not in refused.text, leak
+    db.session.expire_all()
+    assert db.session.get(User, people.rep.id).account_id == people.admin.account_id

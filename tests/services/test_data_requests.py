@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import csv
 import io
 import json
+import zlib
+from datetime import UTC, datetime, timedelta
+from urllib.parse import unquote
 
 import pytest
-from sqlalchemy import JSON, String, Text, inspect, select, text
+from sqlalchemy import JSON, String, Text, func, inspect, select, text
 
 from server.extensions import db
-from server.models import Contact, DataRequest, Enrichment, Message, MessageSummary
-from server.services import accounts, contacts, data_requests, team
+from server.models import (
+    Contact,
+    DataExport,
+    DataRequest,
+    Enrichment,
+    Link,
+    Message,
+    MessageSummary,
+)
+from server.services import accounts, contacts, data_requests, retention, team
 from server.services.accounts import AccountError
 from tests.support.admin import SUBJECT, add_message
 
@@ -54,19 +67,68 @@ def test_search_finds_messages_events_and_invitations(app, admin):
 def test_export_links_are_signed_expiring_and_scoped(app, admin, monkeypatch):
     add_message(admin, SUBJECT)
     tokens = data_requests.export(db.session, "k", admin, SUBJECT)
-    data = data_requests.open_download("k", tokens["json"], admin.account_id)
-    body, media = data_requests.render(db.session, data["a"], data["e"], "json")
+    email, fmt, request_id = data_requests.open_download(
+        db.session, "k", tokens["json"], admin.account_id
+    )
+    assert (email, fmt) == (SUBJECT, "json")
+    assert db.session.get(DataRequest, request_id).kind == "export"
+    body, media = data_requests.render(db.session, admin.account_id, email, "json")
     assert media == "application/json" and json.loads(body)["subject"] == SUBJECT
-    body, media = data_requests.render(db.session, data["a"], data["e"], "csv")
+    body, media = data_requests.render(db.session, admin.account_id, email, "csv")
     rows = list(csv.reader(io.StringIO(body)))
     assert rows[0] == ["source", "kind", "row", "field", "value"] and len(rows) > 5
     with pytest.raises(AccountError, match="not valid"):
-        data_requests.open_download("k", tokens["json"], admin.account_id + 1)
+        data_requests.open_download(db.session, "k", tokens["json"], admin.account_id + 1)
     with pytest.raises(AccountError, match="not valid"):
-        data_requests.open_download("other", tokens["json"], admin.account_id)
+        data_requests.open_download(db.session, "other", tokens["json"], admin.account_id)
+    later = datetime.now(UTC) + timedelta(seconds=data_requests.EXPORT_MAX_AGE + 1)
+    with pytest.raises(AccountError, match="expired"):
+        data_requests.open_download(db.session, "k", tokens["csv"], admin.account_id, now=later)
     monkeypatch.setattr(data_requests, "EXPORT_MAX_AGE", -1)
     with pytest.raises(AccountError, match="expired"):
-        data_requests.open_download("k", tokens["csv"], admin.account_id)
+        data_requests.open_download(db.session, "k", tokens["csv"], admin.account_id)
+
+
+def _decodings(token: str) -> list[str]:
+    """The token as text in every reading: raw, URL-unquoted, each part base64- (and zlib-)
+    decoded."""
+    readings = [token, unquote(token)]
+    for part in token.split("."):
+        raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+        readings.append(raw.decode("latin-1"))
+        with contextlib.suppress(zlib.error):
+            readings.append(zlib.decompress(raw).decode("latin-1"))
+    return [reading.lower() for reading in readings]
+
+
+def test_export_links_carry_no_address(app, admin):
+    add_message(admin, SUBJECT)
+    tokens = data_requests.export(db.session, "k", admin, SUBJECT)
+    db.session.commit()
+    for token in tokens.values():
+        for reading in _decodings(token):
+            assert "ana.ruiz" not in reading and "acme-customer" not in reading, reading
+    # Nor does the database hold the address in the clear for them.
+    assert "data_exports.address_encrypted" not in tables_mentioning(SUBJECT)
+    assert db.session.scalar(select(func.count()).select_from(DataExport)) == 1
+
+
+def test_erasure_and_expiry_end_the_export_links(app, admin):
+    add_message(admin, SUBJECT)
+    erased = data_requests.export(db.session, "k", admin, SUBJECT)
+    kept = data_requests.export(db.session, "k", admin, "bo@example.test")
+    db.session.commit()
+    data_requests.erase(db.session, "k", admin, SUBJECT)
+    db.session.commit()
+    with pytest.raises(AccountError, match="expired"):
+        data_requests.open_download(db.session, "k", erased["json"], admin.account_id)
+    assert data_requests.open_download(db.session, "k", kept["csv"], admin.account_id)[0] == (
+        "bo@example.test"
+    )
+    later = datetime.now(UTC) + timedelta(seconds=data_requests.EXPORT_MAX_AGE + 1)
+    retention.purge(db.session, later)
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(DataExport)) == 0
 
 
 def test_rectify_corrects_the_recipient_name(app, admin):
@@ -84,6 +146,15 @@ def test_erase_leaves_no_trace_of_the_address_in_any_table(app, admin):
     kept = add_message(admin, "someone.else@example.test", events=2, name="Bo")
     shared = add_message(admin, "someone.else@example.test", events=2, name="Bo")
     shared.recipients.append(type(shared.recipients[0])(email=SUBJECT, name="Ana"))
+    shared.subject = f"Re: intro to {SUBJECT.upper()}"  # kept for Bo, but it names Ana
+    # Links carry the address percent-encoded, form-encoded and in capitals, too.
+    for position, who in enumerate(("ana.ruiz%40acme-customer.test", SUBJECT.upper())):
+        db.session.add(
+            Link(message_id=kept.id, position=position, url=f"https://shop.test/?who={who}")
+        )
+    db.session.add(
+        Link(message_id=kept.id, position=2, url="https://shop.test/?who=bo%40example.test")
+    )
     db.session.add(MessageSummary(message_id=erased.id, account_id=admin.account_id, opens=4))
     team.invite(db.session, "k", admin, SUBJECT, "rep")
     data_requests.search(db.session, "k", admin, SUBJECT)
@@ -94,7 +165,10 @@ def test_erase_leaves_no_trace_of_the_address_in_any_table(app, admin):
     db.session.commit()
 
     assert tables_mentioning(SUBJECT) == []
+    assert tables_mentioning("ana.ruiz") == []  # in any spelling a URL may carry
     assert tables_mentioning("Ana Ruiz") == []  # the recipient name went with the row
+    assert tables_mentioning("bo%40example.test") == ["links.url"]  # other people's links stay
+    assert db.session.get(Message, shared.id).subject == ""
     assert result["messages"] > 0 and result["invitations"] == 1
     # Counts that remain carry no identity; other people's rows are untouched.
     assert db.session.get(MessageSummary, erased.id).opens == 4

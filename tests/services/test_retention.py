@@ -11,8 +11,9 @@ from sqlalchemy import select
 from server.extensions import db
 from server.jobs import register_tasks
 from server.jobs.purge import purge_expired_events
-from server.models import Account, AuditEntry, Event
+from server.models import Account, AuditEntry, Event, SelfView
 from server.services import accounts, retention
+from tests.support.admin import add_message
 
 NOW = datetime(2026, 11, 25, 3, 17, 0, 123456, tzinfo=UTC)
 
@@ -54,6 +55,27 @@ def test_purge_keeps_the_boundary_and_deletes_one_microsecond_older(app):
     assert actions.count("retention.purge") == 2
 
 
+def test_sender_views_are_purged_with_the_events(app):
+    rep = accounts.create_user(db.session, "a@acme.test", "Acme")
+    other = accounts.create_user(db.session, "b@globex.test", "Globex")
+    other.account.retention_days = 1000
+    boundary = NOW - timedelta(days=396)
+    for user in (rep, other):
+        message = add_message(user, "ana@example.test", events=0)
+        for at in (boundary, boundary - timedelta(seconds=1), NOW):
+            db.session.add(SelfView(message_id=message.id, user_id=user.id, viewed_at=at))
+    db.session.commit()
+    assert retention.purge(db.session, NOW) == {rep.account_id: 1}
+    db.session.commit()
+    kept = db.session.execute(select(SelfView.user_id, SelfView.viewed_at)).all()
+    assert sorted(uid for uid, _ in kept) == [rep.id, rep.id, other.id, other.id, other.id]
+    assert boundary - timedelta(seconds=1) not in {at for uid, at in kept if uid == rep.id}
+    detail = db.session.scalar(
+        select(AuditEntry.detail).where(AuditEntry.action == "retention.purge")
+    )
+    assert detail == "0 event(s), 1 sender view(s) older than 396 days"
+
+
 def test_the_nightly_job_runs_the_purge_with_its_clock(app):
     account = accounts.create_user(db.session, "a@acme.test", "Acme").account
     db.session.add(_event(account.id, "old", NOW - timedelta(days=400)))
@@ -74,5 +96,5 @@ def test_the_purge_command(app):
     db.session.add(_event(account.id, "old", datetime.now(UTC) - timedelta(days=397)))
     db.session.commit()
     result = CliRunner().invoke(app.cli, ["purge"], catch_exceptions=False)
-    assert result.output.strip() == "purged 1 events from 1 account(s)"
+    assert result.output.strip() == "purged 1 events and sender views from 1 account(s)"
     assert _ids() == set()

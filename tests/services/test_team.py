@@ -42,6 +42,18 @@ def test_an_invitation_works_once(app, admin):
         team.invite(db.session, "k", admin, "x@acme.test", "owner")
 
 
+def test_only_the_own_account_is_checked_for_the_address(app, admin):
+    elsewhere = accounts.create_user(db.session, "ana@globex.test", "Globex")
+    invitation, token = team.invite(db.session, "k", admin, "ANA@globex.test", "rep")
+    assert invitation.email == "ana@globex.test"
+    db.session.commit()
+    with pytest.raises(AccountError, match="cannot be accepted") as refused:
+        team.accept(db.session, "k", token)
+    db.session.rollback()
+    assert "exists" not in str(refused.value)
+    assert db.session.get(type(elsewhere), elsewhere.id).account_id == elsewhere.account_id
+
+
 def test_invitations_expire_and_can_be_withdrawn(app, admin, monkeypatch):
     invitation, token = team.invite(db.session, "k", admin, "late@acme.test", "admin")
     monkeypatch.setattr(team, "INVITATION_MAX_AGE", -1)
