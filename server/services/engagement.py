@@ -134,6 +134,9 @@ def engagement(
         "opens": kinds["open"],
         "clicks": kinds["click"],
         "replies": kinds["reply"],
+        # Delivery failures are not interest, so they carry no score; they still tell the rep
+        # the address may be dead.
+        "bounces": sum(e.kind == "bounce" for e in events),
         "last_activity_at": _iso(real[0].occurred_at) if real else None,
         "timeline": [_entry(e, messages[e.message_id]) for e in events[:TIMELINE_LIMIT]],
     }
@@ -171,6 +174,7 @@ def _message_rows(session: Session, messages: dict[str, Message]) -> list[dict]:
             "opens": summaries[m.id].opens if m.id in summaries else 0,
             "clicks": summaries[m.id].clicks if m.id in summaries else 0,
             "replies": summaries[m.id].replies if m.id in summaries else 0,
+            "bounces": summaries[m.id].bounces if m.id in summaries else 0,
         }
         for m in ordered
     ]

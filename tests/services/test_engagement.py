@@ -109,3 +109,19 @@ def test_timeline_counts_and_messages_respect_the_viewers_role(make_user):
     assert full["score"] > block["score"] > 0
     scored = engagement.scores(db.session, admin.account_id, [ana.id], None, now)
     assert scored[ana.id] == (full["score"], now - timedelta(minutes=30))
+
+
+def test_a_bounce_is_counted_and_shown_but_scores_nothing(make_user):
+    rep, _ = make_user("rep@acme.test")
+    now = datetime.now(UTC)
+    sent, _ = messages.register(
+        db.session, rep, {"subject": "Hello", "recipients": [{"email": "gone@acme.com"}]}, TRACKER
+    )
+    add_event(sent, "bounce", now - timedelta(minutes=5), verdict="machine")
+    db.session.commit()
+    gone = contacts.find_contact(db.session, rep.account_id, "gone@acme.com")
+
+    block, rows = engagement.engagement(db.session, rep.account_id, gone.id, rep.id, now)
+    assert (block["bounces"], block["score"]) == (1, 0)
+    assert [e["kind"] for e in block["timeline"]] == ["bounce"]
+    assert rows[0]["bounces"] == 0  # no summary yet: the sink writes those
