@@ -4,46 +4,16 @@ a refused address during a refresh, and a contact whose lookups ran out of attem
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-import pytest
 import responses
 
 from server.extensions import db
 from server.models import Account
-from server.services import contacts, enrichment, messages
+from server.services import contacts, enrichment
 from server.services.enrichment.clearbit import ClearbitProvider
 from tests.support import clearbit
-
-TRACKER = messages.Tracker("http://track.test", ("test-link-secret",))
-POLICY = enrichment.Policy(api_key="sk_test", ttl=timedelta(days=30), rate_per_minute=60)
-
-
-class Clock:
-    """A settable clock, starting now (rows are requested at the real time)."""
-
-    def __init__(self):
-        self.now = datetime.now(UTC) + timedelta(seconds=1)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def api():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
-def send(user, *addresses):
-    data = {"subject": "Hi", "recipients": [{"email": a} for a in addresses]}
-    messages.register(db.session, user, data, TRACKER)
-    db.session.commit()
+from tests.support.enrichment import POLICY, send
 
 
 def contact_of(user, email):

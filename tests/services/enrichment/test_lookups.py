@@ -3,50 +3,16 @@ and no call at all while enrichment is off."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-import pytest
-import responses
 from sqlalchemy import select
 
 from server.extensions import db
 from server.models import Enrichment
-from server.services import contacts, enrichment, messages
+from server.services import contacts, enrichment
 from server.services.enrichment.clearbit import ClearbitProvider
 from tests.support import clearbit
-
-TRACKER = messages.Tracker("http://track.test", ("test-link-secret",))
-POLICY = enrichment.Policy(api_key="sk_test", ttl=timedelta(days=30), rate_per_minute=60)
-
-
-class Clock:
-    """A settable clock, starting now (rows are requested at the real time)."""
-
-    def __init__(self):
-        self.now = datetime.now(UTC) + timedelta(seconds=1)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta) -> None:
-        self.now += timedelta(**delta)
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def api():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
-def send(user, *addresses):
-    data = {"subject": "Hi", "recipients": [{"email": a} for a in addresses]}
-    messages.register(db.session, user, data, TRACKER)
-    db.session.commit()
+from tests.support.enrichment import POLICY, send
 
 
 def run(clock, policy=POLICY):

@@ -1,0 +1,32 @@
+"""Helpers for the enrichment job's tests: a settable clock, a policy, sending mail."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from server.extensions import db
+from server.services import enrichment, messages
+
+TRACKER = messages.Tracker("http://track.test", ("test-link-secret",))
+POLICY = enrichment.Policy(api_key="sk_test", ttl=timedelta(days=30), rate_per_minute=60)
+
+
+class Clock:
+    """A settable clock, starting now (rows are requested at the real time)."""
+
+    def __init__(self):
+        self.now = datetime.now(UTC) + timedelta(seconds=1)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta) -> None:
+        """Move the clock on."""
+        self.now += timedelta(**delta)
+
+
+def send(user, *addresses):
+    """Register a tracked message from `user` to `addresses` (each becomes a contact)."""
+    data = {"subject": "Hi", "recipients": [{"email": a} for a in addresses]}
+    messages.register(db.session, user, data, TRACKER)
+    db.session.commit()
