@@ -113,7 +113,7 @@ def accept_invitation(token: str):
         invitation = team.invitation_for(db.session, settings().secret_key, token)
     except AccountError as exc:
         return render_template("admin/accept.html", error=str(exc)), 400
-    return render_template("admin/accept.html", invitation=invitation)
+    return render_template("admin/accept.html", invitation=invitation, token=token)
 
 
 @bp.post("/invitations/<token>")

@@ -13,9 +13,11 @@ from server.auth import bp
 from server.auth.views import after_login
 from server.extensions import db
 from server.models import User
-from server.services import audit, gmail_auth
+from server.services import audit, gmail_auth, team
+from server.services.accounts import AccountError, normalize_email
 
 STATE_KEY = "google_oauth_state"
+INVITE_KEY = "google_invitation"
 
 
 def _settings():
@@ -54,7 +56,11 @@ def _begin(purpose: str, scopes, user):
 
 @bp.get("/auth/google/login")
 def google_login():
-    """Send the person to Google to sign in (openid, email, profile)."""
+    """Send the person to Google to sign in (openid, email, profile), or to join by invitation."""
+    session.pop(INVITE_KEY, None)
+    if request.args.get("invitation"):
+        # Kept in the signed cookie until the callback: Google then proves the invited address.
+        session[INVITE_KEY] = request.args["invitation"]
     return _begin("login", gmail_auth.SIGN_IN_SCOPES, None)
 
 
@@ -116,9 +122,12 @@ def _denied(error: str, retry: str):
 
 
 def _finish_login(grant: gmail_auth.Grant):
-    # Signing in never creates a user: on a fresh server anyone reaching it could otherwise
-    # make themselves its admin. The first admin comes from `bootstrap` (make run prints it).
+    # Signing in creates a user only through an invitation to that very address: on a fresh
+    # server anyone could otherwise make themselves its admin (the first comes from `bootstrap`).
     user = db.session.scalar(select(User).where(User.email == grant.email))
+    invitation = session.pop(INVITE_KEY, None)
+    if user is None and invitation:
+        return _join(invitation, grant)
     if user is None:
         return _page(
             "No account for this address",
@@ -128,6 +137,28 @@ def _finish_login(grant: gmail_auth.Grant):
     if not user.is_active:
         return _page("Account deactivated", "This user is deactivated. Ask your admin.", 403)
     audit.record(db.session, user.account_id, "sign_in", actor=user, detail="google")
+    db.session.commit()
+    login_user(user)
+    return redirect(after_login())
+
+
+def _join(token: str, grant: gmail_auth.Grant):
+    """Accept an invitation for the address Google just verified, and sign the new member in."""
+    secret = _settings().secret_key
+    try:
+        invited = team.invitation_for(db.session, secret, token)
+        if normalize_email(invited.email) != normalize_email(grant.email):
+            return _page(
+                "Another address",
+                f"This invitation is for {invited.email}, but Google signed you in as "
+                f"{grant.email}. Sign in to Google with the invited address.",
+                403,
+            )
+        user = team.accept(db.session, secret, token, grant.name or "")
+    except AccountError as exc:
+        db.session.rollback()
+        return _page("Invitation not accepted", str(exc), 400)
+    audit.record(db.session, user.account_id, "sign_in", actor=user, detail="google invitation")
     db.session.commit()
     login_user(user)
     return redirect(after_login())

@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from server.extensions import db
 from server.models import GmailMailbox, OAuthState, User
+from server.services import team
 from tests.support import auth
 from tests.support.google import METADATA, SEND, SIGN_IN, with_google
 
@@ -73,6 +74,32 @@ def test_an_unknown_address_is_refused_even_on_a_fresh_server(client, google, ma
     assert refused.status_code == 403
     assert b"ask your admin for an invite" in refused.data.lower()
     assert db.session.query(User).count() == 1
+
+
+def test_an_invitation_is_accepted_with_the_invited_google_account(app, client, google, make_user):
+    admin, _ = make_user("boss@acme.test", admin=True)
+    secret = app.config["LEADCAMP"].secret_key
+    _, token = team.invite(db.session, secret, admin, "new@acme.test", "rep")
+    db.session.commit()
+    page = client.get(f"/admin/invitations/{token}")
+    assert f"/auth/google/login?invitation={token}".encode() in page.data
+
+    url = start(client, f"/auth/google/login?invitation={token}")
+    other = callback(client, google.consent(url, email="someone@else.test"))
+    assert other.status_code == 403 and b"new@acme.test" in other.data
+    assert db.session.scalar(select(User).where(User.email == "new@acme.test")) is None
+
+    url = start(client, f"/auth/google/login?invitation={token}")
+    joined = callback(client, google.consent(url, email="new@acme.test"))
+    assert joined.status_code == 302
+    member = db.session.scalar(select(User).where(User.email == "new@acme.test"))
+    assert (member.account_id, member.role) == (admin.account_id, "rep")
+    assert client.get("/").status_code == 200  # signed in
+
+    replay = app.test_client()  # the member again, later: an ordinary sign-in now
+    url = start(replay, f"/auth/google/login?invitation={token}")
+    assert callback(replay, google.consent(url, email="new@acme.test")).status_code == 302
+    assert db.session.query(User).filter_by(email="new@acme.test").count() == 1  # not twice
 
 
 def test_an_unverified_or_deactivated_address_cannot_sign_in(client, google, make_user):
