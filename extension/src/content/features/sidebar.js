@@ -31,7 +31,8 @@ function card(contact, thread) {
   ]);
 }
 
-function placeholder(email, text) {
+/** A contact card with only a line of text: not a contact yet, or not reachable. */
+function notice(email, text) {
   const attrs = { "data-lc-contact": email };
   return el("article", { cls: "lc-contact", attrs }, [el("h3", { text: email }), el("p", { text })]);
 }
@@ -40,8 +41,8 @@ async function contactPanel(email, thread, ask) {
   try {
     return card(await ask("lc.contact", { email }), thread);
   } catch (error) {
-    if (error.status === 404) return placeholder(email, "Not among your contacts yet.");
-    return placeholder(email, `Not available: ${error.message}`);
+    if (error.status === 404) return notice(email, "Not among your contacts yet.");
+    return notice(email, `Not available: ${error.message}`);
   }
 }
 
