@@ -48,6 +48,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per package."""
+    from server.admin import bp as admin_bp
     from server.api import bp as api_bp
     from server.auth import bp as auth_bp
     from server.extensions import csrf
@@ -57,8 +58,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer tokens, not cookies: nothing to forge
     app.register_blueprint(auth_bp)
-    from server.admin import bp as admin_bp
-
     app.register_blueprint(admin_bp)
 
 

@@ -25,20 +25,16 @@ sink = click.Group("sink", help="Event ingestion.")
 
 def register(app: Flask) -> None:
     """Attach the command groups to the app's CLI."""
-    for group in (users, tokens, keys, jobs, sink):
+    from server.cli_contacts import contacts
+    from server.cli_gmail import register as register_gmail
+    from server.cli_privacy import register as register_privacy
+
+    for group in (users, tokens, keys, jobs, sink, contacts):
         app.cli.add_command(group)
     app.cli.add_command(bootstrap)
     app.cli.add_command(serve)
-    from server.cli_contacts import contacts
-
-    app.cli.add_command(contacts)
-    from server.cli_gmail import register as register_gmail
-
     register_gmail(app)
-    # Last: it joins the `accounts` group registered before it.
-    from server.cli_privacy import register as register_privacy
-
-    register_privacy(app)
+    register_privacy(app)  # last: it joins the `accounts` group the Gmail commands made
 
 
 def _fail(exc: Exception):
