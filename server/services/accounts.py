@@ -147,14 +147,19 @@ def magic_link_token(secret_key: str, user: User) -> str:
     return _login_serializer(secret_key).dumps({"u": user.id, "g": user.login_generation})
 
 
+def load_signed(serializer, token: str, max_age: int, noun: str) -> dict:
+    """A signed link's payload; AccountError naming the `noun` when expired or forged."""
+    try:
+        return serializer.loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise AccountError(f"This {noun} has expired. Ask for a new one.") from exc
+    except BadSignature as exc:
+        raise AccountError(f"This {noun} is not valid.") from exc
+
+
 def redeem_magic_link(session: Session, secret_key: str, token: str) -> User:
     """The user a magic-link token logs in; spends the token. Raises AccountError."""
-    try:
-        data = _login_serializer(secret_key).loads(token, max_age=MAGIC_LINK_MAX_AGE)
-    except SignatureExpired as exc:
-        raise AccountError("This sign-in link has expired. Ask for a new one.") from exc
-    except BadSignature as exc:
-        raise AccountError("This sign-in link is not valid.") from exc
+    data = load_signed(_login_serializer(secret_key), token, MAGIC_LINK_MAX_AGE, "sign-in link")
     user = session.get(User, data.get("u"))
     if user is None or not user.is_active:
         raise AccountError("This sign-in link is not valid.")

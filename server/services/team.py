@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from server.models import ApiToken, Invitation, SigningKey, User
 from server.models.account import ROLES
 from server.services import audit
-from server.services.accounts import AccountError, normalize_email
+from server.services.accounts import AccountError, load_signed, normalize_email
 
 INVITATION_MAX_AGE = 7 * 24 * 3600
 CANNOT_ACCEPT = "This invitation cannot be accepted. Ask the admin who sent it for help."
@@ -82,12 +82,7 @@ def invite(
 
 def invitation_for(session: Session, secret_key: str, token: str) -> Invitation:
     """The open invitation a token stands for; AccountError when expired, used or forged."""
-    try:
-        data = _serializer(secret_key).loads(token, max_age=INVITATION_MAX_AGE)
-    except SignatureExpired as exc:
-        raise AccountError("This invitation has expired. Ask for a new one.") from exc
-    except BadSignature as exc:
-        raise AccountError("This invitation link is not valid.") from exc
+    data = load_signed(_serializer(secret_key), token, INVITATION_MAX_AGE, "invitation link")
     invitation = session.get(Invitation, data.get("i"))
     if invitation is None or invitation.revoked_at is not None:
         raise AccountError("This invitation link is not valid.")
