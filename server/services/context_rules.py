@@ -55,7 +55,7 @@ def apply(events: list[dict], ctx: MessageContext, windows: Windows) -> set[str]
         if event["verdict"] not in RELABELLABLE or event["kind"] not in HIT_KINDS:
             continue
         at = event["occurred_at"]
-        if near_self_view(at, ctx.self_views, windows.self_view):
+        if ctx.self_views and near_self_view(at, ctx.self_views, windows.self_view):
             _relabel(event, "self", "self-view")
         elif (
             event["verdict"] == "human"

@@ -6,7 +6,6 @@ Inserts skip ids already stored, so a replayed batch changes nothing twice.
 
 from __future__ import annotations
 
-import operator
 from collections import defaultdict
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -18,10 +17,10 @@ from sqlalchemy.engine import Connection, Engine
 from server.models import Account, Event, Link, Message, MessageSummary, SelfView, SigningKey, User
 from server.models.message import REAL_VERDICTS, VERDICTS
 from server.services import context_rules
-from server.services.context_rules import MessageContext, Windows, burst_threshold
+from server.services.context_rules import HIT_KINDS, MessageContext, Windows, burst_threshold
 
 EVENT_COLUMNS = [c.name for c in Event.__table__.columns]
-_AT, _ACCOUNT = EVENT_COLUMNS.index("occurred_at"), EVENT_COLUMNS.index("account_id")
+_AT, _ACCOUNT, _KID = (EVENT_COLUMNS.index(c) for c in ("occurred_at", "account_id", "kid"))
 
 
 def _insert(conn: Connection, table):
@@ -152,17 +151,12 @@ def _insert_events(conn: Connection, events: list[dict], owners: dict[str, int])
     when = to_datetime if postgres else _sqlite_time
     rows = []
     for e in events:
-        try:
-            row = list(_ROW(e))  # events from the hot path carry every column: one C call
-        except KeyError:
-            row = [e.get(c) for c in EVENT_COLUMNS]
+        # One C loop per row; a column the producer left out (duration, on hits) is NULL.
+        row = list(map(e.get, EVENT_COLUMNS))
         row[_AT] = when(e["occurred_at"])
-        row[_ACCOUNT] = account_of(e, owners)
+        row[_ACCOUNT] = row[_ACCOUNT] or owners.get(row[_KID])  # account_of, inlined
         rows.append(row)
     return _copy_events(conn, rows) if postgres else _sqlite_insert(conn, rows)
-
-
-_ROW = operator.itemgetter(*(c if c != "account_id" else "id" for c in EVENT_COLUMNS))
 
 
 @lru_cache(maxsize=4)
@@ -209,6 +203,11 @@ def _copy_events(conn: Connection, rows: list[list]) -> set[str]:
     return {row[0] for row in cursor.fetchall()}
 
 
+_COUNTER = {"open": "opens", "click": "clicks", "reply": "replies", "bounce": "bounces"}
+_LATEST = {"open": "last_open_at", "click": "last_click_at", "reply": "last_reply_at"}
+_TIMES = ("first_open_at", *_LATEST.values())
+
+
 def summarize(events: list[dict], owners: dict[str, int] | None = None) -> dict[str, dict]:
     """Per-message roll-up of events (kind, verdict, occurred_at): counts and first/last times."""
     out: dict[str, dict] = {}
@@ -217,20 +216,23 @@ def summarize(events: list[dict], owners: dict[str, int] | None = None) -> dict[
         if s is None:
             account = account_of(e, owners or {})
             s = out[e["message_id"]] = _empty_summary(e["message_id"], account)
-        if e["kind"] in ("open", "click"):
+        kind, at = e["kind"], e["occurred_at"]
+        if kind in HIT_KINDS:
             s[f"n_{e['verdict']}"] += 1  # the per-verdict counts are of hits only
-        if e["verdict"] not in REAL_VERDICTS and e["kind"] in ("open", "click"):
-            continue
-        at = to_datetime(e["occurred_at"])
-        if e["kind"] in ("open", "click"):
+            if e["verdict"] not in REAL_VERDICTS:
+                continue
             # A click implies an open.
-            s["first_open_at"] = min(filter(None, [s["first_open_at"], at]))
-        column = {"open": "opens", "click": "clicks", "reply": "replies", "bounce": "bounces"}
-        if e["kind"] in column:
-            s[column[e["kind"]]] += 1
-        last = {"open": "last_open_at", "click": "last_click_at", "reply": "last_reply_at"}
-        if e["kind"] in last:
-            s[last[e["kind"]]] = max(filter(None, [s[last[e["kind"]]], at]))
+            if s["first_open_at"] is None or at < s["first_open_at"]:
+                s["first_open_at"] = at
+        if kind in _COUNTER:
+            s[_COUNTER[kind]] += 1
+        latest = _LATEST.get(kind)
+        if latest and (s[latest] is None or at > s[latest]):
+            s[latest] = at
+    # Times stay unix floats in the loop: one conversion per message, not one per event.
+    for s in out.values():
+        for column in _TIMES:
+            s[column] = to_datetime(s[column])
     return out
 
 

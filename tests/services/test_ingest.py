@@ -60,6 +60,27 @@ def test_a_click_implies_an_open(writer, kid):
     assert s.first_open_at.timestamp() == pytest.approx(NOW + 9)
 
 
+def test_first_and_last_times_come_from_real_hits_whatever_the_batch_order(writer, kid):
+    batch = [
+        hit(kid, at=NOW + 30),
+        hit(kid, verdict="machine", at=NOW - 60),  # earlier, but no reader's open
+        hit(kid, kind="click", url="https://x.test/", at=NOW + 10),
+        hit(kid, at=NOW + 20),
+        hit(kid, kind="click", url="https://x.test/", at=NOW + 40),
+    ]
+    writer(batch)
+    s = summary()
+    assert (s.opens, s.clicks, s.n_human, s.n_machine) == (2, 2, 4, 1)
+    assert s.first_open_at.timestamp() == pytest.approx(NOW + 10)
+    assert s.last_open_at.timestamp() == pytest.approx(NOW + 30)
+    assert s.last_click_at.timestamp() == pytest.approx(NOW + 40)
+    # Hits carry no duration column: it is stored as NULL, and every field the hit had is kept.
+    stored = db.session.query(Event).order_by(Event.occurred_at).all()
+    assert [e.duration for e in stored] == [None] * 5
+    assert [e.verdict for e in stored] == ["machine", "human", "human", "human", "human"]
+    assert stored[1].link_url == "https://x.test/"
+
+
 def test_machine_activity_is_kept_but_not_an_open(writer, kid):
     writer([hit(kid, verdict=v) for v in ("machine", "scanner", "prefetch", "bot", "self")])
     s = summary()
