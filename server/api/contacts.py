@@ -10,7 +10,7 @@ from server.api.auth import authenticate
 from server.api.errors import ApiError
 from server.api.openapi import operation
 from server.extensions import db
-from server.models.base import utcnow
+from server.models.base import iso, utcnow
 from server.services import contact_views, contacts, contacts_csv, enrichment
 
 IMPORT_MAX_BYTES = 5 * 1024 * 1024
@@ -100,7 +100,7 @@ def enrich_contact(email: str):
     now = utcnow()
     row = enrichment.request(db.session, contact, now, force=True)
     db.session.commit()
-    return {"status": row.status, "requested_at": now.isoformat().replace("+00:00", "Z")}
+    return {"status": row.status, "requested_at": iso(now)}
 
 
 @operation(

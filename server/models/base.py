@@ -10,6 +10,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def iso(at: datetime | None) -> str | None:
+    """An aware UTC datetime as ISO 8601 ending in "Z" (how the API and exports write times)."""
+    return at.isoformat().replace("+00:00", "Z") if at else None
+
+
 class UTCDateTime(TypeDecorator):
     """Stores UTC; always hands back aware datetimes (SQLite forgets the zone)."""
 

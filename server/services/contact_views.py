@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from server.models import Contact, User
+from server.models.base import iso
 from server.services import contacts, engagement, enrichment
 
 
@@ -22,10 +23,6 @@ def _viewer(user: User) -> int | None:
 def _company(contact: Contact) -> dict | None:
     firm = contact.company
     return None if firm is None else {"domain": firm.domain, "name": firm.name}
-
-
-def _iso(at: datetime | None) -> str | None:
-    return at.isoformat().replace("+00:00", "Z") if at else None
 
 
 def listing(
@@ -52,7 +49,7 @@ def listing(
                 "company": _company(contact),
                 "do_not_enrich": contact.do_not_enrich,
                 "score": points,
-                "last_activity_at": _iso(last),
+                "last_activity_at": iso(last),
                 "enrichment_status": enrichment.view(policy, user.account, contact)["status"],
             }
         )

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from server.models import Company, Contact, ContactAddress, Enrichment
-from server.models.base import utcnow
+from server.models.base import iso, utcnow
 from server.services.addresses import (
     AddressError,
     company_domain,
@@ -246,19 +245,15 @@ def personal_data(session: Session, account_id: int, email: str) -> dict:
             "notes": contact.notes,
             "company": contact.company.name if contact.company else None,
             "do_not_enrich": contact.do_not_enrich,
-            "created_at": _iso(contact.created_at),
+            "created_at": iso(contact.created_at),
         },
         "enrichment": None
         if enrichment is None
         else {
             "provider": enrichment.provider,
             "status": enrichment.status,
-            "fetched_at": _iso(enrichment.fetched_at),
+            "fetched_at": iso(enrichment.fetched_at),
             "person": enrichment.person,
             "company": enrichment.company,
         },
     }
-
-
-def _iso(at: datetime | None) -> str | None:
-    return at.isoformat().replace("+00:00", "Z") if at else None

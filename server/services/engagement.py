@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.models import ContactAddress, Event, Message, MessageSummary, Recipient
+from server.models.base import iso
 from server.models.message import REAL_VERDICTS
 
 WEIGHTS = {"reply": 10.0, "click": 3.0, "open": 1.0}
@@ -137,7 +138,7 @@ def engagement(
         # Delivery failures are not interest, so they carry no score; they still tell the rep
         # the address may be dead.
         "bounces": sum(e.kind == "bounce" for e in events),
-        "last_activity_at": _iso(real[0].occurred_at) if real else None,
+        "last_activity_at": iso(real[0].occurred_at) if real else None,
         "timeline": [_entry(e, messages[e.message_id]) for e in events[:TIMELINE_LIMIT]],
     }
     return block, _message_rows(session, messages)
@@ -146,7 +147,7 @@ def engagement(
 def _entry(event: Event, message: Message) -> dict:
     return {
         "kind": event.kind,
-        "at": _iso(event.occurred_at),
+        "at": iso(event.occurred_at),
         "message_id": event.message_id,
         "subject": message.subject,
         "verdict": event.verdict,
@@ -169,7 +170,7 @@ def _message_rows(session: Session, messages: dict[str, Message]) -> list[dict]:
         {
             "id": m.id,
             "subject": m.subject,
-            "sent_at": _iso(m.sent_at),
+            "sent_at": iso(m.sent_at),
             "gmail_thread_id": m.gmail_thread_id,
             "opens": summaries[m.id].opens if m.id in summaries else 0,
             "clicks": summaries[m.id].clicks if m.id in summaries else 0,
@@ -178,7 +179,3 @@ def _message_rows(session: Session, messages: dict[str, Message]) -> list[dict]:
         }
         for m in ordered
     ]
-
-
-def _iso(at: datetime | None) -> str | None:
-    return at.isoformat().replace("+00:00", "Z") if at else None

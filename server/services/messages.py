@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.models import Event, Link, Message, MessageSummary, Recipient, SelfView, User
+from server.models.base import iso
 from server.services import accounts, contacts, signing
 from server.services.context_rules import RELABELLABLE
 from server.services.ingest import relabel
@@ -103,15 +104,15 @@ def summary_of(message: Message | None, summary: MessageSummary | None) -> dict:
         "replies": s.replies,
         "bounces": s.bounces or 0,
         "counts": s.counts(),
-        "first_open_at": _iso(s.first_open_at),
-        "last_open_at": _iso(s.last_open_at),
-        "last_click_at": _iso(s.last_click_at),
+        "first_open_at": iso(s.first_open_at),
+        "last_open_at": iso(s.last_open_at),
+        "last_click_at": iso(s.last_click_at),
     }
     if message is not None:
         out |= {
             "id": message.id,
             "subject": message.subject,
-            "sent_at": _iso(message.sent_at),
+            "sent_at": iso(message.sent_at),
             "tracked": message.tracked,
             "gmail_message_id": message.gmail_message_id,
             "gmail_thread_id": message.gmail_thread_id,
@@ -120,15 +121,11 @@ def summary_of(message: Message | None, summary: MessageSummary | None) -> dict:
     return out
 
 
-def _iso(at: datetime | None) -> str | None:
-    return at.isoformat().replace("+00:00", "Z") if at else None
-
-
 def event_view(event: Event) -> dict:
     """One event as the API shows it: no address, no hash."""
     location = {"country": event.country, "region": event.region, "city": event.city}
     return {
-        "at": _iso(event.occurred_at),
+        "at": iso(event.occurred_at),
         "kind": event.kind,
         "verdict": event.verdict,
         "reasons": event.reason_list,

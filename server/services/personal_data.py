@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from server.models import Event, Invitation, Link, Message, Recipient, SelfView
+from server.models.base import iso
 from server.services.messages import event_view
 
 MODES = ("delete", "anonymize")
@@ -112,10 +113,6 @@ def _message_ids(session: Session, account_id: int, emails: set[str]) -> list[st
     return list(session.scalars(query))
 
 
-def _iso(at) -> str | None:
-    return at.isoformat() if at else None
-
-
 def find_messages(session: Session, account_id: int, email: str) -> dict:
     """Recipient rows, their messages, the messages' events and sender views."""
     mids = _message_ids(session, account_id, addresses_of(session, account_id, email))
@@ -133,7 +130,7 @@ def find_messages(session: Session, account_id: int, email: str) -> dict:
             {
                 "id": m.id,
                 "subject": m.subject,
-                "sent_at": _iso(m.sent_at),
+                "sent_at": iso(m.sent_at),
                 "sender_user_id": m.user_id,
                 "recipients": [{"email": r.email, "name": r.name} for r in m.recipients],
             }
@@ -141,7 +138,7 @@ def find_messages(session: Session, account_id: int, email: str) -> dict:
         ],
         "events": [{"message_id": e.message_id, **event_view(e)} for e in events],
         "sender_views": [
-            {"message_id": v.message_id, "viewed_at": _iso(v.viewed_at)} for v in views
+            {"message_id": v.message_id, "viewed_at": iso(v.viewed_at)} for v in views
         ],
     }
 
@@ -241,7 +238,7 @@ def find_invitations(session: Session, account_id: int, email: str) -> dict:
     )
     return {
         "invitations": [
-            {"id": i.id, "email": i.email, "role": i.role, "created_at": _iso(i.created_at)}
+            {"id": i.id, "email": i.email, "role": i.role, "created_at": iso(i.created_at)}
             for i in rows
         ]
     }

@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from server.models import Account, Contact, Enrichment
-from server.models.base import utcnow
+from server.models.base import iso, utcnow
 from server.services.enrichment import fill
 from server.services.enrichment.base import Lookup, Provider
 
@@ -260,7 +260,7 @@ def _store(session: Session, row: Enrichment, result: Lookup, now: datetime) -> 
 
 
 def _settle(row: Enrichment, result: Lookup, now: datetime) -> None:
-    stamp = {"provider": row.provider, "fetched_at": now.isoformat().replace("+00:00", "Z")}
+    stamp = {"provider": row.provider, "fetched_at": iso(now)}
     row.status = {"found": "found", "not_found": "not_found"}.get(result.outcome, "error")
     if result.outcome != "invalid":  # a refused address keeps the earlier answer visible
         row.person = result.person and result.person | stamp
@@ -287,7 +287,7 @@ def view(policy: Policy, account: Account, contact: Contact) -> dict:
         "status": row.status,
         "reason": row.error if row.status == "error" else None,
         "provider": row.provider,
-        "fetched_at": row.fetched_at.isoformat().replace("+00:00", "Z") if row.fetched_at else None,
+        "fetched_at": iso(row.fetched_at),
         "person": row.person,
         "company": row.company,
     }
