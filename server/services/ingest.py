@@ -20,7 +20,7 @@ from server.services import context_rules
 from server.services.context_rules import HIT_KINDS, MessageContext, Windows, burst_threshold
 
 EVENT_COLUMNS = [c.name for c in Event.__table__.columns]
-_AT, _ACCOUNT, _KID = (EVENT_COLUMNS.index(c) for c in ("occurred_at", "account_id", "kid"))
+_AT, _ACCOUNT = EVENT_COLUMNS.index("occurred_at"), EVENT_COLUMNS.index("account_id")
 
 
 def _insert(conn: Connection, table):
@@ -154,7 +154,7 @@ def _insert_events(conn: Connection, events: list[dict], owners: dict[str, int])
         # One C loop per row; a column the producer left out (duration, on hits) is NULL.
         row = list(map(e.get, EVENT_COLUMNS))
         row[_AT] = when(e["occurred_at"])
-        row[_ACCOUNT] = row[_ACCOUNT] or owners.get(row[_KID])  # account_of, inlined
+        row[_ACCOUNT] = account_of(e, owners)
         rows.append(row)
     return _copy_events(conn, rows) if postgres else _sqlite_insert(conn, rows)
 
@@ -206,6 +206,7 @@ def _copy_events(conn: Connection, rows: list[list]) -> set[str]:
 _COUNTER = {"open": "opens", "click": "clicks", "reply": "replies", "bounce": "bounces"}
 _LATEST = {"open": "last_open_at", "click": "last_click_at", "reply": "last_reply_at"}
 _TIMES = ("first_open_at", *_LATEST.values())
+_COUNTERS = (*_COUNTER.values(), *(f"n_{v}" for v in VERDICTS))
 
 
 def summarize(events: list[dict], owners: dict[str, int] | None = None) -> dict[str, dict]:
@@ -237,10 +238,8 @@ def summarize(events: list[dict], owners: dict[str, int] | None = None) -> dict[
 
 
 def _empty_summary(mid: str, account_id: int) -> dict:
-    counts = {f"n_{v}": 0 for v in VERDICTS}
-    times = dict.fromkeys(("first_open_at", "last_open_at", "last_click_at", "last_reply_at"))
-    totals = {"opens": 0, "clicks": 0, "replies": 0, "bounces": 0}
-    return {"message_id": mid, "account_id": account_id, **counts, **totals, **times}
+    counts = dict.fromkeys(_COUNTERS, 0)
+    return {"message_id": mid, "account_id": account_id, **counts, **dict.fromkeys(_TIMES)}
 
 
 def _earlier(current, new):
@@ -262,10 +261,9 @@ def add_to_summaries(conn: Connection, events: list[dict], owners: dict | None =
     table = MessageSummary.__table__
     stmt = _insert(conn, table).values(rows)
     new, cur = stmt.excluded, table.c
-    counters = ["opens", "clicks", "replies", "bounces", *(f"n_{v}" for v in VERDICTS)]
-    changes = {c: cur[c] + new[c] for c in counters}
+    changes = {c: cur[c] + new[c] for c in _COUNTERS}
     changes |= {"first_open_at": _earlier(cur.first_open_at, new.first_open_at)}
-    for column in ("last_open_at", "last_click_at", "last_reply_at"):
+    for column in _LATEST.values():
         changes[column] = _later(cur[column], new[column])
     changes["updated_at"] = new.updated_at
     conn.execute(stmt.on_conflict_do_update(index_elements=["message_id"], set_=changes))
