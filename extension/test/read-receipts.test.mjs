@@ -6,7 +6,7 @@ import { register } from "../src/content/features/read-receipts.js";
 const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
 const SIG = "iM1fGXD1X88yPZVCqya41EsDXeeVrrPAQkdkdKI6Ny4";
 const MID = "q2X0c1ZPq0nqz7lU4m2GdA";
-const PIXEL = { getAttribute: () => `https://t.example/o/k1.${MID}.${SIG}.gif` };
+const PIXEL = `https://t.example/o/k1.${MID}.${SIG}.gif`;
 
 test("the self-view signal starts once the worker knows the tracking host, unknown at first", async () => {
   globalThis.document = { visibilityState: "hidden", addEventListener() {}, createElement: () => ({}) };
@@ -29,7 +29,7 @@ test("the self-view signal starts once the worker knows the tracking host, unkno
   }
   const ours = {
     fromMe: () => true,
-    body: () => ({ querySelectorAll: () => [PIXEL] }),
+    imageSources: () => [PIXEL],
     addPanel() {},
   };
   const selfViews = () => asked.filter((a) => a.type === "lc.selfView").map((a) => a.mid);

@@ -86,6 +86,24 @@ def test_connecting_through_the_server_sign_in_shows_the_account(connected, serv
     assert not connected.is_visible("#error") or connected.text_content("#error") == ""
 
 
+def test_a_storage_change_keeps_the_preferences_the_rep_is_editing(connected):
+    """The options page redraws the connection on storage changes (the worker stores as it polls
+    and connects); preferences typed but not saved yet stay as typed."""
+    connected.check("#muted")
+    connected.fill("#quiet-start", "22:00")
+    try:
+        connected.evaluate("chrome.storage.local.set({connectError: 'a change to redraw'})")
+        eventually(connected, lambda: "a change to redraw" in connected.text_content("#error"))
+        connected.wait_for_timeout(500)  # the redraw has finished, preferences and all
+        assert connected.is_checked("#muted")
+        assert connected.input_value("#quiet-start") == "22:00"
+    finally:
+        connected.evaluate("chrome.storage.local.set({connectError: ''})")
+        eventually(connected, lambda: connected.text_content("#error") == "")
+        connected.uncheck("#muted")
+        connected.fill("#quiet-start", "")
+
+
 def test_a_sent_message_is_tracked_and_its_pixel_and_links_are_recorded(
     connected, browser, mailbox, server
 ):

@@ -94,5 +94,9 @@ chrome.runtime.onInstalled.addListener((details) => {
 });
 
 restrictStorage();
-// Every 30 s, Chrome's minimum alarm period (with the half-way poll above).
-chrome.alarms.create(POLL_ALARM, { periodInMinutes: 0.5 });
+// Every 30 s, Chrome's minimum alarm period (with the half-way poll above). Created only when
+// missing: creating it again on each worker start would restart the period, and a worker woken
+// more often than every 30 s would then never see the alarm fire.
+chrome.alarms.get(POLL_ALARM).then((alarm) => {
+  if (!alarm) chrome.alarms.create(POLL_ALARM, { periodInMinutes: 0.5 });
+});

@@ -64,6 +64,11 @@ async function signingKey(deadline) {
   }
 }
 
+/** Our own hosts: the account's tracking host and the one the signing key's links point at. */
+export function trackingHosts(me, key) {
+  return [me.tracking.tracking_host, new URL(key.baseUrl).host];
+}
+
 /** Fetch /me (and the signing key when needed), all within `budget` ms; keep the key secret and
  * the rest for the options page. */
 export async function refreshAccount({ budget = 10000 } = {}) {
@@ -71,7 +76,7 @@ export async function refreshAccount({ budget = 10000 } = {}) {
   const me = await api("/me", { timeout: budget });
   const key = await signingKey(deadline);
   await save("me", { ...me, fetchedAt: Date.now() });
-  await updateRules([me.tracking.tracking_host, new URL(key.baseUrl).host]);
+  await updateRules(trackingHosts(me, key));
   return me;
 }
 

@@ -7,7 +7,7 @@ import { newMessageId, signer } from "../shared/signing.js";
 import { api, ApiError, Unreachable } from "./api.js";
 import { load, save } from "./config.js";
 import { getSecret } from "./secrets.js";
-import { account } from "./session.js";
+import { account, trackingHosts } from "./session.js";
 import { serial, single } from "./single.js";
 
 const QUEUE_LIMIT = 500;
@@ -45,7 +45,7 @@ export async function track({ html, recipients, mid }) {
   if (!stored) return untracked("no signing key yet");
   const id = MID.test(mid || "") ? mid : newMessageId();
   const sign = signer(b64decode(stored.key));
-  const own = [me.tracking.tracking_host, new URL(stored.baseUrl).host];
+  const own = trackingHosts(me, stored);
   const pixel = stored.baseUrl + (await sign.pixelPath(stored.kid, id));
   const links = new Map();
   for (const target of linkTargets(html, own)) {

@@ -10,3 +10,8 @@ export function el(tag, { cls, text, title, attrs } = {}, children = []) {
   for (const child of children) if (child) node.append(child);
   return node;
 }
+
+/** One timeline item as a list line: its time, then its text. */
+export function timelineLine(item, cls) {
+  return el("li", { cls }, [el("time", { text: item.at }), el("span", { text: ` ${item.text}` })]);
+}

@@ -1,28 +1,5 @@
-// The content script's only way to the server: messages to the service worker, which holds the
-// token. Answers are data; nothing secret ever comes back.
-
-export class WorkerError extends Error {
-  constructor(message, status) {
-    super(message);
-    this.status = status;
-  }
-}
-
-/** Ask the worker; resolves with its result or rejects with a WorkerError. */
-export async function ask(type, payload = {}, { timeout = 15000 } = {}) {
-  let timer;
-  const timedOut = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new WorkerError("the extension did not answer in time", null)), timeout);
-  });
-  try {
-    const answer = await Promise.race([chrome.runtime.sendMessage({ type, ...payload }), timedOut]);
-    if (!answer) throw new WorkerError("the extension did not answer", null);
-    if (!answer.ok) throw new WorkerError(answer.error, answer.status);
-    return answer.result;
-  } finally {
-    clearTimeout(timer);
-  }
-}
+// The content script's only way to the server is the service worker, which holds the token:
+// requests go through shared/ask.js; what the worker pushes to Gmail tabs arrives here.
 
 /** Listen for what the worker pushes to Gmail tabs (new activity). */
 export function onPush(type, handler) {

@@ -1,15 +1,15 @@
 // The options page (also the first-run tab): server URL, connect, the connected account,
 // sign-out, notification preferences. It asks the worker for everything.
 
+import { ask } from "../shared/ask.js";
+
 const $ = (id) => document.getElementById(id);
+// The stored keys the connection section shows; the worker also stores the activity cursor on
+// every poll, which must not redraw anything.
+const CONNECTION_KEYS = ["serverUrl", "me", "connectError", "queue"];
 
-async function ask(type, payload = {}) {
-  const answer = await chrome.runtime.sendMessage({ type, ...payload });
-  if (!answer?.ok) throw new Error(answer?.error || "the extension did not answer");
-  return answer.result;
-}
-
-async function render() {
+/** Show the connection: account, error, queued reports (never touching the preferences form). */
+async function renderConnection() {
   const s = await ask("lc.status");
   if (!$("server-url").value) $("server-url").value = s.serverUrl;
   const who = s.me?.user ? `${s.me.user.email} (${s.me.account.name})` : "";
@@ -20,6 +20,10 @@ async function render() {
   $("sign-out").hidden = !s.connected;
   const reports = `${s.queued} sent report${s.queued === 1 ? "" : "s"}`;
   $("queue").textContent = s.queued ? `${reports} waiting for the server.` : "";
+}
+
+/** Fill the preferences form from storage: once, on load, so what the rep is typing stays. */
+async function fillPrefs() {
   const prefs = (await chrome.storage.local.get("prefs")).prefs || {};
   $("muted").checked = Boolean(prefs.muted);
   $("quiet-start").value = prefs.quietStart || "";
@@ -42,7 +46,7 @@ $("connect-form").addEventListener("submit", async (event) => {
 
 $("sign-out").addEventListener("click", async () => {
   await ask("lc.signOut");
-  await render();
+  await renderConnection();
 });
 
 $("prefs-form").addEventListener("submit", async (event) => {
@@ -54,5 +58,7 @@ $("prefs-form").addEventListener("submit", async (event) => {
   $("prefs-saved").textContent = "Saved.";
 });
 
-chrome.storage.onChanged.addListener(() => render());
-render().then(() => { document.body.dataset.ready = "true"; });
+chrome.storage.onChanged.addListener((changes) => {
+  if (CONNECTION_KEYS.some((key) => key in changes)) renderConnection();
+});
+Promise.all([renderConnection(), fillPrefs()]).then(() => { document.body.dataset.ready = "true"; });

@@ -1,15 +1,13 @@
 // Recognising our own pixel in a rendered message, directly or through Gmail's image proxy.
 
 import { isOurPixel } from "./rewrite.js";
-import { ownHosts, split } from "./urls.js";
+import { ownHosts, split, unproxied } from "./urls.js";
 
 const TOKEN = /^\/o\/([A-Za-z0-9_-]{1,16})\.([A-Za-z0-9_-]{1,32})\.[A-Za-z0-9_-]{43}\.gif$/;
 
 /** The message id of our pixel at `src`, or null. */
 export function pixelMessageId(src, ownHostList) {
   if (!isOurPixel(src, ownHosts(ownHostList))) return null;
-  let parts = split(src);
-  if (parts.hostname.endsWith(".googleusercontent.com") && parts.fragment) parts = split(parts.fragment);
-  const m = TOKEN.exec(parts.path);
+  const m = TOKEN.exec(split(unproxied(src)).path);
   return m ? m[2] : null;
 }

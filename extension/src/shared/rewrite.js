@@ -4,18 +4,17 @@
 // attribute values are spliced into the original text; every other byte stays as written.
 
 import { attribute, scan } from "./htmlscan.js";
-import { hasScheme, isOwn, isWebScheme, ownHosts, split } from "./urls.js";
+import { hasScheme, isOwn, isWebScheme, ownHosts, split, unproxied } from "./urls.js";
 
 /** The pixel's tag: 1×1 and visible (never display:none, which some clients skip). */
 export const PIXEL_TAG = (src) =>
   `<img src="${src}" width="1" height="1" alt="" style="width:1px;height:1px;border:0;" />`;
 
-const GMAIL_PROXY_SUFFIX = ".googleusercontent.com";
 const NAMED = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: "\u00a0" };
 const LEGACY = new Set(["amp", "AMP", "lt", "LT", "gt", "GT", "quot", "QUOT", "nbsp"]);
 
 /** Decode character references (numeric, and the named ones links carry). */
-export function unescapeHtml(text) {
+function unescapeHtml(text) {
   return text.replace(/&(#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[A-Za-z]{1,32};?)/g, (whole, ref) => {
     if (ref[0] === "#") {
       const hex = ref[1] === "x" || ref[1] === "X";
@@ -31,7 +30,7 @@ export function unescapeHtml(text) {
 }
 
 /** HTML-escape a value for a double- or single-quoted attribute (as Python's html.escape). */
-export function escapeHtml(text) {
+function escapeHtml(text) {
   return text
     .replace(/&/g, "&amp;")
     .replace(/</g, "&lt;")
@@ -41,7 +40,7 @@ export function escapeHtml(text) {
 }
 
 /** An attribute's value without quotes, references decoded, URL-trimmed. */
-export function attrValue(raw) {
+function attrValue(raw) {
   let value = raw;
   if (value.length >= 2 && value[0] === value[value.length - 1] && `'"`.includes(value[0])) {
     value = value.slice(1, -1);
@@ -51,10 +50,7 @@ export function attrValue(raw) {
 
 /** Whether an image source is an open pixel of ours, directly or through Gmail's proxy. */
 export function isOurPixel(src, own) {
-  let parts = split(src);
-  if (parts && (parts.hostname || "").endsWith(GMAIL_PROXY_SUFFIX) && parts.fragment) {
-    parts = split(parts.fragment); // Gmail's proxy keeps the original address after "#"
-  }
+  const parts = split(unproxied(src));
   if (!parts || !parts.hostname) return false;
   return parts.path.startsWith("/o/") && isOwn(parts, own);
 }
@@ -80,7 +76,7 @@ function resolve(href, base) {
 }
 
 /** The absolute http(s) URL a link is tracked as, or null to leave the link alone. */
-export function linkTarget(href, base, own) {
+function linkTarget(href, base, own) {
   if (!href || href.startsWith("#")) return null;
   let target = href;
   if (!hasScheme(href)) {

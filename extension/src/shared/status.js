@@ -11,7 +11,7 @@ const MACHINE_LABELS = {
 };
 
 /** A time as the rep reads it ("25 Nov 2026, 14:03"), in their zone unless one is given. */
-export function formatTime(iso, { locale, timeZone } = {}) {
+function formatTime(iso, { locale, timeZone } = {}) {
   if (!iso) return "";
   const options = { dateStyle: "medium", timeStyle: "short", ...(timeZone ? { timeZone } : {}) };
   return new Intl.DateTimeFormat(locale, options).format(new Date(iso));
@@ -22,7 +22,7 @@ function plural(n, word) {
 }
 
 /** Hits of machines (scanners, prefetch, bots) and of the sender, kept apart from real opens. */
-export function machineHits(counts = {}) {
+function machineHits(counts = {}) {
   return ["machine", "prefetch", "scanner", "bot"].reduce((n, v) => n + (counts[v] || 0), 0);
 }
 
@@ -41,7 +41,6 @@ export function receipt(messages, format = {}) {
   if (replies) lines.push(replies === 1 ? "Replied" : `${replies} replies`);
   if (machine) lines.push(`Machine activity (not counted): ${plural(machine, "hit")}`);
   return {
-    state: opens ? "opened" : "sent",
     glyph: opens ? "✔✔" : "✔",
     label: opens ? `✔✔ ${opens}` : "✔",
     machine,
@@ -64,7 +63,7 @@ function placeText(event) {
 }
 
 /** One event of a message as a timeline line: {kind, at, text, machine}. */
-export function timelineItem(event, format = {}) {
+function timelineItem(event, format = {}) {
   const at = formatTime(event.at, format);
   const machine = !REAL.has(event.verdict) && event.kind !== "reply";
   let text;

@@ -3,6 +3,7 @@
 
 const SCHEME = /^([a-zA-Z][a-zA-Z0-9+.-]*):/;
 const DEFAULT_PORTS = { http: 80, https: 443 };
+const GMAIL_PROXY_SUFFIX = ".googleusercontent.com";
 
 /** {scheme, netloc, hostname, port, path, query, fragment} of a URL, or null if malformed. */
 export function split(url) {
@@ -46,8 +47,15 @@ function hostPort(netloc) {
   return { hostname: hostname.toLowerCase() || null, port: port ? Number(port) : null };
 }
 
+/** The address behind Gmail's image proxy (which keeps the original after "#"), else `src`. */
+export function unproxied(src) {
+  const parts = split(src);
+  const proxied = parts && (parts.hostname || "").endsWith(GMAIL_PROXY_SUFFIX) && parts.fragment;
+  return proxied ? parts.fragment : src;
+}
+
 /** A hostname in one comparable form: lower case, no trailing dot, punycode. */
-export function comparableHost(name) {
+function comparableHost(name) {
   const lower = name.toLowerCase().replace(/\.+$/, "");
   if (/^[\x00-\x7f]*$/.test(lower)) return lower;
   try {

@@ -2,15 +2,9 @@
 // worker. A send is never blocked: anything that goes wrong sends the mail untracked and says why.
 
 import { el } from "../dom.js";
+import { selfEmails } from "../self.js";
 
 const PREPARE_TIMEOUT = 8000;
-
-function withTimeout(promise, ms) {
-  const late = new Promise((resolve) => {
-    setTimeout(() => resolve({ tracked: false, reason: "tracking took too long" }), ms);
-  });
-  return Promise.race([promise, late]);
-}
 
 function statusBar(compose, initial, note) {
   const box = el("input", { attrs: { type: "checkbox", "data-lc-track": "" } });
@@ -59,7 +53,8 @@ function onPresending(event, ctx) {
   // Taken now: once sent, the compose view may be gone.
   const message = { subject: compose.subject(), recipients };
   const payload = { html: compose.html(), recipients, mid: state.mid };
-  withTimeout(ask("lc.track", payload, { timeout: PREPARE_TIMEOUT }), PREPARE_TIMEOUT)
+  // A worker that does not answer in time rejects, and the mail goes out untracked.
+  ask("lc.track", payload, { timeout: PREPARE_TIMEOUT })
     .catch((error) => ({ tracked: false, reason: error.message }))
     .then((result) => goOut(result, message, ctx));
 }
@@ -85,7 +80,7 @@ async function handleCompose(compose, { adapter, ask }) {
   const usable = settings.connected && settings.trackingEnabled !== false;
   const note = usable ? "" : `(off: ${settings.reason || "tracking is off for your account"})`;
   const bar = statusBar(compose, usable && settings.trackByDefault !== false, note);
-  const selves = new Set([adapter.userEmail(), settings.email].filter(Boolean).map((e) => e.toLowerCase()));
+  const selves = selfEmails(adapter, settings);
   const state = { tracking: false, ready: false, mid: null, pending: null };
   const ctx = { compose, bar, selves, state, adapter, ask };
   compose.onPresending((event) => onPresending(event, ctx));

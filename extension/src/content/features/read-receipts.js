@@ -3,7 +3,7 @@
 
 import { pixelMessageId } from "../../shared/pixels.js";
 import { receipt, timeline } from "../../shared/status.js";
-import { el } from "../dom.js";
+import { el, timelineLine } from "../dom.js";
 
 const REFRESH_MS = 60000;
 const MAX_THREADS = 500;
@@ -31,10 +31,7 @@ function threadList({ adapter, ask }) {
 
 function renderTimeline(detail) {
   const t = timeline(detail);
-  const line = (item) => {
-    const parts = [el("time", { text: item.at }), el("span", { text: ` ${item.text}` })];
-    return el("li", { cls: `lc-event lc-${item.kind}` }, parts);
-  };
+  const line = (item) => timelineLine(item, `lc-event lc-${item.kind}`);
   const machine = el("details", {}, [
     el("summary", { text: "Machine activity (not counted)" }),
     el("ul", {}, t.machine.map(line)),
@@ -64,8 +61,7 @@ function messageViews({ adapter, ask }) {
   adapter.onMessageView(async (message) => {
     if (!message.fromMe()) return;
     const own = await hosts();
-    const sources = [...message.body().querySelectorAll("img")].map((img) => img.getAttribute("src") || "");
-    const mid = sources.map((src) => pixelMessageId(src, own)).find(Boolean);
+    const mid = message.imageSources().map((src) => pixelMessageId(src, own)).find(Boolean);
     if (!mid) return;
     // The rep is looking at their own tracked message: opens now are theirs.
     ask("lc.selfView", { mid }).catch(() => {});

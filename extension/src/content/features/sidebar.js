@@ -2,17 +2,13 @@
 // engagement score and timeline, and the other tracked messages with them.
 
 import { contactCard } from "../../shared/status.js";
-import { el } from "../dom.js";
+import { el, timelineLine } from "../dom.js";
+import { selfEmails } from "../self.js";
 
 const MAX_CONTACTS = 5;
 
 function messageLine(m) {
   return el("li", {}, [el("strong", { text: m.subject }), el("span", { text: ` ${m.detail}` })]);
-}
-
-function timelineLine(i) {
-  const parts = [el("time", { text: i.at }), el("span", { text: ` ${i.text}` })];
-  return el("li", { cls: i.machine ? "lc-machine" : "" }, parts);
 }
 
 function card(contact, thread) {
@@ -25,7 +21,7 @@ function card(contact, thread) {
     el("p", { cls: "lc-score", text: c.score }),
     el("p", { cls: "lc-counts", text: c.counts }),
     el("h4", { text: "Activity" }),
-    el("ul", {}, c.timeline.map(timelineLine)),
+    el("ul", {}, c.timeline.map((i) => timelineLine(i, i.machine ? "lc-machine" : ""))),
     c.messages.length ? el("h4", { text: "Other tracked messages" }) : null,
     c.messages.length ? el("ul", { cls: "lc-messages" }, c.messages.map(messageLine)) : null,
   ]);
@@ -51,7 +47,7 @@ export function register({ adapter, ask }) {
   adapter.onThreadView(async (thread) => {
     const settings = await ask("lc.settings").catch(() => ({ connected: false }));
     if (!settings.connected) return;
-    const selves = new Set([adapter.userEmail(), settings.email].filter(Boolean).map((e) => e.toLowerCase()));
+    const selves = selfEmails(adapter, settings);
     const others = thread.participants().filter((e) => !selves.has(e.toLowerCase())).slice(0, MAX_CONTACTS);
     if (!others.length) return;
     const current = await thread.threadId().catch(() => null);

@@ -56,7 +56,8 @@ function fakeRow(row) {
 
 function fakeMessage(message) {
   return {
-    body: () => message.querySelector("[data-lc-message-body]"),
+    imageSources: () =>
+      [...message.querySelectorAll("[data-lc-message-body] img")].map((img) => img.getAttribute("src") || ""),
     fromMe: () => message.dataset.from === document.documentElement.dataset.lcUser,
     addPanel: (panel) => message.append(panel),
   };

@@ -58,9 +58,14 @@ function wrapRow(row) {
   };
 }
 
+/** The `src` of each image in a message body ("" for one without). */
+function imageSources(body) {
+  return [...body.querySelectorAll("img")].map((img) => img.getAttribute("src") || "");
+}
+
 function wrapMessage(view, sdk) {
   return {
-    body: () => view.getBodyElement(),
+    imageSources: () => imageSources(view.getBodyElement()),
     fromMe: () => view.getSender().emailAddress.toLowerCase() === sdk.User.getEmailAddress().toLowerCase(),
     addPanel(panel) {
       view.getBodyElement().after(panel);
