@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from typing import NoReturn
 
 import click
 from flask import Flask, current_app
@@ -37,7 +38,7 @@ def register(app: Flask) -> None:
     register_privacy(app)  # last: it joins the `accounts` group the Gmail commands made
 
 
-def _fail(exc: Exception):
+def _fail(exc: Exception) -> NoReturn:
     db.session.rollback()
     raise click.ClickException(str(exc)) from exc
 

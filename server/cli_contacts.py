@@ -5,20 +5,20 @@ from __future__ import annotations
 import sys
 
 import click
-from sqlalchemy import select
 
+from server.cli import _fail
 from server.extensions import db
 from server.models import Account
-from server.services import contacts_csv
+from server.services import accounts, contacts_csv
 
 contacts = click.Group("contacts", help="Import and export contacts (CSV).")
 
 
 def _account(name: str) -> Account:
-    account = db.session.scalar(select(Account).where(Account.name == name))
-    if account is None:
-        raise click.ClickException(f"no account named {name!r}")
-    return account
+    try:
+        return accounts.find_account(db.session, name)
+    except accounts.AccountError as exc:
+        _fail(exc)
 
 
 @contacts.command("import")
@@ -30,8 +30,7 @@ def contacts_import(file, account_name: str):
     try:
         report = contacts_csv.import_csv(db.session, account, file.read())
     except contacts_csv.CsvError as exc:
-        db.session.rollback()
-        raise click.ClickException(str(exc)) from exc
+        _fail(exc)
     db.session.commit()
     summary = report.as_dict()
     for notice in summary["notices"]:

@@ -6,9 +6,10 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
+from server.cli import _fail
 from server.extensions import db
-from server.models import Account, GmailMailbox, User
-from server.services import accounts, gmail_auth
+from server.models import GmailMailbox, User
+from server.services import account_settings, accounts, gmail_auth
 from server.services.gmail_client import GmailApiError
 
 gmail = click.Group("gmail", help="Gmail connections.")
@@ -78,8 +79,7 @@ def gmail_rotate_key():
     try:
         count = gmail_auth.rotate_keys(db.session, gmail_auth.TokenCipher(keys))
     except gmail_auth.GoogleAuthError as exc:
-        db.session.rollback()
-        raise click.ClickException(str(exc)) from exc
+        _fail(exc)
     db.session.commit()
     click.echo(f"re-encrypted the tokens of {count} mailboxes with the first key")
 
@@ -89,10 +89,12 @@ def gmail_rotate_key():
 @click.argument("name")
 def accounts_sending(state: str, name: str):
     """Allow (on) or forbid (off) server-side sending through Gmail for the account NAME."""
-    account = db.session.scalar(select(Account).where(Account.name == name))
-    if account is None:
-        raise click.ClickException(f"no account named {name!r}")
-    account.sending_enabled = state == "on"
+    try:
+        account = accounts.find_account(db.session, name)
+    except accounts.AccountError as exc:
+        _fail(exc)
+    # Through the settings service, so the change is audited as the settings page's would be.
+    account_settings.update(db.session, account, None, {"sending_enabled": state == "on"})
     db.session.commit()
     click.echo(f"server-side sending is {state} for {name!r}")
     if state == "on":

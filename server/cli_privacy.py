@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 import click
 from flask import Flask
 
+from server.cli import _fail
 from server.extensions import db
-from server.services import retention, termination
+from server.services import accounts, personal_data, retention, termination
 
 
 def register(app: Flask) -> None:
@@ -32,17 +33,16 @@ def purge():
 
 @click.command("terminate")
 @click.argument("name")
-@click.option("--mode", type=click.Choice(["delete", "anonymize"]), required=True)
+@click.option("--mode", type=click.Choice(personal_data.MODES), required=True)
 @click.option("--yes", is_flag=True, help="Confirm: this cannot be undone.")
 def accounts_terminate(name: str, mode: str, yes: bool):
     """Delete or anonymize all personal data of the account NAME; keep anonymous aggregates."""
     if not yes:
         raise click.ClickException("Terminating an account cannot be undone: add --yes.")
     try:
-        account = termination.find_account(db.session, name)
+        account = accounts.find_account(db.session, name)
         result = termination.terminate(db.session, account, name, mode)
-    except termination.TerminationError as exc:
-        db.session.rollback()
-        raise click.ClickException(str(exc)) from exc
+    except (accounts.AccountError, termination.TerminationError) as exc:
+        _fail(exc)
     db.session.commit()
     click.echo(f"terminated {name!r} ({mode}): " + ", ".join(f"{n} {k}" for k, n in result.items()))

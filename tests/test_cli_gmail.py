@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 from cryptography.fernet import Fernet
+from sqlalchemy import select
 
 from server.extensions import db
-from server.models import Account, GmailMailbox
+from server.models import Account, AuditEntry, GmailMailbox
 from server.services import gmail_auth
 from tests.services.test_gmail_sync import SENT_HEADERS, mailbox, reported  # noqa: F401
 from tests.support.google import with_google
@@ -78,3 +79,12 @@ def test_a_failing_sync_is_reported_and_fails_the_command(cli, mailbox, google):
     assert result.exit_code == 1
     assert "rep@acme.test: failed: Requested entity was not found." in result.output
     assert "1 of 1 syncs failed" in result.output
+
+
+def test_the_sending_switch_is_audited(cli, rep):
+    cli("accounts", "sending", "on", "Acme")
+    cli("accounts", "sending", "on", "Acme")  # no change, no entry
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "settings.change"))
+    assert [(e.target, e.detail, e.actor) for e in entries] == [
+        ("sending_enabled", "False -> True", "system")
+    ]

@@ -57,12 +57,11 @@ def subprocessors_page():
 
 def _change(action, *args, done: str):
     try:
-        result = action(db.session, mailer(), current_user, *args)
+        _, sent = action(db.session, mailer(), current_user, *args)
     except subprocessors.SubProcessorError as exc:
         db.session.rollback()
         return _render_subprocessors(str(exc), 400)
     db.session.commit()
-    sent = result[-1] if isinstance(result, tuple) else result
     if sent is None:
         flash("Nothing changed.")
     elif sent:

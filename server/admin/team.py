@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user
+from flask_login import current_user
 
 from server.admin import admin_required, bp, mailer, settings
+from server.auth.views import sign_in
 from server.extensions import db
-from server.services import audit, team
+from server.services import team
 from server.services.accounts import AccountError
 
 
@@ -124,8 +125,5 @@ def accept_invitation_post(token: str):
     except AccountError as exc:
         db.session.rollback()
         return render_template("admin/accept.html", error=str(exc)), 400
-    audit.record(db.session, user.account_id, "sign_in", actor=user, detail="invitation")
-    db.session.commit()
-    login_user(user)
     flash("Welcome to Leadcamp.")
-    return redirect(url_for("auth.home"))
+    return sign_in(user, "invitation")

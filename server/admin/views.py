@@ -26,7 +26,7 @@ def _render_settings(error: str = "", status: int = 200):
         "admin/settings.html",
         account=account,
         geo=geo,
-        switches=account_settings.switches(account),
+        switches=account_settings.SWITCHES,
         public_url=settings().public_url,
         base_url=account_settings.tracking_base_url(account, settings().public_url),
         error=error,
@@ -46,7 +46,7 @@ def account_save():
     """Save the account's settings."""
     account = current_user.account
     try:
-        changes = account_settings.parse(request.form, account)
+        changes = account_settings.parse(request.form)
     except account_settings.SettingsError as exc:
         return _render_settings(str(exc), 400)
     changed = account_settings.update(db.session, account, current_user, changes)

@@ -6,11 +6,11 @@ import hmac
 from datetime import UTC, datetime
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from server.auth import bp
-from server.auth.views import after_login
+from server.auth.views import sign_in
 from server.extensions import db
 from server.models import User
 from server.services import audit, gmail_auth, team
@@ -68,8 +68,9 @@ def google_login():
 @login_required
 def google_connect():
     """Ask Google for Gmail access (metadata; send too when the account sends server-side)."""
-    sending = bool(getattr(current_user.account, "sending_enabled", False))
-    scopes = gmail_auth.connect_scopes(sending, _settings().gmail_read_bodies)
+    scopes = gmail_auth.connect_scopes(
+        current_user.account.sending_enabled, _settings().gmail_read_bodies
+    )
     return _begin("connect", scopes, current_user)
 
 
@@ -136,10 +137,7 @@ def _finish_login(grant: gmail_auth.Grant):
         )
     if not user.is_active:
         return _page("Account deactivated", "This user is deactivated. Ask your admin.", 403)
-    audit.record(db.session, user.account_id, "sign_in", actor=user, detail="google")
-    db.session.commit()
-    login_user(user)
-    return redirect(after_login())
+    return sign_in(user, "google")
 
 
 def _join(token: str, grant: gmail_auth.Grant):
@@ -158,10 +156,7 @@ def _join(token: str, grant: gmail_auth.Grant):
     except AccountError as exc:
         db.session.rollback()
         return _page("Invitation not accepted", str(exc), 400)
-    audit.record(db.session, user.account_id, "sign_in", actor=user, detail="google invitation")
-    db.session.commit()
-    login_user(user)
-    return redirect(after_login())
+    return sign_in(user, "google invitation")
 
 
 def _finish_connect(client, pending, grant: gmail_auth.Grant, now: datetime):

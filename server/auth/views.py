@@ -7,6 +7,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from server.auth import bp
 from server.extensions import db
+from server.models import User
 from server.services import accounts, audit
 
 
@@ -32,7 +33,12 @@ def magic_redeem(token: str):
     except accounts.AccountError as exc:
         db.session.rollback()
         return render_template("auth/login.html", error=str(exc)), 400
-    audit.record(db.session, user.account_id, "sign_in", actor=user, detail="magic link")
+    return sign_in(user, "magic link")
+
+
+def sign_in(user: User, detail: str):
+    """Audit the sign-in (`detail` says how), commit, log the user in and send them on."""
+    audit.record(db.session, user.account_id, "sign_in", actor=user, detail=detail)
     db.session.commit()
     login_user(user)
     return redirect(after_login())

@@ -22,14 +22,13 @@ class SettingsError(ValueError):
     """A setting value that cannot be accepted; the message says why."""
 
 
-def switches(account: Account) -> list[str]:
-    """The account's on/off settings, in the order the settings page shows them."""
-    return ["tracking_enabled", "track_by_default", "sending_enabled"]
+# The account's on/off settings, in the order the settings page shows them.
+SWITCHES = ("tracking_enabled", "track_by_default", "sending_enabled")
 
 
-def parse(form: dict, account: Account) -> dict:
+def parse(form: dict) -> dict:
     """Validated changes from a submitted settings form (checkboxes absent = off)."""
-    changes: dict = {name: form.get(name) == "on" for name in switches(account)}
+    changes: dict = {name: form.get(name) == "on" for name in SWITCHES}
     raw = str(form.get("retention_days", "")).strip()
     if not raw.isdigit() or not MIN_RETENTION_DAYS <= int(raw) <= MAX_RETENTION_DAYS:
         raise SettingsError(
@@ -44,8 +43,8 @@ def parse(form: dict, account: Account) -> dict:
     return changes
 
 
-def update(session: Session, account: Account, actor: User, changes: dict) -> list[str]:
-    """Apply changes and record each in the audit log; returns the names that changed."""
+def update(session: Session, account: Account, actor: User | None, changes: dict) -> list[str]:
+    """Apply changes and audit each (actor None: the command line); the names that changed."""
     changed = []
     for name, value in changes.items():
         before = getattr(account, name)

@@ -15,6 +15,7 @@ from server.services import audit, signing
 
 TOKEN_PREFIX = "lc_"
 MAGIC_LINK_MAX_AGE = 15 * 60
+MAX_EMAIL_LENGTH = 320  # 64 for the local part, @, 255 for the domain (RFC 3696)
 
 
 class AccountError(ValueError):
@@ -26,13 +27,19 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+def checked_email(email: str) -> str:
+    """The normalised address, or AccountError when it cannot be one address."""
+    email = normalize_email(email)
+    if "@" not in email or any(c.isspace() for c in email) or len(email) > MAX_EMAIL_LENGTH:
+        raise AccountError(f"not an email address: {email!r}")
+    return email
+
+
 def create_user(
     session: Session, email: str, account_name: str, *, admin: bool = False, name: str = ""
 ) -> User:
     """Create a user in the named account, creating the account if it does not exist yet."""
-    email = normalize_email(email)
-    if "@" not in email:
-        raise AccountError(f"not an email address: {email!r}")
+    email = checked_email(email)
     if session.scalar(select(User).where(User.email == email)):
         raise AccountError(f"a user with the address {email} exists already")
     account = session.scalar(select(Account).where(Account.name == account_name))
@@ -51,6 +58,14 @@ def find_user(session: Session, email: str) -> User:
     if user is None:
         raise AccountError(f"no user with the address {email}")
     return user
+
+
+def find_account(session: Session, name: str) -> Account:
+    """The account with this name, or AccountError."""
+    account = session.scalar(select(Account).where(Account.name == name))
+    if account is None:
+        raise AccountError(f"no account named {name!r}")
+    return account
 
 
 def session_user(session: Session, user_id: str) -> User | None:

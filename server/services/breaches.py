@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from server.models import Breach, BreachAction, User
 from server.services import audit
 from server.services.mail import Mailer
-from server.services.team import NotFound
+from server.services.team import NotFound, admin_addresses, owned
 
 
 class BreachError(ValueError):
@@ -26,12 +26,7 @@ def listing(session: Session, account_id: int) -> list[Breach]:
 
 def get(session: Session, account_id: int, breach_id: int) -> Breach:
     """One breach of the account, or NotFound."""
-    row = session.scalar(
-        select(Breach).where(Breach.id == breach_id, Breach.account_id == account_id)
-    )
-    if row is None:
-        raise NotFound(breach_id)
-    return row
+    return owned(session, Breach, account_id, breach_id)
 
 
 def record(
@@ -59,14 +54,15 @@ def record(
     audit.record(
         session, admin.account_id, "breach.record", actor=admin, target=f"breach #{breach.id}"
     )
-    admins = [u.email for u in admin.account.users if u.is_admin and u.active]
     body = (
         f"A personal-data breach was recorded for {admin.account.name}.\n\n"
         f"When: {occurred:%Y-%m-%d %H:%M} UTC\nWhat: {values['description']}\n"
         f"Data affected: {values['data_affected']}\nWhose data: {values['subjects_affected']}\n\n"
         "Assess whether the supervisory authority must be told within 72 hours of detection."
     )
-    sent = mailer.send(admins, f"Breach recorded: breach #{breach.id}", body)
+    sent = mailer.send(
+        admin_addresses(admin.account), f"Breach recorded: breach #{breach.id}", body
+    )
     return breach, sent
 
 

@@ -19,13 +19,13 @@ from datetime import UTC, datetime, timedelta
 from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from server.models import DataExport, DataRequest, User
 from server.services import audit, personal_data
-from server.services.accounts import AccountError, normalize_email
+from server.services.accounts import AccountError, checked_email, load_signed, normalize_email
 
 EXPORT_MAX_AGE = 60 * 60
 FORMATS = ("json", "csv")
@@ -37,19 +37,22 @@ def subject_digest(secret_key: str, account_id: int, email: str) -> str:
     return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()
 
 
-def _address(email: str) -> str:
-    email = normalize_email(email)
-    if "@" not in email or " " in email or len(email) > 320:
-        raise AccountError("Enter one email address.")
-    return email
+def _subject(secret_key: str, admin: User, email: str) -> tuple[str, str]:
+    """The request's address, normalised, and the digest its record names it by."""
+    try:
+        email = checked_email(email)
+    except AccountError as exc:
+        # The privacy page's own wording: its field takes exactly one address.
+        raise AccountError("Enter one email address.") from exc
+    return email, subject_digest(secret_key, admin.account_id, email)
 
 
-def _record(session, secret_key, admin: User, kind, email, scope, outcome) -> DataRequest:
+def _record(session, admin: User, kind, digest, scope, outcome) -> DataRequest:
     row = DataRequest(
         account_id=admin.account_id,
         requester_id=admin.id,
         kind=kind,
-        subject_digest=subject_digest(secret_key, admin.account_id, email),
+        subject_digest=digest,
         scope=scope,
         outcome=outcome,
     )
@@ -69,10 +72,10 @@ def _counts(found: dict) -> str:
 
 def search(session: Session, secret_key: str, admin: User, email: str) -> tuple[dict, DataRequest]:
     """Everything held about the address in the admin's account."""
-    email = _address(email)
+    email, digest = _subject(secret_key, admin, email)
     found = personal_data.find_all(session, admin.account_id, email)
     scope = ",".join(found)
-    return found, _record(session, secret_key, admin, "search", email, scope, _counts(found))
+    return found, _record(session, admin, "search", digest, scope, _counts(found))
 
 
 def export(
@@ -81,11 +84,9 @@ def export(
     """Record an export and return a signed, expiring download token per format.
 
     The tokens name the request only; the address stays here, encrypted, until they expire."""
-    email, now = _address(email), now or datetime.now(UTC)
+    (email, digest), now = _subject(secret_key, admin, email), now or datetime.now(UTC)
     found = personal_data.find_all(session, admin.account_id, email)
-    request = _record(
-        session, secret_key, admin, "export", email, ",".join(found), "download links issued"
-    )
+    request = _record(session, admin, "export", digest, ",".join(found), "download links issued")
     forget_expired_exports(session, now)
     session.add(
         DataExport(
@@ -116,13 +117,7 @@ def open_download(
 ) -> tuple[str, str, int]:
     """The address, format and request id a download token stands for; AccountError when
     expired, forged, foreign, or the person has been erased since."""
-    expired = AccountError("This download link has expired. Export again.")
-    try:
-        data = _serializer(secret_key).loads(token, max_age=EXPORT_MAX_AGE)
-    except SignatureExpired as exc:
-        raise expired from exc
-    except BadSignature as exc:
-        raise AccountError("This download link is not valid.") from exc
+    data = load_signed(_serializer(secret_key), token, EXPORT_MAX_AGE, "download link")
     if data.get("a") != account_id or data.get("f") not in FORMATS:
         raise AccountError("This download link is not valid.")
     row = session.scalar(
@@ -131,7 +126,7 @@ def open_download(
         )
     )
     if row is None or row.expires_at <= (now or datetime.now(UTC)):
-        raise expired
+        raise AccountError("This download link has expired. Export again.")
     email = _cipher(secret_key).decrypt(row.address_encrypted.encode("ascii")).decode()
     return email, data["f"], row.request_id
 
@@ -174,26 +169,25 @@ def rectify(
     session: Session, secret_key: str, admin: User, email: str, changes: dict
 ) -> dict[str, int]:
     """Correct the person's fields wherever a provider holds them."""
-    email = _address(email)
+    email, digest = _subject(secret_key, admin, email)
     allowed = personal_data.rectifiable_fields()
     changes = {k: v for k, v in changes.items() if k in allowed}
     if not changes:
         raise AccountError("Nothing to correct.")
     result = personal_data.rectify_all(session, admin.account_id, email, changes)
     outcome = ", ".join(f"{n} {name}" for name, n in result.items())
-    _record(session, secret_key, admin, "rectify", email, ",".join(sorted(changes)), outcome)
+    _record(session, admin, "rectify", digest, ",".join(sorted(changes)), outcome)
     return result
 
 
 def erase(session: Session, secret_key: str, admin: User, email: str) -> dict[str, int]:
     """Erase the person everywhere in the admin's account."""
-    email = _address(email)
+    email, digest = _subject(secret_key, admin, email)
     result = personal_data.erase_all(session, admin.account_id, email)
     # Open download links for the person die with the data they would have exported.
-    digest = subject_digest(secret_key, admin.account_id, email)
     result["exports"] = _forget_exports_of(session, admin.account_id, digest)
     outcome = ", ".join(f"{n} {name}" for name, n in result.items())
-    _record(session, secret_key, admin, "erase", email, ",".join(result), outcome)
+    _record(session, admin, "erase", digest, ",".join(result), outcome)
     return result
 
 

@@ -10,7 +10,7 @@ earlier ones having run (so children are registered before their parents where r
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import quote, quote_plus, urlsplit
 
 from sqlalchemy import delete, func, or_, select, update
@@ -34,7 +34,6 @@ class Provider:
     # Fields an admin may rectify through this provider, and the function that does it.
     fields: tuple[str, ...] = ()
     rectify: Callable[[Session, int, str, dict], int] | None = None
-    label: str = field(default="")
 
 
 _PROVIDERS: dict[str, Provider] = {}
@@ -259,7 +258,6 @@ def erase_account_invitations(session: Session, account_id: int, mode: str) -> i
 register(
     Provider(
         name="messages",
-        label="Messages, events and views",
         find=find_messages,
         erase=erase_messages,
         erase_account=erase_account_messages,
@@ -270,7 +268,6 @@ register(
 register(
     Provider(
         name="invitations",
-        label="Invitations",
         find=find_invitations,
         erase=erase_invitations,
         erase_account=erase_account_invitations,

@@ -72,7 +72,6 @@ register_aliases(aliases)
 register(
     Provider(
         name="contacts",
-        label="Contact and enrichment",
         find=find,
         erase=erase,
         erase_account=erase_account,

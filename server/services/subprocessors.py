@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from server.models import SubProcessor, SubProcessorChange, User
 from server.services import audit
 from server.services.mail import Mailer
-from server.services.team import NotFound
+from server.services.team import admin_addresses, owned
 
 OBJECTION_DAYS = 30
 ACTIONS = {"added": "add", "changed": "change", "removed": "remove"}
@@ -99,12 +99,11 @@ def _announce(
         session, admin.account_id, f"subprocessor.{ACTIONS[change]}",
         actor=admin, target=name, detail=summary,
     )  # fmt: skip
-    admins = [u.email for u in admin.account.users if u.is_admin and u.active]
     body = (
         f"The sub-processor list of {admin.account.name} changed: {change} {name}.\n"
         f"{summary}\n\nYou may object until {until:%Y-%m-%d} ({OBJECTION_DAYS} days)."
     )
-    return mailer.send(admins, f"Sub-processor {change}: {name}", body)
+    return mailer.send(admin_addresses(admin.account), f"Sub-processor {change}: {name}", body)
 
 
 def add(
@@ -120,21 +119,10 @@ def add(
     return row, _announce(session, mailer, admin, "added", values["name"], summary, at)
 
 
-def _entry(session: Session, account_id: int, entry_id: int) -> SubProcessor:
-    row = session.scalar(
-        select(SubProcessor).where(
-            SubProcessor.id == entry_id, SubProcessor.account_id == account_id
-        )
-    )
-    if row is None:
-        raise NotFound(entry_id)
-    return row
-
-
 def edit(session: Session, mailer: Mailer, admin: User, entry_id: int, data: dict, now=None):
     """Change an entry and announce what changed; the entry, and whether the admins were mailed
     (None when nothing changed)."""
-    row = _entry(session, admin.account_id, entry_id)
+    row = owned(session, SubProcessor, admin.account_id, entry_id)
     values = _clean(data)
     diff = [f"{f}: {getattr(row, f)} -> {v}" for f, v in values.items() if getattr(row, f) != v]
     if not diff:
@@ -145,9 +133,11 @@ def edit(session: Session, mailer: Mailer, admin: User, entry_id: int, data: dic
     return row, _announce(session, mailer, admin, "changed", row.name, "; ".join(diff), at)
 
 
-def remove(session: Session, mailer: Mailer, admin: User, entry_id: int, now=None) -> bool:
-    """Remove an entry and announce it; whether the admins were mailed."""
-    row = _entry(session, admin.account_id, entry_id)
+def remove(
+    session: Session, mailer: Mailer, admin: User, entry_id: int, now=None
+) -> tuple[SubProcessor, bool]:
+    """Remove an entry and announce it; the removed entry, and whether the admins were mailed."""
+    row = owned(session, SubProcessor, admin.account_id, entry_id)
     session.delete(row)
     at = now or datetime.now(UTC)
-    return _announce(session, mailer, admin, "removed", row.name, row.purpose, at)
+    return row, _announce(session, mailer, admin, "removed", row.name, row.purpose, at)

@@ -9,10 +9,10 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.models import ApiToken, Invitation, SigningKey, User
+from server.models import Account, ApiToken, Invitation, SigningKey, User
 from server.models.account import ROLES
 from server.services import audit
-from server.services.accounts import AccountError, load_signed, normalize_email
+from server.services.accounts import AccountError, checked_email, load_signed
 
 INVITATION_MAX_AGE = 7 * 24 * 3600
 CANNOT_ACCEPT = "This invitation cannot be accepted. Ask the admin who sent it for help."
@@ -20,6 +20,21 @@ CANNOT_ACCEPT = "This invitation cannot be accepted. Ask the admin who sent it f
 
 class NotFound(LookupError):
     """No such row in the admin's account (another account's rows do not exist for them)."""
+
+
+def owned(session: Session, model, account_id: int, row_id: int, *where):
+    """The `model` row with this id in the account (and matching `where`), or NotFound."""
+    row = session.scalar(
+        select(model).where(model.id == row_id, model.account_id == account_id, *where)
+    )
+    if row is None:
+        raise NotFound(row_id)
+    return row
+
+
+def admin_addresses(account: Account) -> list[str]:
+    """Where notices to the account's admins go: its active admins' addresses."""
+    return [u.email for u in account.users if u.is_admin and u.active]
 
 
 def _serializer(secret_key: str) -> URLSafeTimedSerializer:
@@ -34,10 +49,7 @@ def members(session: Session, account_id: int) -> list[User]:
 
 def member(session: Session, account_id: int, user_id: int) -> User:
     """One user of the account, or NotFound."""
-    user = session.scalar(select(User).where(User.id == user_id, User.account_id == account_id))
-    if user is None:
-        raise NotFound(user_id)
-    return user
+    return owned(session, User, account_id, user_id)
 
 
 def pending_invitations(session: Session, account_id: int) -> list[Invitation]:
@@ -54,9 +66,7 @@ def invite(
     session: Session, secret_key: str, admin: User, email: str, role: str
 ) -> tuple[Invitation, str]:
     """Invite an address into the admin's account; returns the invitation and its link token."""
-    email = normalize_email(email)
-    if "@" not in email or " " in email:
-        raise AccountError(f"not an email address: {email!r}")
+    email = checked_email(email)
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
     # Only this account's members are checked: whether the address is in use elsewhere on the
@@ -128,14 +138,12 @@ def accept(session: Session, secret_key: str, token: str, name: str = "") -> Use
 
 
 def withdraw(session: Session, admin: User, invitation_id: int) -> None:
-    """Withdraw an open invitation of the admin's account."""
-    invitation = session.scalar(
-        select(Invitation).where(
-            Invitation.id == invitation_id, Invitation.account_id == admin.account_id
-        )
-    )
-    if invitation is None:
-        raise NotFound(invitation_id)
+    """Withdraw an open invitation of the admin's account; NotFound once accepted or withdrawn."""
+    # An accepted invitation is a member now: marking it withdrawn would misstate the history.
+    invitation = owned(
+        session, Invitation, admin.account_id, invitation_id,
+        Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None),
+    )  # fmt: skip
     invitation.revoked_at = datetime.now(UTC)
     audit.record(
         session,

@@ -42,34 +42,40 @@ def revoke_google_tokens(session: Session, account_id: int) -> int:
     return count
 
 
-def _people(session: Session, account_id: int, mode: str) -> int:
-    """The account's users and their credentials: deleted, or stripped of identity."""
-    user_ids = select(User.id).where(User.account_id == account_id)
-    now = datetime.now(UTC)
-    count = 0
-    # Credentials and pending sign-in round trips go in both modes (and must, before users).
-    for model in (ApiToken, ConnectCode, OAuthState):
-        count += session.execute(delete(model).where(model.user_id.in_(user_ids))).rowcount
-    session.execute(
-        update(SigningKey)
-        .where(SigningKey.account_id == account_id, SigningKey.revoked_at.is_(None))
-        .values(revoked_at=now, retired_at=now)
-    )
-    for model in (DataExport, DataRequest):
-        session.execute(delete(model).where(model.account_id == account_id))
+def _breaches(session: Session, account_id: int, mode: str) -> None:
+    """The breach register: deleted, or kept without the free text that may name people."""
     for breach in session.scalars(select(Breach).where(Breach.account_id == account_id)):
         if mode == "delete":
             session.delete(breach)
             continue
-        # Free text may name people; the register keeps when, which data and the outcome.
+        # The register keeps when, which data and the outcome.
         breach.reported_by, breach.description, breach.subjects_affected = None, "", ""
         for action in breach.actions:
             action.description = ""
+
+
+def _people(session: Session, account_id: int, mode: str) -> int:
+    """The account's users and their credentials: deleted, or stripped of identity."""
+    user_ids = select(User.id).where(User.account_id == account_id)
+    count = 0
+    # Credentials and pending sign-in round trips go in both modes (and must, before users).
+    for model in (ApiToken, ConnectCode, OAuthState):
+        count += session.execute(delete(model).where(model.user_id.in_(user_ids))).rowcount
+    for model in (DataExport, DataRequest):
+        session.execute(delete(model).where(model.account_id == account_id))
+    _breaches(session, account_id, mode)
     if mode == "delete":
         session.execute(delete(SelfView).where(SelfView.user_id.in_(user_ids)))
         session.execute(delete(SigningKey).where(SigningKey.account_id == account_id))
         session.flush()
         return count + session.execute(delete(User).where(User.account_id == account_id)).rowcount
+    # Kept key ids stop recording: links already sent keep redirecting, as after deactivation.
+    now = datetime.now(UTC)
+    session.execute(
+        update(SigningKey)
+        .where(SigningKey.account_id == account_id, SigningKey.revoked_at.is_(None))
+        .values(revoked_at=now, retired_at=now)
+    )
     for user in session.scalars(select(User).where(User.account_id == account_id)):
         user.email = f"user-{user.id}@anonymized.invalid"
         user.name, user.active, user.tracking_enabled = "", False, False
@@ -99,11 +105,3 @@ def terminate(
         detail=f"{mode}: " + ", ".join(f"{n} {k}" for k, n in result.items()),
     )  # fmt: skip
     return result
-
-
-def find_account(session: Session, name: str) -> Account:
-    """The account with this name, or TerminationError."""
-    account = session.scalar(select(Account).where(Account.name == name))
-    if account is None:
-        raise TerminationError(f"no account named {name!r}")
-    return account

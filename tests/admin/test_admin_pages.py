@@ -217,3 +217,21 @@ def test_inviting_another_accounts_address_tells_nothing_about_it(app, login, pe
         assert leak not in refused.text, leak
     db.session.expire_all()
     assert db.session.get(User, people.rep.id).account_id == people.admin.account_id
+
+
+def test_accepting_an_invitation_lands_where_every_sign_in_does(app, login, people):
+    client = login(people.admin)
+    page = _post(client, "/admin/team/invite", "/admin/team", email="ida@acme.test", role="rep")
+    link = re.search(r'value="(http://track\.test/admin/invitations/[^"]+)"', page.text).group(1)
+    path = link.removeprefix("http://track.test")
+    invitee = app.test_client()
+    form = invitee.get(path)
+    with invitee.session_transaction() as session:
+        session["after_login"] = "/auth/extension/connect?challenge=abc"
+    accepted = invitee.post(path, data={"csrf_token": csrf_from(form.text)})
+    assert accepted.headers["Location"] == "/auth/extension/connect?challenge=abc"
+    user = db.session.scalar(select(User).where(User.email == "ida@acme.test"))
+    entry = db.session.scalar(
+        select(AuditEntry).where(AuditEntry.action == "sign_in", AuditEntry.actor_id == user.id)
+    )
+    assert entry.detail == "invitation"

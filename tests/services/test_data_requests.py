@@ -218,3 +218,14 @@ def test_erase_removes_contact_enrichment_and_recipient_rows_everywhere(app, adm
     assert result["contacts"] >= 3 and result["messages"] >= 3
     for needle in ("anaruiz", "ana.ruiz", "Ruiz Consulting"):
         assert tables_mentioning(needle) == [], needle
+
+
+def test_requests_take_one_address_and_name_it_by_one_digest(app, admin):
+    for address in ("nobody", "a b@example.test", "x" * 320 + "@example.test"):
+        with pytest.raises(AccountError, match="Enter one email address"):
+            data_requests.search(db.session, "k", admin, address)
+    data_requests.export(db.session, "k", admin, SUBJECT)
+    data_requests.erase(db.session, "k", admin, f"  {SUBJECT.upper()} ")
+    db.session.commit()
+    digests = set(db.session.scalars(select(DataRequest.subject_digest)))
+    assert digests == {data_requests.subject_digest("k", admin.account_id, SUBJECT)}

@@ -7,7 +7,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models import ApiToken, Event, SigningKey
+from server.models import ApiToken, AuditEntry, Event, SigningKey
 from server.services import accounts, team
 from server.services.accounts import AccountError
 from server.services.mail import Mailer
@@ -139,3 +139,29 @@ def test_mail_goes_through_a_real_smtp_server():
     assert b"https://x.test/i/abc" in envelope.content
     assert not Mailer().send(["a@b.test"], "s", "b")  # not configured: the caller shows the link
     assert not Mailer(host="127.0.0.1", port=free_port()).send(["a@b.test"], "s", "b")
+
+
+def test_only_open_invitations_can_be_withdrawn(app, admin):
+    accepted, token = team.invite(db.session, "k", admin, "in@acme.test", "rep")
+    team.accept(db.session, "k", token)
+    withdrawn, _ = team.invite(db.session, "k", admin, "out@acme.test", "rep")
+    team.withdraw(db.session, admin, withdrawn.id)
+    db.session.commit()
+    for invitation in (accepted, withdrawn):
+        with pytest.raises(team.NotFound):
+            team.withdraw(db.session, admin, invitation.id)
+    assert accepted.revoked_at is None
+    details = db.session.scalars(
+        select(AuditEntry.detail).where(AuditEntry.action == "team.invite")
+    )
+    assert list(details).count("withdrawn") == 1
+
+
+@pytest.mark.parametrize("address", ["nobody", "two words@acme.test", "tab\there@acme.test",
+                                     "x" * 311 + "@acme.test"])  # fmt: skip
+def test_users_and_invitations_share_one_address_check(app, admin, address):
+    with pytest.raises(AccountError, match="not an email address"):
+        accounts.create_user(db.session, address, "Acme")
+    with pytest.raises(AccountError, match="not an email address"):
+        team.invite(db.session, "k", admin, address, "rep")
+    assert accounts.checked_email("  Ana@Acme.TEST ") == "ana@acme.test"

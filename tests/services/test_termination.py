@@ -18,6 +18,7 @@ from server.models import (
     Message,
     MessageSummary,
     Recipient,
+    SigningKey,
     User,
 )
 from server.services import accounts, breaches, contacts, data_requests, termination
@@ -110,3 +111,17 @@ def test_the_cli_terminates_with_yes_only(app, acme):
     assert done.exit_code == 0, done.output
     db.session.expire_all()
     assert db.session.get(Account, acme.id).terminated_at is not None
+
+
+@pytest.mark.parametrize("mode", ["delete", "anonymize"])
+def test_signing_keys_are_deleted_or_kept_revoked(app, acme, mode):
+    rep = db.session.scalar(select(User).where(User.email == "rep@acme.test"))
+    accounts.current_signing_key(db.session, rep)
+    db.session.commit()
+    termination.terminate(db.session, acme, "Acme", mode)
+    db.session.commit()
+    keys = list(db.session.scalars(select(SigningKey).where(SigningKey.account_id == acme.id)))
+    if mode == "delete":
+        assert keys == []
+    else:
+        assert keys and all(k.revoked_at and k.retired_at for k in keys)
