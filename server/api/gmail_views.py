@@ -11,7 +11,7 @@ from server.api.errors import ApiError
 from server.api.openapi import operation
 from server.extensions import db
 from server.models import MessageSummary
-from server.services import gmail_auth, gmail_client, gmail_send, messages
+from server.services import account_settings, gmail_auth, gmail_client, gmail_send, messages
 
 
 @operation(
@@ -31,6 +31,7 @@ def send_message(body: schemas.SendIn):
     google = gmail_auth.GoogleClient.from_settings(settings)
     if google is None:
         raise ApiError(409, "google_not_configured", "Google is not configured on this server.")
+    base_url = account_settings.tracking_base_url(user.account, settings.public_url)
     try:
         mailbox = gmail_send.check_allowed(user, gmail_auth.mailbox_of(db.session, user))
         sent = gmail_send.send(
@@ -39,7 +40,7 @@ def send_message(body: schemas.SendIn):
             mailbox,
             gmail_client.for_mailbox(google, mailbox),
             body.model_dump(),
-            messages.Tracker(settings.public_url, settings.link_secrets),
+            messages.Tracker(base_url, settings.link_secrets),
             datetime.now(UTC),
         )
     except gmail_send.SendError as exc:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import GmailMailbox
-from server.services import gmail_auth, gmail_client, gmail_sync, messages
+from server.services import account_settings, gmail_auth, gmail_client, gmail_sync, messages
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +61,11 @@ def sync_now(app, mailbox_id: int, sleep=time.sleep) -> dict | None:
         settings = app.config["LEADCAMP"]
         google = gmail_auth.GoogleClient.from_settings(settings)
         mailbox = db.session.get(GmailMailbox, mailbox_id)
+        # Checked here, when the sync runs: the mailbox may have been paused since it was queued,
+        # and the sync command runs every mailbox, paused or not.
         if google is None or mailbox is None or mailbox.status != "ok":
             return None
+        base_url = account_settings.tracking_base_url(mailbox.user.account, settings.public_url)
         try:
             result = gmail_sync.sync_mailbox(
                 db.session,
@@ -70,7 +73,7 @@ def sync_now(app, mailbox_id: int, sleep=time.sleep) -> dict | None:
                 gmail_client.for_mailbox(google, mailbox, sleep),
                 event_writer(app, settings),
                 datetime.now(UTC),
-                messages.Tracker(settings.public_url, settings.link_secrets),
+                messages.Tracker(base_url, settings.link_secrets),
             )
         except gmail_auth.ReconnectNeeded:
             db.session.commit()  # the mailbox is marked; its sync pauses until reconnected
@@ -81,7 +84,7 @@ def sync_now(app, mailbox_id: int, sleep=time.sleep) -> dict | None:
             raise
         finally:
             db.session.remove()
-        return {k: v for k, v in asdict(result).items() if k != "unmatched"}
+        return asdict(result)
 
 
 def syncing_mailboxes(app) -> list[int]:

@@ -11,8 +11,6 @@ from server.extensions import db
 from server.models.account import User
 from server.models.base import UTCDateTime, utcnow
 
-MAILBOX_STATUSES = ("ok", "reconnect_needed")
-
 
 class GmailMailbox(db.Model):
     """A rep's Gmail connection: encrypted tokens, the sync position and its health.

@@ -18,15 +18,20 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.models import GmailMailbox, Link, Message, Recipient, SigningKey
-from server.services import contacts, signing
+from server.models import GmailMailbox, Link, Message, SigningKey
+from server.services import signing
 from server.services.gmail_auth import METADATA, READONLY
 from server.services.gmail_client import GmailApiError, GmailClient
+from server.services.gmail_mail import Mail, confirm
 from server.services.messages import Tracker
 
 log = logging.getLogger(__name__)
 
-_TOKEN = r"([A-Za-z0-9_-]{1,16})\.([A-Za-z0-9_-]{1,32})\.([A-Za-z0-9_-]{43})"
+# Any host: pixels and links point at the account's tracking domain when it has one, at
+# PUBLIC_URL otherwise, and mail sent before the domain changed carries the old one. A token
+# is ours only if its signature verifies, wherever it points.
+_PIXEL = re.compile(r"/o/" + signing.TOKEN_PATTERN.pattern + r"\.gif")
+_CLICK = re.compile(r"/c/" + signing.TOKEN_PATTERN.pattern + r"/([A-Za-z0-9_-]+)")
 
 
 def can_read_bodies(mailbox: GmailMailbox) -> bool:
@@ -54,8 +59,7 @@ def html_parts(payload: dict) -> list[str]:
 
 def find_pixel(html: str, tracker: Tracker) -> signing.Hit | None:
     """The first genuine open pixel of ours in a body."""
-    pattern = re.escape(tracker.public_url) + r"/o/" + _TOKEN + r"\.gif"
-    for match in re.finditer(pattern, html):
+    for match in _PIXEL.finditer(html):
         hit = signing.verify_pixel(tracker.link_secrets, ".".join(match.groups()))
         if hit is not None:
             return hit
@@ -64,9 +68,8 @@ def find_pixel(html: str, tracker: Tracker) -> signing.Hit | None:
 
 def tracked_links(html: str, tracker: Tracker, hit: signing.Hit) -> list[str]:
     """Targets of this message's genuine click links, in body order, each once."""
-    pattern = re.escape(tracker.public_url) + r"/c/" + _TOKEN + r"/([A-Za-z0-9_-]+)"
     urls: dict[str, None] = {}
-    for match in re.finditer(pattern, html):
+    for match in _CLICK.finditer(html):
         kid, mid, sig, encoded = match.groups()
         if (kid, mid) != (hit.kid, hit.mid):
             continue
@@ -98,18 +101,15 @@ def adopt(
         return 0
     adopted = 0
     for full in bodies:
-        mail = by_id[full["id"]]
-        hit = next(
-            filter(None, (find_pixel(h, tracker) for h in html_parts(full.get("payload", {})))),
-            None,
-        )
+        html = "\n".join(html_parts(full.get("payload", {})))
+        hit = find_pixel(html, tracker)
         if hit is None or not _owned(session, mailbox, hit.kid):
             continue
         existing = session.get(Message, hit.mid)
         if existing is not None:
             continue  # reported after all (the confirmation pass matched it or will)
-        html = "".join(html_parts(full.get("payload", {})))
-        _record(session, mailbox, mail, hit, tracked_links(html, tracker, hit), now)
+        links = tracked_links(html, tracker, hit)
+        _record(session, mailbox, by_id[full["id"]], hit, links, now)
         adopted += 1
     session.flush()
     return adopted
@@ -120,26 +120,22 @@ def _owned(session: Session, mailbox: GmailMailbox, kid: str) -> bool:
     return owner == mailbox.user_id
 
 
-def _record(session, mailbox, mail, hit: signing.Hit, links: list[str], now: datetime) -> None:
-    user = mailbox.user
+def _record(
+    session: Session,
+    mailbox: GmailMailbox,
+    mail: Mail,
+    hit: signing.Hit,
+    links: list[str],
+    now: datetime,
+) -> None:
+    """Record the message under the id its pixel names, then confirm it as the sync does."""
     message = Message(
         id=hit.mid,
         account_id=mailbox.account_id,
         user_id=mailbox.user_id,
         kid=hit.kid,
-        subject=mail.headers.get("subject", ""),
-        sent_at=mail.at,
-        gmail_message_id=mail.id,
-        gmail_thread_id=mail.thread_id,
-        rfc_message_id=mail.rfc_id,
-        tracked=user.tracks,
-        confirmed_at=now,
+        tracked=mailbox.user.tracks,
+        links=[Link(position=i, url=url) for i, url in enumerate(links)],
     )
-    seen = {}
-    for name, address in mail.addresses("to", "cc", "bcc"):
-        if address not in seen:
-            message.recipients.append(Recipient(email=address, name=name))
-            seen[address] = name
-    message.links = [Link(position=i, url=url) for i, url in enumerate(links)]
     session.add(message)
-    contacts.add_recipients(session, message.account_id, seen.items(), enrich=message.tracked)
+    confirm(message, mail, now)

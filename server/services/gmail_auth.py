@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from server.models import GmailMailbox, OAuthState, User
+from server.services.accounts import normalize_email
 from server.services.gmail_tokens import (
     TIMEOUT,
     TOKEN_URI,
@@ -218,7 +219,7 @@ def finish(client: GoogleClient, pending: OAuthState, code: str, now: datetime) 
         refresh_token=token.get("refresh_token"),
         access_token=token["access_token"],
         expires_at=now + timedelta(seconds=int(expires_in)) if expires_in else None,
-        email=(info.get("email") or "").strip().lower(),
+        email=normalize_email(info.get("email") or ""),
         email_verified=bool(info.get("email_verified")),
         sub=str(info.get("sub") or ""),
         name=info.get("name") or "",
@@ -241,7 +242,7 @@ def save_mailbox(
     session: Session, client: GoogleClient, user: User, grant: Grant, now: datetime
 ) -> GmailMailbox:
     """Store (or update) the user's mailbox from a connect grant; tokens encrypted."""
-    mailbox = session.scalar(select(GmailMailbox).where(GmailMailbox.user_id == user.id))
+    mailbox = mailbox_of(session, user)
     if grant.refresh_token is None and mailbox is None:
         raise GoogleAuthError(
             "no_refresh_token",

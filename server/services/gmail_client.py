@@ -42,7 +42,8 @@ COSTS = {
     "threads.get": 10,
     "getProfile": 1,
 }
-RETRYABLE = {401, 429, 500, 502, 503, 504}
+# Not 401: RequestsHttp refreshes the token and resends the whole batch on a 401 in any part.
+RETRYABLE = {429, 500, 502, 503, 504}
 _PART_401 = re.compile(rb"^HTTP/1\.[01] 401\b", re.MULTILINE)
 
 
@@ -125,7 +126,6 @@ class GmailClient:
     """The calls sync and sending make, with retries, batching and a quota tally."""
 
     def __init__(self, http: RequestsHttp, sleep: Callable[[float], None] = time.sleep):
-        self.http = http
         self.service = build_from_document(
             json.loads(discovery_document()), http=http, requestBuilder=_request_builder(sleep)
         )
@@ -140,12 +140,7 @@ class GmailClient:
     def _run(self, name: str, request, counted: bool = False):
         if not counted:
             self.units[name] += 1
-        try:
-            return request.execute(num_retries=NUM_RETRIES)
-        except HttpError as exc:
-            raise GmailApiError(exc.resp.status, _reason(exc)) from exc
-        except (httplib2.HttpLib2Error, OSError) as exc:
-            raise GmailApiError(0, f"Gmail could not be reached: {exc}") from exc
+        return _execute(request, num_retries=NUM_RETRIES)
 
     def profile(self) -> dict:
         """users.getProfile: the address and the current history id."""
@@ -184,33 +179,23 @@ class GmailClient:
 
     def get_messages(self, ids: Iterable[str], headers: list[str]) -> list[dict]:
         """messages.get (format=metadata) for many ids, in batches; deleted ones are skipped."""
-        messages = self.service.users().messages()
-        return self._fan_out(
-            "messages.get",
-            list(dict.fromkeys(ids)),
-            lambda mid: messages.get(
-                userId="me", id=mid, format="metadata", metadataHeaders=headers
-            ),
-        )
+        return self._get_many("messages", ids, format="metadata", metadataHeaders=headers)
 
     def get_full(self, ids: Iterable[str]) -> list[dict]:
         """messages.get (format=full: bodies; needs gmail.readonly) for many ids, in batches."""
-        messages = self.service.users().messages()
-        return self._fan_out(
-            "messages.get",
-            list(dict.fromkeys(ids)),
-            lambda mid: messages.get(userId="me", id=mid, format="full"),
-        )
+        return self._get_many("messages", ids, format="full")
 
     def get_threads(self, ids: Iterable[str], headers: list[str]) -> list[dict]:
         """threads.get (format=metadata) for many ids, in batches; deleted ones are skipped."""
-        threads = self.service.users().threads()
+        return self._get_many("threads", ids, format="metadata", metadataHeaders=headers)
+
+    def _get_many(self, resource: str, ids: Iterable[str], **params) -> list[dict]:
+        """`resource`.get with `params` for each distinct id, in batches."""
+        collection = getattr(self.service.users(), resource)()
         return self._fan_out(
-            "threads.get",
+            f"{resource}.get",
             list(dict.fromkeys(ids)),
-            lambda tid: threads.get(
-                userId="me", id=tid, format="metadata", metadataHeaders=headers
-            ),
+            lambda item: collection.get(userId="me", id=item, **params),
         )
 
     def send(self, raw: str, thread_id: str | None) -> dict:
@@ -237,12 +222,7 @@ class GmailClient:
             for item in chunk:
                 batch.add(make(item), request_id=item)
             self.units[name] += len(chunk)
-            try:
-                batch.execute()
-            except HttpError as exc:
-                raise GmailApiError(exc.resp.status, _reason(exc)) from exc
-            except (httplib2.HttpLib2Error, OSError) as exc:
-                raise GmailApiError(0, f"Gmail could not be reached: {exc}") from exc
+            _execute(batch)
             self._retry_parts(name, failed, make, results)
         return [results[i] for i in ids if i in results]
 
@@ -259,6 +239,16 @@ class GmailClient:
                 self.sleep(1 + random.random())  # the batch as a whole was too fast
                 paused = True
             results[item] = self._run(name, make(item), counted=True)  # with its batch
+
+
+def _execute(request, **options):
+    """Run a request or a batch; Google's refusals and transport failures as GmailApiError."""
+    try:
+        return request.execute(**options)
+    except HttpError as exc:
+        raise GmailApiError(exc.resp.status, _reason(exc)) from exc
+    except (httplib2.HttpLib2Error, OSError) as exc:
+        raise GmailApiError(0, f"Gmail could not be reached: {exc}") from exc
 
 
 def _reason(exc: HttpError) -> str:

@@ -1,4 +1,5 @@
-"""A Gmail message as the sync reads it (format=metadata), and what kind of message it is."""
+"""A Gmail message as the sync reads it (format=metadata), what kind of message it is, and
+confirming a recorded message with it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import getaddresses, parseaddr
 
+from sqlalchemy.orm import object_session
+
+from server.models import Message, Recipient
+from server.services import contacts
 from server.services.accounts import normalize_email
 
 _BOUNCE_SENDERS = {"mailer-daemon", "postmaster"}
@@ -73,3 +78,24 @@ def is_automatic(mail: Mail) -> bool:
 def subject_key(subject: str) -> str:
     """A subject without reply/forward prefixes, for matching."""
     return " ".join(_SUBJECT_PREFIX.sub("", subject or "").split()).casefold()
+
+
+def confirm(message: Message, mail: Mail, now: datetime) -> bool:
+    """Confirm a recorded message with what Gmail says of it; True the first time."""
+    message.gmail_message_id, message.gmail_thread_id = mail.id, mail.thread_id
+    message.rfc_message_id = mail.rfc_id or message.rfc_message_id
+    message.sent_at = mail.at
+    message.subject = message.subject or mail.headers.get("subject", "")
+    known = {r.email for r in message.recipients}
+    added = []
+    for name, address in mail.addresses("to", "cc", "bcc"):
+        if address not in known:
+            message.recipients.append(Recipient(email=address, name=name))
+            known.add(address)
+            added.append((address, name))
+    if added:  # recipients Gmail knows of and the report missed become contacts too
+        session = object_session(message)
+        contacts.add_recipients(session, message.account_id, added, enrich=message.tracked)
+    already = message.confirmed_at is not None
+    message.confirmed_at = message.confirmed_at or now
+    return not already

@@ -30,6 +30,7 @@ from server.services.gmail_auth import (
     mark_reconnect_needed,
 )
 from server.services.gmail_client import GmailApiError, GmailClient
+from server.services.gmail_mail import Mail
 from server.services.gmail_text import html_to_text
 
 
@@ -53,7 +54,7 @@ class Thread:
 
 def check_allowed(user: User, mailbox: GmailMailbox | None) -> GmailMailbox:
     """The mailbox to send from, or SendError saying why sending is not possible."""
-    if not getattr(user.account, "sending_enabled", False):
+    if not user.account.sending_enabled:
         raise SendError(403, "sending_disabled", "Server-side sending is off for this account.")
     if mailbox is None:
         raise SendError(409, "gmail_not_connected", "Connect Gmail first (/auth/google).")
@@ -75,19 +76,10 @@ def thread_context(gmail: GmailClient, thread_id: str) -> Thread:
         raise SendError(502, "gmail_error", f"Gmail did not return the thread: {exc}") from exc
     if not found or not found[0].get("messages"):
         raise SendError(404, "thread_not_found", "No such thread in your Gmail.")
-    mails = found[0]["messages"]
-
-    def header(mail: dict, name: str) -> str:
-        """One header's value, or ""."""
-        for h in mail.get("payload", {}).get("headers", []):
-            if h["name"].lower() == name.lower():
-                return h["value"]
-        return ""
-
-    last = mails[-1]
-    parent = header(last, "Message-ID") or None
-    references = " ".join(filter(None, [header(last, "References"), parent or ""]))
-    return Thread(thread_id, header(mails[0], "Subject"), parent, references)
+    mails = [Mail.parse(m) for m in found[0]["messages"]]
+    parent = mails[-1].rfc_id
+    references = " ".join(filter(None, [mails[-1].headers.get("references", ""), parent]))
+    return Thread(thread_id, mails[0].headers.get("subject", ""), parent, references)
 
 
 def build_mime(
@@ -166,7 +158,7 @@ def prepare(session: Session, user: User, gmail: GmailClient, data: dict) -> Dra
             raise SendError(400, "invalid_recipient", str(exc)) from exc
         # Every copy's id is known before anything is sent, so a failure can name them all.
         with_id = recipient | {"id": recipient.get("id") or signing.new_message_id()}
-        recipients.setdefault(recipient["email"].strip().lower(), with_id)
+        recipients.setdefault(normalize_email(recipient["email"]), with_id)
     ids = [r["id"] for r in recipients.values()]
     if len(set(ids)) != len(ids):
         raise SendError(400, "invalid_request", "Each recipient's copy needs an id of its own.")

@@ -23,17 +23,18 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
 from server.models import GmailMailbox, Message, Recipient
-from server.services import contacts, gmail_adopt
+from server.services import gmail_adopt
 from server.services.accounts import normalize_email
+from server.services.classify import CLASSIFIER_VERSION
 from server.services.gmail_client import GmailApiError, GmailClient
-from server.services.gmail_mail import Mail, is_automatic, is_bounce, subject_key
+from server.services.gmail_mail import Mail, confirm, is_automatic, is_bounce, subject_key
 from server.services.messages import Tracker
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,6 @@ class SyncResult:
     adopted: int = 0
     quota_units: int = 0
     history_id: str | None = None
-    unmatched: list = field(default_factory=list, repr=False)
 
 
 def event_id(mailbox: GmailMailbox, mail: Mail, kind: str) -> str:
@@ -87,11 +87,11 @@ def sync_mailbox(
     now: datetime,
     tracker: Tracker | None = None,
 ) -> SyncResult:
-    """Run one sync of `mailbox`; commits in steps so a crash repeats work, never duplicates it."""
+    """Run one sync of `mailbox`; commits in steps so a crash repeats work, never duplicates it.
+
+    The caller has checked the mailbox is syncing (not paused for a reconnect): jobs/gmail.py.
+    """
     result = SyncResult()
-    if mailbox.status != "ok":
-        result.mode = "paused"
-        return result
     mails, latest = _changes(mailbox, gmail)
     if mails is None:
         result.mode = "full"
@@ -160,50 +160,27 @@ def _apply(session, mailbox, mails: list[Mail], write, now, result: SyncResult, 
     result.fetched = len(mails)
     own = {normalize_email(mailbox.email), normalize_email(mailbox.user.email)}
     sent = sorted((m for m in mails if "SENT" in m.labels or m.sender in own), key=lambda m: m.at)
+    unmatched = []
     for mail in sent:
         message = _match_sent(session, mailbox, mail)
         if message is None:
-            result.unmatched.append(mail)
+            unmatched.append(mail)
         else:
             result.confirmed += confirm(message, mail, now)
     if tracker is not None:
-        result.adopted = gmail_adopt.adopt(session, mailbox, gmail, result.unmatched, tracker, now)
+        result.adopted = gmail_adopt.adopt(session, mailbox, gmail, unmatched, tracker, now)
     session.commit()  # the batch writer below writes in a transaction of its own
-    events = []
-    sent_ids = {m.id for m in sent}
-    for mail in sorted((m for m in mails if m.id not in sent_ids), key=lambda m: m.at):
-        event = _engagement(session, mailbox, mail)
-        if event is not None:
-            events.append(event)
     # Replies and bounces are engagement analytics: with tracking off (account switch or the
     # rep's override) the sync still confirms mail but records no engagement, like the pixel.
-    if events and mailbox.user.tracks:
+    if not mailbox.user.tracks:
+        return
+    sent_ids = {m.id for m in sent}
+    received = sorted((m for m in mails if m.id not in sent_ids), key=lambda m: m.at)
+    events = [e for e in (_engagement(session, mailbox, m) for m in received) if e is not None]
+    if events:
         write(events)
-    else:
-        events = []
     result.replies = sum(e["kind"] == "reply" for e in events)
     result.bounces = sum(e["kind"] == "bounce" for e in events)
-
-
-def confirm(message: Message, mail: Mail, now: datetime) -> bool:
-    """Confirm a reported message with what Gmail says of it; True the first time."""
-    message.gmail_message_id, message.gmail_thread_id = mail.id, mail.thread_id
-    message.rfc_message_id = mail.rfc_id or message.rfc_message_id
-    message.sent_at = mail.at
-    message.subject = message.subject or mail.headers.get("subject", "")
-    known = {r.email for r in message.recipients}
-    added = []
-    for name, address in mail.addresses("to", "cc", "bcc"):
-        if address not in known:
-            message.recipients.append(Recipient(email=address, name=name))
-            known.add(address)
-            added.append((address, name))
-    if added:  # recipients Gmail knows of and the report missed become contacts too
-        session = object_session(message)
-        contacts.add_recipients(session, message.account_id, added, enrich=message.tracked)
-    already = message.confirmed_at is not None
-    message.confirmed_at = message.confirmed_at or now
-    return not already
 
 
 def _match_sent(session: Session, mailbox: GmailMailbox, mail: Mail) -> Message | None:
@@ -261,7 +238,7 @@ def _engagement(session: Session, mailbox: GmailMailbox, mail: Mail) -> dict | N
         "occurred_at": mail.at.timestamp(),
         "verdict": "machine" if bounce else "human",
         "reasons": "gmail-delivery-failure" if bounce else "gmail-reply",
-        "classifier_version": 1,
+        "classifier_version": CLASSIFIER_VERSION,
         "method": "",
         "link_url": None,
     }

@@ -103,11 +103,11 @@ class Hit:
     url: str | None = None
 
 
-_TOKEN = re.compile(r"([A-Za-z0-9_-]{1,16})\.([A-Za-z0-9_-]{1,32})\.([A-Za-z0-9_-]{43})")
+TOKEN_PATTERN = re.compile(r"([A-Za-z0-9_-]{1,16})\.([A-Za-z0-9_-]{1,32})\.([A-Za-z0-9_-]{43})")
 
 
 def _split_token(token: str) -> tuple[str, str, str] | None:
-    match = _TOKEN.fullmatch(token)
+    match = TOKEN_PATTERN.fullmatch(token)
     return match.groups() if match else None
 
 

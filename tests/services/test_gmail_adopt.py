@@ -34,12 +34,12 @@ def run(app, box):
     return result
 
 
-def unreported_mail(google, kid, mid, secret=SECRET):
+def unreported_mail(google, kid, mid, secret=SECRET, base="http://track.test"):
     """A tracked message in the rep's Sent folder whose report never reached the server."""
     html = (
-        '<div>Hi Jane, our <a href="http://track.test'
+        f'<div>Hi Jane, our <a href="{base}'
         + click_for(secret, kid, mid, "https://acme.test/pricing")
-        + '">pricing</a>.</div><img src="http://track.test'
+        + f'">pricing</a>.</div><img src="{base}'
         + pixel_for(secret, kid, mid)
         + '" width="1" height="1" alt="" />'
     )
@@ -76,6 +76,20 @@ def test_an_unreported_tracked_message_is_adopted_under_its_own_id(app, client, 
     assert run(app, box)["replies"] == 1
     assert client.get(f"/api/v1/messages/{mid}", headers=auth(token)).json["status"] == "replied"
     assert run(app, box)["adopted"] == 0
+
+
+def test_a_pixel_on_the_accounts_tracking_domain_is_adopted(app, rep, kid, google):
+    user, _ = rep
+    user.account.tracking_domain = "links.acme.test"
+    box = connect(app, user, google, [*SIGN_IN, READONLY])
+    mid, earlier = signing.new_message_id(), signing.new_message_id()
+    unreported_mail(google, kid, mid, base="http://links.acme.test")
+    # Mail sent before the domain was set carries PUBLIC_URL's pixel: adopted all the same.
+    unreported_mail(google, kid, earlier)
+    assert run(app, box)["adopted"] == 2
+    message = db.session.get(Message, mid)
+    assert message.subject == "Pricing" and db.session.get(Message, earlier) is not None
+    assert [link.url for link in message.links] == ["https://acme.test/pricing"]
 
 
 def test_without_the_readonly_scope_bodies_are_never_asked_for(app, rep, kid, google):
