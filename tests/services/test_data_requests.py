@@ -84,9 +84,6 @@ def test_export_links_are_signed_expiring_and_scoped(app, admin, monkeypatch):
     later = datetime.now(UTC) + timedelta(seconds=data_requests.EXPORT_MAX_AGE + 1)
     with pytest.raises(AccountError, match="expired"):
         data_requests.open_download(db.session, "k", tokens["csv"], admin.account_id, now=later)
-    monkeypatch.setattr(data_requests, "EXPORT_MAX_AGE", -1)
-    with pytest.raises(AccountError, match="expired"):
-        data_requests.open_download(db.session, "k", tokens["csv"], admin.account_id)
 
 
 def _decodings(token: str) -> list[str]:
@@ -109,7 +106,7 @@ def test_export_links_carry_no_address(app, admin):
         for reading in _decodings(token):
             assert "ana.ruiz" not in reading and "acme-customer" not in reading, reading
     # Nor does the database hold the address in the clear for them.
-    assert "data_exports.address_encrypted" not in tables_mentioning(SUBJECT)
+    assert not [t for t in tables_mentioning(SUBJECT) if t.startswith("data_exports.")]
     assert db.session.scalar(select(func.count()).select_from(DataExport)) == 1
 
 

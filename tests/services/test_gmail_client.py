@@ -38,15 +38,17 @@ def test_transport_errors_are_retried_with_backoff(gmail):
 
 
 @responses.activate
-def test_a_persistent_server_error_gives_up_after_the_retries(gmail):
+def test_a_persistent_server_error_gives_up_after_the_retries(gmail, monkeypatch):
+    # The client library draws each pause as random() * 2**attempt: fix the draw to see it grow.
+    monkeypatch.setattr("random.random", lambda: 0.75)
     status, headers, body = _error(500, "Backend Error", "backendError", "INTERNAL")
     responses.get(f"{GMAIL}/profile", status=status, body=body, headers=headers)
     with pytest.raises(GmailApiError) as failure:
         gmail.profile()
     assert failure.value.status == 500 and "backendError" in str(failure.value)
     assert len(gmail.sleeps) == NUM_RETRIES
-    # Backoff grows: each pause is drawn below 2**n seconds.
-    assert all(pause < 2 ** (n + 1) for n, pause in enumerate(gmail.sleeps))
+    # Backoff grows: the n-th pause (from 0) is 0.75 * 2**(n+1) seconds.
+    assert gmail.sleeps == [0.75 * 2 ** (n + 1) for n in range(NUM_RETRIES)]
 
 
 @responses.activate

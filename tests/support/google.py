@@ -110,6 +110,7 @@ class FakeGoogle:
         self.epoch_ms = int(time.time() - 86400) * 1000
         self.calls: Counter[str] = Counter()
         self.sent: list[dict] = []
+        self.threads_read: list[str] = []  # threads.get ids, in the order they were asked for
         self.failures: dict[str, list[tuple]] = defaultdict(list)
         self._ids = itertools.count(0x18C2A5F0E1D20000)
         rsps.add_callback(responses.POST, TOKEN_URL, self._token)
@@ -364,6 +365,7 @@ class FakeGoogle:
         return _ok(body)
 
     def _thread(self, thread_id: str, query: dict):
+        self.threads_read.append(thread_id)
         members = [m for m in self.messages.values() if m["threadId"] == thread_id]
         if not members:
             return _error(*NOT_FOUND)
