@@ -51,3 +51,4 @@ def contacts_import(file, account_name: str):
 def contacts_export(account_name: str, output):
     """Write every contact of the account as CSV (to stdout unless -o FILE)."""
     output.write(contacts_csv.export_csv(db.session, _account(account_name).id))
+    db.session.commit()  # the export's audit entry

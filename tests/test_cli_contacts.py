@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from server.extensions import db
+from server.models import AuditEntry
 from server.services import contacts
 
 
@@ -24,6 +27,10 @@ def test_import_reports_rejected_rows_then_export(app, rep, tmp_path):
         out.read_text(encoding="utf-8-sig").splitlines()[1]
         == "ana@acme.com,Ana Müller,,,Acme,,false"
     )
+    # A bulk copy of personal data leaves a trace, committed by the command itself.
+    db.session.rollback()
+    actions = db.session.scalars(select(AuditEntry.action)).all()
+    assert actions.count("contacts.export") == 1 and "contacts.import" in actions
 
     unknown = runner.invoke(args=["contacts", "export", "--account", "Nobody"])
     assert unknown.exit_code != 0 and "no account named 'Nobody'" in unknown.output

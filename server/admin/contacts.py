@@ -6,13 +6,13 @@ Views call the contacts services."""
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from server.admin import admin_required, bp
 from server.extensions import db
 from server.models.base import utcnow
-from server.services import audit, contact_views, contacts, contacts_csv, enrichment
+from server.services import contact_views, contacts, contacts_csv, enrichment
 
 PAGE = 50
 OFF_REASONS = {
@@ -20,11 +20,6 @@ OFF_REASONS = {
     "tracking_off": "the account's tracking and enrichment switch is off",
     "do_not_enrich": "the contact is marked do not enrich",
 }
-IMPORT_MAX_BYTES = 5 * 1024 * 1024
-
-
-def _policy() -> enrichment.Policy:
-    return enrichment.Policy.from_settings(current_app.config["LEADCAMP"])
 
 
 def _contact(email: str):
@@ -41,7 +36,8 @@ def contacts_page():
     q = request.args.get("q", "")[:200]
     offset = request.args.get("offset", "0")
     offset = int(offset) if offset.isdigit() else 0
-    listing = contact_views.listing(db.session, current_user, _policy(), utcnow(), q, PAGE, offset)
+    policy = enrichment.current_policy()
+    listing = contact_views.listing(db.session, current_user, policy, utcnow(), q, PAGE, offset)
     return render_template(
         "admin/contacts.html", listing=listing, q=q, offset=offset, page=PAGE, report=None
     )
@@ -52,7 +48,8 @@ def contacts_page():
 def contact_page(email: str):
     """One contact: profile, enrichment, engagement, messages; the edit form."""
     contact = _contact(email)
-    detail = contact_views.detail(db.session, current_user, contact, _policy(), utcnow())
+    policy = enrichment.current_policy()
+    detail = contact_views.detail(db.session, current_user, contact, policy, utcnow())
     db.session.commit()  # the detail may have asked for a first enrichment
     return render_template("admin/contact.html", c=detail, off_reasons=OFF_REASONS)
 
@@ -66,11 +63,7 @@ def contact_save(email: str):
     changes = {f: form.get(f, "").strip() for f in ("name", "title", "phone", "notes")}
     changes["company_name"] = form.get("company_name", "").strip()
     changes["do_not_enrich"] = form.get("do_not_enrich") == "on"
-    contacts.update_contact(db.session, contact, changes)
-    audit.record(
-        db.session, current_user.account_id, "contacts.edit", actor=current_user,
-        target=f"contact #{contact.id}",
-    )  # fmt: skip
+    contacts.edit_contact(db.session, contact, changes, current_user)
     db.session.commit()
     flash("Contact saved.")
     return redirect(url_for("admin.contact_page", email=contact.email))
@@ -81,7 +74,7 @@ def contact_save(email: str):
 def contact_enrich(email: str):
     """Ask the provider again for this contact, bypassing the cache (the job does the call)."""
     contact = _contact(email)
-    reason = enrichment.off_reason(_policy(), current_user.account, contact)
+    reason = enrichment.off_reason(enrichment.current_policy(), current_user.account, contact)
     if reason is not None:
         flash(f"Enrichment is off for this contact ({OFF_REASONS[reason]}).")
     else:
@@ -95,8 +88,7 @@ def contact_enrich(email: str):
 @admin_required
 def contacts_export():
     """Every contact of the account as CSV (recorded in the audit log)."""
-    body = contacts_csv.export_csv(db.session, current_user.account_id)
-    audit.record(db.session, current_user.account_id, "contacts.export", actor=current_user)
+    body = contacts_csv.export_csv(db.session, current_user.account_id, current_user)
     db.session.commit()
     return Response(
         body,
@@ -110,26 +102,24 @@ def contacts_export():
 def contacts_import():
     """Create or update contacts from an uploaded CSV file; show the report row by row."""
     upload = request.files.get("file")
-    data = upload.read(IMPORT_MAX_BYTES + 1) if upload else b""
+    limit = contacts_csv.MAX_BYTES
+    data = upload.read(limit + 1) if upload else b""
     error, report = "", None
     if not data:
         error = "Choose a CSV file to import."
-    elif len(data) > IMPORT_MAX_BYTES:
-        error = "The file is larger than 5 MB."
+    elif len(data) > limit:
+        error = f"The file is larger than {limit // (1024 * 1024)} MB."
     else:
         try:
-            report = contacts_csv.import_csv(db.session, current_user.account, data).as_dict()
+            imported = contacts_csv.import_csv(db.session, current_user.account, data, current_user)
         except contacts_csv.CsvError as exc:
             db.session.rollback()
             error = str(exc)
-    if report is not None:
-        audit.record(
-            db.session, current_user.account_id, "contacts.import", actor=current_user,
-            detail=f"{report['created']} created, {report['updated']} updated, "
-            f"{report['failed']} rejected",
-        )  # fmt: skip
-        db.session.commit()
-    listing = contact_views.listing(db.session, current_user, _policy(), utcnow(), "", PAGE, 0)
+        else:
+            db.session.commit()
+            report = imported.as_dict()
+    policy = enrichment.current_policy()
+    listing = contact_views.listing(db.session, current_user, policy, utcnow(), "", PAGE, 0)
     return render_template(
         "admin/contacts.html", listing=listing, q="", offset=0, page=PAGE, report=report,
         error=error,

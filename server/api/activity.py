@@ -8,6 +8,7 @@ from flask import g, request
 from pydantic import BaseModel
 
 from server.api import bp
+from server.api.args import int_arg
 from server.api.errors import ApiError
 from server.api.openapi import operation
 from server.api.schemas import DeviceOut
@@ -42,10 +43,5 @@ def activity_feed():
     after = request.args.get("after")
     if after is not None and not _CURSOR.fullmatch(after):
         raise ApiError(400, "invalid_request", "`after` must be a cursor this API handed out.")
-    try:
-        limit = int(request.args.get("limit", "100"))
-    except ValueError as exc:
-        raise ApiError(400, "invalid_request", "`limit` must be a number.") from exc
-    if not 1 <= limit <= activity.MAX_LIMIT:
-        raise ApiError(400, "invalid_request", f"`limit` must be 1 to {activity.MAX_LIMIT}.")
+    limit = int_arg("limit", 100, 1, activity.MAX_LIMIT)
     return activity.feed(db.session, g.user, after, limit)

@@ -11,12 +11,13 @@ from server.services import accounts
 
 
 def authenticate() -> User:
-    """The user of the request's live API token (also kept in `g.user`); 401 otherwise."""
+    """The live API token's user (kept in `g.user`, the token in `g.api_token`); 401 otherwise."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
         raise ApiError(401, "unauthorized", "An API token is required (Authorization: Bearer).")
-    user = accounts.user_for_token(db.session, token.strip())
+    user = accounts.user_for_token(db.session, token)
     if user is None:
         raise ApiError(401, "unauthorized", "The API token is unknown or revoked.")
-    g.user = user
+    g.user, g.api_token = user, token
     return user

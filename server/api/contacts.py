@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, g, request
+from flask import Response, g, request
 
 from server.api import bp
 from server.api import contact_schemas as schemas
+from server.api.args import int_arg
 from server.api.auth import authenticate
 from server.api.errors import ApiError
 from server.api.openapi import operation
 from server.extensions import db
 from server.models.base import iso, utcnow
 from server.services import contact_views, contacts, contacts_csv, enrichment
-
-IMPORT_MAX_BYTES = 5 * 1024 * 1024
-
-
-def _policy() -> enrichment.Policy:
-    return enrichment.Policy.from_settings(current_app.config["LEADCAMP"])
-
-
-def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise ApiError(
-            400, "invalid_request", f"{name} must be a whole number from {low} to {high}."
-        )
-    return int(raw)
 
 
 def _contact(email: str):
@@ -39,7 +23,7 @@ def _contact(email: str):
 
 
 def _detail(contact) -> dict:
-    out = contact_views.detail(db.session, g.user, contact, _policy(), utcnow())
+    out = contact_views.detail(db.session, g.user, contact, enrichment.current_policy(), utcnow())
     db.session.commit()  # the detail may have asked for a first enrichment
     return out
 
@@ -49,10 +33,11 @@ def _detail(contact) -> dict:
 )
 def list_contacts():
     """A page of contacts matching ?q= (address, name, title, company)."""
-    limit = _int_arg("limit", 50, 1, 200)
-    offset = _int_arg("offset", 0, 0, 10_000_000)
+    limit = int_arg("limit", 50, 1, 200)
+    offset = int_arg("offset", 0, 0, 10_000_000)
     q = request.args.get("q", "")[:200]
-    return contact_views.listing(db.session, g.user, _policy(), utcnow(), q, limit, offset)
+    policy = enrichment.current_policy()
+    return contact_views.listing(db.session, g.user, policy, utcnow(), q, limit, offset)
 
 
 @operation(
@@ -78,7 +63,7 @@ def get_contact(email: str):
 def patch_contact(email: str, body: schemas.ContactPatchIn):
     """Edit name, title, phone, notes, company or the do-not-enrich flag."""
     contact = _contact(email)
-    contacts.update_contact(db.session, contact, body.model_dump(exclude_unset=True))
+    contacts.edit_contact(db.session, contact, body.model_dump(exclude_unset=True), g.user)
     db.session.commit()
     return _detail(contact)
 
@@ -94,7 +79,7 @@ def patch_contact(email: str, body: schemas.ContactPatchIn):
 def enrich_contact(email: str):
     """Ask the provider again, bypassing the cache (the lookup runs in the job)."""
     contact = _contact(email)
-    reason = enrichment.off_reason(_policy(), g.user.account, contact)
+    reason = enrichment.off_reason(enrichment.current_policy(), g.user.account, contact)
     if reason is not None:
         raise ApiError(409, "enrichment_off", f"Enrichment is off for this contact ({reason}).")
     now = utcnow()
@@ -112,13 +97,13 @@ def enrich_contact(email: str):
 )
 def import_contacts():
     """Create or update contacts from CSV; per-row results, bad rows reject only themselves."""
-    request.max_content_length = IMPORT_MAX_BYTES
+    request.max_content_length = contacts_csv.MAX_BYTES
     if request.mimetype not in ("text/csv", "application/csv", "text/plain"):
         raise ApiError(
             400, "invalid_request", "Send the file as the body with Content-Type text/csv."
         )
     try:
-        report = contacts_csv.import_csv(db.session, g.user.account, request.get_data())
+        report = contacts_csv.import_csv(db.session, g.user.account, request.get_data(), g.user)
     except contacts_csv.CsvError as exc:
         db.session.rollback()
         raise ApiError(400, "invalid_csv", str(exc)) from exc
@@ -132,7 +117,8 @@ def export_contacts():
     user = authenticate()
     if not user.is_admin:
         raise ApiError(403, "forbidden", "Only an admin may export the account's contacts.")
-    body = contacts_csv.export_csv(db.session, user.account_id)
+    body = contacts_csv.export_csv(db.session, user.account_id, user)
+    db.session.commit()  # the audit entry of the export
     return Response(
         body,
         mimetype="text/csv",

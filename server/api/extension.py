@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from flask import request
+from flask import g
 from pydantic import BaseModel, Field
 
 from server.api import bp
 from server.api.errors import ApiError
 from server.api.openapi import operation
 from server.api.schemas import Strict, UserOut
+from server.api.views import user_view
 from server.extensions import db
 from server.services import accounts, extension_connect
 
@@ -49,8 +50,7 @@ def extension_token(body: TokenIn):
         db.session.rollback()
         raise ApiError(400, exc.code, str(exc)) from exc
     db.session.commit()
-    user_out = {"id": user.id, "email": user.email, "name": user.name, "role": user.role}
-    return {"token": token, "user": user_out}
+    return {"token": token, "user": user_view(user)}
 
 
 @operation(
@@ -58,7 +58,6 @@ def extension_token(body: TokenIn):
 )
 def extension_sign_out():
     """Revoke the bearer token the request carries."""
-    token = request.headers["Authorization"].partition(" ")[2].strip()
-    revoked = accounts.revoke_api_token(db.session, token)
+    revoked = accounts.revoke_api_token(db.session, g.api_token)  # checked by authenticate()
     db.session.commit()
     return {"revoked": revoked}

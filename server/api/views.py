@@ -28,6 +28,11 @@ def _tracker() -> messages.Tracker:
     return messages.Tracker(_base_url(), _settings().link_secrets)
 
 
+def user_view(user) -> dict:
+    """A user as the API shows them (schemas.UserOut)."""
+    return {"id": user.id, "email": user.email, "name": user.name, "role": user.role}
+
+
 @operation(
     bp, "/me", "GET", "The signed-in rep, their account and tracking settings", schemas.MeOut
 )
@@ -35,7 +40,7 @@ def me():
     """The signed-in rep, their account and tracking settings."""
     user = g.user
     return {
-        "user": {"id": user.id, "email": user.email, "name": user.name, "role": user.role},
+        "user": user_view(user),
         "account": {"id": user.account.id, "name": user.account.name},
         "tracking": {
             "enabled": user.tracks,

@@ -11,10 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from server.extensions import db
 from server.models.base import UTCDateTime, utcnow
 
-# Where a company's name came from: a guess from the domain is overwritten by better sources.
-NAME_SOURCES = ("domain", "manual", "enrichment")
-ENRICHMENT_STATUSES = ("pending", "queued", "found", "not_found", "error")
-
 
 class Company(db.Model):
     """An organisation, derived from its contacts' email domain (free-mail domains excluded)."""
@@ -27,6 +23,8 @@ class Company(db.Model):
     # None for a company named by hand for a contact with a free-mail address.
     domain: Mapped[str | None] = mapped_column(String(253))
     name: Mapped[str] = mapped_column(String(200), default="")
+    # Where the name came from (domain, manual or enrichment): a guess from the domain is
+    # overwritten by better sources.
     name_source: Mapped[str] = mapped_column(String(16), default="domain")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -94,6 +92,7 @@ class Enrichment(db.Model):
         ForeignKey("contacts.id", ondelete="CASCADE"), unique=True
     )
     provider: Mapped[str] = mapped_column(String(32))
+    # pending, queued, found, not_found or error
     status: Mapped[str] = mapped_column(String(16), default="pending")
     person: Mapped[dict | None] = mapped_column(JSON)
     company: Mapped[dict | None] = mapped_column(JSON)

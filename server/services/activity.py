@@ -38,6 +38,7 @@ def feed(
     bound = horizon(now_ns)
     if after is None:
         return {"events": [], "cursor": bound}
+    limit = max(1, min(limit, MAX_LIMIT))  # the API checks; other callers may not
     query = (
         select(Event, Message.subject)
         .join(Message, Message.id == Event.message_id)
@@ -50,14 +51,14 @@ def feed(
             Event.verdict.in_(REAL_VERDICTS),
         )
         .order_by(Event.id)
-        .limit(min(limit, MAX_LIMIT))
+        .limit(limit)
     )
     rows = session.execute(query).all()
     events = [
         event_view(event) | {"id": event.id, "message_id": event.message_id, "subject": subject}
         for event, subject in rows
     ]
-    full = len(rows) == min(limit, MAX_LIMIT)
+    full = len(rows) == limit
     # A full page resumes after its last event; otherwise everything up to the bound was seen.
     cursor = rows[-1][0].id if full else max(after, bound)
     return {"events": events, "cursor": cursor}

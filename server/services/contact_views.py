@@ -63,8 +63,8 @@ def detail(
 
     With enrichment on and never asked for this contact, this asks (the lookup runs in the job).
     """
-    if enrichment.off_reason(policy, user.account, contact) is None and not contact.enrichment:
-        enrichment.request(session, contact, now)
+    if policy.configured and contact.enrichment is None:
+        enrichment.request(session, contact, now)  # it checks the switch and the contact's flag
     block, messages = engagement.engagement(
         session, user.account_id, contact.id, _viewer(user), now
     )

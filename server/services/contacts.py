@@ -13,8 +13,9 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from server.models import Company, Contact, ContactAddress, Enrichment
+from server.models import Company, Contact, ContactAddress, Enrichment, User
 from server.models.base import iso, utcnow
+from server.services import audit
 from server.services.addresses import (
     AddressError,
     company_domain,
@@ -22,7 +23,6 @@ from server.services.addresses import (
     normalize_email,
 )
 
-__all__ = ["AddressError", "normalize_email"]
 log = logging.getLogger(__name__)
 EDITABLE = ("name", "title", "phone", "notes")
 
@@ -109,7 +109,7 @@ def add_recipients(
             with session.begin_nested():
                 contact, _ = upsert_contact(session, account_id, address, name)
                 if enrich:
-                    # A no-op while a fresh answer is cached (see enrichment.request).
+                    # A no-op while a fresh answer is cached or enrichment is off for the contact.
                     enrichment.request(session, contact, utcnow())
             contacts.append(contact)
         except Exception:  # the savepoint is rolled back; the message goes on being tracked
@@ -142,7 +142,10 @@ def search(
 
 
 def update_contact(session: Session, contact: Contact, changes: dict) -> Contact:
-    """Apply edits (name, title, phone, notes, company_name, do_not_enrich) to a contact."""
+    """Apply edits (name, title, phone, notes, company_name, do_not_enrich) to a contact.
+
+    Not audited: imports and rectifications record themselves; a person's edit is edit_contact.
+    """
     for field in EDITABLE:
         if field in changes:
             # An absent phone is NULL; the other fields are empty text.
@@ -152,10 +155,19 @@ def update_contact(session: Session, contact: Contact, changes: dict) -> Contact
         set_company_name(session, contact, (changes["company_name"] or "").strip())
     if changes.get("do_not_enrich") is not None:
         contact.do_not_enrich = bool(changes["do_not_enrich"])
-        if contact.do_not_enrich and contact.enrichment is not None:
+        if contact.do_not_enrich:
             forget_enrichment(session, contact)
     contact.updated_at = utcnow()
     session.flush()
+    return contact
+
+
+def edit_contact(session: Session, contact: Contact, changes: dict, actor: User) -> Contact:
+    """A person's edit of a contact (see update_contact), recorded in the audit log."""
+    update_contact(session, contact, changes)
+    audit.record(
+        session, contact.account_id, "contacts.edit", actor=actor, target=f"contact #{contact.id}"
+    )
     return contact
 
 

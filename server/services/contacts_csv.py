@@ -17,9 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from server.models import Account, Contact
+from server.models import Account, Contact, User
 from server.models.base import utcnow
-from server.services import contacts, enrichment
+from server.services import audit, contacts, enrichment
 from server.services.addresses import AddressError, normalize_email
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,7 @@ COLUMNS = ("email", "name", "title", "phone", "company", "notes", "do_not_enrich
 ALIASES = {"e-mail": "email", "email_address": "email", "company_name": "company"}
 LIMITS = {"name": 200, "title": 200, "phone": 50, "company": 200, "notes": 10_000}
 MAX_ROWS = 10_000
+MAX_BYTES = 5 * 1024 * 1024  # what the API and the admin page accept as one file
 PHONE = re.compile(r"^[0-9A-Za-z +()./#*,;-]*$")
 TRUE, FALSE = {"true", "yes", "y", "1", "x"}, {"false", "no", "n", "0"}
 FORMULA = ("=", "+", "-", "@")
@@ -54,15 +55,17 @@ class ImportReport:
     notices: list[str]
     rows: list[RowResult]
 
+    def counts(self) -> dict[str, int]:
+        """Rows created, updated and failed."""
+        count = {s: sum(r.status == s for r in self.rows) for s in ("created", "updated", "error")}
+        return {"created": count["created"], "updated": count["updated"], "failed": count["error"]}
+
     def as_dict(self) -> dict:
         """The report as JSON-serialisable data."""
-        count = {s: sum(r.status == s for r in self.rows) for s in ("created", "updated", "error")}
         return {
             "encoding": self.encoding,
             "notices": self.notices,
-            "created": count["created"],
-            "updated": count["updated"],
-            "failed": count["error"],
+            **self.counts(),
             "rows": [r.__dict__ for r in self.rows],
         }
 
@@ -180,8 +183,13 @@ def parse_row(header: list[str], cells: list[str]) -> tuple[dict, list[str]]:
     return values, errors
 
 
-def import_csv(session: Session, account: Account, data: bytes) -> ImportReport:
-    """Create or update the account's contacts from CSV bytes; the caller commits."""
+def import_csv(
+    session: Session, account: Account, data: bytes, actor: User | None = None
+) -> ImportReport:
+    """Create or update the account's contacts from CSV bytes, audited; the caller commits.
+
+    `actor` is the user importing; None (the command line) is recorded as the system.
+    """
     text, encoding, notices = decode(data)
     header, records = _records(text)
     if len(records) > MAX_ROWS:
@@ -189,17 +197,22 @@ def import_csv(session: Session, account: Account, data: bytes) -> ImportReport:
     ignored = [h for h in header if h and h not in COLUMNS]
     if ignored:
         notices.append(f"Ignored columns: {', '.join(ignored)}.")
-    results = []
-    for line, cells in records:
-        if isinstance(cells, str):
-            results.append(RowResult(line, None, "error", [cells]))
-            continue
-        values, errors = parse_row(header, cells)
-        if errors:
-            results.append(RowResult(line, values.get("email") or None, "error", errors))
-            continue
-        results.append(_save(session, account, line, values))
-    return ImportReport(encoding, notices, results)
+    results = [_result(session, account, header, line, cells) for line, cells in records]
+    report = ImportReport(encoding, notices, results)
+    n = report.counts()
+    detail = f"{n['created']} created, {n['updated']} updated, {n['failed']} rejected"
+    audit.record(session, account.id, "contacts.import", actor=actor, detail=detail)
+    return report
+
+
+def _result(session: Session, account: Account, header: list[str], line: int, cells) -> RowResult:
+    """Check and save one record (cells, or the CSV error that made it unreadable)."""
+    if isinstance(cells, str):
+        return RowResult(line, None, "error", [cells])
+    values, errors = parse_row(header, cells)
+    if errors:
+        return RowResult(line, values.get("email") or None, "error", errors)
+    return _save(session, account, line, values)
 
 
 def _changes(values: dict) -> dict:
@@ -218,8 +231,8 @@ def _save(session: Session, account: Account, line: int, values: dict) -> RowRes
         with session.begin_nested():
             contact, created = contacts.upsert_contact(session, account.id, values["address"])
             contacts.update_contact(session, contact, _changes(values))
-            if account.tracking_enabled and not contact.do_not_enrich:
-                enrichment.request(session, contact, utcnow())
+            # A no-op while enrichment is off for the contact or a fresh answer is cached.
+            enrichment.request(session, contact, utcnow())
     except SQLAlchemyError as exc:
         reason = f"could not be saved: {type(exc).__name__}"
         return RowResult(line, values["email"], "error", [reason])
@@ -235,8 +248,11 @@ def _cell(value) -> str:
     return "'" + text if text.startswith(FORMULA) else text
 
 
-def export_csv(session: Session, account_id: int) -> str:
-    """Every contact of the account as CSV (UTF-8 with a BOM, so spreadsheets read accents)."""
+def export_csv(session: Session, account_id: int, actor: User | None = None) -> str:
+    """Every contact of the account as CSV (UTF-8 with a BOM, so spreadsheets read accents).
+
+    Audited (a bulk copy of personal data), so the caller commits; `actor` None is the system.
+    """
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
@@ -247,4 +263,5 @@ def export_csv(session: Session, account_id: int) -> str:
         flag = "true" if c.do_not_enrich else "false"
         row = (c.email_display, c.name, c.title, c.phone, company, c.notes, flag)
         writer.writerow([_cell(v) for v in row])
+    audit.record(session, account_id, "contacts.export", actor=actor)
     return out.getvalue()

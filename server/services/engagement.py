@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from server.models import ContactAddress, Event, Message, MessageSummary, Recipient
 from server.models.base import iso
 from server.models.message import REAL_VERDICTS
+from server.services.messages import event_view
 
 WEIGHTS = {"reply": 10.0, "click": 3.0, "open": 1.0}
 HALF_LIFE_DAYS = 14.0
@@ -58,10 +59,13 @@ def score(hits: Iterable[Hit], now: datetime, recipients: dict[str, int] | None 
     return round(100 * (1 - math.exp(-raw / SCALE)))
 
 
-def _messages_of(account_id: int, contact_ids: list[int], user_id: int | None):
-    """(contact id, message) pairs of messages sent to the contacts that the viewer may see."""
+def _messages_of(what, account_id: int, contact_ids: list[int], user_id: int | None):
+    """(contact id, `what`) pairs for the messages sent to the contacts that the viewer may see.
+
+    `what` is Message for whole rows, or Message.id where the ids are enough.
+    """
     query = (
-        select(ContactAddress.contact_id, Message)
+        select(ContactAddress.contact_id, what)
         .join(Recipient, Recipient.email == ContactAddress.email)
         .join(Message, Message.id == Recipient.message_id)
         .where(
@@ -96,6 +100,23 @@ def _events(session: Session, account_id: int, message_ids: list[str]) -> list[E
     )
 
 
+def _scored_hits(session: Session, account_id: int, message_ids: list[str]) -> list[Hit]:
+    """The hits `score` counts (real verdicts, weighted kinds) on the messages, newest first."""
+    if not message_ids:
+        return []
+    rows = session.execute(
+        select(Event.kind, Event.verdict, Event.occurred_at, Event.message_id)
+        .where(
+            Event.account_id == account_id,
+            Event.message_id.in_(message_ids),
+            Event.verdict.in_(REAL_VERDICTS),
+            Event.kind.in_(list(WEIGHTS)),
+        )
+        .order_by(Event.occurred_at.desc())
+    )
+    return [Hit(*row) for row in rows]
+
+
 def _hit(event: Event) -> Hit:
     return Hit(event.kind, event.verdict, event.occurred_at, event.message_id)
 
@@ -103,29 +124,34 @@ def _hit(event: Event) -> Hit:
 def scores(
     session: Session, account_id: int, contact_ids: list[int], user_id: int | None, now: datetime
 ) -> dict[int, tuple[int, datetime | None]]:
-    """Score and last real activity per contact, for a page of contacts in three queries."""
-    pairs = session.execute(_messages_of(account_id, contact_ids, user_id)).all()
+    """Score and last real activity per contact, for a page of contacts in three queries.
+
+    Only scored hits are read: bounces are never real (machine-made), and view, download and
+    visit are reserved, never recorded; so the last activity is the detail's.
+    """
+    pairs = session.execute(_messages_of(Message.id, account_id, contact_ids, user_id)).all()
     by_message: dict[str, set[int]] = defaultdict(set)
-    for contact_id, message in pairs:
-        by_message[message.id].add(contact_id)
+    for contact_id, message_id in pairs:
+        by_message[message_id].add(contact_id)
     counts = _recipient_counts(session, list(by_message))
     hits: dict[int, list[Hit]] = defaultdict(list)
-    for event in _events(session, account_id, list(by_message)):
-        for contact_id in by_message[event.message_id]:
-            hits[contact_id].append(_hit(event))
-    out = {}
-    for contact_id in contact_ids:
-        real = [h for h in hits[contact_id] if h.verdict in REAL_VERDICTS]
-        last = max((h.at for h in real), default=None)
-        out[contact_id] = (score(hits[contact_id], now, counts), last)
-    return out
+    for hit in _scored_hits(session, account_id, list(by_message)):
+        for contact_id in by_message[hit.message_id]:
+            hits[contact_id].append(hit)
+    return {
+        contact_id: (
+            score(hits[contact_id], now, counts),
+            max((h.at for h in hits[contact_id]), default=None),
+        )
+        for contact_id in contact_ids
+    }
 
 
 def engagement(
     session: Session, account_id: int, contact_id: int, user_id: int | None, now: datetime
 ) -> tuple[dict, list[dict]]:
     """The contact's engagement block (score, counts, timeline) and their messages."""
-    pairs = session.execute(_messages_of(account_id, [contact_id], user_id))
+    pairs = session.execute(_messages_of(Message, account_id, [contact_id], user_id))
     messages = {message.id: message for _, message in pairs}
     events = _events(session, account_id, list(messages))
     real = [e for e in events if e.verdict in REAL_VERDICTS]
@@ -145,16 +171,13 @@ def engagement(
 
 
 def _entry(event: Event, message: Message) -> dict:
-    return {
-        "kind": event.kind,
-        "at": iso(event.occurred_at),
+    view = event_view(event)  # with its rule: proxied opens carry the proxy's location
+    return view | {
         "message_id": event.message_id,
         "subject": message.subject,
-        "verdict": event.verdict,
-        "url": event.link_url,
-        "device": event.device_type,
-        # Proxied opens carry the proxy's location, not the reader's.
-        "region": None if event.verdict == "proxy" else event.region,
+        "url": view["link"],
+        "device": view["device"]["type"],
+        "region": view["location"] and view["location"]["region"],
     }
 
 
@@ -165,17 +188,19 @@ def _message_rows(session: Session, messages: dict[str, Message]) -> list[dict]:
             select(MessageSummary).where(MessageSummary.message_id.in_(list(messages)))
         )
     }
+    unopened = MessageSummary(opens=0, clicks=0, replies=0, bounces=0)  # no summary written yet
     ordered = sorted(messages.values(), key=lambda m: m.sent_at or m.created_at, reverse=True)
-    return [
-        {
-            "id": m.id,
-            "subject": m.subject,
-            "sent_at": iso(m.sent_at),
-            "gmail_thread_id": m.gmail_thread_id,
-            "opens": summaries[m.id].opens if m.id in summaries else 0,
-            "clicks": summaries[m.id].clicks if m.id in summaries else 0,
-            "replies": summaries[m.id].replies if m.id in summaries else 0,
-            "bounces": summaries[m.id].bounces if m.id in summaries else 0,
-        }
-        for m in ordered
-    ]
+    return [_message_row(m, summaries.get(m.id, unopened)) for m in ordered]
+
+
+def _message_row(message: Message, summary: MessageSummary) -> dict:
+    return {
+        "id": message.id,
+        "subject": message.subject,
+        "sent_at": iso(message.sent_at),
+        "gmail_thread_id": message.gmail_thread_id,
+        "opens": summary.opens,
+        "clicks": summary.clicks,
+        "replies": summary.replies,
+        "bounces": summary.bounces,
+    }

@@ -84,6 +84,15 @@ def test_bad_cursors_and_limits_are_refused(client, rep):
         assert answer.status_code == 400 and answer.json["error"] == "invalid_request", query
 
 
+def test_the_service_keeps_other_callers_limits_in_range(rep):
+    user, _ = rep
+    add_message(user, "m" * 22)
+    cursor = minute_earlier(activity.horizon())
+    ids = [add_event(user, "m" * 22, ago=50 - i) for i in range(2)]
+    assert [e["id"] for e in activity.feed(db.session, user, cursor, 0)["events"]] == ids[:1]
+    assert len(activity.feed(db.session, user, cursor, 10**6)["events"]) == 2
+
+
 def test_the_openapi_document_lists_the_extension_calls(client):
     paths = client.get("/api/v1/openapi.json").json["paths"]
     assert "get" in paths["/api/v1/activity"]

@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import responses
 from huey import MemoryHuey
+from sqlalchemy import select
 
 from server.extensions import db
 from server.jobs import register_tasks
+from server.models import AuditEntry
 from server.services import contacts
 from tests.support import auth, clearbit
 
@@ -201,3 +203,34 @@ def test_csv_import_and_export(client, make_user):
     exported = client.get("/api/v1/contacts/export", headers=auth(admin_token))
     assert exported.status_code == 200 and exported.mimetype == "text/csv"
     assert exported.get_data(as_text=True).splitlines()[1] == "ana@acme.com,Ana,,,Acme,,false"
+
+
+def audited(action: str) -> list[AuditEntry]:
+    return list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
+
+
+def test_edit_import_and_export_are_audited(client, make_user):
+    rep, rep_token = make_user("rep@acme.test")
+    admin, admin_token = make_user("boss@acme.test", admin=True)
+    headers = auth(rep_token) | {"Content-Type": "text/csv"}
+    body = b"email,name\nana@acme.com,Ana\nnope,Bad\n"
+    assert client.post("/api/v1/contacts/import", data=body, headers=headers).status_code == 200
+    assert client.post("/api/v1/contacts/import", data=b"", headers=headers).status_code == 400
+    [imported] = audited("contacts.import")
+    assert (imported.actor_id, imported.account_id) == (rep.id, rep.account_id)
+    assert imported.detail == "1 created, 0 updated, 1 rejected"
+
+    url = "/api/v1/contacts/ana.ruiz@acme.com"
+    client.post("/api/v1/messages", json=MESSAGE, headers=auth(rep_token))
+    assert client.patch(url, json={"title": "CTO"}, headers=auth(rep_token)).status_code == 200
+    assert client.patch(url, json={"title": "x" * 201}, headers=auth(rep_token)).status_code == 400
+    ana = contacts.find_contact(db.session, rep.account_id, "ana.ruiz@acme.com")
+    [edited] = audited("contacts.edit")
+    assert (edited.actor_id, edited.target) == (rep.id, f"contact #{ana.id}")
+    assert "ana" not in edited.target.lower()  # ids, never addresses
+
+    assert client.get("/api/v1/contacts/export", headers=auth(rep_token)).status_code == 403
+    assert audited("contacts.export") == []
+    assert client.get("/api/v1/contacts/export", headers=auth(admin_token)).status_code == 200
+    [exported] = audited("contacts.export")
+    assert (exported.actor_id, exported.account_id) == (admin.id, admin.account_id)

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from server.extensions import db
-from server.models import Company, Contact, Enrichment
+from server.models import AuditEntry, Company, Contact, Enrichment
 from server.services import contacts, contacts_csv
 
 GOOD = (
@@ -176,3 +176,13 @@ def test_export_round_trips_and_defuses_formulas(account):
     }
     assert after == before
     assert db.session.scalar(select(func.count()).select_from(Enrichment)) == 2
+
+
+def test_imports_and_exports_without_a_user_are_audited_as_the_system(account):
+    imported(account, GOOD)
+    contacts_csv.export_csv(db.session, account.id)
+    query = select(AuditEntry).where(AuditEntry.action.like("contacts.%")).order_by(AuditEntry.id)
+    entries = db.session.scalars(query).all()
+    done = [(e.action, e.actor, e.actor_id) for e in entries]
+    assert done == [("contacts.import", "system", None), ("contacts.export", "system", None)]
+    assert entries[0].detail == "2 created, 0 updated, 0 rejected"

@@ -125,3 +125,21 @@ def test_a_bounce_is_counted_and_shown_but_scores_nothing(make_user):
     assert (block["bounces"], block["score"]) == (1, 0)
     assert [e["kind"] for e in block["timeline"]] == ["bounce"]
     assert rows[0]["bounces"] == 0  # no summary yet: the sink writes those
+
+
+def test_the_timeline_hides_a_proxys_location_like_the_message_api(make_user):
+    rep, _ = make_user("rep@acme.test")
+    now = datetime.now(UTC)
+    sent, _ = messages.register(
+        db.session, rep, {"subject": "Hi", "recipients": [{"email": "ana@acme.com"}]}, TRACKER
+    )
+    add_event(sent, "open", now - timedelta(hours=2), verdict="proxy", region="California")
+    add_event(sent, "open", now - timedelta(hours=1), region="Catalonia", device_type="mobile")
+    db.session.commit()
+    ana = contacts.find_contact(db.session, rep.account_id, "ana@acme.com")
+
+    block, _ = engagement.engagement(db.session, rep.account_id, ana.id, rep.id, now)
+    regions = [(e["verdict"], e["region"], e["device"]) for e in block["timeline"]]
+    assert regions == [("human", "Catalonia", "mobile"), ("proxy", None, None)]
+    scored = engagement.scores(db.session, rep.account_id, [ana.id], rep.id, now)
+    assert scored[ana.id] == (block["score"], now - timedelta(hours=1))

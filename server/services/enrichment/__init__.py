@@ -1,10 +1,11 @@
 """Lead enrichment: requests, the background lookups behind them, and what the API shows.
 
-An `Enrichment` row is both the stored answer and the work item: `request` marks it due, the job
-calls `run_due`, which claims due rows (compare-and-set, so two workers never ask twice), asks the
-provider outside any transaction, and records the outcome. Nothing is asked while the account's
-tracking-and-enrichment switch is off, for a do-not-enrich contact, or without an API key; the
-claim checks both in its UPDATE and `record` reads them again, so a change during a batch counts.
+An `Enrichment` row is both the stored answer and the work item: `request` marks it due (not while
+a fresh answer is cached), the job calls `run_due`, which claims due rows (compare-and-set, so two
+workers never ask twice), asks the provider outside any transaction, and records the outcome.
+Nothing is asked while the account's tracking-and-enrichment switch is off, for a do-not-enrich
+contact, or without an API key; the claim checks both in its UPDATE and `record` reads them again,
+so a change during a batch counts.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -54,10 +56,20 @@ class Policy:
         return bool(self.api_key)
 
 
+def current_policy() -> Policy:
+    """The policy of the running app's settings."""
+    return Policy.from_settings(current_app.config["LEADCAMP"])
+
+
 def off_reason(policy: Policy, account: Account, contact: Contact | None = None) -> str | None:
     """Why enrichment is off for this account (and contact), or None when it is on."""
     if not policy.configured:
         return "no_api_key"
+    return _refused(account, contact)
+
+
+def _refused(account: Account, contact: Contact | None) -> str | None:
+    """The account's switch or the contact's flag that forbids lookups, else None."""
     if not account.tracking_enabled:
         return "tracking_off"
     if contact is not None and contact.do_not_enrich:
@@ -65,20 +77,24 @@ def off_reason(policy: Policy, account: Account, contact: Contact | None = None)
     return None
 
 
-def request(session: Session, contact: Contact, now: datetime, *, force: bool = False):
+def request(
+    session: Session, contact: Contact, now: datetime, *, force: bool = False
+) -> Enrichment | None:
     """Make the contact's lookup due now; `force` (a manual refresh) bypasses the cache.
 
-    A non-forced request on a fresh answer costs no call: the job sees the cache and stops.
+    None (nothing written) while the account's switch is off or the contact opted out. Without
+    `force`, a lookup under way or a fresh answer (by the app's cache lifetime) is left alone.
+    Rows are still queued without an API key: the job asks once a key is configured.
     """
-    if contact.do_not_enrich:
+    if _refused(session.get(Account, contact.account_id), contact) is not None:
         return None
     row = contact.enrichment
     if row is None:
         row = Enrichment(account_id=contact.account_id, provider=PROVIDER, status="pending")
         contact.enrichment = row
         force = True
-    elif row.next_attempt_at is not None and not force:
-        return row  # under way already
+    elif not force and (row.next_attempt_at is not None or _fresh(row, now)):
+        return row  # under way already, or the job would only find the cached answer
     if force:
         row.requested_at, row.attempts, row.error = now, 0, None
     row.next_attempt_at = now
@@ -139,6 +155,11 @@ def _cached(row: Enrichment, now: datetime, ttl: timedelta) -> bool:
     """A fresh answer that nobody asked to refresh since it came."""
     fetched = row.fetched_at
     return fetched is not None and fetched > now - ttl and row.requested_at <= fetched
+
+
+def _fresh(row: Enrichment, now: datetime) -> bool:
+    """`_cached` by the app's cache lifetime (its settings read only when there is an answer)."""
+    return row.fetched_at is not None and _cached(row, now, current_policy().ttl)
 
 
 def _allowed():

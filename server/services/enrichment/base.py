@@ -5,16 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-# What a lookup can come back with. `retry`: rate limited, server error or timeout (ask again
-# after a backoff); `queued`: the provider is still looking (poll later); `invalid`: the provider
-# refuses the address; `error`: anything else (a bad key, an unreadable answer).
-OUTCOMES = ("found", "not_found", "queued", "invalid", "retry", "error")
-
 
 @dataclass(frozen=True)
 class Lookup:
     """A provider's answer, already reduced to the fields our policy allows."""
 
+    # found or not_found; `retry`: rate limited, server error or timeout (ask again after a
+    # backoff); `queued`: the provider is still looking (poll later); `invalid`: the provider
+    # refuses the address; `error`: anything else (a bad key, an unreadable answer).
     outcome: str
     person: dict | None = None
     company: dict | None = None

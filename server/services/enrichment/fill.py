@@ -31,7 +31,10 @@ def fill_blanks(row: Enrichment, result) -> None:
 
 
 def take_back(row: Enrichment) -> None:
-    """Remove from the contact (and its company) what this answer filled and nobody changed."""
+    """Remove from the contact (and its company) what this answer filled and nobody changed.
+
+    The caller deletes the row itself, so its record of what was filled goes with it.
+    """
     contact, filled = row.contact, row.filled or {}
     if filled.get("name") and contact.name == filled["name"]:
         contact.name = ""
@@ -43,4 +46,3 @@ def take_back(row: Enrichment) -> None:
     if firm.name == filled.get("company_name"):
         firm.name = company_name_guess(firm.domain) if firm.domain else ""
         firm.name_source = "domain"
-    row.filled = None

@@ -88,18 +88,44 @@ def test_server_errors_back_off_then_give_up(rep, clock, api):
     assert row.status == "error" and row.error == "http 502"
 
 
-def test_not_found_is_remembered_until_the_cache_expires(rep, clock, api):
+def test_not_found_is_remembered_until_the_cache_expires(rep, clock, api, monkeypatch):
     user, _ = rep
+    monkeypatch.setattr(contacts, "utcnow", clock)  # mail is sent at the clock's time
     send(user, "ana@acme.com")
     api.get(clearbit.URL, status=404, json=clearbit.NOT_FOUND)
     assert run(clock) == {"not_found": 1}
-    send(user, "ana@acme.com")  # new mail makes the lookup due, but the answer is cached
+    send(user, "ana@acme.com")  # new mail leaves the lookup alone: the answer is cached
     clock.advance(days=1)
-    assert run(clock) == {"cached": 1} and len(api.calls) == 1
+    assert run(clock) == {} and len(api.calls) == 1
     assert row_of(user, "ana@acme.com").status == "not_found"
     clock.advance(days=30)
     send(user, "ana@acme.com")
     assert run(clock) == {"not_found": 1} and len(api.calls) == 2
+
+
+def test_a_send_with_a_fresh_answer_cached_queues_nothing(rep, clock, api):
+    user, _ = rep
+    send(user, "ana@acme.com")
+    api.get(clearbit.URL, json=clearbit.combined())
+    assert run(clock) == {"found": 1}
+    row = row_of(user, "ana@acme.com")
+    before = (row.requested_at, row.next_attempt_at, row.attempts)
+    send(user, "ana@acme.com")
+    row = row_of(user, "ana@acme.com")
+    assert (row.requested_at, row.next_attempt_at, row.attempts) == before
+    assert before[1] is None and row.status == "found"
+
+
+def test_the_job_still_checks_the_cache_of_a_due_row(rep, clock, api):
+    user, _ = rep
+    send(user, "ana@acme.com")
+    api.get(clearbit.URL, status=404, json=clearbit.NOT_FOUND)
+    run(clock)
+    # Due despite a fresh answer: queued by a server with a shorter cache lifetime, say.
+    row_of(user, "ana@acme.com").next_attempt_at = clock.now
+    db.session.commit()
+    assert run(clock) == {"cached": 1} and len(api.calls) == 1
+    assert row_of(user, "ana@acme.com").next_attempt_at is None
 
 
 def test_manual_refresh_bypasses_the_cache(rep, clock, api):

@@ -1,0 +1,19 @@
+"""Query-string arguments of the API, checked the same way on every endpoint."""
+
+from __future__ import annotations
+
+from flask import request
+
+from server.api.errors import ApiError
+
+
+def int_arg(name: str, default: int, low: int, high: int) -> int:
+    """The whole-number argument `name` within low..high, `default` when absent; 400 otherwise."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ApiError(
+            400, "invalid_request", f"{name} must be a whole number from {low} to {high}."
+        )
+    return int(raw)
