@@ -7,7 +7,6 @@ from flask import Response, g, request
 from server.api import bp
 from server.api import contact_schemas as schemas
 from server.api.args import int_arg
-from server.api.auth import authenticate
 from server.api.errors import ApiError
 from server.api.openapi import operation
 from server.extensions import db
@@ -94,6 +93,7 @@ def enrich_contact(email: str):
     "POST",
     "Import contacts from a CSV body (text/csv)",
     schemas.ImportOut,
+    consumes="text/csv",
 )
 def import_contacts():
     """Create or update contacts from CSV; per-row results, bad rows reject only themselves."""
@@ -111,10 +111,17 @@ def import_contacts():
     return report.as_dict()
 
 
-@bp.get("/contacts/export")
+@operation(
+    bp,
+    "/contacts/export",
+    "GET",
+    "Every contact of the account as CSV (admins only)",
+    None,
+    produces="text/csv",
+)
 def export_contacts():
     """Every contact of the account as CSV (admins only: it is a bulk export of personal data)."""
-    user = authenticate()
+    user = g.user
     if not user.is_admin:
         raise ApiError(403, "forbidden", "Only an admin may export the account's contacts.")
     body = contacts_csv.export_csv(db.session, user.account_id, user)

@@ -22,8 +22,11 @@ class Operation:
     method: str
     summary: str
     body: type[BaseModel] | None
-    response: type[BaseModel]
+    response: type[BaseModel] | None
     status: int
+    # Media types other than JSON (the CSV import and export): documented as plain strings.
+    consumes: str | None = None
+    produces: str = "application/json"
 
 
 OPERATIONS: list[Operation] = []
@@ -47,10 +50,27 @@ def _parse(model: type[BaseModel], max_bytes: int):
 
 
 def operation(
-    bp, path, method, summary, response, body=None, status=200, max_bytes=64 * 1024, auth=True
+    bp,
+    path,
+    method,
+    summary,
+    response,
+    body=None,
+    status=200,
+    max_bytes=64 * 1024,
+    auth=True,
+    consumes=None,
+    produces="application/json",
 ):
-    """Register a view on `bp`: token check, then JSON body validated by `body`; documented."""
-    OPERATIONS.append(Operation(PREFIX + path, method.lower(), summary, body, response, status))
+    """Register a view on `bp`: token check, then JSON body validated by `body`; documented.
+
+    With `produces` other than JSON the view returns its own Response and `response` is None.
+    """
+    OPERATIONS.append(
+        Operation(
+            PREFIX + path, method.lower(), summary, body, response, status, consumes, produces
+        )
+    )
 
     def decorate(view):
         @wraps(view)
@@ -60,6 +80,8 @@ def operation(
             if body is not None:
                 kwargs["body"] = _parse(body, max_bytes)
             result = view(*args, **kwargs)
+            if response is None:
+                return result
             return response.model_validate(result).model_dump(mode="json"), status
 
         bp.add_url_rule(path, view.__name__, wrapped, methods=[method])
@@ -70,7 +92,8 @@ def operation(
 
 def document(title: str, version: str) -> dict:
     """The OpenAPI 3.1 document of every declared operation."""
-    models = {op.response for op in OPERATIONS} | {op.body for op in OPERATIONS if op.body}
+    models = {op.response for op in OPERATIONS if op.response}
+    models |= {op.body for op in OPERATIONS if op.body}
     models.add(schemas.Error)
     _, defs = models_json_schema(
         [
@@ -105,7 +128,7 @@ def _op_doc(op: Operation) -> dict:
         "responses": {
             str(op.status): {
                 "description": "OK",
-                "content": {"application/json": {"schema": _ref(op.response)}},
+                "content": {op.produces: {"schema": _schema(op.response)}},
             },
             "400": {"description": "Malformed or invalid body", **error},
             "401": {"description": "Missing, unknown or revoked token", **error},
@@ -118,9 +141,11 @@ def _op_doc(op: Operation) -> dict:
             {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
             for p in params
         ]
-    if op.body is not None:
-        doc["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": _ref(op.body)}},
-        }
+    if op.body is not None or op.consumes:
+        media = op.consumes or "application/json"
+        doc["requestBody"] = {"required": True, "content": {media: {"schema": _schema(op.body)}}}
     return doc
+
+
+def _schema(model: type[BaseModel] | None) -> dict:
+    return _ref(model) if model is not None else {"type": "string"}
