@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
 import { b64decode, b64encode, b64encodeText } from "../src/shared/base64.js";
-import { CLICK, newMessageId, OPEN, signer } from "../src/shared/signing.js";
+import { newMessageId, signer } from "../src/shared/signing.js";
 
 const vectors = JSON.parse(
   readFileSync(new URL("../../tests/vectors/tracking-signatures.json", import.meta.url), "utf8"),
@@ -20,31 +20,6 @@ test("pixel and click paths match the server's vectors byte for byte", async () 
       assert.equal(await sign.clickPath(c.kid, c.mid, click.url), click.path);
     }
   }
-});
-
-const parts = (path) => {
-  const [kind, token, encoded] = path.split("/").slice(1);
-  const [kid, mid, sig] = token.replace(/\.gif$/, "").split(".");
-  return { kind, kid, mid, sig, encoded };
-};
-
-/** Whether `path` carries our signature for what it names: the server's check, by re-signing. */
-async function verifies(sign, path) {
-  const { kind, kid, mid, sig, encoded } = parts(path);
-  if (kind === "o") return sig === (await sign.sign(OPEN, `${kid}.${mid}`));
-  return sig === (await sign.sign(CLICK, `${kid}.${mid}.${encoded}`));
-}
-
-test("re-signing accepts every valid path and rejects each invalid vector", async () => {
-  const c = vectors.cases[0];
-  const sign = signer(b64decode(c.key));
-  assert.equal(await verifies(sign, c.open.path), true);
-  for (const click of c.clicks) assert.equal(await verifies(sign, click.path), true, click.url);
-  // Genuine signatures moved to another message, target or purpose must not carry over.
-  const genuine = new Set([c.open.path, ...c.clicks.map((k) => k.path)].map((p) => parts(p).sig));
-  assert.ok(vectors.invalid.some(({ path }) => genuine.has(parts(path).sig)));
-  assert.ok(vectors.invalid.length >= 4);
-  for (const { path, why } of vectors.invalid) assert.equal(await verifies(sign, path), false, why);
 });
 
 test("base64 round-trips and refuses padding or foreign characters", () => {

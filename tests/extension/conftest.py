@@ -3,9 +3,12 @@ https://mail.google.com/, and the real server (behind a TCP proxy that can cut i
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
 import os
 import re
+import socket
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,17 +56,49 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.proxy.port}"
 
-    def api(self, path: str) -> tuple[int, dict]:
+    def api(self, path: str, token: str = "") -> tuple[int, dict]:
         status, body = http_get(
-            self.live.port, "/api/v1" + path, {"Authorization": f"Bearer {self.token}"}
+            self.live.port, "/api/v1" + path, {"Authorization": f"Bearer {token or self.token}"}
         )
         return status, json.loads(body or b"{}")
+
+    def post(self, path: str, body: dict, token: str = "") -> tuple[int, dict]:
+        """One API POST, as the rep (or as the owner of `token`)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.live.port, timeout=10)
+        try:
+            headers = {
+                "Authorization": f"Bearer {token or self.token}",
+                "Content-Type": "application/json",
+            }
+            conn.request("POST", "/api/v1" + path, body=json.dumps(body), headers=headers)
+            response = conn.getresponse()
+            return response.status, json.loads(response.read() or b"{}")
+        finally:
+            conn.close()
+
+    def answered(self, method: str, path: str) -> list[int]:
+        """The statuses the server has answered `method path` with so far (its access log)."""
+        line = re.compile(rf'"{method} {re.escape(path)}" (\d{{3}}) ')
+        log = self.live.log_path.read_text("utf-8", errors="replace")
+        return [int(status) for status in line.findall(log)]
 
     def cut(self) -> None:
         self.proxy.cut()
 
     def restore(self) -> None:
         self.proxy = TcpProxy(("127.0.0.1", self.live.port), self.proxy.port).start()
+
+    @contextlib.contextmanager
+    def stalled(self):
+        """The server hanging: connections to it are taken (the kernel completes them) and never
+        answered, until the block ends and the proxy is back."""
+        self.proxy.cut()
+        listener = socket.create_server(("127.0.0.1", self.proxy.port), backlog=64)
+        try:
+            yield
+        finally:
+            listener.close()
+            self.restore()
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +116,8 @@ def server(tmp_path_factory):
     )
     flask_cli(env, "db", "upgrade")
     flask_cli(env, "users", "create", REP, "--account", "Acme")
-    live = LiveServer(env, tmp / "server.log").start()
+    # The access log tells the tests which requests the extension made and how they were answered.
+    live = LiveServer(env, tmp / "server.log", access_log=True).start()
     proxy = TcpProxy(("127.0.0.1", live.port), port).start()
     srv = Server(live, proxy, env, token=flask_cli(env, "tokens", "create", REP).strip())
     yield srv
@@ -98,6 +134,7 @@ class Mailbox:
     threads: list = field(default_factory=list)
     compose: bool = True
     sent: list = field(default_factory=list)
+    answered: list = field(default_factory=list)  # Gmail's ids for each message sent
     proxied: list = field(default_factory=list)
     thread_id: str = "18c2a5f0e1d2b3a4"
     on_send: object = None  # called as Gmail sends, before it answers
@@ -114,6 +151,7 @@ def _gmail_route(mailbox: Mailbox):
                 "messageId": f"18c2a5f0e1d2b3{len(mailbox.sent):02d}",
                 "threadId": mailbox.thread_id,
             }
+            mailbox.answered.append(ids)
             return route.fulfill(status=200, content_type="application/json", body=json.dumps(ids))
         if request.resource_type != "document":
             return route.fulfill(status=204)

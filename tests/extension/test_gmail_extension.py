@@ -1,5 +1,6 @@
 """The extension end to end: connect, compose and send, hits recorded, receipts, the sender's own
-view, the lead sidebar, and a send while the server is down. One browser, one server, in order."""
+view, the lead sidebar, notifications, the sent-report queue against the server's answers, and
+sends while the server is down or hanging. One browser, one server, in order."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ CHROME = (
     "Chrome/131.0.0.0 Safari/537.36"
 )
 LEAD = "lead@example.org"
+OTHER = "rep@globex.test"  # a rep of another account
 BODY = (
     '<div dir="ltr">Hi Lee,<div>Here is our <a href="https://acme.example/pricing?plan=pro&amp;seats=5">'
     'pricing</a>.</div><div>-- <br><a href="mailto:rep@acme.test">rep@acme.test</a> · '
@@ -56,6 +58,33 @@ def compose_and_send(page, subject, clicks=1):
     page.click("[data-lc-send]", click_count=clicks)
 
 
+def send_tracked(browser, mailbox, server, subject) -> str:
+    """Send one message from a fresh compose window (each sends once) and wait for the server to
+    answer its sent report; its message id, from its pixel."""
+    reports = len(server.answered("POST", "/api/v1/messages"))
+    page = open_gmail(browser, mailbox, compose=True, rows=[], threads=[])
+    compose_and_send(page, subject)
+    eventually(page, lambda: len(server.answered("POST", "/api/v1/messages")) > reports)
+    assert mailbox.sent[-1]["subject"] == subject
+    page.close()
+    return PIXEL.search(mailbox.sent[-1]["html"]).group(3)
+
+
+def connect(browser, options, server):
+    """Connect the extension through its options page and the server's sign-in page (the rep is
+    signed in to the server in this browser)."""
+    options.fill("#server-url", server.url)
+    with browser.expect_page() as confirm_info:
+        options.click("#connect")
+    confirm = confirm_info.value
+    confirm.wait_for_selector("#connect")
+    assert REP in confirm.text_content("main")
+    confirm.click("#connect")
+    options.wait_for_selector("#connection[data-connected=true]")
+    eventually(options, lambda: REP in options.text_content("#connection"))
+    eventually(options, confirm.is_closed)  # the worker closes the tab once it has the code
+
+
 @pytest.fixture(scope="module")
 def connected(browser, extension_id, server, mailbox):
     """Connect the extension through its options page and the server's sign-in."""
@@ -67,16 +96,7 @@ def connected(browser, extension_id, server, mailbox):
     options = browser.new_page()
     options.goto(f"chrome-extension://{extension_id}/options.html")
     options.wait_for_selector("body[data-ready]")
-    options.fill("#server-url", server.url)
-    with browser.expect_page() as confirm_info:
-        options.click("#connect")
-    confirm = confirm_info.value
-    confirm.wait_for_selector("#connect")
-    assert REP in confirm.text_content("main")
-    confirm.click("#connect")
-    options.wait_for_selector("#connection[data-connected=true]")
-    eventually(options, lambda: REP in options.text_content("#connection"))
-    eventually(options, confirm.is_closed)  # the worker closes the tab once it has the code
+    connect(browser, options, server)
     page.close()
     return options
 
@@ -107,12 +127,18 @@ def test_a_storage_change_keeps_the_preferences_the_rep_is_editing(connected):
 def test_a_sent_message_is_tracked_and_its_pixel_and_links_are_recorded(
     connected, browser, mailbox, server
 ):
+    checks = len(server.answered("GET", "/api/v1/me"))
+    keys = server.answered("GET", "/api/v1/signing-key")
+    assert keys == [200], "connecting fetched the signing key"
     page = open_gmail(browser, mailbox, compose=True, rows=[], threads=[])
     # A double click: the second presending comes while the first is being tracked.
     compose_and_send(page, "Pricing for Lee", clicks=2)
     eventually(connected, lambda: mailbox.sent)
     connected.wait_for_timeout(1000)
     assert len(mailbox.sent) == 1, "the message went out more than once"
+    # Tracked once: one fresh account check; the key fetched on connecting serves, not refetched.
+    assert len(server.answered("GET", "/api/v1/me")) == checks + 1
+    assert server.answered("GET", "/api/v1/signing-key") == keys
     sent = mailbox.sent[-1]
     pixel, kid, mid = PIXEL.search(sent["html"]).groups()
     assert pixel.startswith(server.url)
@@ -126,7 +152,11 @@ def test_a_sent_message_is_tracked_and_its_pixel_and_links_are_recorded(
     # The sent report reaches the server with Gmail's ids.
     detail = eventually(connected, lambda: (d := server.api(f"/messages/{mid}"))[0] == 200 and d[1])
     assert detail["gmail_thread_id"] == mailbox.thread_id and detail["subject"] == "Pricing for Lee"
+    assert detail["gmail_message_id"] == mailbox.answered[-1]["messageId"]
     assert detail["recipients"] == [{"email": LEAD, "name": ""}]
+    # One report, of the one message sent: the thread holds it alone.
+    status, threads = server.post("/threads/status", {"thread_ids": [mailbox.thread_id]})
+    assert status == 200 and [m["id"] for m in threads["threads"][mailbox.thread_id]] == [mid]
 
     # The lead opens the mail and clicks the link.
     urllib.request.urlopen(urllib.request.Request(pixel, headers={"User-Agent": CHROME})).read()
@@ -293,24 +323,44 @@ def poll_now(browser):
     worker.evaluate("chrome.alarms.create('lc.poll', {when: Date.now(), periodInMinutes: 0.5})")
 
 
+def poll_together(options, times=6):
+    """Start `times` polls at once, as Gmail tabs opening together do: each asks the worker to
+    catch up (retry the queue, poll). The options page may ask the same."""
+    options.evaluate(
+        "(n) => Promise.all(Array.from({ length: n },"
+        " () => chrome.runtime.sendMessage({ type: 'lc.opened' })))",
+        times,
+    )
+
+
 def test_a_new_open_is_notified_once(connected, browser, mailbox, server):
+    """Polls started together (the alarm, Gmail opening) share one poll: no event is shown twice."""
     html, _ = sent_message(mailbox)
     page = open_gmail(browser, mailbox, compose=False, rows=[], threads=[])
     notices = page.locator("[data-lc-butterbar] p", has_text="Email opened: Pricing for Lee")
     poll_now(browser)  # the worker's cursor is now at least this recent
     connected.wait_for_timeout(1000)
     before = notices.count()
+    polls = len(server.answered("GET", "/api/v1/activity"))
+    poll_together(connected)
+    eventually(connected, lambda: len(server.answered("GET", "/api/v1/activity")) > polls)
+    connected.wait_for_timeout(1000)
+    # Six at once ask the server once (twice if the first poll was done before the last began; a
+    # poll of the alarm's may land among them), never once each.
+    assert len(server.answered("GET", "/api/v1/activity")) - polls <= 3
     pixel = PIXEL.search(html).group(1)
     safari = CHROME.replace("Windows NT 10.0; Win64; x64", "Macintosh; Intel Mac OS X 14_1")
     urllib.request.urlopen(urllib.request.Request(pixel, headers={"User-Agent": safari})).read()
 
     def notified():
         poll_now(browser)
+        poll_together(connected)
         return notices.count() > before
 
     eventually(connected, notified, timeout=30)
     for _ in range(3):
         poll_now(browser)
+        poll_together(connected)
         connected.wait_for_timeout(500)
     assert notices.count() == before + 1
     shown = browser.service_workers[0].evaluate(
@@ -342,7 +392,86 @@ def test_a_report_the_server_missed_is_queued_and_delivered_later(
     assert detail["subject"] == "Reported later" and detail["gmail_thread_id"] == mailbox.thread_id
 
 
-def test_no_tracking_when_switched_off_or_only_to_oneself(connected, browser, mailbox):
+def test_reports_the_server_refuses_for_good_are_dropped_so_later_ones_still_go(
+    connected, browser, mailbox, server
+):
+    """A report the server will never take (its id already another rep's: 409; a subject longer
+    than mail allows: 400) is dropped. Kept, it would hold up every report queued behind it."""
+    flask_cli(server.env, "users", "create", OTHER, "--account", "Globex")
+    other = flask_cli(server.env, "tokens", "create", OTHER).strip()
+    taken = []
+
+    def registered_by_another_rep_first():
+        mid = PIXEL.search(mailbox.sent[-1]["html"]).group(3)
+        theirs = {"id": mid, "subject": "Theirs", "recipients": [{"email": LEAD}]}
+        taken.append(server.post("/messages", theirs, token=other)[0])
+
+    mailbox.on_send = registered_by_another_rep_first  # as Gmail sends, before the report
+    try:
+        conflicting = send_tracked(browser, mailbox, server, "Id taken meanwhile")
+    finally:
+        mailbox.on_send = None
+    assert taken == [201]
+    too_long = ("Pricing " * 125).strip()  # 999 characters: mail allows 998
+    invalid = send_tracked(browser, mailbox, server, too_long)
+    after = send_tracked(browser, mailbox, server, "After the refusals")
+
+    assert server.answered("POST", "/api/v1/messages")[-3:] == [409, 400, 201]
+    detail = server.api(f"/messages/{after}")[1]
+    assert detail["subject"] == "After the refusals"
+    assert detail["gmail_message_id"] == mailbox.answered[-1]["messageId"]
+    eventually(connected, lambda: connected.text_content("#queue") == "")
+    assert server.api(f"/messages/{invalid}")[0] == 404
+    assert server.api(f"/messages/{conflicting}")[0] == 404  # not the rep's
+    assert server.api(f"/messages/{conflicting}", token=other)[1]["subject"] == "Theirs"
+    # Nothing retried: the alarm or Gmail opening would have found them still queued.
+    open_gmail(browser, mailbox, compose=False, rows=[], threads=[]).close()
+    connected.wait_for_timeout(1000)
+    assert server.answered("POST", "/api/v1/messages")[-3:] == [409, 400, 201]
+
+
+EXTENSION_TOKEN = """() => new Promise((resolve, reject) => {
+    const open = indexedDB.open("leadcamp-secrets");
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+        const get = open.result.transaction("kv").objectStore("kv").get("token");
+        get.onsuccess = () => { open.result.close(); resolve(get.result); };
+        get.onerror = () => reject(get.error);
+    };
+})"""
+
+
+def test_a_report_refused_for_a_revoked_sign_in_waits_until_the_rep_connects_again(
+    connected, browser, mailbox, server
+):
+    """401: the report is the rep's, only the sign-in is not; it is kept, and retried in vain,
+    until the rep connects again."""
+    token = browser.service_workers[0].evaluate(EXTENSION_TOKEN)
+    # An admin revokes the extension's token as Gmail sends, after the message was tracked.
+    mailbox.on_send = lambda: flask_cli(server.env, "tokens", "revoke", token)
+    try:
+        mid = send_tracked(browser, mailbox, server, "Reported after connecting again")
+    finally:
+        mailbox.on_send = None
+    assert server.answered("POST", "/api/v1/messages")[-1] == 401
+    eventually(connected, lambda: "1 sent report waiting" in connected.text_content("#queue"))
+
+    refused = len(server.answered("POST", "/api/v1/messages"))
+    open_gmail(browser, mailbox, compose=False, rows=[], threads=[]).close()  # retries the queue
+    eventually(connected, lambda: len(server.answered("POST", "/api/v1/messages")) > refused)
+    assert server.answered("POST", "/api/v1/messages")[-1] == 401
+    assert "1 sent report waiting" in connected.text_content("#queue")
+    assert server.api(f"/messages/{mid}")[0] == 404
+
+    connect(browser, connected, server)
+    open_gmail(browser, mailbox, compose=False, rows=[], threads=[]).close()
+    detail = eventually(connected, lambda: (d := server.api(f"/messages/{mid}"))[0] == 200 and d[1])
+    assert detail["subject"] == "Reported after connecting again"
+    assert detail["gmail_thread_id"] == mailbox.thread_id
+    eventually(connected, lambda: connected.text_content("#queue") == "")
+
+
+def test_no_tracking_when_switched_off_or_only_to_oneself(connected, browser, mailbox, server):
     page = open_gmail(browser, mailbox, compose=True, rows=[], threads=[])
     page.wait_for_selector("[data-lc-track]")
     assert page.is_checked("[data-lc-track]")  # the account tracks by default
@@ -353,6 +482,8 @@ def test_no_tracking_when_switched_off_or_only_to_oneself(connected, browser, ma
     assert mailbox.sent[-1]["html"] == BODY
     page.close()
 
+    checks = len(server.answered("GET", "/api/v1/me"))
+    reports = len(server.answered("POST", "/api/v1/messages"))
     page = open_gmail(browser, mailbox, compose=True, rows=[], threads=[])
     page.wait_for_selector("[data-lc-track]")
     page.fill("input[name=to]", REP.upper())
@@ -361,7 +492,11 @@ def test_no_tracking_when_switched_off_or_only_to_oneself(connected, browser, ma
     page.click("[data-lc-send]")
     eventually(connected, lambda: mailbox.sent[-1]["subject"] == "Note to self")
     assert mailbox.sent[-1]["html"] == BODY
+    connected.wait_for_timeout(1000)  # time for a sent report, were one made
     assert page.text_content("[data-lc-butterbar]") == ""
+    # Not even asked for: the worker's fresh account check for tracking never happened.
+    assert len(server.answered("GET", "/api/v1/me")) == checks, "tracking was asked for"
+    assert len(server.answered("POST", "/api/v1/messages")) == reports, "a report was sent"
     page.close()
 
 
@@ -387,14 +522,43 @@ def test_with_the_server_down_the_mail_goes_out_untracked_and_the_rep_sees_why(
         server.restore()
 
 
-def test_sign_out_revokes_the_token(connected, server):
-    connected.click("#sign-out")
-    connected.wait_for_selector("#connection[data-connected=false]")
-    assert connected.text_content("#connection") == "Not connected."
+def test_a_server_that_does_not_answer_holds_the_send_only_for_its_budget(
+    connected, browser, mailbox, server
+):
+    """The send-time check has one 4 s budget, well inside the compose window's 8 s patience: a
+    hanging server costs the rep those seconds, then the mail goes out untracked, saying why."""
+    page = open_gmail(browser, mailbox, compose=True, rows=[], threads=[])
+    count = len(mailbox.sent)
+    with server.stalled():
+        compose_and_send(page, "While the server hangs")
+        clicked = time.monotonic()
+        eventually(connected, lambda: len(mailbox.sent) > count)
+        waited = time.monotonic() - clicked
+    sent = mailbox.sent[-1]
+    assert sent["subject"] == "While the server hangs"
+    assert "/o/" not in sent["html"] and "/c/" not in sent["html"]
+    assert 3.5 < waited < 6, f"the send waited {waited:.1f} s"
+    notice = page.locator("[data-lc-butterbar]")
+    eventually(connected, lambda: "Sent untracked" in notice.text_content())
+    assert "cannot be reached" in notice.text_content()
+    page.close()
+
+
+def extension_tokens(server) -> tuple[int, int]:
+    """The extension's tokens at the server: (live, revoked)."""
     engine = create_engine(server.env["DATABASE_URL"])
     with engine.connect() as conn:
         query = "SELECT count(*) FROM api_tokens WHERE label = 'gmail extension' AND {}"
         live = conn.execute(text(query.format("revoked_at IS NULL"))).scalar_one()
         revoked = conn.execute(text(query.format("revoked_at IS NOT NULL"))).scalar_one()
     engine.dispose()
-    assert (live, revoked) == (0, 1)
+    return live, revoked
+
+
+def test_sign_out_revokes_the_token(connected, server):
+    live, revoked = extension_tokens(server)
+    assert live == 1
+    connected.click("#sign-out")
+    connected.wait_for_selector("#connection[data-connected=false]")
+    assert connected.text_content("#connection") == "Not connected."
+    assert extension_tokens(server) == (0, revoked + 1)
