@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import responses
 from huey import MemoryHuey
 from sqlalchemy import select
 
@@ -120,16 +119,16 @@ def test_other_accounts_contacts_are_invisible(client, make_user):
     assert answer.status_code == 404
 
 
-def test_manual_refresh_and_the_job_with_a_key(client, enriching, rep):
+def test_manual_refresh_and_the_job_with_a_key(client, enriching, rep, api):
     user, token = rep
     client.post("/api/v1/messages", json=MESSAGE, headers=auth(token))
     detail = client.get("/api/v1/contacts/ana.ruiz@acme.com", headers=auth(token)).json
     assert detail["enrichment"]["status"] == "pending"
     task = register_tasks(MemoryHuey(immediate=True), enriching)["enrich_due"]
-    with responses.RequestsMock() as api:
-        api.get(clearbit.URL, json=clearbit.combined())
-        api.get(clearbit.URL, status=404, json=clearbit.NOT_FOUND)
-        assert task.call_local() == 2
+    api.get(clearbit.URL, json=clearbit.combined())
+    api.get(clearbit.URL, status=404, json=clearbit.NOT_FOUND)
+    assert task.call_local() == 2
+    assert [call.response.status_code for call in api.calls] == [200, 404]  # both answers used
     db.session.expire_all()
     detail = client.get("/api/v1/contacts/ana.ruiz@acme.com", headers=auth(token)).json
     enrichment = detail["enrichment"]
@@ -140,9 +139,10 @@ def test_manual_refresh_and_the_job_with_a_key(client, enriching, rep):
 
     refresh = client.post("/api/v1/contacts/ana.ruiz@acme.com/enrich", headers=auth(token))
     assert refresh.status_code == 202 and refresh.json["status"] == "found"
-    with responses.RequestsMock() as api:
-        api.get(clearbit.URL, status=202, body="")
-        assert task.call_local() == 1
+    api.reset()
+    api.get(clearbit.URL, status=202, body="")
+    assert task.call_local() == 1
+    assert [call.response.status_code for call in api.calls] == [202]
     db.session.expire_all()
     detail = client.get("/api/v1/contacts/ana.ruiz@acme.com", headers=auth(token)).json
     assert detail["enrichment"]["status"] == "queued"
@@ -157,17 +157,16 @@ def test_manual_refresh_and_the_job_with_a_key(client, enriching, rep):
     assert detail["enrichment"]["status"] == "off" and detail["enrichment"]["person"] is None
     ana = contacts.find_contact(db.session, user.account_id, "ana.ruiz@acme.com")
     assert ana.enrichment is None
-    with responses.RequestsMock() as api:
-        assert task.call_local() == 0 and len(api.calls) == 0
+    api.reset()
+    assert task.call_local() == 0 and len(api.calls) == 0
 
 
-def test_the_job_does_nothing_without_a_key(app, rep):
+def test_the_job_does_nothing_without_a_key(app, rep, api):
     user, _ = rep
     contacts.add_recipients(db.session, user.account_id, [("ana@acme.com", "")], enrich=True)
     db.session.commit()
     task = register_tasks(MemoryHuey(immediate=True), app)["enrich_due"]
-    with responses.RequestsMock() as api:
-        assert task.call_local() == 0 and len(api.calls) == 0
+    assert task.call_local() == 0 and len(api.calls) == 0
 
 
 def test_refresh_is_refused_while_tracking_is_off(client, enriching, rep):

@@ -1,10 +1,14 @@
 """Answers shaped like Clearbit's combined Enrichment API (person + company), with the fields
 our policy drops (ids, coordinates, street address, follower counts, tags) present, as they are
-in real answers, so the tests can see them dropped."""
+in real answers, so the tests can see them dropped; and `api`, the fixture that fakes Clearbit's
+HTTP API with `responses` (a pytest plugin, registered in tests/conftest.py)."""
 
 from __future__ import annotations
 
 import copy
+
+import pytest
+import responses
 
 URL = "https://person.clearbit.com/v2/combined/find"
 
@@ -151,3 +155,14 @@ RATE_HEADERS = {
     "X-RateLimit-Remaining": "0",
     "X-RateLimit-Reset": "30",
 }
+
+
+@pytest.fixture
+def api():
+    """Clearbit's HTTP API, faked per test: register answers with `api.get(URL, ...)`.
+
+    Registered answers need not all be asked for; a request nothing matches gets a
+    ConnectionError, which the provider treats as network trouble.
+    """
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock

@@ -1,11 +1,13 @@
-"""Helpers for the enrichment job's tests: a settable clock, a policy, sending mail."""
+"""Helpers for the enrichment job's tests: a settable clock, a policy, sending mail, and reading
+a contact (with its enrichment row) again from the database."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 from server.extensions import db
-from server.services import enrichment, messages
+from server.models import Contact
+from server.services import contacts, enrichment, messages
 
 TRACKER = messages.Tracker("http://track.test", ("test-link-secret",))
 POLICY = enrichment.Policy(api_key="sk_test", ttl=timedelta(days=30), rate_per_minute=60)
@@ -30,3 +32,10 @@ def send(user, *addresses):
     data = {"subject": "Hi", "recipients": [{"email": a} for a in addresses]}
     messages.register(db.session, user, data, TRACKER)
     db.session.commit()
+
+
+def contact_of(user, email) -> Contact | None:
+    """The contact at `email` in `user`'s account, read again from the database (the session's
+    copies are expired first, so changes committed elsewhere show); its `.enrichment` is the row."""
+    db.session.expire_all()
+    return contacts.find_contact(db.session, user.account_id, email)

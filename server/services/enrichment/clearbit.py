@@ -21,12 +21,29 @@ TIMEOUT = (5.0, 20.0)
 EPOCH_THRESHOLD = 1_000_000_000
 
 
-def _get(data, *path):
+def _raw(data, *path):
     for key in path:
         if not isinstance(data, dict):
             return None
         data = data.get(key)
     return data
+
+
+# Typed reads: a field of the wrong type in an answer is treated as absent, never stored, and
+# never breaks the lookup or the filling-in of blanks that reads it.
+def _get(data, *path) -> str | None:
+    value = _raw(data, *path)
+    return value if isinstance(value, str) else None
+
+
+def _number(data, *path) -> int | float | None:
+    value = _raw(data, *path)
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _texts(data, *path) -> list[str]:
+    value = _raw(data, *path)
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def _handles(data: dict, networks: tuple[str, ...]) -> dict:
@@ -42,25 +59,24 @@ def map_person(person) -> dict | None:
     """The policy's person fields from Clearbit's person object."""
     if not isinstance(person, dict):
         return None
-    employment = person.get("employment") or {}
     return {
         "name": {
             "full": _get(person, "name", "fullName"),
             "given": _get(person, "name", "givenName"),
             "family": _get(person, "name", "familyName"),
         },
-        "bio": person.get("bio"),
-        "site": person.get("site"),
-        "avatar": person.get("avatar"),
+        "bio": _get(person, "bio"),
+        "site": _get(person, "site"),
+        "avatar": _get(person, "avatar"),
         "employment": {
-            "company": _get(employment, "name"),
-            "title": _get(employment, "title"),
-            "role": _get(employment, "role"),
-            "sub_role": _get(employment, "subRole"),
-            "seniority": _get(employment, "seniority"),
+            "company": _get(person, "employment", "name"),
+            "title": _get(person, "employment", "title"),
+            "role": _get(person, "employment", "role"),
+            "sub_role": _get(person, "employment", "subRole"),
+            "seniority": _get(person, "employment", "seniority"),
         },
         "location": _location(person.get("geo")),
-        "time_zone": person.get("timeZone"),
+        "time_zone": _get(person, "timeZone"),
         "social": _handles(person, ("facebook", "github", "twitter", "linkedin", "gravatar")),
     }
 
@@ -69,33 +85,33 @@ def map_company(company) -> dict | None:
     """The policy's company fields from Clearbit's company object."""
     if not isinstance(company, dict):
         return None
-    site, metrics, category = (company.get(k) or {} for k in ("site", "metrics", "category"))
-    phones = list(_get(site, "phoneNumbers") or [])
-    if company.get("phone") and company["phone"] not in phones:
-        phones.insert(0, company["phone"])
+    phones = _texts(company, "site", "phoneNumbers")
+    phone = _get(company, "phone")
+    if phone and phone not in phones:
+        phones.insert(0, phone)
     return {
-        "name": company.get("name"),
-        "logo": company.get("logo"),
-        "description": company.get("description"),
-        "domain": company.get("domain"),
-        "domain_aliases": list(company.get("domainAliases") or []),
+        "name": _get(company, "name"),
+        "logo": _get(company, "logo"),
+        "description": _get(company, "description"),
+        "domain": _get(company, "domain"),
+        "domain_aliases": _texts(company, "domainAliases"),
         "phones": phones,
-        "emails": list(_get(site, "emailAddresses") or []),
-        "sector": _get(category, "sector"),
-        "industry_group": _get(category, "industryGroup"),
-        "sub_industry": _get(category, "subIndustry"),
-        "founded": company.get("foundedYear"),
+        "emails": _texts(company, "site", "emailAddresses"),
+        "sector": _get(company, "category", "sector"),
+        "industry_group": _get(company, "category", "industryGroup"),
+        "sub_industry": _get(company, "category", "subIndustry"),
+        "founded": _number(company, "foundedYear"),
         "location": _location(company.get("geo")),
-        "time_zone": company.get("timeZone"),
+        "time_zone": _get(company, "timeZone"),
         "social": _handles(company, ("facebook", "linkedin", "twitter", "crunchbase")),
-        "employees": _get(metrics, "employees"),
+        "employees": _number(company, "metrics", "employees"),
         "financials": {
-            "raised": _get(metrics, "raised"),
-            "annual_revenue": _get(metrics, "annualRevenue"),
-            "estimated_annual_revenue": _get(metrics, "estimatedAnnualRevenue"),
-            "market_cap": _get(metrics, "marketCap"),
+            "raised": _number(company, "metrics", "raised"),
+            "annual_revenue": _number(company, "metrics", "annualRevenue"),
+            "estimated_annual_revenue": _get(company, "metrics", "estimatedAnnualRevenue"),
+            "market_cap": _number(company, "metrics", "marketCap"),
         },
-        "technologies": list(company.get("tech") or []),
+        "technologies": _texts(company, "tech"),
         "parent": _get(company, "parent", "domain"),
     }
 
@@ -168,7 +184,7 @@ class ClearbitProvider:
             body = response.json()
         except ValueError:
             return Lookup("retry", detail="unreadable answer")
-        person, company = map_person(_get(body, "person")), map_company(_get(body, "company"))
+        person, company = map_person(_raw(body, "person")), map_company(_raw(body, "company"))
         if person is None and company is None:
             return Lookup("not_found", detail="empty answer")
         return Lookup("found", person=person, company=company)

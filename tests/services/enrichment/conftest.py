@@ -1,9 +1,9 @@
-"""Fixtures of the enrichment job's tests: a settable clock and Clearbit's HTTP faked."""
+"""Fixtures of the enrichment job's tests: a settable clock (Clearbit's HTTP fake, `api`, is
+the plugin fixture of tests/support/clearbit.py)."""
 
 from __future__ import annotations
 
 import pytest
-import responses
 
 from tests.support.enrichment import Clock
 
@@ -12,10 +12,3 @@ from tests.support.enrichment import Clock
 def clock():
     """A settable clock."""
     return Clock()
-
-
-@pytest.fixture
-def api():
-    """Clearbit's HTTP API, faked per test."""
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock

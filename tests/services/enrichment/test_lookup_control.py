@@ -4,57 +4,62 @@ a refused address during a refresh, and a contact whose lookups ran out of attem
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import responses
+from responses import matchers
 
 from server.extensions import db
 from server.models import Account
 from server.services import contacts, enrichment
 from server.services.enrichment.clearbit import ClearbitProvider
 from tests.support import clearbit
-from tests.support.enrichment import POLICY, send
+from tests.support.enrichment import POLICY, contact_of, send
 
 
-def contact_of(user, email):
-    db.session.expire_all()
-    return contacts.find_contact(db.session, user.account_id, email)
+def run(clock):
+    return enrichment.run_due(db.session, ClearbitProvider("k"), POLICY, clock)
 
 
-class Switching:
-    """A provider whose first lookup runs `change` (as an admin would, meanwhile)."""
+def found_meanwhile(api, change):
+    """Clearbit answers every lookup with its found answer (Ana Ruiz at Acme Corporation); while
+    it handles the first request, `change(email)` runs and is committed, as an admin acting
+    meanwhile would. Returns the asked addresses, in order."""
+    asked = []
 
-    name = "clearbit"
-
-    def __init__(self, change, answer):
-        self.change, self.answer, self.calls = change, answer, []
-
-    def lookup(self, email):
-        self.calls.append(email)
-        if len(self.calls) == 1:
-            self.change(email)
+    def answer(request):
+        asked.append(request.params["email"])
+        if len(asked) == 1:
+            change(asked[0])
             db.session.commit()
-        return self.answer
+        return 200, {}, json.dumps(clearbit.combined())
+
+    api.add_callback(
+        responses.GET, clearbit.URL, callback=answer, content_type="application/json; charset=utf-8"
+    )
+    return asked
 
 
-FOUND = enrichment.Lookup("found", person={"name": {"full": "Someone Else"}})
+def for_address(email):
+    return [matchers.query_param_matcher({"email": email})]
 
 
-def test_no_lookup_after_the_account_switch_goes_off(rep, clock):
+def test_no_lookup_after_the_account_switch_goes_off(rep, clock, api):
     user, _ = rep
     send(user, "a@acme.com", "b@acme.com", "c@acme.com")
 
     def switch_off(_email):
         db.session.get(Account, user.account_id).tracking_enabled = False
 
-    provider = Switching(switch_off, FOUND)
-    outcomes = enrichment.run_due(db.session, provider, POLICY, clock)
-    assert len(provider.calls) == 1 and outcomes == {"off": 3}
-    first = contact_of(user, provider.calls[0])
+    asked = found_meanwhile(api, switch_off)
+    outcomes = run(clock)
+    assert len(asked) == len(api.calls) == 1 and outcomes == {"off": 3}
+    first = contact_of(user, asked[0])
     assert first.name == "" and first.enrichment.person is None  # the answer came too late
 
 
-def test_do_not_enrich_during_a_lookup_skips_that_answer_and_the_rest_go_on(rep, clock):
+def test_do_not_enrich_during_a_lookup_skips_that_answer_and_the_rest_go_on(rep, clock, api):
     user, _ = rep
     send(user, "a@acme.com", "b@acme.com")
 
@@ -62,29 +67,32 @@ def test_do_not_enrich_during_a_lookup_skips_that_answer_and_the_rest_go_on(rep,
         contact = contacts.find_contact(db.session, user.account_id, email)
         contacts.update_contact(db.session, contact, {"do_not_enrich": True})
 
-    provider = Switching(refuse, FOUND)
-    outcomes = enrichment.run_due(db.session, provider, POLICY, clock)
-    assert len(provider.calls) == 2 and outcomes == {"off": 1, "found": 1}
-    refused = contact_of(user, provider.calls[0])
+    asked = found_meanwhile(api, refuse)
+    outcomes = run(clock)
+    assert len(asked) == 2 and outcomes == {"off": 1, "found": 1}
+    refused = contact_of(user, asked[0])
     assert refused.enrichment is None and refused.name == ""
-    assert contact_of(user, provider.calls[1]).name == "Someone Else"
+    assert contact_of(user, asked[1]).name == "Ana Ruiz"
 
 
-def test_do_not_enrich_set_directly_during_a_lookup_is_honoured(rep, clock):
+def test_do_not_enrich_set_directly_during_a_lookup_is_honoured(rep, clock, api):
     user, _ = rep
     send(user, "a@acme.com")
 
     def flag(email):
         contacts.find_contact(db.session, user.account_id, email).do_not_enrich = True
 
-    assert enrichment.run_due(db.session, Switching(flag, FOUND), POLICY, clock) == {"off": 1}
+    found_meanwhile(api, flag)
+    assert run(clock) == {"off": 1}
     contact = contact_of(user, "a@acme.com")
     assert contact.name == "" and contact.enrichment.person is None
 
 
-def test_one_failing_row_never_stops_the_others(rep, clock, monkeypatch):
+def test_one_failing_row_never_stops_the_others(rep, clock, api, monkeypatch):
     user, _ = rep
     send(user, "a@acme.com", "b@acme.com")
+    # Fault injection into our own code: a failure while storing one answer (the disk filling
+    # up, say) is not something any answer from Clearbit can cause.
     real = enrichment._store
 
     def store(session, row, result, now):
@@ -93,10 +101,24 @@ def test_one_failing_row_never_stops_the_others(rep, clock, monkeypatch):
         real(session, row, result, now)
 
     monkeypatch.setattr(enrichment, "_store", store)
-    provider = Switching(lambda _email: None, FOUND)
-    outcomes = enrichment.run_due(db.session, provider, POLICY, clock)
+    api.get(clearbit.URL, json=clearbit.combined())
+    outcomes = run(clock)
     assert outcomes == {"failed": 1, "found": 1}
-    assert contact_of(user, "b@acme.com").name == "Someone Else"
+    assert contact_of(user, "b@acme.com").name == "Ana Ruiz"
+
+
+def test_fields_of_the_wrong_type_in_an_answer_are_ignored(rep, clock, api):
+    user, _ = rep
+    send(user, "a@acme.com")
+    odd = clearbit.combined()
+    odd["person"]["name"]["fullName"] = 5
+    odd["company"]["tech"] = 3
+    odd["company"]["metrics"]["employees"] = "many"
+    api.get(clearbit.URL, json=odd)
+    assert run(clock) == {"found": 1}
+    contact = contact_of(user, "a@acme.com")
+    assert contact.name in (None, "")  # no name from a number
+    assert contact.enrichment.status == "found"
 
 
 def test_do_not_enrich_removes_what_enrichment_filled_in(rep, clock, api):
