@@ -18,7 +18,12 @@ from server import create_app
 from server.extensions import db
 from server.services import accounts
 
-pytest_plugins = ["tests.support.google", "tests.support.browser"]
+pytest_plugins = [
+    "tests.support.google",
+    "tests.support.browser",
+    "tests.support.clearbit",
+    "tests.support.smtp",
+]
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -120,11 +125,12 @@ def client(app):
 def make_user(app):
     """Create a user; returns (user, api token)."""
 
-    def make(email="rep@acme.test", account="Acme", admin=False):
+    def make(email="rep@acme.test", account="Acme", admin=False, token=True):
+        """`token=False` issues none (and audits none): the token is then None."""
         user = accounts.create_user(db.session, email, account, admin=admin)
-        token = accounts.create_api_token(db.session, user)
+        issued = accounts.create_api_token(db.session, user) if token else None
         db.session.commit()
-        return user, token
+        return user, issued
 
     return make
 
@@ -133,6 +139,12 @@ def make_user(app):
 def rep(make_user):
     """A rep with an API token."""
     return make_user()
+
+
+@pytest.fixture
+def admin(make_user):
+    """Acme's admin (boss@acme.test), without an API token."""
+    return make_user("boss@acme.test", admin=True, token=False)[0]
 
 
 @pytest.fixture

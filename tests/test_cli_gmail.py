@@ -9,7 +9,6 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models import Account, AuditEntry, GmailMailbox
 from server.services import gmail_auth
-from tests.services.test_gmail_sync import SENT_HEADERS, mailbox, reported  # noqa: F401
 from tests.support.google import with_google
 
 
@@ -25,7 +24,7 @@ def cli(app):
     return lambda *args: runner.invoke(args=list(args))
 
 
-def test_gmail_sync_runs_in_the_foreground(cli, mailbox, reported, google):  # noqa: F811
+def test_gmail_sync_runs_in_the_foreground(cli, mailbox, reported, google):
     db.session.commit()
     result = cli("gmail", "sync", "REP@acme.test")
     assert result.exit_code == 0, result.output
@@ -36,14 +35,14 @@ def test_gmail_sync_runs_in_the_foreground(cli, mailbox, reported, google):  # n
     assert missing.exit_code != 0 and "no connected Gmail" in missing.output
 
 
-def test_gmail_sync_reports_a_reconnect(cli, mailbox, google):  # noqa: F811
+def test_gmail_sync_reports_a_reconnect(cli, mailbox, google):
     db.session.commit()
     google.revoke_all()
     assert "reconnect needed" in cli("gmail", "sync").output
     assert "skipped (reconnect needed)" in cli("gmail", "sync").output
 
 
-def test_rotate_key_reencrypts_under_the_first_key(app, cli, mailbox):  # noqa: F811
+def test_rotate_key_reencrypts_under_the_first_key(app, cli, mailbox):
     old = app.config["LEADCAMP"].token_encryption_keys
     plaintext = gmail_auth.TokenCipher(old).decrypt(mailbox.refresh_token_encrypted)
     new = Fernet.generate_key().decode()
@@ -70,7 +69,7 @@ def test_the_sending_switch(cli, rep):
     assert cli("accounts", "sending", "on", "Nope").exit_code != 0
 
 
-def test_a_failing_sync_is_reported_and_fails_the_command(cli, mailbox, google):  # noqa: F811
+def test_a_failing_sync_is_reported_and_fails_the_command(cli, mailbox, google):
     db.session.commit()
     from tests.support.google import NOT_FOUND
 

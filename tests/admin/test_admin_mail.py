@@ -7,45 +7,26 @@ from email import message_from_bytes
 from email.policy import default
 
 import pytest
-from aiosmtpd.controller import Controller
 
-from tests.support.admin import csrf_from
-from tests.support.live import free_port
-
-
-class Inbox:
-    """An aiosmtpd handler keeping what it receives."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 OK"
+from tests.support.admin import post_form
 
 
 @pytest.fixture
-def inbox(app):
+def inbox(app, smtp_server):
     """A local SMTP server the app is configured to send through."""
-    handler, port = Inbox(), free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
     settings = app.config["LEADCAMP"]
     app.config["LEADCAMP"] = settings.replace(
-        smtp_host="127.0.0.1", smtp_port=port, smtp_from="leadcamp@acme.test"
+        smtp_host="127.0.0.1", smtp_port=smtp_server.port, smtp_from="leadcamp@acme.test"
     )
-    yield handler
-    controller.stop()
+    yield smtp_server
     app.config["LEADCAMP"] = settings
-
-
-def _post(client, path, page, **data):
-    return client.post(path, data={"csrf_token": csrf_from(client.get(page).text), **data})
 
 
 def test_invitations_and_notices_are_mailed(app, login, people, inbox):
     client = login(people.admin)
-    sent = _post(client, "/admin/team/invite", "/admin/team", email="nina@acme.test", role="rep")
+    sent = post_form(
+        client, "/admin/team/invite", "/admin/team", email="nina@acme.test", role="rep"
+    )
     assert sent.status_code == 302
     assert "Invitation sent" in client.get("/admin/team").text
     [invitation] = inbox.messages
@@ -54,15 +35,16 @@ def test_invitations_and_notices_are_mailed(app, login, people, inbox):
     link = re.search(r"http://track\.test(/admin/invitations/\S+)", body).group(1)
     assert "nina@acme.test" in app.test_client().get(link).text
 
-    _post(client, "/admin/subprocessors", "/admin/subprocessors", name="MailCo",
-          country="Ireland", purpose="Mail", safeguard="EU")  # fmt: skip
+    post_form(client, "/admin/subprocessors", "/admin/subprocessors", name="MailCo",
+              country="Ireland", purpose="Mail", safeguard="EU")  # fmt: skip
     notice = inbox.messages[-1]
     assert notice.rcpt_tos == ["boss@acme.test"]  # the account's admins, not the rep
     assert "the admins were notified by mail" in client.get("/admin/subprocessors").text
     assert b"You may object until" in notice.content
 
-    _post(client, "/admin/breaches", "/admin/breaches", occurred_at="2026-11-20T09:30",
-          description="Lost laptop", data_affected="names", subjects_affected="leads")  # fmt: skip
+    post_form(client, "/admin/breaches", "/admin/breaches", occurred_at="2026-11-20T09:30",
+              description="Lost laptop", data_affected="names",
+              subjects_affected="leads")  # fmt: skip
     breach = inbox.messages[-1]
     assert breach.rcpt_tos == ["boss@acme.test"] and b"72 hours" in breach.content
     assert len(inbox.messages) == 3

@@ -12,17 +12,13 @@ from server.extensions import db
 from server.models import Account, AuditEntry, Event, SubProcessor, SubProcessorChange, User
 from server.services import accounts
 from tests.support import auth, pixel_for
-from tests.support.admin import SUBJECT, add_message, csrf_from
-
-
-def _post(client, path, page, **data):
-    return client.post(path, data={"csrf_token": csrf_from(client.get(page).text), **data})
+from tests.support.admin import SUBJECT, add_message, csrf_from, post_form
 
 
 def test_settings_switch_tracking_off_and_validate(app, login, people):
     client = login(people.admin)
     form = {"retention_days": "200", "tracking_domain": "Track.Acme.test", "track_by_default": "on"}
-    response = _post(client, "/admin/settings", "/admin/settings", **form)
+    response = post_form(client, "/admin/settings", "/admin/settings", **form)
     assert response.status_code == 302
     account = db.session.get(Account, people.admin.account_id)
     db.session.refresh(account)
@@ -50,10 +46,10 @@ def test_settings_switch_tracking_off_and_validate(app, login, people):
     assert client.get(pixel_for("test-link-secret", kid, "b" * 22)).status_code == 200
     app.extensions["leadcamp.sink"].flush()
     assert db.session.query(Event).count() == 0
-    bad = _post(client, "/admin/settings", "/admin/settings", retention_days="0")
+    bad = post_form(client, "/admin/settings", "/admin/settings", retention_days="0")
     assert bad.status_code == 400 and "Retention must be" in bad.text
-    bad = _post(client, "/admin/settings", "/admin/settings", retention_days="9",
-                tracking_domain="not a host")  # fmt: skip
+    bad = post_form(client, "/admin/settings", "/admin/settings", retention_days="9",
+                    tracking_domain="not a host")  # fmt: skip
     assert bad.status_code == 400 and "host name" in bad.text
     changes = db.session.scalars(
         select(AuditEntry.target).where(AuditEntry.action == "settings.change")
@@ -75,7 +71,9 @@ def test_the_geo_database_age_is_shown_and_old_files_warned(app, login, people, 
 
 def test_invite_without_smtp_shows_the_link_and_it_signs_the_person_in(app, login, people):
     client = login(people.admin)
-    page = _post(client, "/admin/team/invite", "/admin/team", email="nina@acme.test", role="rep")
+    page = post_form(
+        client, "/admin/team/invite", "/admin/team", email="nina@acme.test", role="rep"
+    )
     assert page.status_code == 200
     link = re.search(r'value="(http://track\.test/admin/invitations/[^"]+)"', page.text).group(1)
     path = link.removeprefix("http://track.test")
@@ -93,7 +91,7 @@ def test_invite_without_smtp_shows_the_link_and_it_signs_the_person_in(app, logi
 def test_export_download_needs_the_same_account(app, login, people):
     add_message(people.admin, SUBJECT)
     client = login(people.admin)
-    page = _post(client, "/admin/privacy/export", "/admin/privacy", email=SUBJECT)
+    page = post_form(client, "/admin/privacy/export", "/admin/privacy", email=SUBJECT)
     json_link = re.search(r'href="([^"]+)" id="download-json"', page.text).group(1)
     csv_link = re.search(r'href="([^"]+)" id="download-csv"', page.text).group(1)
     download = client.get(json_link)
@@ -108,11 +106,15 @@ def test_export_download_needs_the_same_account(app, login, people):
 def test_erase_needs_the_address_typed_again(app, login, people):
     add_message(people.admin, SUBJECT)
     client = login(people.admin)
-    refused = _post(client, "/admin/privacy/erase", "/admin/privacy", email=SUBJECT, confirm="x")
+    refused = post_form(
+        client, "/admin/privacy/erase", "/admin/privacy", email=SUBJECT, confirm="x"
+    )
     assert refused.status_code == 400
-    done = _post(client, "/admin/privacy/erase", "/admin/privacy", email=SUBJECT, confirm=SUBJECT)
+    done = post_form(
+        client, "/admin/privacy/erase", "/admin/privacy", email=SUBJECT, confirm=SUBJECT
+    )
     assert done.status_code == 302
-    found = _post(client, "/admin/privacy/search", "/admin/privacy", email=SUBJECT)
+    found = post_form(client, "/admin/privacy/search", "/admin/privacy", email=SUBJECT)
     assert "Messages <small>(0)</small>" in found.text
 
 
@@ -120,18 +122,18 @@ def test_subprocessors_are_seeded_and_changes_announced(app, login, people):
     client = login(people.admin)
     page = client.get("/admin/subprocessors").text
     assert "Clearbit" in page and "Hosting" in page
-    add = _post(client, "/admin/subprocessors", "/admin/subprocessors", name="MailCo",
-                country="Ireland", purpose="Transactional mail", safeguard="EU")  # fmt: skip
+    add = post_form(client, "/admin/subprocessors", "/admin/subprocessors", name="MailCo",
+                    country="Ireland", purpose="Transactional mail", safeguard="EU")  # fmt: skip
     assert add.status_code == 302
     flashed = client.get("/admin/subprocessors").text
     assert "no mail went out" in flashed and "announced to the admins" not in flashed
     [change] = db.session.scalars(select(SubProcessorChange)).all()
     assert (change.objection_until - change.announced_at).days == 30
     entry = db.session.scalar(select(SubProcessor).where(SubProcessor.name == "MailCo"))
-    removed = _post(client, f"/admin/subprocessors/{entry.id}/remove", "/admin/subprocessors")
+    removed = post_form(client, f"/admin/subprocessors/{entry.id}/remove", "/admin/subprocessors")
     assert removed.status_code == 302
     assert "MailCo" not in client.get("/admin/subprocessors").text.split("Announced changes")[0]
-    missing = _post(client, "/admin/subprocessors", "/admin/subprocessors", name="X")
+    missing = post_form(client, "/admin/subprocessors", "/admin/subprocessors", name="X")
     assert missing.status_code == 400
 
 
@@ -149,25 +151,30 @@ def test_the_list_is_published_behind_a_signed_link(app, login, people):
 
 def test_a_breach_is_tracked_to_closure(app, login, people):
     client = login(people.admin)
-    created = _post(client, "/admin/breaches", "/admin/breaches", occurred_at="2026-11-20T09:30",
-                    description="Export mailed to the wrong person", data_affected="names",
-                    subjects_affected="12 prospects")  # fmt: skip
+    created = post_form(client, "/admin/breaches", "/admin/breaches",
+                        occurred_at="2026-11-20T09:30",
+                        description="Export mailed to the wrong person", data_affected="names",
+                        subjects_affected="12 prospects")  # fmt: skip
     path = created.headers["Location"]
-    _post(client, f"{path}/actions", path, description="Ask the recipient to delete it")
-    refused = _post(client, f"{path}/close", path)
+    post_form(client, f"{path}/actions", path, description="Ask the recipient to delete it")
+    refused = post_form(client, f"{path}/close", path)
     assert refused.status_code == 400 and "Finish every" in refused.text
     action = re.search(r'action="([^"]+/done)"', client.get(path).text).group(1)
-    _post(client, action, path)
-    assert _post(client, f"{path}/close", path).status_code == 302
+    post_form(client, action, path)
+    assert post_form(client, f"{path}/close", path).status_code == 302
     assert "closed" in client.get(path).text
 
 
 def test_termination_from_the_page(app, login, people):
     add_message(people.rep, SUBJECT)
     client = login(people.admin)
-    wrong = _post(client, "/admin/terminate", "/admin/terminate", mode="delete", confirmation="x")
+    wrong = post_form(
+        client, "/admin/terminate", "/admin/terminate", mode="delete", confirmation="x"
+    )
     assert wrong.status_code == 400
-    done = _post(client, "/admin/terminate", "/admin/terminate", mode="delete", confirmation="Acme")
+    done = post_form(
+        client, "/admin/terminate", "/admin/terminate", mode="delete", confirmation="Acme"
+    )
     assert done.status_code == 302
     assert client.get("/admin/settings").status_code == 302  # signed out, and nobody left
     db.session.expire_all()
@@ -179,7 +186,7 @@ def test_the_server_side_sending_switch(app, login, people):
     client = login(people.admin)
     assert "Server-side sending" in client.get("/admin/settings").text
     form = {"retention_days": "396", "tracking_enabled": "on", "sending_enabled": "on"}
-    assert _post(client, "/admin/settings", "/admin/settings", **form).status_code == 302
+    assert post_form(client, "/admin/settings", "/admin/settings", **form).status_code == 302
     db.session.expire_all()
     assert db.session.get(Account, people.admin.account_id).sending_enabled is True
 
@@ -190,21 +197,23 @@ def test_rectify_changes_only_the_fields_filled_in(app, login, people):
     contacts.upsert_contact(db.session, people.admin.account_id, SUBJECT, "Ana Ruiz")
     message = add_message(people.rep, SUBJECT)
     client = login(people.admin)
-    done = _post(client, "/admin/privacy/rectify", "/admin/privacy", email=SUBJECT, title="CTO",
-                 name="", phone="")  # fmt: skip
+    done = post_form(client, "/admin/privacy/rectify", "/admin/privacy", email=SUBJECT, title="CTO",
+                     name="", phone="")  # fmt: skip
     assert done.status_code == 302
     db.session.expire_all()
     contact = contacts.find_contact(db.session, people.admin.account_id, SUBJECT)
     assert (contact.name, contact.title) == ("Ana Ruiz", "CTO")
     assert db.session.get(type(message), message.id).recipients[0].name == "Ana Ruiz"
-    nothing = _post(client, "/admin/privacy/rectify", "/admin/privacy", email=SUBJECT, name="")
+    nothing = post_form(client, "/admin/privacy/rectify", "/admin/privacy", email=SUBJECT, name="")
     assert nothing.status_code == 400 and "Nothing to correct" in nothing.text
 
 
 def test_inviting_another_accounts_address_tells_nothing_about_it(app, login, people):
     client = login(people.other)
-    taken = _post(client, "/admin/team/invite", "/admin/team", email="rep@acme.test", role="rep")
-    unused = _post(client, "/admin/team/invite", "/admin/team", email="nobody@acme.test")
+    taken = post_form(
+        client, "/admin/team/invite", "/admin/team", email="rep@acme.test", role="rep"
+    )
+    unused = post_form(client, "/admin/team/invite", "/admin/team", email="nobody@acme.test")
     assert taken.status_code == unused.status_code == 200
     assert "exists" not in taken.text
     link = re.search(r'value="(http://track\.test/admin/invitations/[^"]+)"', taken.text).group(1)
@@ -221,7 +230,7 @@ def test_inviting_another_accounts_address_tells_nothing_about_it(app, login, pe
 
 def test_accepting_an_invitation_lands_where_every_sign_in_does(app, login, people):
     client = login(people.admin)
-    page = _post(client, "/admin/team/invite", "/admin/team", email="ida@acme.test", role="rep")
+    page = post_form(client, "/admin/team/invite", "/admin/team", email="ida@acme.test", role="rep")
     link = re.search(r'value="(http://track\.test/admin/invitations/[^"]+)"', page.text).group(1)
     path = link.removeprefix("http://track.test")
     invitee = app.test_client()

@@ -10,10 +10,10 @@ import pytest
 from server.extensions import db
 from server.models import ApiToken, ConnectCode
 from server.services import accounts, extension_connect
-from tests.auth.test_google import callback, start
-from tests.auth.test_magic_link import csrf_from, sign_in
+from tests.auth.test_magic_link import sign_in
 from tests.support import auth
-from tests.support.google import with_google
+from tests.support.admin import csrf_from
+from tests.support.google import callback, start, with_google
 
 VERIFIER = secrets.token_urlsafe(48)
 CHALLENGE = extension_connect.challenge_of(VERIFIER)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -13,28 +12,14 @@ from server.extensions import db
 from server.models import GmailMailbox, OAuthState, User
 from server.services import team
 from tests.support import auth
-from tests.support.google import METADATA, SEND, SIGN_IN, with_google
+from tests.support.admin import csrf_from
+from tests.support.google import METADATA, SEND, SIGN_IN, callback, start, with_google
 
 
 @pytest.fixture
 def settings(settings):
     """These tests run with a Google client configured."""
     return with_google(settings)
-
-
-def csrf_from(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-def start(client, path="/auth/google/login"):
-    """Follow our redirect to Google; returns the authorization URL."""
-    response = client.get(path)
-    assert response.status_code == 302, response.data
-    return response.headers["Location"]
-
-
-def callback(client, query: str):
-    return client.get(f"/auth/google/callback?{query}")
 
 
 def test_sign_in_round_trip_with_state_and_pkce(client, google, make_user):

@@ -6,7 +6,8 @@ import pytest
 
 from server.extensions import db
 from server.services import audit
-from tests.support.google import with_google
+from tests.support.admin import csrf_from
+from tests.support.google import callback, start, with_google
 
 
 @pytest.fixture
@@ -16,8 +17,6 @@ def settings(settings):
 
 
 def test_google_sign_in_connect_and_disconnect_are_audited(client, google, make_user):
-    from tests.auth.test_google import callback, csrf_from, start
-
     user, _ = make_user("rep@acme.test")
     assert callback(client, google.consent(start(client))).status_code == 302
     assert (

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 
 from server.extensions import db
 from server.services import accounts
+from tests.support.admin import csrf_from
 
 
 @pytest.fixture
@@ -16,10 +15,6 @@ def admin(app):
     user = accounts.create_user(db.session, "owner@acme.test", "Acme", admin=True)
     db.session.commit()
     return user
-
-
-def csrf_from(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
 def sign_in(client, token: str):

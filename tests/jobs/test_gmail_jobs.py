@@ -11,7 +11,6 @@ from server.extensions import db
 from server.jobs import build_huey, register_tasks
 from server.jobs.gmail import LOCK_TTL, mailbox_lock
 from server.models import Message
-from tests.services.test_gmail_sync import SENT_HEADERS, mailbox, reported  # noqa: F401
 from tests.support.google import with_google
 
 
@@ -21,7 +20,7 @@ def settings(settings, tmp_path):
     return with_google(settings).replace(jobs_storage=str(tmp_path / "jobs.db"))
 
 
-def test_a_sync_arriving_while_another_runs_is_skipped_not_retried(app, mailbox, reported, google):  # noqa: F811
+def test_a_sync_arriving_while_another_runs_is_skipped_not_retried(app, mailbox, reported, google):
     huey = MemoryHuey(immediate=True)
     task = register_tasks(huey, app)["gmail_sync_mailbox"]
     db.session.commit()
@@ -34,7 +33,7 @@ def test_a_sync_arriving_while_another_runs_is_skipped_not_retried(app, mailbox,
     assert db.session.get(Message, reported[0]).confirmed_at is not None
 
 
-def test_a_lock_a_killed_worker_left_expires(app, settings, mailbox):  # noqa: F811
+def test_a_lock_a_killed_worker_left_expires(app, settings, mailbox):
     huey = build_huey(settings)
     stale = mailbox_lock(huey, mailbox.id, clock=lambda: time.time() - LOCK_TTL - 1)
     assert stale.__enter__()  # the worker dies here: the lock is never released
@@ -46,7 +45,7 @@ def test_a_lock_a_killed_worker_left_expires(app, settings, mailbox):  # noqa: F
         assert not acquired  # a live sync's lock holds
 
 
-def test_the_sync_command_takes_the_workers_lock(app, settings, mailbox, google):  # noqa: F811
+def test_the_sync_command_takes_the_workers_lock(app, settings, mailbox, google):
     db.session.commit()
     with mailbox_lock(build_huey(settings), mailbox.id):
         result = app.test_cli_runner().invoke(args=["gmail", "sync"])

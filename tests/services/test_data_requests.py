@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
 
 import pytest
-from sqlalchemy import JSON, String, Text, func, inspect, select, text
+from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models import (
@@ -24,33 +24,9 @@ from server.models import (
     Message,
     MessageSummary,
 )
-from server.services import accounts, contacts, data_requests, retention, team
+from server.services import contacts, data_requests, retention, team
 from server.services.accounts import AccountError
-from tests.support.admin import SUBJECT, add_message
-
-
-@pytest.fixture
-def admin(app):
-    user = accounts.create_user(db.session, "boss@acme.test", "Acme", admin=True)
-    db.session.commit()
-    return user
-
-
-def tables_mentioning(needle: str) -> list[str]:
-    """Every table.column whose text contains `needle`, found by scanning the live schema."""
-    hits = []
-    with db.engine.connect() as conn:
-        inspector = inspect(conn)
-        for table in inspector.get_table_names():
-            for column in inspector.get_columns(table):
-                if not isinstance(column["type"], String | Text | JSON):
-                    continue
-                name = column["name"]
-                value = f'lower(CAST("{name}" AS TEXT))'
-                query = text(f'SELECT count(*) FROM "{table}" WHERE {value} LIKE :n')
-                if conn.execute(query, {"n": f"%{needle.lower()}%"}).scalar():
-                    hits.append(f"{table}.{name}")
-    return hits
+from tests.support.admin import SUBJECT, add_message, tables_mentioning
 
 
 def test_search_finds_messages_events_and_invitations(app, admin):

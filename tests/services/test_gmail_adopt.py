@@ -7,11 +7,17 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from server.extensions import db
-from server.jobs.gmail import sync_now
 from server.models import GmailMailbox, Link, Message
 from server.services import accounts, signing
 from tests.support import auth, click_for, pixel_for
-from tests.support.google import METADATA, READONLY, SIGN_IN, connect_mailbox, with_google
+from tests.support.google import (
+    METADATA,
+    READONLY,
+    SIGN_IN,
+    connect_mailbox,
+    run_sync,
+    with_google,
+)
 
 SECRET = "test-link-secret"
 
@@ -25,13 +31,6 @@ def settings(settings):
 def connect(app, user, google, scopes):
     """A connected mailbox with the given scopes."""
     return connect_mailbox(app, user, google, scopes, name="")
-
-
-def run(app, box):
-    db.session.commit()
-    result = sync_now(app, box.id, sleep=lambda _: None)
-    db.session.expire_all()
-    return result
 
 
 def unreported_mail(google, kid, mid, secret=SECRET, base="http://track.test"):
@@ -60,7 +59,7 @@ def test_an_unreported_tracked_message_is_adopted_under_its_own_id(app, client, 
     app.extensions["leadcamp.sink"].flush()
     gmail_id = unreported_mail(google, kid, mid)
 
-    assert run(app, box)["adopted"] == 1
+    assert run_sync(app, box)["adopted"] == 1
     message = db.session.get(Message, mid)
     assert message.user_id == user.id and message.kid == kid and message.subject == "Pricing"
     assert message.gmail_message_id == gmail_id and message.confirmed_at is not None
@@ -73,9 +72,9 @@ def test_an_unreported_tracked_message_is_adopted_under_its_own_id(app, client, 
     google.add_message(
         {"From": "jane@example.com", "Subject": "Re: Pricing", "To": "rep@acme.test"}, gmail_id
     )
-    assert run(app, box)["replies"] == 1
+    assert run_sync(app, box)["replies"] == 1
     assert client.get(f"/api/v1/messages/{mid}", headers=auth(token)).json["status"] == "replied"
-    assert run(app, box)["adopted"] == 0
+    assert run_sync(app, box)["adopted"] == 0
 
 
 def test_a_pixel_on_the_accounts_tracking_domain_is_adopted(app, rep, kid, google):
@@ -86,7 +85,7 @@ def test_a_pixel_on_the_accounts_tracking_domain_is_adopted(app, rep, kid, googl
     unreported_mail(google, kid, mid, base="http://links.acme.test")
     # Mail sent before the domain was set carries PUBLIC_URL's pixel: adopted all the same.
     unreported_mail(google, kid, earlier)
-    assert run(app, box)["adopted"] == 2
+    assert run_sync(app, box)["adopted"] == 2
     message = db.session.get(Message, mid)
     assert message.subject == "Pricing" and db.session.get(Message, earlier) is not None
     assert [link.url for link in message.links] == ["https://acme.test/pricing"]
@@ -95,7 +94,7 @@ def test_a_pixel_on_the_accounts_tracking_domain_is_adopted(app, rep, kid, googl
 def test_without_the_readonly_scope_bodies_are_never_asked_for(app, rep, kid, google):
     box = connect(app, rep[0], google, [*SIGN_IN, METADATA])
     unreported_mail(google, kid, signing.new_message_id())
-    assert run(app, box)["adopted"] == 0
+    assert run_sync(app, box)["adopted"] == 0
     assert google.calls["messages.get"] == 1  # headers only: a FULL request would be refused
 
 
@@ -106,7 +105,7 @@ def test_forged_pixels_and_other_reps_keys_are_not_adopted(app, rep, kid, make_u
     db.session.commit()
     unreported_mail(google, kid, signing.new_message_id(), secret="not-our-secret")
     unreported_mail(google, other_kid, signing.new_message_id())
-    assert run(app, box)["adopted"] == 0
+    assert run_sync(app, box)["adopted"] == 0
     assert db.session.query(Message).count() == 0
     assert db.session.get(GmailMailbox, box.id).status == "ok"
 
@@ -126,7 +125,7 @@ def test_a_grant_still_holding_metadata_skips_adoption_and_syncs(app, rep, kid, 
     box = connect(app, rep[0], google, [*SIGN_IN, METADATA, READONLY])
     unreported_mail(google, kid, signing.new_message_id())
     box.scopes = " ".join([*SIGN_IN, READONLY])  # as if the app believed bodies were readable
-    result = run(app, box)
+    result = run_sync(app, box)
     assert result["mode"] == "full" and result["adopted"] == 0 and result["fetched"] == 1
     box = db.session.get(GmailMailbox, box.id)
     assert box.status == "ok" and box.history_id == str(google.history_id)

@@ -11,38 +11,22 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.jobs import register_tasks
-from server.jobs.gmail import sync_now
 from server.models import Contact, Event, GmailMailbox, Message, MessageSummary
 from tests.support import auth
 from tests.support.google import (
-    METADATA,
     NOT_FOUND,
     RATE_LIMITED,
-    SIGN_IN,
-    connect_mailbox,
+    RFC_ID,
+    SENT_HEADERS,
+    run_sync,
     with_google,
 )
-
-RFC_ID = "<CAF=q2X0c1ZPq0nqz7lU@mail.gmail.com>"
-SENT_HEADERS = {
-    "From": "Ana Ruiz <rep@acme.test>",
-    "To": "Jane Doe <jane@example.com>",
-    "Cc": "bob@gone.test",
-    "Subject": "Quick question",
-    "Message-ID": RFC_ID,
-}
 
 
 @pytest.fixture
 def settings(settings):
     """These tests run with a Google client configured."""
     return with_google(settings)
-
-
-@pytest.fixture
-def mailbox(app, rep, google):
-    """The rep's connected mailbox (as a finished connect round trip leaves it)."""
-    return connect_mailbox(app, rep[0], google, [*SIGN_IN, METADATA])
 
 
 @pytest.fixture
@@ -54,29 +38,7 @@ def sleeps():
 @pytest.fixture
 def sync(app, mailbox, sleeps):
     """Run one sync as the job does; the test's session then sees the results."""
-
-    def run():
-        db.session.commit()
-        result = sync_now(app, mailbox.id, sleep=sleeps.append)
-        db.session.expire_all()
-        return result
-
-    return run
-
-
-@pytest.fixture
-def reported(client, rep, google):
-    """A sent message in Gmail, reported by the extension with its thread id only."""
-    thread = google.add_message(SENT_HEADERS, labels=("SENT",))
-    body = {
-        "subject": "Quick question",
-        "recipients": [{"email": "jane@example.com"}],
-        "gmail_thread_id": thread,
-        "sent_at": (datetime.now(UTC) - timedelta(minutes=5)).isoformat(),
-    }
-    created = client.post("/api/v1/messages", json=body, headers=auth(rep[1]))
-    assert created.status_code == 201
-    return created.json["id"], thread
+    return lambda: run_sync(app, mailbox, sleep=sleeps.append)
 
 
 def reply_headers(**extra) -> dict:

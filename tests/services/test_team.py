@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from server.extensions import db
@@ -16,13 +15,6 @@ from tests.support.live import free_port
 
 SECRET = "test-link-secret"
 CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0.0.0 Safari/537.36"
-
-
-@pytest.fixture
-def admin(app):
-    user = accounts.create_user(db.session, "boss@acme.test", "Acme", admin=True)
-    db.session.commit()
-    return user
 
 
 def test_an_invitation_works_once(app, admin):
@@ -113,28 +105,10 @@ def test_another_accounts_members_are_not_found(app, admin):
     assert stranger.active
 
 
-class Inbox:
-    """An aiosmtpd handler keeping what it receives."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-def test_mail_goes_through_a_real_smtp_server():
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        mailer = Mailer(host="127.0.0.1", port=port, sender="leadcamp@acme.test")
-        assert mailer.send(["new@acme.test"], "Your invitation", "Accept: https://x.test/i/abc")
-    finally:
-        controller.stop()
-    [envelope] = inbox.messages
+def test_mail_goes_through_a_real_smtp_server(smtp_server):
+    mailer = Mailer(host="127.0.0.1", port=smtp_server.port, sender="leadcamp@acme.test")
+    assert mailer.send(["new@acme.test"], "Your invitation", "Accept: https://x.test/i/abc")
+    [envelope] = smtp_server.messages
     assert envelope.rcpt_tos == ["new@acme.test"]
     assert b"https://x.test/i/abc" in envelope.content
     assert not Mailer().send(["a@b.test"], "s", "b")  # not configured: the caller shows the link

@@ -23,8 +23,7 @@ from server.models import (
 )
 from server.services import accounts, breaches, contacts, data_requests, termination
 from server.services.mail import Mailer
-from tests.services.test_data_requests import tables_mentioning
-from tests.support.admin import SUBJECT, add_message
+from tests.support.admin import SUBJECT, add_message, tables_mentioning
 
 
 @pytest.fixture

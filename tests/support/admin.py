@@ -1,10 +1,12 @@
-"""Helpers for the settings-page tests: sign-in through the magic link, CSRF tokens, messages
-with events."""
+"""Helpers for the settings-page tests: sign-in through the magic link, CSRF tokens and form
+posts, messages with events, and a scan of every table for an address."""
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import JSON, String, Text, inspect, text
 
 from server.extensions import db
 from server.models import Event, Message, Recipient, User
@@ -16,6 +18,11 @@ SUBJECT = "ana.ruiz@acme-customer.test"
 def csrf_from(html: str) -> str:
     """The CSRF token of the first form on a page."""
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def post_form(client, path: str, page: str, **data):
+    """POST `data` to `path` with the CSRF token of the form on `page`, as a browser would."""
+    return client.post(path, data={"csrf_token": csrf_from(client.get(page).text), **data})
 
 
 def sign_in(client, secret_key: str, user: User):
@@ -60,3 +67,20 @@ def add_message(
         )
     db.session.commit()
     return message
+
+
+def tables_mentioning(needle: str) -> list[str]:
+    """Every table.column whose text contains `needle`, found by scanning the live schema."""
+    hits = []
+    with db.engine.connect() as conn:
+        inspector = inspect(conn)
+        for table in inspector.get_table_names():
+            for column in inspector.get_columns(table):
+                if not isinstance(column["type"], String | Text | JSON):
+                    continue
+                name = column["name"]
+                value = f'lower(CAST("{name}" AS TEXT))'
+                query = text(f'SELECT count(*) FROM "{table}" WHERE {value} LIKE :n')
+                if conn.execute(query, {"n": f"%{needle.lower()}%"}).scalar():
+                    hits.append(f"{table}.{name}")
+    return hits

@@ -449,8 +449,71 @@ def connect_mailbox(app, user, google, scopes, name: str = "Ana Ruiz"):
     return box
 
 
+def run_sync(app, box, sleep=lambda _: None):
+    """Run one sync of `box` as the job does; the test's session then sees the results."""
+    from server.extensions import db
+    from server.jobs.gmail import sync_now
+
+    db.session.commit()
+    result = sync_now(app, box.id, sleep=sleep)
+    db.session.expire_all()
+    return result
+
+
+# --- Signing in and connecting through the test client ---------------------------------------
+
+
+def start(client, path="/auth/google/login"):
+    """Follow our redirect to Google; returns the authorization URL."""
+    response = client.get(path)
+    assert response.status_code == 302, response.data
+    return response.headers["Location"]
+
+
+def callback(client, query: str):
+    """Come back from Google to our callback with `query` (from FakeGoogle.consent)."""
+    return client.get(f"/auth/google/callback?{query}")
+
+
+# --- A rep's connected mailbox with one reported message --------------------------------------
+
+RFC_ID = "<CAF=q2X0c1ZPq0nqz7lU@mail.gmail.com>"
+SENT_HEADERS = {
+    "From": "Ana Ruiz <rep@acme.test>",
+    "To": "Jane Doe <jane@example.com>",
+    "Cc": "bob@gone.test",
+    "Subject": "Quick question",
+    "Message-ID": RFC_ID,
+}
+
+
 @pytest.fixture
 def google():
     """Google's HTTP APIs, faked; any other outgoing request through `requests` fails."""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         yield FakeGoogle(rsps)
+
+
+@pytest.fixture
+def mailbox(app, rep, google):
+    """The rep's connected mailbox (as a finished connect round trip leaves it)."""
+    return connect_mailbox(app, rep[0], google, [*SIGN_IN, METADATA])
+
+
+@pytest.fixture
+def reported(client, rep, google):
+    """A sent message in Gmail, reported by the extension with its thread id only."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.support import auth
+
+    thread = google.add_message(SENT_HEADERS, labels=("SENT",))
+    body = {
+        "subject": "Quick question",
+        "recipients": [{"email": "jane@example.com"}],
+        "gmail_thread_id": thread,
+        "sent_at": (datetime.now(UTC) - timedelta(minutes=5)).isoformat(),
+    }
+    created = client.post("/api/v1/messages", json=body, headers=auth(rep[1]))
+    assert created.status_code == 201
+    return created.json["id"], thread
