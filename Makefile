@@ -12,11 +12,22 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(RUNTIME): requirements.txt | $(BIN)/python
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+LIBEV := $(VENV)/.libev-found
+
+## The web server (bjoern) compiles against libev: Debian's libev-dev, installed when missing.
+$(LIBEV): | $(BIN)/python
+	@echo '#include <ev.h>' | cc -E - >/dev/null 2>&1 || command -v apt-get >/dev/null || \
+		(echo "The web server needs libev's headers: install libev (e.g. brew install libev)"; false)
+	@echo '#include <ev.h>' | cc -E - >/dev/null 2>&1 || ($(SUDO) apt-get update && \
+		$(SUDO) apt-get install -y --no-install-recommends libev-dev)
+	touch $@
+
+$(RUNTIME): requirements.txt $(LIBEV) | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-$(DEV): requirements.txt requirements-dev.txt | $(BIN)/python
+$(DEV): requirements.txt requirements-dev.txt $(LIBEV) | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(RUNTIME) $@
 
@@ -50,8 +61,6 @@ clean:
 
 ## The Gmail extension (extension/): npm packages, builds, and Debian's Chromium for its e2e tests.
 NODE_MODULES := extension/node_modules/.package-lock.json
-SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-
 $(NODE_MODULES): extension/package.json extension/package-lock.json
 	cd extension && npm ci --no-audit --no-fund
 

@@ -1,5 +1,12 @@
-"""The WSGI entry point: `granian --interface wsgi wsgi:app`."""
+"""The WSGI entry point: `python -m server.webserver wsgi:app` (what `flask serve` runs)."""
 
 from server import create_app
 
 app = create_app()
+
+
+def on_worker_exit() -> None:
+    """Hand this worker's last hits to the event sink; the web server calls it as a worker ends."""
+    sink = app.extensions.get("leadcamp.sink")
+    if sink is not None:
+        sink.close()

@@ -126,38 +126,23 @@ def bootstrap(email: str, account_name: str):
     click.echo(f"  {_login_url(user)}")
 
 
-def granian_command(port: int, workers: int, access_log: bool) -> list[str]:
-    """The production web server's command line."""
+def web_command(port: int, workers: int, access_log: bool) -> list[str]:
+    """The production web server's command line (server/webserver.py)."""
     command = [
         sys.executable,
         "-m",
-        "granian",
-        "--interface",
-        "wsgi",
+        "server.webserver",
         "--host",
         os.environ.get("HOST", "127.0.0.1"),
         "--port",
         str(port),
         "--workers",
         str(workers),
-        # A worker killed by the OS must be replaced, not take the server down.
-        "--respawn-failed-workers",
-        "--respawn-interval",
-        "0.5",
-        "--workers-kill-timeout",
-        "30",
-        # One Python thread per worker: WSGI handlers contend for the GIL, and granian's default
-        # of hundreds of threads cost a quarter of the throughput and gave multi-second p99s.
-        "--blocking-threads",
-        os.environ.get("WEB_THREADS", "1"),
+        "--graceful-timeout",
+        os.environ.get("WEB_GRACEFUL_TIMEOUT", "5"),
     ]
     if access_log:
-        # No client address in the access log: it is personal data of the recipient.
-        command += [
-            "--access-log",
-            "--access-log-fmt",
-            '[%(time)s] "%(method)s %(path)s" %(status)d %(dt_ms).3f',
-        ]
+        command.append("--access-log")
     return [*command, "wsgi:app"]
 
 
@@ -170,14 +155,13 @@ def serve(port: int, workers: int, access_log: bool):
     settings = current_app.config["LEADCAMP"]
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     commands = {
-        "web": granian_command(port, workers, access_log),
+        "web": web_command(port, workers, access_log),
         "jobs": [*flask, "jobs", "worker"],
     }
     if settings.event_sink != "embedded":
         commands["drain"] = [*flask, "sink", "drain"]
     # Own sessions: a terminal's Ctrl-C reaches only this process, which then stops each child
-    # exactly once (granian can hang when a worker gets SIGINT from the terminal and SIGTERM
-    # from its parent at the same time).
+    # exactly once, in order.
     children = {
         name: subprocess.Popen(cmd, start_new_session=True) for name, cmd in commands.items()
     }

@@ -96,7 +96,7 @@ def test_serve_runs_web_and_jobs_and_ctrl_c_stops_both(app, settings, kid, tmp_p
     finally:
         serve.kill()
     assert serve.returncode == 0, output
-    assert "Consumer exiting" in output and "shutdown completed" in output
+    assert "Consumer exiting" in output and "leadcamp.web: stopped" in output
     assert not any(Path(f"/proc/{pid}").exists() for pid in children)
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM events")).scalar_one() == 1

@@ -1,4 +1,4 @@
-"""The real server in a subprocess (granian, the production command line), and load to drive it."""
+"""The real server in a subprocess (the production command line), and load to drive it."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import threading
 import time
 from pathlib import Path
 
-from server.cli import granian_command
+from server.cli import web_command
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,7 +26,7 @@ def free_port() -> int:
 
 def base_env(database_url: str, instance: Path, **extra: str) -> dict[str, str]:
     """The environment of a test server: test secrets, its database, no .env file."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GRANIAN_", "FLASK_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLASK_")}
     env |= {
         "SECRET_KEY": "live-secret",
         "LINK_SIGNING_SECRETS": "test-link-secret",
@@ -64,7 +64,7 @@ def http_get(port: int, path: str, headers: dict | None = None) -> tuple[int, by
 
 
 class LiveServer:
-    """granian serving wsgi:app with N workers, and with the journal sink its drainer, as
+    """The web server serving wsgi:app with N workers, and with the journal sink its drainer, as
     `flask serve` runs them; output captured to a log file."""
 
     def __init__(self, env: dict[str, str], log_path: Path, workers: int = 2, access_log=False):
@@ -76,7 +76,7 @@ class LiveServer:
 
     def start(self) -> LiveServer:
         """Start and wait until it answers."""
-        command = granian_command(self.port, self.workers, self.access_log)
+        command = web_command(self.port, self.workers, self.access_log)
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT

@@ -1,4 +1,4 @@
-"""The hot path under the real server (granian, 2 workers): nothing lost on shutdown, on a killed
+"""The hot path under the real server (2 workers): nothing lost on shutdown, on a killed
 worker (within the documented bound), on a database outage; nothing personal in logs or tables."""
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """The embedded event sink: batches in process, writes in bulk, spools while the database is down.
 
 Events wait in memory for at most one flush interval (or until a batch fills), so a worker killed
-with SIGKILL loses at most what it received in its last flush window. Graceful exits flush: from
-atexit, and from multiprocessing's finalizers for servers whose workers end with os._exit().
+with SIGKILL loses at most what it received in its last flush window. Graceful exits flush: our
+web server calls `wsgi.on_worker_exit()` as a worker ends, and atexit and multiprocessing's
+finalizers cover other servers (some end their workers with os._exit(), which skips atexit).
 """
 
 from __future__ import annotations
@@ -106,7 +107,8 @@ class EmbeddedSink:
             self._thread.start()
         atexit.register(self.close)
         # multiprocessing runs these when a worker process ends, even when it then calls
-        # os._exit() and skips atexit (granian's and billiard-style workers do).
+        # os._exit() and skips atexit (granian's and billiard-style workers do), for whoever runs
+        # wsgi:app under another server.
         mp_util.Finalize(self, self.close, exitpriority=100)
 
     def _run(self) -> None:

@@ -1,0 +1,117 @@
+"""The production web server: workers, shutdown with idle keep-alive connections, failures."""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import subprocess
+import sys
+import time
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from server.services import signing
+from server.webserver import with_access_log
+from tests.support import pixel_for
+from tests.support.live import ROOT, LiveServer, base_env, free_port
+
+SECRET = "test-link-secret"
+
+
+def events_of(database_url: str, mid: str) -> int:
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        query = text("SELECT count(*) FROM events WHERE message_id = :m")
+        count = conn.execute(query, {"m": mid}).scalar_one()
+    engine.dispose()
+    return count
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("sink", ["journal", "embedded"])
+def test_an_idle_keep_alive_connection_does_not_hold_up_shutdown_or_lose_hits(
+    app, settings, kid, tmp_path, sink
+):
+    env = base_env(settings.database_url, tmp_path, EVENT_SINK=sink, WEB_GRACEFUL_TIMEOUT="1")
+    server = LiveServer(env, tmp_path / "server.log").start()
+    mid = signing.new_message_id()
+    # A proxy keeps its upstream connections open between requests: this one stays idle.
+    idle = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    for _ in range(3):
+        idle.request("GET", pixel_for(SECRET, kid, mid))
+        assert idle.getresponse().read()[:6] == b"GIF89a"
+    started = time.monotonic()
+    code = server.stop()
+    elapsed = time.monotonic() - started
+    idle.close()
+    assert code == 0
+    # Past the graceful second the worker hands its batch over and leaves; SQLite's and the
+    # writer's own shutdown take the rest.
+    assert elapsed < 15, elapsed
+    assert events_of(settings.database_url, mid) == 3
+
+
+@pytest.mark.server
+def test_a_dead_worker_is_replaced_and_the_server_keeps_answering(app, settings, kid, tmp_path):
+    server = LiveServer(base_env(settings.database_url, tmp_path), tmp_path / "s.log").start()
+    try:
+        first = server.worker_pids()
+        subprocess.run(["kill", "-KILL", str(first[0])], check=True)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and (
+            first[0] in server.worker_pids() or len(server.worker_pids()) < 2
+        ):
+            time.sleep(0.1)
+        assert first[0] not in server.worker_pids() and len(server.worker_pids()) == 2
+        assert all(server.get("/robots.txt")[0] == 200 for _ in range(10))
+    finally:
+        assert server.stop() == 0
+
+
+def run_server(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "server.webserver", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.mark.server
+def test_an_app_that_cannot_load_stops_the_server_with_an_error():
+    result = run_server("--port", str(free_port()), "no_such_module:app")
+    assert result.returncode == 1
+    assert "could not load no_such_module:app" in result.stderr
+    assert "ModuleNotFoundError" in result.stderr
+
+
+def test_an_ipv6_host_is_refused_with_a_reason():
+    result = run_server("--host", "::1", "--port", str(free_port()), "wsgi:app")
+    assert result.returncode != 0
+    assert "--host must be an IPv4 address" in result.stderr
+
+
+def test_the_access_log_names_method_path_status_and_time_only(caplog):
+    def app(environ, start_response):
+        start_response("302 Found", [("Location", "https://example.com/")])
+        return [b""]
+
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/c/abc",
+        "REMOTE_ADDR": "81.2.69.142",
+        "HTTP_USER_AGENT": "Zq7Marker/4.2",
+    }
+    statuses = []
+
+    def start_response(status, headers, exc_info=None):
+        statuses.append(status)
+
+    with caplog.at_level(logging.INFO, logger="leadcamp.web"):
+        body = with_access_log(app)(environ, start_response)
+    assert body == [b""] and statuses == ["302 Found"]
+    (line,) = caplog.messages
+    assert line.startswith('"GET /c/abc" 302 ')
+    assert "81.2.69" not in line and "Zq7Marker" not in line
