@@ -1,6 +1,6 @@
 """The bare-Flask baseline: one route answering the tracking GIF, doing no work at all.
 
-It runs under the same granian command line as the real server, so the gap between the two is
+It runs under the same web server command line as the real server, so the gap between the two is
 what recording a hit costs, and the gap to nginx is what Python and WSGI cost.
 """
 

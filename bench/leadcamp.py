@@ -27,7 +27,7 @@ EMAIL = "bench@example.com"
 
 def base_env(instance: Path, database_url: str) -> dict[str, str]:
     """The environment our server and its CLI run with; fresh secrets every run."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GRANIAN_", "FLASK_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLASK_")}
     env.update(
         SECRET_KEY=secrets.token_urlsafe(32),
         LINK_SIGNING_SECRETS=secrets.token_urlsafe(32),

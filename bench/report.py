@@ -96,7 +96,7 @@ def render(results: dict, meta: dict) -> str:
         f"Leadcamp bench: wrk {meta['threads']} threads, {meta['connections']} connections, "
         f"{meta['duration_s']:g}s per run after a {meta['warmup_s']:g}s warm-up, "
         f"{meta['cpus']} CPUs shared by wrk and the server",
-        f"granian: {meta['granian']}",
+        f"web server: {meta['web_server']}",
         "",
         f"{'target':<22}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
         f"{'served':>10}{'persisted':>11}{'lost':>7}{'extra':>7}",

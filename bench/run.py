@@ -1,6 +1,6 @@
 """`python -m bench.run`: nginx, bare Flask and our pixel and redirect under the same load.
 
-Order: nginx static GIF, bare Flask under our granian command line, then ours on SQLite and on
+Order: nginx static GIF, bare Flask under our web server's command line, then ours on SQLite and on
 PostgreSQL (pixel, then click, each on a fresh server so its events can be counted after a graceful
 stop). Everything listens on 127.0.0.1 only and every process started here is stopped on exit.
 Exit status: 0 with a report (targets may be missed), 1 when something broke, 130 on Ctrl-C.
@@ -45,9 +45,9 @@ class Bench:
         tools.wait_ready(proc, base + ready, log)
         return proc, base
 
-    def launch_granian(self, env: dict[str, str], target: str, ready: str, log: Path) -> tuple:
-        """Start `target` under our granian command line; returns (proc, base)."""
-        command = lambda port: servers.granian(port, target)  # noqa: E731
+    def launch_web(self, env: dict[str, str], target: str, ready: str, log: Path) -> tuple:
+        """Start `target` under our web server's command line; returns (proc, base)."""
+        command = lambda port: servers.web_server(port, target)  # noqa: E731
         return self.launch(command, ready, log, cwd=leadcamp.ROOT, env=env)
 
     def measure(self, base: str, warm_path: str, path: str) -> dict:
@@ -79,10 +79,10 @@ class Bench:
         return result
 
     def bare_flask(self) -> dict:
-        """The bare Flask app under our granian command line."""
+        """The bare Flask app under our web server's command line."""
         env = leadcamp.base_env(self.workdir / "bare", "sqlite://")
         log = self.workdir / "bare.log"
-        proc, base = self.launch_granian(env, servers.BARE_TARGET, "/o/warm.gif", log)
+        proc, base = self.launch_web(env, servers.BARE_TARGET, "/o/warm.gif", log)
         result = self.measure(base, "/o/warm.gif", "/o/bench.gif")
         self.stop(proc, log)
         return result
@@ -96,7 +96,7 @@ class Bench:
     def ours_once(self, name: str, kind: str, env: dict[str, str], token: str) -> dict:
         """Load one kind of hit, stop the server gracefully and count what it stored."""
         log = self.workdir / f"{name}-{kind}.log"
-        proc, base = self.launch_granian(env, servers.OUR_TARGET, "/robots.txt", log)
+        proc, base = self.launch_web(env, servers.OUR_TARGET, "/robots.txt", log)
         drainer = None
         if env["EVENT_SINK"] == "journal":
             drainer = tools.start(leadcamp.drain_command(), log, cwd=leadcamp.ROOT, env=env)
@@ -145,8 +145,8 @@ def run(duration: float) -> tuple[dict, dict]:
         "connections": CONNECTIONS,
         "cpus": os.cpu_count(),
         "cpu_busy_before": None if busy is None else round(busy, 3),
-        "granian": servers.describe_granian(),
-        "granian_extra_args": os.environ.get("BENCH_GRANIAN_ARGS", ""),
+        "web_server": servers.describe_web_server(),
+        "web_server_extra_args": os.environ.get("BENCH_SERVER_ARGS", ""),
         "notes": notes + report.spool_notes(results),
     }
     results["checks"] = report.checks(results)

@@ -6,7 +6,7 @@ import os
 import shlex
 from pathlib import Path
 
-from server.cli import granian_command
+from server.cli import web_command
 from server.tracking.fastpath import GIF, NO_CACHE
 
 OUR_TARGET = "wsgi:app"
@@ -62,27 +62,26 @@ def nginx_command(nginx: str, workdir: Path, port: int) -> list[str]:
     return [nginx, "-e", "stderr", "-p", str(workdir), "-c", str(conf)]
 
 
-def granian(port: int, target: str) -> list[str]:
-    """The production granian command line for `target` on 127.0.0.1:`port`.
+def web_server(port: int, target: str) -> list[str]:
+    """The production web server's command line for `target` on 127.0.0.1:`port`.
 
-    BENCH_WORKERS (default 2, as `flask serve`) and BENCH_GRANIAN_ARGS (extra options, for trying
+    BENCH_WORKERS (default 2, as `flask serve`) and BENCH_SERVER_ARGS (extra options, for trying
     variants) apply to ours and to the bare baseline alike, so they stay comparable.
     """
     workers = int(os.environ.get("BENCH_WORKERS", "2"))
-    command = granian_command(port=port, workers=workers, access_log=False)
+    command = web_command(port=port, workers=workers, access_log=False)
     if command[-1] != OUR_TARGET:
-        raise RuntimeError(f"unexpected granian command line: {command}")
+        raise RuntimeError(f"unexpected web server command line: {command}")
     # Only loopback traffic, whatever HOST says in the environment.
-    if "--host" in command:
-        command[command.index("--host") + 1] = "127.0.0.1"
-    extra = shlex.split(os.environ.get("BENCH_GRANIAN_ARGS", ""))
+    command[command.index("--host") + 1] = "127.0.0.1"
+    extra = shlex.split(os.environ.get("BENCH_SERVER_ARGS", ""))
     return [*command[:-1], *extra, target]
 
 
-def describe_granian() -> str:
-    """The granian options the bench used, for the report (port, host and target left out)."""
-    command = granian(0, "APP")[:-1]
-    start = command.index("granian") + 1
+def describe_web_server() -> str:
+    """The web server's options the bench used, for the report (port, host and target left out)."""
+    command = web_server(0, "APP")[:-1]
+    start = command.index("-m") + 1
     skip = {"--port", "--host"}
     kept = [
         a
