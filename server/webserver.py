@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import importlib
 import ipaddress
 import logging
@@ -69,6 +70,7 @@ def load(target: str):
 
 
 LOAD_FAILED = 3
+PR_SET_PDEATHSIG = 1
 
 
 def with_access_log(app):
@@ -92,16 +94,24 @@ def with_access_log(app):
     return logged
 
 
+def is_client_of(conn: socket.socket, listener: socket.socket) -> bool:
+    """Whether `conn` is a connection `listener` accepted (same local port and address)."""
+    if conn.family != socket.AF_INET or conn.fileno() == listener.fileno():
+        return False
+    host, port = listener.getsockname()
+    local_host, local_port = conn.getsockname()
+    return local_port == port and host in ("0.0.0.0", local_host)
+
+
 def close_clients(listener: socket.socket) -> None:
     """Shut down this process's accepted connections, so bjoern closes them and its loop ends."""
-    address = listener.getsockname()
     for name in os.listdir("/dev/fd"):
         try:
             conn = socket.socket(fileno=int(name))
         except (OSError, ValueError):  # not a socket, or already closed
             continue
         try:
-            if conn.fileno() != listener.fileno() and conn.getsockname() == address:
+            if is_client_of(conn, listener):
                 conn.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
@@ -122,7 +132,19 @@ def stop_when_told(listener: socket.socket, grace: float) -> None:
         time.sleep(0.1)
 
 
-def run_worker(sock: socket.socket, args: argparse.Namespace) -> int:
+def stop_with_master(master: int) -> None:
+    """Have the kernel send this worker SIGTERM if the master dies (Linux), so a master killed
+    by a supervisor does not leave workers serving with nobody to stop them."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: the master's own stop still applies
+        return
+    if os.getppid() != master:  # the master died before the call
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def run_worker(sock: socket.socket, args: argparse.Namespace, master: int) -> int:
     """One worker: load the app, serve until told to stop, run the exit hook; the exit code."""
     import bjoern
 
@@ -130,6 +152,7 @@ def run_worker(sock: socket.socket, args: argparse.Namespace) -> int:
     # the stopper thread takes (blocked here, and inherited blocked by every later thread).
     os.setpgid(0, 0)
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    stop_with_master(master)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     stopper = threading.Thread(
         target=stop_when_told, args=(sock, args.graceful_timeout), name="stopper", daemon=True
@@ -188,13 +211,14 @@ class Master:
         """Fork one worker."""
         # A stop signal arriving during the fork stays pending for the worker's stopper thread.
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+        master = os.getpid()
         pid = os.fork()
         if pid != 0:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
         else:
             code = 1
             try:
-                code = run_worker(self.sock, self.args)
+                code = run_worker(self.sock, self.args, master)
             finally:
                 logging.shutdown()
                 os._exit(code)

@@ -7,6 +7,7 @@ import logging
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -28,19 +29,29 @@ def events_of(database_url: str, mid: str) -> int:
     return count
 
 
+def open_idle_connection(port: int, path: str, hits: int) -> http.client.HTTPConnection:
+    """A keep-alive connection, as a proxy keeps upstream between requests, left idle after
+    `hits` requests for `path`."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    for _ in range(hits):
+        conn.request("GET", path)
+        assert conn.getresponse().read()[:6] == b"GIF89a"
+    return conn
+
+
 @pytest.mark.server
-@pytest.mark.parametrize("sink", ["journal", "embedded"])
+@pytest.mark.parametrize(
+    "sink, host", [("journal", "127.0.0.1"), ("embedded", "127.0.0.1"), ("journal", "0.0.0.0")]
+)
 def test_an_idle_keep_alive_connection_does_not_hold_up_shutdown_or_lose_hits(
-    app, settings, kid, tmp_path, sink
+    app, settings, kid, tmp_path, sink, host
 ):
-    env = base_env(settings.database_url, tmp_path, EVENT_SINK=sink, WEB_GRACEFUL_TIMEOUT="1")
+    env = base_env(
+        settings.database_url, tmp_path, EVENT_SINK=sink, WEB_GRACEFUL_TIMEOUT="1", HOST=host
+    )
     server = LiveServer(env, tmp_path / "server.log").start()
     mid = signing.new_message_id()
-    # A proxy keeps its upstream connections open between requests: this one stays idle.
-    idle = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
-    for _ in range(3):
-        idle.request("GET", pixel_for(SECRET, kid, mid))
-        assert idle.getresponse().read()[:6] == b"GIF89a"
+    idle = open_idle_connection(server.port, pixel_for(SECRET, kid, mid), 3)
     started = time.monotonic()
     code = server.stop()
     elapsed = time.monotonic() - started
@@ -50,6 +61,25 @@ def test_an_idle_keep_alive_connection_does_not_hold_up_shutdown_or_lose_hits(
     # writer's own shutdown take the rest.
     assert elapsed < 15, elapsed
     assert events_of(settings.database_url, mid) == 3
+
+
+@pytest.mark.server
+def test_workers_hand_over_their_hits_and_stop_when_the_master_is_killed(
+    app, settings, kid, tmp_path
+):
+    env = base_env(settings.database_url, tmp_path, WEB_GRACEFUL_TIMEOUT="1")
+    server = LiveServer(env, tmp_path / "server.log").start()
+    workers = server.worker_pids()
+    mid = signing.new_message_id()
+    idle = open_idle_connection(server.port, pixel_for(SECRET, kid, mid), 4)
+    server.process.kill()  # as a supervisor's SIGKILL would
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in workers):
+        time.sleep(0.1)
+    idle.close()
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers), "workers outlived the master"
+    server.stop()  # the journal writer stores what the workers handed over
+    assert events_of(settings.database_url, mid) == 4
 
 
 @pytest.mark.server

@@ -77,6 +77,8 @@ class LiveServer:
     def start(self) -> LiveServer:
         """Start and wait until it answers."""
         command = web_command(self.port, self.workers, self.access_log)
+        # The server's own environment names the address, not this process's.
+        command[command.index("--host") + 1] = self.env.get("HOST", "127.0.0.1")
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT
