@@ -21,7 +21,6 @@ import argparse
 import contextlib
 import ctypes
 import importlib
-import ipaddress
 import logging
 import os
 import signal
@@ -35,6 +34,8 @@ log = logging.getLogger("leadcamp.web")
 BACKLOG = 2048
 RESPAWN_INTERVAL = 0.5
 KILL_TIMEOUT = 30.0
+LOAD_FAILED = 3  # a worker's exit code when the app cannot be imported
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -50,13 +51,19 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def listen(host: str, port: int) -> socket.socket:
-    """A non-blocking listening socket shared by all workers."""
-    if not isinstance(ipaddress.ip_address(host), ipaddress.IPv4Address):
-        # bjoern reports client addresses of IPv4 sockets only.
-        raise SystemExit(f"--host must be an IPv4 address, not {host!r}")
+    """A non-blocking listening socket shared by all workers; exits with a reason on failure."""
+    try:
+        # bjoern reports client addresses of IPv4 sockets only; names resolve to IPv4.
+        address = socket.gethostbyname(host)
+    except OSError:
+        reason = f"--host must be an IPv4 address or a name for one, not {host!r}"
+        raise SystemExit(reason) from None
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((address, port))
+    except OSError as exc:
+        raise SystemExit(f"cannot listen on {address}:{port}: {exc.strerror}") from None
     sock.setblocking(False)
     sock.listen(BACKLOG)
     return sock
@@ -67,10 +74,6 @@ def load(target: str):
     module_name, _, attribute = target.partition(":")
     module = importlib.import_module(module_name)
     return getattr(module, attribute or "app"), getattr(module, "on_worker_exit", None)
-
-
-LOAD_FAILED = 3
-PR_SET_PDEATHSIG = 1
 
 
 def with_access_log(app):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import logging
+import socket
 import subprocess
 import sys
 import time
@@ -119,8 +120,18 @@ def test_an_app_that_cannot_load_stops_the_server_with_an_error():
 
 def test_an_ipv6_host_is_refused_with_a_reason():
     result = run_server("--host", "::1", "--port", str(free_port()), "wsgi:app")
-    assert result.returncode != 0
-    assert "--host must be an IPv4 address" in result.stderr
+    assert result.returncode == 1
+    assert "--host must be an IPv4 address or a name for one, not '::1'" in result.stderr
+
+
+def test_a_port_in_use_is_refused_with_a_reason():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_server("--host", "localhost", "--port", str(port), "wsgi:app")
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in result.stderr
 
 
 def test_the_access_log_names_method_path_status_and_time_only(caplog):
