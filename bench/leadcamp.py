@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get(
     "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 EMAIL = "bench@example.com"
 
 
@@ -40,7 +41,24 @@ def base_env(instance: Path, database_url: str) -> dict[str, str]:
     # A PUBLIC_URL or REDIS_URL from the caller's shell must not leak into the measured setup.
     for name in ("PUBLIC_URL", "REDIS_URL", "SPOOL_DIR", "JOBS_STORAGE", "TESTING"):
         env.pop(name, None)
+    if env["EVENT_SINK"] == "redis":
+        # A stream of its own, deleted after the run (see drop_stream).
+        env["REDIS_URL"] = REDIS_URL
+        env["REDIS_STREAM"] = f"leadcamp-bench:{secrets.token_hex(6)}"
     return env
+
+
+def needs_drainer(env: dict[str, str]) -> bool:
+    """Whether the sink's events reach the database through `flask sink drain`."""
+    return env["EVENT_SINK"] in ("journal", "redis")
+
+
+def drop_stream(env: dict[str, str]) -> None:
+    """Delete the Redis sink's stream of this run, if it used one."""
+    if env["EVENT_SINK"] == "redis":
+        import redis
+
+        redis.Redis.from_url(env["REDIS_URL"]).delete(env["REDIS_STREAM"])
 
 
 def drain_command() -> list[str]:

@@ -98,7 +98,7 @@ class Bench:
         log = self.workdir / f"{name}-{kind}.log"
         proc, base = self.launch_web(env, servers.OUR_TARGET, "/robots.txt", log)
         drainer = None
-        if env["EVENT_SINK"] == "journal":
+        if leadcamp.needs_drainer(env):
             drainer = tools.start(leadcamp.drain_command(), log, cwd=leadcamp.ROOT, env=env)
             self.running.append(drainer)
         # Fresh messages per run, one for warm-up and one measured, keep each count clean.
@@ -110,6 +110,7 @@ class Bench:
         if drainer is not None:
             self.stop(drainer, log)
         persisted = leadcamp.count_events(env["DATABASE_URL"], measured["id"])
+        leadcamp.drop_stream(env)
         served = result["requests"]
         return {
             **result,
