@@ -126,20 +126,21 @@ def bootstrap(email: str, account_name: str):
     click.echo(f"  {_login_url(user)}")
 
 
-def web_command(port: int, workers: int, access_log: bool) -> list[str]:
-    """The production web server's command line (server/webserver.py)."""
+def web_command(port: int, workers: int, access_log: bool, env=os.environ) -> list[str]:
+    """The production web server's command line (server/webserver.py); HOST and
+    WEB_GRACEFUL_TIMEOUT come from `env`."""
     command = [
         sys.executable,
         "-m",
         "server.webserver",
         "--host",
-        os.environ.get("HOST", "127.0.0.1"),
+        env.get("HOST", "127.0.0.1"),
         "--port",
         str(port),
         "--workers",
         str(workers),
         "--graceful-timeout",
-        os.environ.get("WEB_GRACEFUL_TIMEOUT", "5"),
+        env.get("WEB_GRACEFUL_TIMEOUT", "5"),
     ]
     if access_log:
         command.append("--access-log")

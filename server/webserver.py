@@ -12,30 +12,27 @@ Shutdown (SIGINT or SIGTERM to the master): each worker stops accepting and fini
 connections it has; after `--graceful-timeout` seconds it shuts down those still open (a proxy's
 idle keep-alive connections would otherwise hold it forever). Then, on the thread that handled
 every request, it calls the target module's `on_worker_exit()` hook, which is where the app hands
-its last batch of hits to the event sink. A worker that dies is replaced.
+its last batch of hits to the event sink (server/webworker.py). A worker that dies is replaced.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import ctypes
 import importlib
 import logging
 import os
 import signal
 import socket
 import sys
-import threading
 import time
+
+from server.webworker import LOAD_FAILED, run_worker
 
 log = logging.getLogger("leadcamp.web")
 
 BACKLOG = 2048
 RESPAWN_INTERVAL = 0.5
 KILL_TIMEOUT = 30.0
-LOAD_FAILED = 3  # a worker's exit code when the app cannot be imported
-PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -97,88 +94,6 @@ def with_access_log(app):
     return logged
 
 
-def is_client_of(conn: socket.socket, listener: socket.socket) -> bool:
-    """Whether `conn` is a connection `listener` accepted (same local port and address)."""
-    if conn.family != socket.AF_INET or conn.fileno() == listener.fileno():
-        return False
-    host, port = listener.getsockname()
-    local_host, local_port = conn.getsockname()
-    return local_port == port and host in ("0.0.0.0", local_host)
-
-
-def close_clients(listener: socket.socket) -> None:
-    """Shut down this process's accepted connections, so bjoern closes them and its loop ends."""
-    for name in os.listdir("/dev/fd"):
-        try:
-            conn = socket.socket(fileno=int(name))
-        except (OSError, ValueError):  # not a socket, or already closed
-            continue
-        try:
-            if is_client_of(conn, listener):
-                conn.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        finally:
-            conn.detach()  # bjoern owns the descriptor
-
-
-def stop_when_told(listener: socket.socket, grace: float) -> None:
-    """The worker's stopper thread: on SIGTERM, stop accepting, then end lingering connections."""
-    signal.sigwait({signal.SIGTERM})
-    # bjoern's own SIGINT handling stops accepting and returns once every connection is closed.
-    os.kill(os.getpid(), signal.SIGINT)
-    time.sleep(grace)
-    # A proxy's idle keep-alive connections would hold the loop open: close them, repeatedly, as
-    # a request that was mid-way may leave one behind.
-    while True:
-        close_clients(listener)
-        time.sleep(0.1)
-
-
-def stop_with_master(master: int) -> None:
-    """Have the kernel send this worker SIGTERM if the master dies (Linux), so a master killed
-    by a supervisor does not leave workers serving with nobody to stop them."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):  # not Linux: the master's own stop still applies
-        return
-    if os.getppid() != master:  # the master died before the call
-        os.kill(os.getpid(), signal.SIGTERM)
-
-
-def run_worker(sock: socket.socket, args: argparse.Namespace, master: int) -> int:
-    """One worker: load the app, serve until told to stop, run the exit hook; the exit code."""
-    import bjoern
-
-    # Ctrl-C in a terminal reaches the master only; it stops the workers with SIGTERM, which only
-    # the stopper thread takes (blocked here, and inherited blocked by every later thread).
-    os.setpgid(0, 0)
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
-    stop_with_master(master)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    stopper = threading.Thread(
-        target=stop_when_told, args=(sock, args.graceful_timeout), name="stopper", daemon=True
-    )
-    stopper.start()
-    try:
-        app, hook = load(args.target)
-    except KeyboardInterrupt:
-        return 0
-    except Exception:
-        log.exception("worker %d could not load %s", os.getpid(), args.target)
-        return LOAD_FAILED
-    if args.access_log:
-        app = with_access_log(app)
-    # bjoern turns the SIGINT it was sent into KeyboardInterrupt once its loop has ended.
-    with contextlib.suppress(KeyboardInterrupt):
-        bjoern.server_run(sock, app)
-    # Requests are handled on this thread only, so nothing is recorded after this point.
-    if hook is not None:
-        hook()
-    return 0
-
-
 class Master:
     """Forks the workers, replaces any that die, and stops them in order."""
 
@@ -189,16 +104,17 @@ class Master:
         self.failed = False
 
     def run(self) -> int:
-        """Serve until SIGINT or SIGTERM; 1 when a worker could not load the app."""
+        """Serve until SIGINT or SIGTERM; 1 when a worker could not load the app or did not stop
+        cleanly."""
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self._stop)
-        for _ in range(self.args.workers):
-            self.spawn()
+        first = {self.spawn() for _ in range(self.args.workers)}
         log.info("listening on http://%s:%d", *self.sock.getsockname())
         while not self.stopping:
             time.sleep(0.1)
-            for code in self.reap():
-                if code == LOAD_FAILED:
+            for pid, code in self.reap():
+                if code == LOAD_FAILED and pid in first:
+                    # The app cannot start at all (a later failure may be passing: retried).
                     self.failed = self.stopping = True
                 elif not self.stopping:
                     time.sleep(RESPAWN_INTERVAL)
@@ -210,8 +126,8 @@ class Master:
     def _stop(self, *_) -> None:
         self.stopping = True
 
-    def spawn(self) -> None:
-        """Fork one worker."""
+    def spawn(self) -> int:
+        """Fork one worker; its pid."""
         # A stop signal arriving during the fork stays pending for the worker's stopper thread.
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
         master = os.getpid()
@@ -221,15 +137,17 @@ class Master:
         else:
             code = 1
             try:
-                code = run_worker(self.sock, self.args, master)
+                wrap = with_access_log if self.args.access_log else None
+                code = run_worker(self.sock, self.args, master, load, wrap)
             finally:
                 logging.shutdown()
                 os._exit(code)
         self.workers.add(pid)
+        return pid
 
-    def reap(self) -> list[int]:
-        """Collect workers that ended; returns their exit codes."""
-        codes = []
+    def reap(self) -> list[tuple[int, int]]:
+        """Collect workers that ended; returns their pids and exit codes."""
+        ended = []
         while self.workers:
             pid, status = os.waitpid(-1, os.WNOHANG)
             if pid == 0:
@@ -238,11 +156,16 @@ class Master:
             code = os.waitstatus_to_exitcode(status)
             if not self.stopping or code:
                 log.warning("worker %d exited with %d", pid, code)
-            codes.append(code)
-        return codes
+            if self.stopping and code:
+                self.failed = True  # it may not have handed its last hits over
+            ended.append((pid, code))
+        return ended
 
     def shutdown(self) -> None:
         """Ask every worker to stop, then kill whatever is left."""
+        # The workers close their copies as they stop accepting; with the last one closed, new
+        # connections are refused at once (a proxy tries another upstream) instead of waiting.
+        self.sock.close()
         self.signal_all(signal.SIGTERM)
         if not self.wait(self.args.graceful_timeout + KILL_TIMEOUT):
             log.error("workers %s did not stop in time; killing them", sorted(self.workers))

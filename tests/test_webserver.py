@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import logging
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -62,6 +65,45 @@ def test_an_idle_keep_alive_connection_does_not_hold_up_shutdown_or_lose_hits(
     # writer's own shutdown take the rest.
     assert elapsed < 15, elapsed
     assert events_of(settings.database_url, mid) == 3
+
+
+@pytest.mark.server
+def test_sigints_to_every_process_lose_nothing(app, settings, kid, tmp_path):
+    """As a supervisor stops a service: a signal to all its processes, maybe more than one."""
+    # Only the exit hook can write: the flush interval is out of reach.
+    env = base_env(
+        settings.database_url, tmp_path, WEB_GRACEFUL_TIMEOUT="2", SINK_FLUSH_INTERVAL="3600"
+    )
+    server = LiveServer(env, tmp_path / "server.log").start()
+    mid = signing.new_message_id()
+    idle = open_idle_connection(server.port, pixel_for(SECRET, kid, mid), 3)
+    workers = server.worker_pids()
+    for pid in [*workers, server.process.pid]:
+        os.kill(pid, signal.SIGINT)
+    time.sleep(0.5)
+    for pid in workers:  # a second one, while a worker finishes its connection
+        with contextlib.suppress(ProcessLookupError):  # the other one is done already
+            os.kill(pid, signal.SIGINT)
+    code = server.stop(signal.SIGINT)
+    idle.close()
+    assert code == 0, (tmp_path / "server.log").read_text()[-2000:]
+    assert events_of(settings.database_url, mid) == 3
+
+
+@pytest.mark.server
+def test_new_connections_are_refused_while_workers_finish_open_ones(app, settings, kid, tmp_path):
+    env = base_env(settings.database_url, tmp_path, WEB_GRACEFUL_TIMEOUT="4")
+    server = LiveServer(env, tmp_path / "server.log").start()
+    idle = open_idle_connection(server.port, pixel_for(SECRET, kid, "r" * 22), 1)
+    server.process.send_signal(signal.SIGTERM)
+    time.sleep(0.5)
+    started = time.monotonic()
+    # Refused at once, so a proxy moves on to another upstream instead of waiting out the drain.
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", server.port), timeout=3).close()
+    assert time.monotonic() - started < 1
+    idle.close()
+    assert server.stop() == 0
 
 
 @pytest.mark.server

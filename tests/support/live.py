@@ -76,9 +76,7 @@ class LiveServer:
 
     def start(self) -> LiveServer:
         """Start and wait until it answers."""
-        command = web_command(self.port, self.workers, self.access_log)
-        # The server's own environment names the address, not this process's.
-        command[command.index("--host") + 1] = self.env.get("HOST", "127.0.0.1")
+        command = web_command(self.port, self.workers, self.access_log, self.env)
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT
@@ -109,8 +107,8 @@ class LiveServer:
 
     def worker_pids(self) -> list[int]:
         """The worker processes' ids."""
-        # Any of the server's threads may have spawned a worker (a respawn comes from the thread
-        # that noticed the death), and /proc lists children per thread.
+        # /proc lists children per thread; reading every thread's list keeps this independent of
+        # which thread of the server forks.
         pids = []
         for children in Path(f"/proc/{self.process.pid}/task").glob("*/children"):
             try:
