@@ -33,6 +33,23 @@ def events_of(database_url: str, mid: str) -> int:
     return count
 
 
+@pytest.fixture
+def live(app, settings, tmp_path):
+    """Starts LiveServers on the test's database; stops whatever is left at teardown, so a failing
+    test leaves no server or writer behind."""
+    servers = []
+
+    def start(**extra: str) -> LiveServer:
+        env = base_env(settings.database_url, tmp_path, **extra)
+        server = LiveServer(env, tmp_path / "server.log").start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
 def open_idle_connection(port: int, path: str, hits: int) -> http.client.HTTPConnection:
     """A keep-alive connection, as a proxy keeps upstream between requests, left idle after
     `hits` requests for `path`."""
@@ -48,12 +65,9 @@ def open_idle_connection(port: int, path: str, hits: int) -> http.client.HTTPCon
     "sink, host", [("journal", "127.0.0.1"), ("embedded", "127.0.0.1"), ("journal", "0.0.0.0")]
 )
 def test_an_idle_keep_alive_connection_does_not_hold_up_shutdown_or_lose_hits(
-    app, settings, kid, tmp_path, sink, host
+    live, settings, kid, sink, host
 ):
-    env = base_env(
-        settings.database_url, tmp_path, EVENT_SINK=sink, WEB_GRACEFUL_TIMEOUT="1", HOST=host
-    )
-    server = LiveServer(env, tmp_path / "server.log").start()
+    server = live(EVENT_SINK=sink, WEB_GRACEFUL_TIMEOUT="1", HOST=host)
     mid = signing.new_message_id()
     idle = open_idle_connection(server.port, pixel_for(SECRET, kid, mid), 3)
     started = time.monotonic()
@@ -68,13 +82,10 @@ def test_an_idle_keep_alive_connection_does_not_hold_up_shutdown_or_lose_hits(
 
 
 @pytest.mark.server
-def test_sigints_to_every_process_lose_nothing(app, settings, kid, tmp_path):
+def test_sigints_to_every_process_lose_nothing(live, settings, kid, tmp_path):
     """As a supervisor stops a service: a signal to all its processes, maybe more than one."""
     # Only the exit hook can write: the flush interval is out of reach.
-    env = base_env(
-        settings.database_url, tmp_path, WEB_GRACEFUL_TIMEOUT="2", SINK_FLUSH_INTERVAL="3600"
-    )
-    server = LiveServer(env, tmp_path / "server.log").start()
+    server = live(WEB_GRACEFUL_TIMEOUT="2", SINK_FLUSH_INTERVAL="3600")
     mid = signing.new_message_id()
     idle = open_idle_connection(server.port, pixel_for(SECRET, kid, mid), 3)
     workers = server.worker_pids()
@@ -91,9 +102,8 @@ def test_sigints_to_every_process_lose_nothing(app, settings, kid, tmp_path):
 
 
 @pytest.mark.server
-def test_new_connections_are_refused_while_workers_finish_open_ones(app, settings, kid, tmp_path):
-    env = base_env(settings.database_url, tmp_path, WEB_GRACEFUL_TIMEOUT="4")
-    server = LiveServer(env, tmp_path / "server.log").start()
+def test_new_connections_are_refused_while_workers_finish_open_ones(live, kid):
+    server = live(WEB_GRACEFUL_TIMEOUT="4")
     idle = open_idle_connection(server.port, pixel_for(SECRET, kid, "r" * 22), 1)
     server.process.send_signal(signal.SIGTERM)
     time.sleep(0.5)
@@ -107,11 +117,8 @@ def test_new_connections_are_refused_while_workers_finish_open_ones(app, setting
 
 
 @pytest.mark.server
-def test_workers_hand_over_their_hits_and_stop_when_the_master_is_killed(
-    app, settings, kid, tmp_path
-):
-    env = base_env(settings.database_url, tmp_path, WEB_GRACEFUL_TIMEOUT="1")
-    server = LiveServer(env, tmp_path / "server.log").start()
+def test_workers_hand_over_their_hits_and_stop_when_the_master_is_killed(live, settings, kid):
+    server = live(WEB_GRACEFUL_TIMEOUT="1")
     workers = server.worker_pids()
     mid = signing.new_message_id()
     idle = open_idle_connection(server.port, pixel_for(SECRET, kid, mid), 4)
@@ -120,14 +127,17 @@ def test_workers_hand_over_their_hits_and_stop_when_the_master_is_killed(
     while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in workers):
         time.sleep(0.1)
     idle.close()
-    assert not any(Path(f"/proc/{pid}").exists() for pid in workers), "workers outlived the master"
+    survivors = [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+    for pid in survivors:  # no orphan may outlive a failing test
+        os.kill(pid, signal.SIGKILL)
+    assert not survivors, "workers outlived the master"
     server.stop()  # the journal writer stores what the workers handed over
     assert events_of(settings.database_url, mid) == 4
 
 
 @pytest.mark.server
-def test_a_dead_worker_is_replaced_and_the_server_keeps_answering(app, settings, kid, tmp_path):
-    server = LiveServer(base_env(settings.database_url, tmp_path), tmp_path / "s.log").start()
+def test_a_dead_worker_is_replaced_and_the_server_keeps_answering(live):
+    server = live()
     try:
         first = server.worker_pids()
         subprocess.run(["kill", "-KILL", str(first[0])], check=True)
