@@ -95,6 +95,7 @@ def close_clients(address: tuple[str, int], listener_fd: int) -> None:
             continue
         try:
             fcntl.fcntl(fd, fcntl.F_SETFL, flags)
+            # Never the listener itself: the other workers share it.
             if conn.family == socket.AF_INET and fd != listener_fd:
                 local_host, local_port = conn.getsockname()
                 if local_port == port and host in ("0.0.0.0", local_host):
