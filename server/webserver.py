@@ -118,17 +118,19 @@ class Master:
                     self.failed = self.stopping = True
                 elif not self.stopping:
                     time.sleep(RESPAWN_INTERVAL)
-                    self.spawn()
+                    if not self.stopping:  # a stop may have come during the pause
+                        self.spawn()
         self.shutdown()
         log.info("stopped")
-        return 1 if self.failed else 0
+        return 1 if self.failed or self.workers else 0
 
     def _stop(self, *_) -> None:
         self.stopping = True
 
     def spawn(self) -> int:
         """Fork one worker; its pid."""
-        # A stop signal arriving during the fork stays pending for the worker's stopper thread.
+        # The child starts with SIGTERM blocked: a stop arriving before its stopper thread runs
+        # waits for it, instead of reaching the master's handler inherited by the child.
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
         master = os.getpid()
         pid = os.fork()

@@ -73,9 +73,10 @@ def stop_accepting(python_handler: int) -> None:
         handler = os_handler(signal.SIGINT)
     if handler != SIG_DFL:  # SIG_DFL: bjoern already took one SIGINT, from outside
         os.kill(os.getpid(), signal.SIGINT)
-    # Delivery may come later, to any thread: ignore SIGINT only once libev has seen it.
-    deadline = time.monotonic() + 5
-    while os_handler(signal.SIGINT) != SIG_DFL and time.monotonic() < deadline:
+    # libev handles it between two requests, so a slow one delays this; only then may SIGINT be
+    # ignored (libev would put the default back over an earlier SIG_IGN). The master's kill
+    # bounds the wait.
+    while os_handler(signal.SIGINT) != SIG_DFL:
         time.sleep(0.001)
     # bjoern still raises KeyboardInterrupt when its loop ends: that goes by Python's table.
     _libc.signal(signal.SIGINT, SIG_IGN)
@@ -151,6 +152,9 @@ def run_worker(
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     stop_with_master(master)
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    # LIBEV_FLAGS could make libev take signals through a signalfd: no SIGINT handler would then
+    # show, and stop_accepting() relies on seeing it.
+    os.environ.pop("LIBEV_FLAGS", None)
     phase = Phase()
     stopper = threading.Thread(
         target=stop_when_told,

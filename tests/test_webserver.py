@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from sqlalchemy import create_engine, text
 from server.services import signing
 from server.webserver import with_access_log
 from tests.support import pixel_for
-from tests.support.live import ROOT, LiveServer, base_env, free_port
+from tests.support.live import ROOT, LiveServer, base_env, free_port, http_get
 
 SECRET = "test-link-secret"
 
@@ -150,6 +151,49 @@ def test_a_dead_worker_is_replaced_and_the_server_keeps_answering(live):
         assert all(server.get("/robots.txt")[0] == 200 for _ in range(10))
     finally:
         assert server.stop() == 0
+
+
+@pytest.mark.server
+def test_a_request_in_progress_finishes_before_its_worker_stops(tmp_path):
+    hook_file, port = tmp_path / "hooks", free_port()
+    command = [
+        *(sys.executable, "-m", "server.webserver", "--port", str(port), "--workers", "1"),
+        *("--graceful-timeout", "1", "tests.support.slow_app:app"),
+    ]
+    server = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env={**os.environ, "HOOK_FILE": str(hook_file)},
+    )
+    try:
+        wait_until_answering(port)
+        answers = []
+        slow = threading.Thread(target=lambda: answers.append(http_get(port, "/slow?6")))
+        slow.start()
+        time.sleep(0.5)
+        server.send_signal(signal.SIGTERM)
+        time.sleep(2)
+        (worker,) = hook_file.read_text().split() if hook_file.exists() else [None]
+        assert worker is None, "the worker left while its request was running"
+        for pid in Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split():
+            os.kill(int(pid), signal.SIGINT)  # as a supervisor signalling every process would
+        slow.join(timeout=20)
+        assert server.wait(timeout=30) == 0
+    finally:
+        server.kill()
+    assert answers == [(200, b"ok")]
+    assert len(hook_file.read_text().split()) == 1
+
+
+def wait_until_answering(port: int) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if http_get(port, "/")[0] == 200:
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("the server did not answer")
 
 
 def run_server(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
