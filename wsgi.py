@@ -7,6 +7,4 @@ app = create_app()
 
 def on_worker_exit() -> None:
     """Hand this worker's last hits to the event sink; the web server calls it as a worker ends."""
-    sink = app.extensions.get("leadcamp.sink")
-    if sink is not None:
-        sink.close()
+    app.extensions["leadcamp.sink"].close()

@@ -18,7 +18,6 @@ its last batch of hits to the event sink (server/webworker.py). A worker that di
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import os
 import signal
@@ -66,34 +65,6 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def load(target: str):
-    """The WSGI app named by `module:attribute`, and the module's `on_worker_exit` hook."""
-    module_name, _, attribute = target.partition(":")
-    module = importlib.import_module(module_name)
-    return getattr(module, attribute or "app"), getattr(module, "on_worker_exit", None)
-
-
-def with_access_log(app):
-    """`app`, logging method, path, status and duration of each request: no client address or
-    user agent, which are personal data of the recipient."""
-
-    def logged(environ, start_response):
-        started = time.perf_counter()
-        status = []
-
-        def recording(line, headers, exc_info=None):
-            status.append(line)
-            return start_response(line, headers, exc_info)
-
-        result = app(environ, recording)
-        elapsed = (time.perf_counter() - started) * 1000
-        line = status[0][:3] if status else "-"
-        log.info('"%s %s" %s %.3f', environ["REQUEST_METHOD"], environ["PATH_INFO"], line, elapsed)
-        return result
-
-    return logged
-
-
 class Master:
     """Forks the workers, replaces any that die, and stops them in order."""
 
@@ -139,8 +110,7 @@ class Master:
         else:
             code = 1
             try:
-                wrap = with_access_log if self.args.access_log else None
-                code = run_worker(self.sock, self.args, master, load, wrap)
+                code = run_worker(self.sock, self.args, master)
             finally:
                 logging.shutdown()
                 os._exit(code)

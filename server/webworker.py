@@ -15,13 +15,13 @@ import argparse
 import contextlib
 import ctypes
 import fcntl
+import importlib
 import logging
 import os
 import signal
 import socket
 import threading
 import time
-from collections.abc import Callable
 
 log = logging.getLogger("leadcamp.web")
 
@@ -82,7 +82,7 @@ def stop_accepting(python_handler: int) -> None:
     _libc.signal(signal.SIGINT, SIG_IGN)
 
 
-def close_clients(address: tuple[str, int], listener_fd: int) -> None:
+def close_clients(address: tuple[str, int]) -> None:
     """Shut down this process's accepted connections, so bjoern closes them and its loop ends."""
     host, port = address
     for name in os.listdir("/dev/fd"):
@@ -96,8 +96,9 @@ def close_clients(address: tuple[str, int], listener_fd: int) -> None:
             continue
         try:
             fcntl.fcntl(fd, fcntl.F_SETFL, flags)
-            # Never the listener itself: the other workers share it.
-            if conn.family == socket.AF_INET and fd != listener_fd:
+            # Never a listening socket: the other workers share ours.
+            listening = conn.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
+            if conn.family == socket.AF_INET and not listening:
                 local_host, local_port = conn.getsockname()
                 if local_port == port and host in ("0.0.0.0", local_host):
                     conn.shutdown(socket.SHUT_RDWR)
@@ -109,7 +110,7 @@ def close_clients(address: tuple[str, int], listener_fd: int) -> None:
 
 def stop_when_told(listener: socket.socket, grace: float, phase: Phase, python_handler: int):
     """The stopper thread: on SIGTERM, stop accepting, then end connections that linger."""
-    address, listener_fd = listener.getsockname(), listener.fileno()
+    address = listener.getsockname()
     signal.sigwait({signal.SIGTERM})
     if not phase.stop():
         return  # still loading: the worker leaves once the app is loaded
@@ -121,7 +122,7 @@ def stop_when_told(listener: socket.socket, grace: float, phase: Phase, python_h
     # A proxy's idle keep-alive connections would hold the loop open: close them, repeatedly, as
     # a request that was mid-way may leave one behind.
     while True:
-        close_clients(address, listener_fd)
+        close_clients(address)
         time.sleep(0.1)
 
 
@@ -136,13 +137,35 @@ def stop_with_master(master: int) -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
 
-def run_worker(
-    sock: socket.socket,
-    args: argparse.Namespace,
-    master: int,
-    load: Callable[[str], tuple],
-    wrap: Callable | None = None,
-) -> int:
+def load(target: str):
+    """The WSGI app named by `module:attribute`, and the module's `on_worker_exit` hook."""
+    module_name, _, attribute = target.partition(":")
+    module = importlib.import_module(module_name)
+    return getattr(module, attribute or "app"), getattr(module, "on_worker_exit", None)
+
+
+def with_access_log(app):
+    """`app`, logging method, path, status and duration of each request: no client address or
+    user agent, which are personal data of the recipient."""
+
+    def logged(environ, start_response):
+        started = time.perf_counter()
+        status = []
+
+        def recording(line, headers, exc_info=None):
+            status.append(line)
+            return start_response(line, headers, exc_info)
+
+        result = app(environ, recording)
+        elapsed = (time.perf_counter() - started) * 1000
+        line = status[0][:3] if status else "-"
+        log.info('"%s %s" %s %.3f', environ["REQUEST_METHOD"], environ["PATH_INFO"], line, elapsed)
+        return result
+
+    return logged
+
+
+def run_worker(sock: socket.socket, args: argparse.Namespace, master: int) -> int:
     """One worker: load the app, serve until told to stop, run the exit hook; the exit code."""
     import bjoern
 
@@ -174,7 +197,7 @@ def run_worker(
         return 0  # stopped while loading, before serving anyone
     # bjoern turns the SIGINT it was sent into KeyboardInterrupt once its loop has ended.
     with contextlib.suppress(KeyboardInterrupt):
-        bjoern.server_run(sock, wrap(app) if wrap else app)
+        bjoern.server_run(sock, with_access_log(app) if args.access_log else app)
     # Requests are handled on this thread only, so nothing is recorded after this point.
     if hook is not None:
         hook()

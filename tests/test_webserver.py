@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from server.services import signing
-from server.webserver import with_access_log
+from server.webworker import with_access_log
 from tests.support import pixel_for
 from tests.support.live import ROOT, LiveServer, base_env, free_port, http_get
 

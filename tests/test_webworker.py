@@ -40,7 +40,7 @@ def test_close_clients_shuts_down_only_the_listeners_connections_and_keeps_flags
     flags = fcntl.fcntl(blocking.fileno(), fcntl.F_GETFL)
     socket.setdefaulttimeout(5)  # which makes socket(fileno=…) switch descriptors to non-blocking
     try:
-        close_clients(listener.getsockname(), listener.fileno())
+        close_clients(listener.getsockname())
     finally:
         socket.setdefaulttimeout(None)
     assert fcntl.fcntl(blocking.fileno(), fcntl.F_GETFL) == flags
