@@ -19,6 +19,7 @@ from server.extensions import db
 from server.services import accounts
 
 pytest_plugins = [
+    "tests.support.live",  # first: other plugins import it, and it must be rewritten for asserts
     "tests.support.google",
     "tests.support.browser",
     "tests.support.clearbit",

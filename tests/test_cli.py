@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from server.extensions import db
 from server.models import ApiToken, User
 from server.services import accounts
 from tests.support import pixel_for
-from tests.support.live import ROOT, base_env, free_port, http_get
+from tests.support.live import ROOT, base_env, free_port, wait_until_serving
 
 
 @pytest.fixture
@@ -82,13 +81,7 @@ def test_serve_runs_web_and_jobs_and_ctrl_c_stops_both(app, settings, kid, tmp_p
         text=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if http_get(port, pixel_for("test-link-secret", kid, "q" * 22))[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
+        wait_until_serving(serve, port, pixel_for("test-link-secret", kid, "q" * 22))
         children = Path(f"/proc/{serve.pid}/task/{serve.pid}/children").read_text().split()
         assert len(children) == 3  # the web server, the job worker and the journal writer
         serve.send_signal(signal.SIGINT)

@@ -15,40 +15,13 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from server.services import signing
 from server.webworker import with_access_log
 from tests.support import pixel_for
-from tests.support.live import ROOT, LiveServer, base_env, free_port, http_get
+from tests.support.live import ROOT, events_of, free_port, http_get, wait_until_serving
 
 SECRET = "test-link-secret"
-
-
-def events_of(database_url: str, mid: str) -> int:
-    engine = create_engine(database_url)
-    with engine.connect() as conn:
-        query = text("SELECT count(*) FROM events WHERE message_id = :m")
-        count = conn.execute(query, {"m": mid}).scalar_one()
-    engine.dispose()
-    return count
-
-
-@pytest.fixture
-def live(app, settings, tmp_path):
-    """Starts LiveServers on the test's database; stops whatever is left at teardown, so a failing
-    test leaves no server or writer behind."""
-    servers = []
-
-    def start(**extra: str) -> LiveServer:
-        env = base_env(settings.database_url, tmp_path, **extra)
-        server = LiveServer(env, tmp_path / "server.log").start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 def open_idle_connection(port: int, path: str, hits: int) -> http.client.HTTPConnection:
@@ -66,9 +39,9 @@ def open_idle_connection(port: int, path: str, hits: int) -> http.client.HTTPCon
     "sink, host", [("journal", "127.0.0.1"), ("embedded", "127.0.0.1"), ("journal", "0.0.0.0")]
 )
 def test_an_idle_keep_alive_connection_does_not_hold_up_shutdown_or_lose_hits(
-    live, settings, kid, sink, host
+    start_server, settings, kid, sink, host
 ):
-    server = live(EVENT_SINK=sink, WEB_GRACEFUL_TIMEOUT="1", HOST=host)
+    server = start_server(EVENT_SINK=sink, WEB_GRACEFUL_TIMEOUT="1", HOST=host)
     mid = signing.new_message_id()
     idle = open_idle_connection(server.port, pixel_for(SECRET, kid, mid), 3)
     started = time.monotonic()
@@ -83,10 +56,10 @@ def test_an_idle_keep_alive_connection_does_not_hold_up_shutdown_or_lose_hits(
 
 
 @pytest.mark.server
-def test_sigints_to_every_process_lose_nothing(live, settings, kid, tmp_path):
+def test_sigints_to_every_process_lose_nothing(start_server, settings, kid, tmp_path):
     """As a supervisor stops a service: a signal to all its processes, maybe more than one."""
     # Only the exit hook can write: the flush interval is out of reach.
-    server = live(WEB_GRACEFUL_TIMEOUT="2", SINK_FLUSH_INTERVAL="3600")
+    server = start_server(WEB_GRACEFUL_TIMEOUT="2", SINK_FLUSH_INTERVAL="3600")
     mid = signing.new_message_id()
     idle = open_idle_connection(server.port, pixel_for(SECRET, kid, mid), 3)
     workers = server.worker_pids()
@@ -103,8 +76,8 @@ def test_sigints_to_every_process_lose_nothing(live, settings, kid, tmp_path):
 
 
 @pytest.mark.server
-def test_new_connections_are_refused_while_workers_finish_open_ones(live, kid):
-    server = live(WEB_GRACEFUL_TIMEOUT="4")
+def test_new_connections_are_refused_while_workers_finish_open_ones(start_server, kid):
+    server = start_server(WEB_GRACEFUL_TIMEOUT="4")
     idle = open_idle_connection(server.port, pixel_for(SECRET, kid, "r" * 22), 1)
     server.process.send_signal(signal.SIGTERM)
     time.sleep(0.5)
@@ -118,8 +91,10 @@ def test_new_connections_are_refused_while_workers_finish_open_ones(live, kid):
 
 
 @pytest.mark.server
-def test_workers_hand_over_their_hits_and_stop_when_the_master_is_killed(live, settings, kid):
-    server = live(WEB_GRACEFUL_TIMEOUT="1")
+def test_workers_hand_over_their_hits_and_stop_when_the_master_is_killed(
+    start_server, settings, kid
+):
+    server = start_server(WEB_GRACEFUL_TIMEOUT="1")
     workers = server.worker_pids()
     mid = signing.new_message_id()
     idle = open_idle_connection(server.port, pixel_for(SECRET, kid, mid), 4)
@@ -137,23 +112,6 @@ def test_workers_hand_over_their_hits_and_stop_when_the_master_is_killed(live, s
 
 
 @pytest.mark.server
-def test_a_dead_worker_is_replaced_and_the_server_keeps_answering(live):
-    server = live()
-    try:
-        first = server.worker_pids()
-        subprocess.run(["kill", "-KILL", str(first[0])], check=True)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and (
-            first[0] in server.worker_pids() or len(server.worker_pids()) < 2
-        ):
-            time.sleep(0.1)
-        assert first[0] not in server.worker_pids() and len(server.worker_pids()) == 2
-        assert all(server.get("/robots.txt")[0] == 200 for _ in range(10))
-    finally:
-        assert server.stop() == 0
-
-
-@pytest.mark.server
 def test_a_request_in_progress_finishes_before_its_worker_stops(tmp_path):
     hook_file, port = tmp_path / "hooks", free_port()
     command = [
@@ -166,7 +124,7 @@ def test_a_request_in_progress_finishes_before_its_worker_stops(tmp_path):
         env={**os.environ, "HOOK_FILE": str(hook_file)},
     )
     try:
-        wait_until_answering(port)
+        wait_until_serving(server, port, "/")
         answers = []
         slow = threading.Thread(target=lambda: answers.append(http_get(port, "/slow?6")))
         slow.start()
@@ -183,17 +141,6 @@ def test_a_request_in_progress_finishes_before_its_worker_stops(tmp_path):
         server.kill()
     assert answers == [(200, b"ok")]
     assert len(hook_file.read_text().split()) == 1
-
-
-def wait_until_answering(port: int) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            if http_get(port, "/")[0] == 200:
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError("the server did not answer")
 
 
 def run_server(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:

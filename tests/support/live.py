@@ -12,6 +12,9 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+from sqlalchemy import create_engine, text
+
 from server.cli import web_command
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,6 +66,50 @@ def http_get(port: int, path: str, headers: dict | None = None) -> tuple[int, by
         conn.close()
 
 
+def wait_until_serving(
+    process: subprocess.Popen, port: int, path: str, ready=lambda: True, timeout: float = 30
+) -> None:
+    """Wait until `path` answers 200 on `port` and `ready()` holds; fail if `process` exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            if http_get(port, path)[0] == 200 and ready():
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("server did not start")
+
+
+def events_of(database_url: str, mid: str) -> int:
+    """How many events the database at `database_url` holds for message `mid`."""
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        query = text("SELECT count(*) FROM events WHERE message_id = :m")
+        count = conn.execute(query, {"m": mid}).scalar_one()
+    engine.dispose()
+    return count
+
+
+@pytest.fixture
+def start_server(app, settings, tmp_path):
+    """Starts LiveServers (on the test's migrated database unless told otherwise) and stops
+    whatever is left at teardown, so a failing test leaves no server or writer behind."""
+    servers = []
+
+    def start(database_url=None, workers=2, access_log=False, **extra: str) -> LiveServer:
+        env = base_env(database_url or settings.database_url, tmp_path, **extra)
+        server = LiveServer(env, tmp_path / "server.log", workers, access_log).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
 class LiveServer:
     """The web server serving wsgi:app with N workers, and with the journal sink its drainer, as
     `flask serve` runs them; output captured to a log file."""
@@ -89,17 +136,16 @@ class LiveServer:
                 stdout=self._log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
-            try:
-                if self.get("/robots.txt")[0] == 200 and len(self.worker_pids()) == self.workers:
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("server did not start")
+        try:
+            wait_until_serving(
+                self.process,
+                self.port,
+                "/robots.txt",
+                lambda: len(self.worker_pids()) == self.workers,
+            )
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}: {self.log_path.read_text()[-2000:]}") from None
+        return self
 
     def get(self, path: str, headers: dict | None = None) -> tuple[int, bytes]:
         """One request on a fresh connection."""

@@ -19,7 +19,7 @@ from server.services import signing
 from server.services.ingest import BatchWriter
 from server.services.sinks import StreamDrainer
 from tests.support import click_for, pixel_for
-from tests.support.live import LiveServer, base_env, free_port, hammer
+from tests.support.live import events_of, free_port, hammer
 from tests.support.tcpproxy import TcpProxy
 
 pytestmark = pytest.mark.server
@@ -31,35 +31,11 @@ CHROME = (
 )
 
 
-@pytest.fixture
-def start(settings, tmp_path):
-    servers = []
-
-    def start(database_url=None, workers=2, access_log=False, **extra):
-        env = base_env(database_url or settings.database_url, tmp_path, **extra)
-        server = LiveServer(env, tmp_path / "server.log", workers, access_log).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
-
-
-def events_of(database_url: str, mid: str) -> int:
-    engine = create_engine(database_url)
-    with engine.connect() as conn:
-        count = conn.execute(text("SELECT count(*) FROM events WHERE message_id = :m"), {"m": mid})
-        result = count.scalar_one()
-    engine.dispose()
-    return result
-
-
 @pytest.mark.parametrize("sink", ["journal", "embedded"])
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
-def test_every_hit_is_written_at_graceful_shutdown(start, settings, kid, stop_signal, sink):
+def test_every_hit_is_written_at_graceful_shutdown(start_server, settings, kid, stop_signal, sink):
     # The flush interval and batch size are out of reach: only the worker-exit flush can write.
-    server = start(EVENT_SINK=sink, SINK_FLUSH_INTERVAL="3600", SINK_BATCH_SIZE="1000000")
+    server = start_server(EVENT_SINK=sink, SINK_FLUSH_INTERVAL="3600", SINK_BATCH_SIZE="1000000")
     mid = signing.new_message_id()
     counts = hammer(server.port, [pixel_for(SECRET, kid, mid)] * 1500, connections=16)
     assert counts == {200: 1500}
@@ -68,9 +44,11 @@ def test_every_hit_is_written_at_graceful_shutdown(start, settings, kid, stop_si
     assert events_of(settings.database_url, mid) == 1500
 
 
-def test_every_hit_reaches_the_database_through_the_redis_sink(start, settings, kid, redis_client):
+def test_every_hit_reaches_the_database_through_the_redis_sink(
+    start_server, settings, kid, redis_client
+):
     stream = f"test:events:{signing.new_message_id()}"
-    server = start(EVENT_SINK="redis", REDIS_URL=REDIS_URL, REDIS_STREAM=stream)
+    server = start_server(EVENT_SINK="redis", REDIS_URL=REDIS_URL, REDIS_STREAM=stream)
     mid = signing.new_message_id()
     assert hammer(server.port, [pixel_for(SECRET, kid, mid)] * 1500, connections=16) == {200: 1500}
     assert server.stop() == 0
@@ -88,9 +66,11 @@ def drain(client, stream: str) -> None:
 
 
 @pytest.mark.parametrize("sink", ["journal", "embedded"])
-def test_a_killed_worker_is_replaced_and_loses_at_most_its_flush_window(start, settings, kid, sink):
+def test_a_killed_worker_is_replaced_and_loses_at_most_its_flush_window(
+    start_server, settings, kid, sink
+):
     interval = 0.2
-    server = start(EVENT_SINK=sink, SINK_FLUSH_INTERVAL=str(interval))
+    server = start_server(EVENT_SINK=sink, SINK_FLUSH_INTERVAL=str(interval))
     mid = signing.new_message_id()
     served, stop = {}, threading.Event()
     started = time.monotonic()
@@ -111,12 +91,13 @@ def test_a_killed_worker_is_replaced_and_loses_at_most_its_flush_window(start, s
     ):
         time.sleep(0.1)
     assert victim not in server.worker_pids() and len(server.worker_pids()) == 2
+    assert all(server.get("/robots.txt")[0] == 200 for _ in range(10))
     time.sleep(1.5)
     stop.set()
     thread.join()
     rate = served.get(200, 0) / (time.monotonic() - started)
     assert server.get(pixel_for(SECRET, kid, "x" * 22))[0] == 200
-    server.stop()
+    assert server.stop() == 0
     lost = served[200] - events_of(settings.database_url, mid)
     # The documented bound: what the dead worker held in memory, its last flush window plus the
     # batch it was writing. Both workers share the load, so half the total rate; the half second
@@ -135,10 +116,10 @@ def redis_client():
 
 
 def test_the_redis_sink_loses_nothing_when_a_worker_is_killed(
-    start, settings, kid, app, redis_client
+    start_server, settings, kid, app, redis_client
 ):
     stream = f"test:events:{signing.new_message_id()}"
-    server = start(EVENT_SINK="redis", REDIS_URL=REDIS_URL, REDIS_STREAM=stream)
+    server = start_server(EVENT_SINK="redis", REDIS_URL=REDIS_URL, REDIS_STREAM=stream)
     mid = signing.new_message_id()
     paths = [pixel_for(SECRET, kid, mid)] * 600
     first = hammer(server.port, paths, 8)
@@ -154,7 +135,7 @@ def test_the_redis_sink_loses_nothing_when_a_worker_is_killed(
 
 
 @pytest.mark.parametrize("sink", ["journal", "embedded"])
-def test_a_database_outage_loses_nothing(start, settings, kid, tmp_path, sink):
+def test_a_database_outage_loses_nothing(start_server, settings, kid, tmp_path, sink):
     """PostgreSQL behind a proxy we cut; SQLite held under an exclusive lock by another process."""
     mid = signing.new_message_id()
     pixel = pixel_for(SECRET, kid, mid)
@@ -168,7 +149,7 @@ def test_a_database_outage_loses_nothing(start, settings, kid, tmp_path, sink):
         lock = sqlite3.connect(url.database, timeout=30, isolation_level=None)
         outage = lambda: lock.execute("BEGIN EXCLUSIVE")  # noqa: E731
         restore = lambda: lock.execute("COMMIT")  # noqa: E731
-    server = start(server_url, EVENT_SINK=sink, SINK_FLUSH_INTERVAL="0.1")
+    server = start_server(server_url, EVENT_SINK=sink, SINK_FLUSH_INTERVAL="0.1")
     assert hammer(server.port, [pixel] * 300, 8) == {200: 300}
     time.sleep(0.5)
     outage()
@@ -188,11 +169,11 @@ def test_a_database_outage_loses_nothing(start, settings, kid, tmp_path, sink):
 
 
 def test_no_raw_address_or_user_agent_reaches_the_database_or_the_log(
-    start, settings, kid, tmp_path
+    start_server, settings, kid, tmp_path
 ):
     address, marker = "81.2.69.142", "Zq7Marker/4.2"
     user_agent = f"{CHROME} {marker}"
-    server = start(access_log=True, TRUSTED_PROXIES="127.0.0.1/32")
+    server = start_server(access_log=True, TRUSTED_PROXIES="127.0.0.1/32")
     mid = signing.new_message_id()
     headers = {"User-Agent": user_agent, "X-Forwarded-For": f"{address}"}
     assert hammer(server.port, [pixel_for(SECRET, kid, mid)] * 5, 1, headers) == {200: 5}
