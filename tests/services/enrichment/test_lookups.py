@@ -19,12 +19,17 @@ def run(clock, policy=POLICY):
     return enrichment.run_due(db.session, ClearbitProvider(policy.api_key), policy, clock)
 
 
-def test_found_is_stored_with_provider_and_time_and_fills_blanks(rep, clock, api):
-    user, _ = rep
-    send(user, "Ana@acme.com")
+def found(user, clock, api, address="ana@acme.com"):
+    """Mail `address`, let Clearbit know the person and company; the stored enrichment row."""
+    send(user, address)
     api.get(clearbit.URL, json=clearbit.combined())
     assert run(clock) == {"found": 1}
-    row = contact_of(user, "ana@acme.com").enrichment
+    return contact_of(user, address.lower()).enrichment
+
+
+def test_found_is_stored_with_provider_and_time_and_fills_blanks(rep, clock, api):
+    user, _ = rep
+    row = found(user, clock, api, "Ana@acme.com")
     assert row.status == "found" and row.fetched_at == clock.now and row.next_attempt_at is None
     stamp = clock.now.isoformat().replace("+00:00", "Z")
     assert row.person["provider"] == row.company["provider"] == "clearbit"
@@ -100,10 +105,7 @@ def test_not_found_is_remembered_until_the_cache_expires(rep, clock, api, monkey
 
 def test_a_send_with_a_fresh_answer_cached_queues_nothing(rep, clock, api):
     user, _ = rep
-    send(user, "ana@acme.com")
-    api.get(clearbit.URL, json=clearbit.combined())
-    assert run(clock) == {"found": 1}
-    row = contact_of(user, "ana@acme.com").enrichment
+    row = found(user, clock, api)
     before = (row.requested_at, row.next_attempt_at, row.attempts)
     send(user, "ana@acme.com")
     row = contact_of(user, "ana@acme.com").enrichment
@@ -125,9 +127,7 @@ def test_the_job_still_checks_the_cache_of_a_due_row(rep, clock, api):
 
 def test_manual_refresh_bypasses_the_cache(rep, clock, api):
     user, _ = rep
-    send(user, "ana@acme.com")
-    api.get(clearbit.URL, json=clearbit.combined())
-    run(clock)
+    found(user, clock, api)
     clock.advance(minutes=5)
     enrichment.request(db.session, contact_of(user, "ana@acme.com"), clock.now, force=True)
     db.session.commit()
