@@ -17,10 +17,10 @@ LIBEV := $(VENV)/.libev-found
 
 ## The web server (bjoern) compiles against libev: Debian's libev-dev, installed when missing.
 $(LIBEV): | $(BIN)/python
-	@echo '#include <ev.h>' | cc -E - >/dev/null 2>&1 || command -v apt-get >/dev/null || \
-		(echo "The web server needs libev's headers: install libev (e.g. brew install libev)"; false)
-	@echo '#include <ev.h>' | cc -E - >/dev/null 2>&1 || ($(SUDO) apt-get update && \
-		$(SUDO) apt-get install -y --no-install-recommends libev-dev)
+	@echo '#include <ev.h>' | cc -E - >/dev/null 2>&1 || { \
+		command -v apt-get >/dev/null || \
+			{ echo "The web server needs libev's headers: install libev (e.g. brew install libev)"; false; }; \
+		$(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends libev-dev; }
 	touch $@
 
 $(RUNTIME): requirements.txt $(LIBEV) | $(BIN)/python
