@@ -6,7 +6,7 @@ import os
 import shlex
 from pathlib import Path
 
-from server.cli import web_command
+from server.cli.serve import web_command
 from server.tracking.fastpath import GIF, NO_CACHE
 
 OUR_TARGET = "wsgi:app"

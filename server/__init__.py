@@ -10,7 +10,8 @@ from config import Settings
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    """Build the app: configuration, extensions, blueprints, the tracking fast path, commands."""
+    """Build the app: configuration, extensions, blueprints, the tracking fast path, the
+    personal-data providers, commands."""
     settings = settings or Settings.from_env()
     app = Flask(__name__, instance_path=str(settings.instance_path))
     app.config.from_mapping(settings.flask_config())
@@ -19,6 +20,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_tracking(app, settings)
+    register_personal_data()
     register_commands(app)
     return app
 
@@ -35,8 +37,8 @@ def register_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions to this app."""
+    from server.accounts.users import session_user
     from server.extensions import csrf, db, login_manager, migrate
-    from server.services.accounts import session_user
 
     db.init_app(app)
     csrf.init_app(app)
@@ -66,6 +68,20 @@ def register_tracking(app: Flask, settings: Settings) -> None:
     from server.tracking import install_fast_path
 
     install_fast_path(app, settings)
+
+
+def register_personal_data() -> None:
+    """Every holder of a person's data, in erasure order: messages first, so an erasure finds the
+    recipient rows under every spelling the contact knows before the contact itself goes."""
+    from server.accounts import personal_data as invitations
+    from server.common import personal_data
+    from server.contacts import personal_data as contacts
+    from server.messages import personal_data as messages
+
+    personal_data.register(messages.PROVIDER)
+    personal_data.register(invitations.PROVIDER)
+    personal_data.register_aliases(contacts.aliases)
+    personal_data.register(contacts.PROVIDER)
 
 
 def register_commands(app: Flask) -> None:

@@ -15,8 +15,8 @@ import pytest
 
 from config import Settings
 from server import create_app
+from server.accounts import users as accounts
 from server.extensions import db
-from server.services import accounts
 
 pytest_plugins = [
     "tests.support.live",  # first: other plugins import it, and it must be rewritten for asserts
@@ -24,6 +24,7 @@ pytest_plugins = [
     "tests.support.browser",
     "tests.support.clearbit",
     "tests.support.smtp",
+    "tests.support.mmdb",
 ]
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from server.services import signing
+from server.common import signing
 from server.webworker import with_access_log
 from tests.support import pixel_for
 from tests.support.live import ROOT, events_of, free_port, http_get, wait_until_serving

@@ -8,9 +8,9 @@ from functools import wraps
 from flask import Blueprint, abort, current_app, render_template
 from flask_login import current_user
 
+from server.accounts.team import NotFound
+from server.common import mail
 from server.extensions import login_manager
-from server.services import mail
-from server.services.team import NotFound
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -10,9 +10,12 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user, login_required
 
 from server.admin import admin_required, bp
+from server.contacts import csv_io as contacts_csv
+from server.contacts import enrichment
+from server.contacts import listing as contact_views
+from server.contacts import service as contacts
 from server.extensions import db
 from server.models.base import utcnow
-from server.services import contact_views, contacts, contacts_csv, enrichment
 
 PAGE = 50
 OFF_REASONS = {

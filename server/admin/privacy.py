@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from server.accounts import team
+from server.accounts.users import AccountError
 from server.admin import admin_required, bp, settings
+from server.common import audit, personal_data
 from server.extensions import db
-from server.services import audit, data_requests, personal_data, team
-from server.services.accounts import AccountError
+from server.privacy import data_requests
 
 
 def _render(status: int = 200, **context):

@@ -8,7 +8,7 @@ from flask_login import current_user, logout_user
 from server.admin import admin_required, bp, mailer, settings
 from server.extensions import db
 from server.models import Account
-from server.services import breaches, subprocessors, termination
+from server.privacy import breaches, subprocessors, termination
 
 
 def _hosting() -> dict:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from server.accounts import team
+from server.accounts.users import AccountError
 from server.admin import admin_required, bp, mailer, settings
 from server.auth.views import sign_in
 from server.extensions import db
-from server.services import team
-from server.services.accounts import AccountError
 
 
 def _render_team(error: str = "", invite_link: str = "", status: int = 200):

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from server.accounts import settings as account_settings
 from server.admin import admin_required, bp, settings
 from server.extensions import db
-from server.services import account_settings
 
 
 @bp.get("/")

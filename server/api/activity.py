@@ -13,7 +13,7 @@ from server.api.errors import ApiError
 from server.api.openapi import operation
 from server.api.schemas import DeviceOut
 from server.extensions import db
-from server.services import activity
+from server.messages import activity
 
 _CURSOR = re.compile(r"[0-9a-f]{1,20}[A-Za-z0-9_-]{0,24}")
 

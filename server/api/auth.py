@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import g, request
 
+from server.accounts import users as accounts
 from server.api.errors import ApiError
 from server.extensions import db
 from server.models import User
-from server.services import accounts
 
 
 def authenticate() -> User:

@@ -9,9 +9,12 @@ from server.api import contact_schemas as schemas
 from server.api.args import int_arg
 from server.api.errors import ApiError
 from server.api.openapi import operation
+from server.contacts import csv_io as contacts_csv
+from server.contacts import enrichment
+from server.contacts import listing as contact_views
+from server.contacts import service as contacts
 from server.extensions import db
 from server.models.base import iso, utcnow
-from server.services import contact_views, contacts, contacts_csv, enrichment
 
 
 def _contact(email: str):

@@ -8,13 +8,14 @@ from typing import Annotated
 from flask import g
 from pydantic import BaseModel, Field
 
+from server.accounts import connect as extension_connect
+from server.accounts import users as accounts
 from server.api import bp
 from server.api.errors import ApiError
 from server.api.openapi import operation
 from server.api.schemas import Strict, UserOut
 from server.api.views import user_view
 from server.extensions import db
-from server.services import accounts, extension_connect
 
 
 class TokenIn(Strict):

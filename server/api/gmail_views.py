@@ -6,12 +6,16 @@ from datetime import UTC, datetime
 
 from flask import current_app, g
 
+from server.accounts import settings as account_settings
 from server.api import bp, schemas
 from server.api.errors import ApiError
 from server.api.openapi import operation
 from server.extensions import db
+from server.gmail import auth as gmail_auth
+from server.gmail import client as gmail_client
+from server.gmail import send as gmail_send
+from server.messages import service as messages
 from server.models import MessageSummary
-from server.services import account_settings, gmail_auth, gmail_client, gmail_send, messages
 
 
 @operation(

@@ -1,4 +1,4 @@
-"""API views: thin wrappers over services/."""
+"""API views: thin wrappers over the domain packages."""
 
 from __future__ import annotations
 
@@ -7,12 +7,16 @@ from urllib.parse import urlsplit
 
 from flask import current_app, g
 
+from server.accounts import settings as account_settings
+from server.accounts import users as accounts
 from server.api import bp, schemas
 from server.api.errors import ApiError
 from server.api.openapi import document, operation
+from server.common import signing
 from server.extensions import db
+from server.gmail import auth as gmail_auth
+from server.messages import service as messages
 from server.models import MessageSummary
-from server.services import account_settings, accounts, gmail_auth, messages, signing
 
 
 def _settings():

@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from flask import redirect, render_template, request, session, url_for
 from flask_login import current_user
 
+from server.accounts import connect as extension_connect
 from server.auth import bp
 from server.extensions import db
-from server.services import extension_connect
 
 
 @bp.get("/auth/extension/connect")

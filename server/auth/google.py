@@ -1,4 +1,4 @@
-"""Google sign-in, Gmail connection and disconnection: thin views over services/gmail_auth."""
+"""Google sign-in, Gmail connection and disconnection: thin views over server/gmail/auth.py."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from server.accounts import team
+from server.accounts.users import AccountError, normalize_email
 from server.auth import bp
 from server.auth.views import sign_in
+from server.common import audit
 from server.extensions import db
+from server.gmail import auth as gmail_auth
 from server.models import User
-from server.services import audit, gmail_auth, team
-from server.services.accounts import AccountError, normalize_email
 
 STATE_KEY = "google_oauth_state"
 INVITE_KEY = "google_invitation"

@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from server.accounts import users as accounts
 from server.auth import bp
+from server.common import audit
 from server.extensions import db
 from server.models import User
-from server.services import accounts, audit
 
 
 @bp.get("/auth/login")

@@ -23,7 +23,10 @@ def build_huey(settings: Settings) -> Huey:
 
 def register_tasks(huey: Huey, app) -> dict:
     """Register the tasks, bound to `app`; returns them by name."""
-    from server.jobs import enrichment, gmail, ingestion, purge
+    from server.contacts import jobs as enrichment
+    from server.gmail import jobs as gmail
+    from server.privacy import jobs as purge
+    from server.tracking import jobs as ingestion
 
     tasks = {
         "replay_spools": huey.periodic_task(crontab(minute="*"))(ingestion.replay_spools(app)),

@@ -15,7 +15,7 @@ from server.models.base import UTCDateTime, utcnow
 class GmailMailbox(db.Model):
     """A rep's Gmail connection: encrypted tokens, the sync position and its health.
 
-    Tokens are stored encrypted (MultiFernet, services/gmail_auth.py) and never in the session.
+    Tokens are stored encrypted (MultiFernet, server/gmail/tokens.py) and never in the session.
     """
 
     __tablename__ = "gmail_mailboxes"

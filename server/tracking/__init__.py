@@ -18,12 +18,12 @@ def robots():
 
 def install_fast_path(app: Flask, settings: Settings) -> None:
     """Wrap the app's WSGI callable with the fast path; keep the recorder on app.extensions."""
-    from server.services.geo import GeoLocator
-    from server.services.hits import HitRecorder
-    from server.services.privacy import IpHasher
-    from server.services.sinks import build_sink
+    from server.tracking.deidentify import IpHasher
     from server.tracking.fastpath import TrackingFastPath
-    from server.tracking.sink import event_writer
+    from server.tracking.geo import GeoLocator
+    from server.tracking.hits import HitRecorder
+    from server.tracking.sinks import build_sink
+    from server.tracking.writer import event_writer
 
     sink = build_sink(settings, event_writer(app, settings))
     recorder = HitRecorder(

@@ -13,8 +13,8 @@ from html import escape
 
 from werkzeug.urls import iri_to_uri
 
-from server.services import signing
-from server.services.hits import HitRecorder
+from server.common import signing
+from server.tracking.hits import HitRecorder
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ import pytest
 from flask import g, request_started
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from server.accounts import users as accounts
 from server.extensions import db
 from server.models import User
-from server.services import accounts
 from tests.support.admin import sign_in
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 

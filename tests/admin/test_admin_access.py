@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from server.accounts import team
+from server.accounts import users as accounts
+from server.common.mail import Mailer
 from server.extensions import db
-from server.services import accounts, breaches, subprocessors, team, termination
-from server.services.mail import Mailer
+from server.privacy import breaches, subprocessors, termination
 from tests.support.admin import SUBJECT, add_message, csrf_from
 
 

@@ -8,9 +8,9 @@ import time
 
 from sqlalchemy import select
 
+from server.accounts import users as accounts
 from server.extensions import db
 from server.models import Account, AuditEntry, Event, SubProcessor, SubProcessorChange, User
-from server.services import accounts
 from tests.support import auth, pixel_for
 from tests.support.admin import SUBJECT, add_message, csrf_from, post_form
 
@@ -192,7 +192,7 @@ def test_the_server_side_sending_switch(app, login, people):
 
 
 def test_rectify_changes_only_the_fields_filled_in(app, login, people):
-    from server.services import contacts
+    from server.contacts import service as contacts
 
     contacts.upsert_contact(db.session, people.admin.account_id, SUBJECT, "Ana Ruiz")
     message = add_message(people.rep, SUBJECT)

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from server.accounts import users as accounts
 from server.extensions import db
 from server.models import Event, Recipient, User
-from server.services import accounts
 from tests.support import pixel_for
 from tests.support.admin import SUBJECT, add_message
 

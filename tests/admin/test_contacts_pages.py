@@ -7,10 +7,11 @@ from dataclasses import replace
 
 from sqlalchemy import select
 
+from server.contacts import enrichment
+from server.contacts import service as contacts
 from server.extensions import db
 from server.models import AuditEntry, Contact
 from server.models.base import utcnow
-from server.services import contacts, enrichment
 from tests.support.admin import SUBJECT, add_message, csrf_from
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+from server.accounts import users as accounts
 from server.extensions import db
+from server.messages import activity
 from server.models import Event, Message
-from server.services import accounts, activity
 from tests.support import auth
 
 

@@ -8,10 +8,10 @@ import pytest
 from huey import MemoryHuey
 from sqlalchemy import select
 
+from server.contacts import service as contacts
 from server.extensions import db
 from server.jobs import register_tasks
 from server.models import AuditEntry
-from server.services import contacts
 from tests.support import auth, clearbit
 
 MESSAGE = {

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from server.accounts import users as accounts
 from server.extensions import db
-from server.services import accounts
 from tests.support import auth
 
 MESSAGE = {"subject": "Hi", "recipients": [{"email": "lead@example.com"}]}

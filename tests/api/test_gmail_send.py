@@ -6,8 +6,8 @@ import re
 
 import pytest
 
+from server.common import signing
 from server.extensions import db
-from server.services import signing
 from tests.support import auth
 from tests.support.google import METADATA, SEND, SIGN_IN, connect_mailbox, with_google
 

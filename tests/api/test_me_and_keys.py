@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
+from server.accounts import users as accounts
+from server.common import signing
 from server.extensions import db
-from server.services import accounts, signing
 from tests.support import auth
 
 

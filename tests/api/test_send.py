@@ -8,9 +8,9 @@ from email.header import decode_header, make_header
 
 import pytest
 
+from server.common import signing
 from server.extensions import db
 from server.models import Message
-from server.services import signing
 from tests.support import auth
 from tests.support.google import METADATA, SEND, SIGN_IN, _error, connect_mailbox, with_google
 
@@ -214,7 +214,7 @@ def test_a_revoked_grant_stops_sending_and_asks_for_a_reconnect(
 
 
 def test_internationalized_addresses_are_written_as_utf8_headers():
-    from server.services.gmail_send import build_mime
+    from server.gmail.send import build_mime
 
     mail = build_mime(
         ("Ana", "rep@acme.test"),
@@ -288,7 +288,7 @@ def test_a_token_refresh_google_fails_is_a_bad_gateway_not_a_reconnect(
 
 
 def test_the_plain_text_part_keeps_each_links_address():
-    from server.services.gmail_send import html_to_text
+    from server.gmail.send import html_to_text
 
     html = (
         '<p>See <a href="https://example.com/pricing">our pricing</a>, '

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from server.accounts import connect as extension_connect
+from server.accounts import users as accounts
 from server.extensions import db
 from server.models import ApiToken, ConnectCode
-from server.services import accounts, extension_connect
 from tests.auth.test_magic_link import sign_in
 from tests.support import auth
 from tests.support.admin import csrf_from

@@ -8,9 +8,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select, text
 
+from server.accounts import team
 from server.extensions import db
 from server.models import GmailMailbox, OAuthState, User
-from server.services import team
 from tests.support import auth
 from tests.support.admin import csrf_from
 from tests.support.google import METADATA, SEND, SIGN_IN, callback, start, with_google
@@ -201,7 +201,7 @@ def test_connect_gmail_stores_encrypted_tokens_and_me_shows_it(client, google, m
 
 
 def test_the_connection_page_says_when_a_reconnect_is_needed(app, client, google, make_user):
-    from server.jobs.gmail import sync_now
+    from server.gmail.jobs import sync_now
 
     sign_in(client, google, make_user)
     callback(client, google.consent(start(client, "/auth/google/connect")))
@@ -264,7 +264,7 @@ def test_without_google_every_page_says_so_and_magic_links_still_work(app, make_
         assert response.status_code == 503 and b"Google is not configured" in response.data
     assert b"Google sign-in is not configured" in client.get("/auth/login").data
     user, _ = make_user()
-    from server.services import accounts
+    from server.accounts import users as accounts
 
     token = accounts.magic_link_token(app.config["SECRET_KEY"], user)
     page = client.get(f"/auth/magic/{token}")

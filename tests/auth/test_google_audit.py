@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from server.common import audit
 from server.extensions import db
-from server.services import audit
 from tests.support.admin import csrf_from
 from tests.support.google import callback, start, with_google
 

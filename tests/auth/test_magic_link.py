@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 
+from server.accounts import users as accounts
 from server.extensions import db
-from server.services import accounts
 from tests.support.admin import csrf_from
 
 

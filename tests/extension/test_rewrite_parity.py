@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from server.services.rewrite import strip_pixels, track_html
-from tests.services import test_rewrite
+from server.messages.rewrite import strip_pixels, track_html
+from tests.messages import test_rewrite
 
 ROOT = Path(__file__).resolve().parents[2]
 OWN = ["t.example", "LOCALHOST:5000"]

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import JSON, String, Text, inspect, text
 
+from server.accounts import users as accounts
+from server.common import signing
 from server.extensions import db
 from server.models import Event, Message, Recipient, User
-from server.services import accounts, signing
 
 SUBJECT = "ana.ruiz@acme-customer.test"
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from server.contacts import enrichment
+from server.contacts import service as contacts
 from server.extensions import db
+from server.messages import service as messages
 from server.models import Contact
-from server.services import contacts, enrichment, messages
 
 TRACKER = messages.Tracker("http://track.test", ("test-link-secret",))
 POLICY = enrichment.Policy(api_key="sk_test", ttl=timedelta(days=30), rate_per_minute=60)

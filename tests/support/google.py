@@ -426,7 +426,7 @@ def connect_mailbox(app, user, google, scopes, name: str = "Ana Ruiz"):
     from datetime import UTC, datetime, timedelta
 
     from server.extensions import db
-    from server.services import gmail_auth
+    from server.gmail import auth as gmail_auth
 
     refresh, access = google.issue(" ".join(scopes))
     now = datetime.now(UTC)
@@ -452,7 +452,7 @@ def connect_mailbox(app, user, google, scopes, name: str = "Ana Ruiz"):
 def run_sync(app, box, sleep=lambda _: None):
     """Run one sync of `box` as the job does; the test's session then sees the results."""
     from server.extensions import db
-    from server.jobs.gmail import sync_now
+    from server.gmail.jobs import sync_now
 
     db.session.commit()
     result = sync_now(app, box.id, sleep=sleep)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from server.cli import web_command
+from server.cli.serve import web_command
 
 ROOT = Path(__file__).resolve().parents[2]
 

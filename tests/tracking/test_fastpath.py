@@ -6,9 +6,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from server.common import signing
 from server.extensions import db
 from server.models import Event
-from server.services import signing
 from server.tracking.fastpath import GIF, NO_CACHE
 from tests.support import click_for, pixel_for
 

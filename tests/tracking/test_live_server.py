@@ -14,10 +14,10 @@ import redis
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
+from server.common import signing
 from server.extensions import db
-from server.services import signing
-from server.services.ingest import BatchWriter
-from server.services.sinks import StreamDrainer
+from server.tracking.ingest import BatchWriter
+from server.tracking.sinks import StreamDrainer
 from tests.support import click_for, pixel_for
 from tests.support.live import events_of, free_port, hammer
 from tests.support.tcpproxy import TcpProxy

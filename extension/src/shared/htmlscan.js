@@ -1,5 +1,5 @@
 // Where the tags are in a mail body, found the way the server finds them (Python's html.parser in
-// its tolerant mode, see server/services/rewrite.py), so both rewrite the same tags.
+// its tolerant mode, see server/messages/rewrite.py), so both rewrite the same tags.
 // Nothing is re-serialised: callers splice new values into the original text.
 
 const WATCHED = new Set(["a", "area", "img", "base"]);

@@ -1,5 +1,5 @@
 // Turn an outgoing HTML mail body into a tracked one, with the server's rules
-// (server/services/rewrite.py): every absolute http(s) link goes through the click redirect,
+// (server/messages/rewrite.py): every absolute http(s) link goes through the click redirect,
 // the open pixel is appended, and our earlier pixels in quoted text are dropped. Only the new
 // attribute values are spliced into the original text; every other byte stays as written.
 

@@ -1,4 +1,4 @@
-// Tracking-link signatures with WebCrypto, byte-identical to server/services/signing.py:
+// Tracking-link signatures with WebCrypto, byte-identical to server/common/signing.py:
 // sig = b64url(HMAC-SHA256(HMAC-SHA256(key, purpose), value)) (itsdangerous' "hmac" derivation).
 
 import { b64encode, b64encodeText } from "./base64.js";

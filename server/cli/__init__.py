@@ -1,0 +1,25 @@
+"""The `flask --app wsgi ...` commands: one module per command group."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    """Attach every command group to the app's CLI."""
+    from server.cli import accounts, contacts, gmail, privacy, serve, users
+
+    for command in (
+        users.users,
+        users.tokens,
+        users.keys,
+        users.bootstrap,
+        accounts.accounts,
+        contacts.contacts,
+        gmail.gmail,
+        privacy.purge,
+        serve.serve,
+        serve.jobs,
+        serve.sink,
+    ):
+        app.cli.add_command(command)

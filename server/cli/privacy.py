@@ -1,0 +1,19 @@
+"""`flask --app wsgi purge`: retention, run now."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import click
+
+from server.extensions import db
+from server.privacy import retention
+
+
+@click.command("purge")
+def purge():
+    """Delete raw events and sender views older than each account's retention period now."""
+    removed = retention.purge(db.session, datetime.now(UTC))
+    db.session.commit()
+    total = sum(removed.values())
+    click.echo(f"purged {total} events and sender views from {len(removed)} account(s)")

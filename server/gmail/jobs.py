@@ -1,0 +1,130 @@
+"""Gmail sync jobs: a periodic sweep queues one sync per connected mailbox."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import UTC, datetime
+
+from huey import Huey, crontab
+from sqlalchemy import select
+
+from server.accounts import settings as account_settings
+from server.extensions import db
+from server.gmail import auth as gmail_auth
+from server.gmail import client as gmail_client
+from server.gmail import sync as gmail_sync
+from server.messages import service as messages
+from server.models import GmailMailbox
+
+log = logging.getLogger(__name__)
+
+RETRIES = 4
+BASE_DELAY = 30  # seconds; doubled on each retry
+# A sync holding its mailbox's lock longer than this is taken for dead (a killed worker never
+# releases it) and the lock is taken over; a real sync takes seconds to a few minutes.
+LOCK_TTL = 30 * 60
+
+
+@contextmanager
+def mailbox_lock(huey: Huey, mailbox_id: int, clock=time.time) -> Iterator[bool]:
+    """Hold the one-sync-at-a-time lock of a mailbox; yields False while another sync holds it.
+
+    The lock is a key in the job store holding when it was taken, so it expires on every
+    storage (huey's own task locks expire on none but Redis 7.4+, and would hold forever).
+    """
+    key = f"gmail-sync-lock-{mailbox_id}"
+    acquired = _acquire(huey, key, clock())
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            huey.delete(key)
+
+
+def _acquire(huey: Huey, key: str, now: float) -> bool:
+    if huey.put_if_empty(key, now):
+        return True
+    taken = huey.get(key, peek=True)
+    if taken is not None and now - taken < LOCK_TTL:
+        return False
+    # Stale. Two takers racing here could both win; a doubled sync is harmless (idempotent).
+    log.warning("gmail sync lock %s taken over: held since %s", key, taken)
+    huey.delete(key)
+    return huey.put_if_empty(key, now)
+
+
+def sync_now(app, mailbox_id: int, sleep=time.sleep) -> dict | None:
+    """Sync one mailbox in the foreground; None when Google is off or the mailbox is not syncing."""
+    from server.tracking.writer import event_writer
+
+    with app.app_context():
+        settings = app.config["LEADCAMP"]
+        google = gmail_auth.GoogleClient.from_settings(settings)
+        mailbox = db.session.get(GmailMailbox, mailbox_id)
+        # Checked here, when the sync runs: the mailbox may have been paused since it was queued,
+        # and the sync command runs every mailbox, paused or not.
+        if google is None or mailbox is None or mailbox.status != "ok":
+            return None
+        base_url = account_settings.tracking_base_url(mailbox.user.account, settings.public_url)
+        try:
+            result = gmail_sync.sync_mailbox(
+                db.session,
+                mailbox,
+                gmail_client.for_mailbox(google, mailbox, sleep),
+                event_writer(app, settings),
+                datetime.now(UTC),
+                messages.Tracker(base_url, settings.link_secrets),
+            )
+        except gmail_auth.ReconnectNeeded:
+            db.session.commit()  # the mailbox is marked; its sync pauses until reconnected
+            log.warning("gmail sync of %s paused: reconnect needed", mailbox.email)
+            return {"mode": "reconnect_needed"}
+        except Exception:
+            db.session.rollback()
+            raise
+        finally:
+            db.session.remove()
+        return asdict(result)
+
+
+def syncing_mailboxes(app) -> list[int]:
+    """Ids of the mailboxes whose sync is running (not paused for a reconnect)."""
+    with app.app_context():
+        ids = db.session.scalars(select(GmailMailbox.id).where(GmailMailbox.status == "ok")).all()
+        db.session.remove()
+        return list(ids)
+
+
+def register(huey: Huey, app) -> dict:
+    """The per-mailbox sync task and the periodic sweep that queues it."""
+    minutes = max(1, app.config["LEADCAMP"].gmail_sync_minutes)
+
+    @huey.task(retries=RETRIES, retry_delay=BASE_DELAY, context=True, name="gmail_sync_mailbox")
+    def gmail_sync_mailbox(mailbox_id: int, task=None):
+        """Sync one mailbox; retried with exponential backoff on failure."""
+        if task is not None:  # exponential backoff between retries: 30 s, 60 s, 120 s, 240 s
+            task.retry_delay = BASE_DELAY * 2 ** (RETRIES - task.retries)
+        # One sync per mailbox at a time. A sync arriving meanwhile returns at once: the running
+        # one, or the next sweep, covers its changes (a raised TaskLockedException would be
+        # retried with backoff and pile up behind a long sync).
+        with mailbox_lock(huey, mailbox_id) as acquired:
+            if not acquired:
+                log.info("gmail sync of mailbox %s skipped: another sync is running", mailbox_id)
+                return
+            sync_now(app, mailbox_id)
+        # Nothing returned: nobody reads these results, and stored ones would pile up in the
+        # job store every few minutes per mailbox (sync_now logs what it did).
+
+    @huey.periodic_task(crontab(minute=f"*/{minutes}"), name="gmail_sync_all")
+    def gmail_sync_all() -> int:
+        """Queue a sync of every mailbox that is not paused; returns how many."""
+        ids = syncing_mailboxes(app)
+        for mailbox_id in ids:
+            gmail_sync_mailbox(mailbox_id)
+        return len(ids)
+
+    return {"gmail_sync_mailbox": gmail_sync_mailbox, "gmail_sync_all": gmail_sync_all}

@@ -1,0 +1,177 @@
+"""Registering sent messages, tracking their HTML, and reading their status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.accounts import users as accounts
+from server.common import signing
+from server.contacts import service as contacts
+from server.messages.rewrite import track_html
+from server.models import Event, Link, Message, MessageSummary, Recipient, SelfView, User
+from server.models.base import iso
+from server.tracking.context_rules import RELABELLABLE
+from server.tracking.events import event_view
+from server.tracking.ingest import relabel
+
+
+class MessageError(ValueError):
+    """A message request that cannot be carried out; `code` names the failure."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Tracker:
+    """Where tracking URLs point and the secrets that sign them."""
+
+    public_url: str
+    link_secrets: tuple[str, ...]
+
+    @property
+    def own_hosts(self) -> set[str]:
+        """host[:port] of our tracking URLs, so rewriting leaves our own links alone."""
+        return {urlsplit(self.public_url).netloc.lower()}
+
+
+def visible_messages(user: User):
+    """A select of the messages this user may see: an admin all the account's, a rep their own."""
+    query = select(Message).where(Message.account_id == user.account_id)
+    return query if user.is_admin else query.where(Message.user_id == user.id)
+
+
+def register(session: Session, user: User, data: dict, tracker: Tracker) -> tuple[Message, dict]:
+    """Record a sent message (idempotent on its id); track its HTML when given."""
+    mid = data.get("id") or signing.new_message_id()
+    message = session.get(Message, mid)
+    if message is not None and message.user_id != user.id:
+        raise MessageError("conflict", "this message id belongs to someone else")
+    if message is None:
+        key = accounts.current_signing_key(session, user)
+        message = Message(id=mid, account_id=user.account_id, user_id=user.id, kid=key.kid)
+        message.tracked = user.tracks
+        message.recipients = [
+            Recipient(email=accounts.normalize_email(r["email"]), name=r.get("name") or "")
+            for r in data["recipients"]
+        ]
+        session.add(message)
+        seen = [(r["email"], r.get("name") or "") for r in data["recipients"]]
+        contacts.add_recipients(session, user.account_id, seen, enrich=message.tracked)
+    message.subject = data.get("subject", message.subject or "")
+    message.sent_at = data.get("sent_at") or message.sent_at or datetime.now(UTC)
+    for field in ("gmail_message_id", "gmail_thread_id"):
+        if data.get(field):
+            setattr(message, field, data[field])
+    extra = {}
+    if data.get("html") is not None:
+        extra = _track(message, data["html"], tracker)
+    session.flush()
+    return message, extra
+
+
+def _track(message: Message, html: str, tracker: Tracker) -> dict:
+    if not message.tracked:
+        return {"html": html, "pixel_url": None, "links": []}
+    key = accounts.key_material(tracker.link_secrets, message.kid)
+    base = tracker.public_url
+    pixel = base + signing.pixel_path(key, message.kid, message.id)
+    tracked = track_html(
+        html,
+        pixel,
+        lambda url: base + signing.click_path(key, message.kid, message.id, url),
+        tracker.own_hosts,
+    )
+    if not message.links:
+        message.links = [Link(position=i, url=url) for i, url in enumerate(tracked.links)]
+    links = [
+        {"url": url, "tracked_url": base + signing.click_path(key, message.kid, message.id, url)}
+        for url in tracked.links
+    ]
+    return {"html": tracked.html, "pixel_url": pixel, "links": links}
+
+
+def summary_of(message: Message | None, summary: MessageSummary | None) -> dict:
+    """The status a client shows for one message."""
+    s = summary or MessageSummary(opens=0, clicks=0, replies=0, bounces=0)
+    out = {
+        "status": s.status,
+        "opens": s.opens,
+        "clicks": s.clicks,
+        "replies": s.replies,
+        "bounces": s.bounces or 0,
+        "counts": s.counts(),
+        "first_open_at": iso(s.first_open_at),
+        "last_open_at": iso(s.last_open_at),
+        "last_click_at": iso(s.last_click_at),
+    }
+    if message is not None:
+        out |= {
+            "id": message.id,
+            "subject": message.subject,
+            "sent_at": iso(message.sent_at),
+            "tracked": message.tracked,
+            "gmail_message_id": message.gmail_message_id,
+            "gmail_thread_id": message.gmail_thread_id,
+            "recipients": [{"email": r.email, "name": r.name} for r in message.recipients],
+        }
+    return out
+
+
+def message_detail(session: Session, user: User, mid: str, limit: int = 500) -> dict | None:
+    """Status and events of one message the user may see; None when there is none."""
+    message = session.scalar(visible_messages(user).where(Message.id == mid))
+    if message is None:
+        return None
+    summary = session.get(MessageSummary, mid)
+    events = session.scalars(
+        select(Event)
+        .where(Event.message_id == mid, Event.account_id == user.account_id)
+        .order_by(Event.occurred_at)
+        .limit(limit)
+    )
+    return summary_of(message, summary) | {"events": [event_view(e) for e in events]}
+
+
+def threads_status(session: Session, user: User, thread_ids: list[str]) -> dict[str, list[dict]]:
+    """Per Gmail thread id, the status of each tracked message in it; reads summaries only."""
+    query = (
+        visible_messages(user)
+        .add_columns(MessageSummary)
+        .outerjoin(MessageSummary, MessageSummary.message_id == Message.id)
+        .where(Message.gmail_thread_id.in_(thread_ids))
+        .order_by(Message.sent_at)
+    )
+    out: dict[str, list[dict]] = {}
+    for message, summary in session.execute(query):
+        out.setdefault(message.gmail_thread_id, []).append(summary_of(message, summary))
+    return out
+
+
+def record_self_view(
+    session: Session, user: User, mid: str, at: datetime, window: float
+) -> int | None:
+    """Note the sender viewing their own message and relabel hits near it as `self`."""
+    message = session.scalar(select(Message).where(Message.id == mid, Message.user_id == user.id))
+    if message is None:
+        return None
+    session.add(SelfView(message_id=mid, user_id=user.id, viewed_at=at))
+    session.flush()
+    low, high = (datetime.fromtimestamp(at.timestamp() + d, UTC) for d in (-window, window))
+    ids = session.scalars(
+        select(Event.id).where(
+            Event.message_id == mid,
+            Event.verdict.in_(RELABELLABLE),
+            Event.kind == "open",
+            Event.occurred_at.between(low, high),
+        )
+    ).all()
+    if ids:
+        relabel(session.connection(), set(ids), "self", "self-view")
+    return len(ids)

@@ -1,0 +1,189 @@
+"""CSV import (per-row errors, encodings, savepoints) and export."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from server.contacts import csv_io as contacts_csv
+from server.contacts import service as contacts
+from server.extensions import db
+from server.models import AuditEntry, Company, Contact, Enrichment
+
+GOOD = (
+    "email,name,title,phone,company,notes,do_not_enrich\n"
+    "ana@acme.com,Ana Ruiz,CTO,+1 555 0100,Acme Corporation,met at a fair,\n"
+    "Jo.Doe+crm@gmail.com,Jo Doe,,,,,yes\n"
+)
+
+
+@pytest.fixture
+def account(rep):
+    return rep[0].account
+
+
+def imported(account, text: str | bytes) -> dict:
+    data = text.encode() if isinstance(text, str) else text
+    report = contacts_csv.import_csv(db.session, account, data).as_dict()
+    db.session.commit()
+    return report
+
+
+def emails() -> list[str]:
+    return list(db.session.scalars(select(Contact.email).order_by(Contact.email)))
+
+
+def test_import_creates_then_updates(account):
+    report = imported(account, GOOD)
+    assert (report["created"], report["updated"], report["failed"]) == (2, 0, 0)
+    assert report["encoding"] == "utf-8" and report["notices"] == []
+    ana = contacts.find_contact(db.session, account.id, "ana@acme.com")
+    assert (ana.name, ana.title, ana.phone, ana.notes) == (
+        "Ana Ruiz",
+        "CTO",
+        "+1 555 0100",
+        "met at a fair",
+    )
+    assert ana.company.name == "Acme Corporation" and ana.company.domain == "acme.com"
+    assert ana.enrichment.status == "pending"
+    jo = contacts.find_contact(db.session, account.id, "jodoe@gmail.com")
+    assert jo.do_not_enrich and jo.enrichment is None and jo.email_display == "Jo.Doe+crm@gmail.com"
+
+    again = imported(account, "Email;Title\nANA@acme.com;VP Engineering\njodoe@googlemail.com;\n")
+    assert (again["created"], again["updated"]) == (0, 2)
+    assert ana.title == "VP Engineering" and ana.name == "Ana Ruiz"  # empty cells keep values
+    assert emails() == ["ana@acme.com", "jodoe@gmail.com"]
+
+
+def test_a_bad_row_rejects_only_itself(account):
+    text = (
+        "email,name,phone,do_not_enrich,extra\n"
+        "ana@acme.com,Ana,,,\n"  # line 2: fine
+        "not-an-address,Bob,,,\n"  # line 3
+        "bo@acme.com,Bo,call me maybe!,,\n"  # line 4: bad phone
+        "ed@acme.com,Ed,,perhaps,\n"  # line 5: bad flag
+        "fi@acme.com,Fi\n"  # line 6: too few fields
+        "\n"
+        "gu@acme.com,Gu,,,,surplus\n"  # line 8: too many
+        f"hu@acme.com,{'x' * 201},,,\n"  # line 9: name too long
+        'ik@acme.com,"Ik "quoted",,,\n'  # line 10: malformed quoting
+        "jo@acme.com,Jo,,no,\n"  # line 11: fine
+    )
+    report = imported(account, text)
+    assert (report["created"], report["failed"]) == (2, 7)
+    errors = {r["row"]: r["errors"] for r in report["rows"] if r["status"] == "error"}
+    assert sorted(errors) == [3, 4, 5, 6, 8, 9, 10]
+    assert errors[3] == ["email: 'not-an-address' is not an email address"]
+    assert errors[4][0].startswith("phone:")
+    assert errors[5] == ["do_not_enrich: 'perhaps' is not true or false"]
+    assert errors[6] == ["the row has 2 fields, the header has 5"]
+    assert errors[8] == ["the row has 6 fields, the header has 5"]
+    assert errors[9] == ["name: longer than 200 characters"]
+    assert errors[10][0].startswith("malformed CSV")
+    assert report["notices"] == ["Ignored columns: extra."]
+    assert emails() == ["ana@acme.com", "jo@acme.com"]
+
+
+def test_a_row_failing_half_way_leaves_nothing(account, monkeypatch):
+    real = contacts.update_contact
+
+    def fail_for_bo(session, contact, changes):
+        real(session, contact, changes)
+        if contact.email == "bo@globex.com":
+            db.session.flush()
+            raise contacts_csv.SQLAlchemyError("disk full")
+        return contact
+
+    monkeypatch.setattr(contacts, "update_contact", fail_for_bo)
+    report = imported(account, "email,name\nana@acme.com,Ana\nbo@globex.com,Bo\nce@acme.com,Ce\n")
+    assert [r["status"] for r in report["rows"]] == ["created", "error", "created"]
+    assert report["rows"][1]["errors"] == ["could not be saved: SQLAlchemyError"]
+    assert emails() == ["ana@acme.com", "ce@acme.com"]
+    # Bo's company (created before the failure in the same row) went with the row.
+    assert list(db.session.scalars(select(Company.domain))) == ["acme.com"]
+
+
+def test_any_failure_in_a_row_rejects_only_that_row(account, monkeypatch):
+    real = contacts.upsert_contact
+
+    def fail_for_bo(session, account_id, address, name=""):
+        if address.startswith("bo@"):
+            raise ValueError("unexpected")
+        return real(session, account_id, address, name)
+
+    monkeypatch.setattr(contacts, "upsert_contact", fail_for_bo)
+    report = imported(account, "email\nana@acme.com\nbo@globex.com\nce@acme.com\n")
+    assert [r["status"] for r in report["rows"]] == ["created", "error", "created"]
+    assert report["rows"][1]["errors"] == ["could not be saved"]
+    assert emails() == ["ana@acme.com", "ce@acme.com"]
+
+
+@pytest.mark.parametrize(
+    ("data", "encoding", "noticed"),
+    [
+        ("email,name\nzoe@acme.com,Zoë Łukasz\n".encode(), "utf-8", False),
+        ("email,name\nzoe@acme.com,Zoë Łukasz\n".encode("utf-8-sig"), "utf-8-sig", False),
+        ("email,name\nzoe@acme.com,Zoë Łukasz\n".encode("utf-16"), "utf-16", False),
+        # Without a byte-order mark: the NUL bytes of ASCII text give the byte order away.
+        ("email;name\r\nzoe@acme.com;Zoë Łukasz\r\n".encode("utf-16-le"), "utf-16-le", True),
+        ("email,name\nzoe@acme.com,Zoë Łukasz\n".encode("utf-16-be"), "utf-16-be", True),
+        ("email,name\nzoe@acme.com,Zoë “Z” Müller\n".encode("cp1252"), "cp1252", True),
+        # 0x81 is undefined in Windows-1252: only Latin-1 reads it.
+        (b"email,name\nzoe@acme.com,Zo\xeb\x81\n", "latin-1", True),
+    ],
+    ids=["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "cp1252", "latin-1"],
+)
+def test_encodings(account, data, encoding, noticed):
+    report = imported(account, data)
+    assert report["encoding"] == encoding and report["created"] == 1
+    assert bool(report["notices"]) is noticed
+    name = contacts.find_contact(db.session, account.id, "zoe@acme.com").name
+    assert name.startswith("Zoë")
+    if encoding == "cp1252":
+        assert name == "Zoë “Z” Müller"
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (b"", "The file is empty."),
+        (b"name,title\nAna,CTO\n", "The header row has no 'email' column."),
+        (b"email,Email\na@b.co,a@b.co\n", "The header row repeats columns: email."),
+    ],
+)
+def test_unusable_files_write_nothing(account, data, problem):
+    with pytest.raises(contacts_csv.CsvError, match=problem):
+        contacts_csv.import_csv(db.session, account, data)
+    assert emails() == []
+
+
+def test_export_round_trips_and_defuses_formulas(account):
+    imported(account, GOOD + 'eve@acme.com,=HYPERLINK("http://evil"),,,,"line one\nline two",\n')
+    exported = contacts_csv.export_csv(db.session, account.id)
+    assert exported.startswith("\ufeffemail,name,title,phone,company,notes,do_not_enrich\r\n")
+    assert "'=HYPERLINK" in exported and "'+1 555 0100" in exported
+    before = {
+        c.email: (c.name, c.phone, c.notes, c.do_not_enrich)
+        for c in db.session.scalars(select(Contact))
+    }
+    db.session.query(Contact).update({"name": "", "notes": ""})
+    db.session.commit()
+    report = imported(account, exported.encode("utf-8"))
+    assert report["updated"] == 3 and report["failed"] == 0
+    db.session.expire_all()
+    after = {
+        c.email: (c.name, c.phone, c.notes, c.do_not_enrich)
+        for c in db.session.scalars(select(Contact))
+    }
+    assert after == before
+    assert db.session.scalar(select(func.count()).select_from(Enrichment)) == 2
+
+
+def test_imports_and_exports_without_a_user_are_audited_as_the_system(account):
+    imported(account, GOOD)
+    contacts_csv.export_csv(db.session, account.id)
+    query = select(AuditEntry).where(AuditEntry.action.like("contacts.%")).order_by(AuditEntry.id)
+    entries = db.session.scalars(query).all()
+    done = [(e.action, e.actor, e.actor_id) for e in entries]
+    assert done == [("contacts.import", "system", None), ("contacts.export", "system", None)]
+    assert entries[0].detail == "2 created, 0 updated, 0 rejected"

@@ -1,0 +1,206 @@
+"""Data-subject requests: find, export, rectify, erase — and erasure leaves no trace anywhere."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import csv
+import io
+import json
+import zlib
+from datetime import UTC, datetime, timedelta
+from urllib.parse import unquote
+
+import pytest
+from sqlalchemy import func, select
+
+from server.accounts import team
+from server.accounts.users import AccountError
+from server.contacts import service as contacts
+from server.extensions import db
+from server.models import (
+    Contact,
+    DataExport,
+    DataRequest,
+    Enrichment,
+    Link,
+    Message,
+    MessageSummary,
+)
+from server.privacy import data_requests, retention
+from tests.support.admin import SUBJECT, add_message, tables_mentioning
+
+
+def test_search_finds_messages_events_and_invitations(app, admin):
+    message = add_message(admin, SUBJECT, events=3)
+    add_message(admin, "someone.else@example.test")
+    team.invite(db.session, "k", admin, SUBJECT, "rep")
+    found, request = data_requests.search(db.session, "k", admin, SUBJECT.upper())
+    assert [m["id"] for m in found["messages"]["messages"]] == [message.id]
+    assert len(found["messages"]["events"]) == 3
+    assert found["invitations"]["invitations"][0]["email"] == SUBJECT
+    assert request.kind == "search" and SUBJECT not in request.subject_digest
+
+
+def test_export_links_are_signed_expiring_and_scoped(app, admin, monkeypatch):
+    add_message(admin, SUBJECT)
+    tokens = data_requests.export(db.session, "k", admin, SUBJECT)
+    email, fmt, request_id = data_requests.open_download(
+        db.session, "k", tokens["json"], admin.account_id
+    )
+    assert (email, fmt) == (SUBJECT, "json")
+    assert db.session.get(DataRequest, request_id).kind == "export"
+    body, media = data_requests.render(db.session, admin.account_id, email, "json")
+    assert media == "application/json" and json.loads(body)["subject"] == SUBJECT
+    body, media = data_requests.render(db.session, admin.account_id, email, "csv")
+    rows = list(csv.reader(io.StringIO(body)))
+    assert rows[0] == ["source", "kind", "row", "field", "value"] and len(rows) > 5
+    with pytest.raises(AccountError, match="not valid"):
+        data_requests.open_download(db.session, "k", tokens["json"], admin.account_id + 1)
+    with pytest.raises(AccountError, match="not valid"):
+        data_requests.open_download(db.session, "other", tokens["json"], admin.account_id)
+    later = datetime.now(UTC) + timedelta(seconds=data_requests.EXPORT_MAX_AGE + 1)
+    with pytest.raises(AccountError, match="expired"):
+        data_requests.open_download(db.session, "k", tokens["csv"], admin.account_id, now=later)
+
+
+def _decodings(token: str) -> list[str]:
+    """The token as text in every reading: raw, URL-unquoted, each part base64- (and zlib-)
+    decoded."""
+    readings = [token, unquote(token)]
+    for part in token.split("."):
+        raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+        readings.append(raw.decode("latin-1"))
+        with contextlib.suppress(zlib.error):
+            readings.append(zlib.decompress(raw).decode("latin-1"))
+    return [reading.lower() for reading in readings]
+
+
+def test_export_links_carry_no_address(app, admin):
+    add_message(admin, SUBJECT)
+    tokens = data_requests.export(db.session, "k", admin, SUBJECT)
+    db.session.commit()
+    for token in tokens.values():
+        for reading in _decodings(token):
+            assert "ana.ruiz" not in reading and "acme-customer" not in reading, reading
+    # Nor does the database hold the address in the clear for them.
+    assert not [t for t in tables_mentioning(SUBJECT) if t.startswith("data_exports.")]
+    assert db.session.scalar(select(func.count()).select_from(DataExport)) == 1
+
+
+def test_erasure_and_expiry_end_the_export_links(app, admin):
+    add_message(admin, SUBJECT)
+    erased = data_requests.export(db.session, "k", admin, SUBJECT)
+    kept = data_requests.export(db.session, "k", admin, "bo@example.test")
+    db.session.commit()
+    data_requests.erase(db.session, "k", admin, SUBJECT)
+    db.session.commit()
+    with pytest.raises(AccountError, match="expired"):
+        data_requests.open_download(db.session, "k", erased["json"], admin.account_id)
+    assert data_requests.open_download(db.session, "k", kept["csv"], admin.account_id)[0] == (
+        "bo@example.test"
+    )
+    later = datetime.now(UTC) + timedelta(seconds=data_requests.EXPORT_MAX_AGE + 1)
+    retention.purge(db.session, later)
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(DataExport)) == 0
+
+
+def test_rectify_corrects_the_recipient_name(app, admin):
+    message = add_message(admin, SUBJECT)
+    data_requests.rectify(db.session, "k", admin, SUBJECT, {"name": "Ana Ruiz-Soler"})
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Message, message.id).recipients[0].name == "Ana Ruiz-Soler"
+    with pytest.raises(AccountError):
+        data_requests.rectify(db.session, "k", admin, SUBJECT, {"password": "x"})
+
+
+def test_erase_leaves_no_trace_of_the_address_in_any_table(app, admin):
+    erased = add_message(admin, SUBJECT, events=4)
+    kept = add_message(admin, "someone.else@example.test", events=2, name="Bo")
+    shared = add_message(admin, "someone.else@example.test", events=2, name="Bo")
+    shared.recipients.append(type(shared.recipients[0])(email=SUBJECT, name="Ana"))
+    shared.subject = f"Re: intro to {SUBJECT.upper()}"  # kept for Bo, but it names Ana
+    # Links carry the address percent-encoded, form-encoded and in capitals, too.
+    for position, who in enumerate(("ana.ruiz%40acme-customer.test", SUBJECT.upper())):
+        db.session.add(
+            Link(message_id=kept.id, position=position, url=f"https://shop.test/?who={who}")
+        )
+    db.session.add(
+        Link(message_id=kept.id, position=2, url="https://shop.test/?who=bo%40example.test")
+    )
+    db.session.add(MessageSummary(message_id=erased.id, account_id=admin.account_id, opens=4))
+    team.invite(db.session, "k", admin, SUBJECT, "rep")
+    data_requests.search(db.session, "k", admin, SUBJECT)
+    db.session.commit()
+    assert "recipients.email" in tables_mentioning(SUBJECT)
+
+    result = data_requests.erase(db.session, "k", admin, SUBJECT)
+    db.session.commit()
+
+    assert tables_mentioning(SUBJECT) == []
+    assert tables_mentioning("ana.ruiz") == []  # in any spelling a URL may carry
+    assert tables_mentioning("Ana Ruiz") == []  # the recipient name went with the row
+    assert tables_mentioning("bo%40example.test") == ["links.url"]  # other people's links stay
+    assert db.session.get(Message, shared.id).subject == ""
+    assert result["messages"] > 0 and result["invitations"] == 1
+    # Counts that remain carry no identity; other people's rows are untouched.
+    assert db.session.get(MessageSummary, erased.id).opens == 4
+    assert [r.email for r in db.session.get(Message, kept.id).recipients] == [
+        "someone.else@example.test"
+    ]
+    kinds = db.session.scalars(select(DataRequest.kind).order_by(DataRequest.id)).all()
+    assert kinds == ["search", "erase"]
+
+
+GMAIL_SEEN = "Ana.Ruiz+news@Gmail.com"
+
+
+def _contact_with_enrichment(admin):
+    contact, _ = contacts.upsert_contact(db.session, admin.account_id, GMAIL_SEEN, "Ana Ruiz")
+    db.session.add(
+        Enrichment(
+            account_id=admin.account_id,
+            contact_id=contact.id,
+            provider="clearbit",
+            status="found",
+            person={"name": {"fullName": "Ana Ruiz"}, "email": "anaruiz@gmail.com"},
+            company={"domain": "ruiz-consulting.test", "name": "Ruiz Consulting"},
+        )
+    )
+    message = add_message(admin, GMAIL_SEEN.lower(), events=2)
+    db.session.commit()
+    return contact, message
+
+
+def test_contacts_and_enrichment_are_found_under_every_spelling(app, admin):
+    _, message = _contact_with_enrichment(admin)
+    found, _ = data_requests.search(db.session, "k", admin, "anaruiz@gmail.com")
+    assert found["contacts"]["contact"][0]["email"] == "anaruiz@gmail.com"
+    assert found["contacts"]["enrichment"][0]["company"]["name"] == "Ruiz Consulting"
+    assert [m["id"] for m in found["messages"]["messages"]] == [message.id]
+    data_requests.rectify(db.session, "k", admin, "anaruiz@gmail.com", {"title": "CTO"})
+    db.session.commit()
+    assert db.session.scalar(select(Contact.title)) == "CTO"
+
+
+def test_erase_removes_contact_enrichment_and_recipient_rows_everywhere(app, admin):
+    _contact_with_enrichment(admin)
+    assert "enrichments.person" in tables_mentioning("anaruiz@gmail.com")
+    result = data_requests.erase(db.session, "k", admin, "anaruiz@gmail.com")
+    db.session.commit()
+    assert result["contacts"] >= 3 and result["messages"] >= 3
+    for needle in ("anaruiz", "ana.ruiz", "Ruiz Consulting"):
+        assert tables_mentioning(needle) == [], needle
+
+
+def test_requests_take_one_address_and_name_it_by_one_digest(app, admin):
+    for address in ("nobody", "a b@example.test", "x" * 320 + "@example.test"):
+        with pytest.raises(AccountError, match="Enter one email address"):
+            data_requests.search(db.session, "k", admin, address)
+    data_requests.export(db.session, "k", admin, SUBJECT)
+    data_requests.erase(db.session, "k", admin, f"  {SUBJECT.upper()} ")
+    db.session.commit()
+    digests = set(db.session.scalars(select(DataRequest.subject_digest)))
+    assert digests == {data_requests.subject_digest("k", admin.account_id, SUBJECT)}

@@ -1,0 +1,82 @@
+"""The journal between web workers and the writer process, against a real database."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from server.extensions import db
+from server.models import Event
+from server.tracking.ingest import BatchWriter
+from server.tracking.sinks import EmbeddedSink, Journal, JournalDrainer, Spool
+from tests.support import make_event
+
+
+def stored() -> int:
+    db.session.expire_all()
+    return db.session.query(Event).count()
+
+
+def test_batches_are_written_in_order_and_removed(app, kid, tmp_path):
+    journal = Journal(tmp_path)
+    batches = [[make_event(kid) for _ in range(5)] for _ in range(3)]
+    for batch in batches:
+        journal.append(batch)
+    assert len(list(tmp_path.glob("*.batch"))) == 3
+    seen = []
+    writer = BatchWriter(db.engine)
+
+    def write(batch):
+        seen.append([e["id"] for e in batch])
+        return writer(batch)
+
+    assert JournalDrainer(tmp_path, write).drain_once() == 15
+    assert seen == [[e["id"] for e in b] for b in batches]
+    assert stored() == 15 and not list(tmp_path.glob("*.batch"))
+
+
+def test_a_failed_write_keeps_the_batch_and_a_retry_counts_it_once(app, kid, tmp_path):
+    Journal(tmp_path).append([make_event(kid) for _ in range(4)])
+    writer = BatchWriter(db.engine)
+    calls = []
+
+    def flaky(batch):
+        calls.append(1)
+        writer(batch)  # committed, then the drainer dies before removing the file
+        if len(calls) == 1:
+            raise ConnectionError("killed after the commit")
+
+    drainer = JournalDrainer(tmp_path, flaky)
+    with pytest.raises(ConnectionError):
+        drainer.drain_once()
+    assert len(list(tmp_path.glob("*.batch"))) == 1
+    drainer.drain_once()
+    assert stored() == 4 and not list(tmp_path.glob("*.batch"))
+
+
+def test_unfinished_temporary_files_are_never_read(app, kid, tmp_path):
+    (tmp_path / ".123-1-0.tmp").write_bytes(b"half a batch")
+    Journal(tmp_path).append([make_event(kid)])
+    assert JournalDrainer(tmp_path, BatchWriter(db.engine)).drain_once() == 1
+
+
+def test_the_sink_feeds_the_journal_and_the_drainer_writes_until_stopped(app, kid, tmp_path):
+    sink = EmbeddedSink(Journal(tmp_path).append, Spool(tmp_path / "spool"), flush_interval=0.05)
+    drainer = JournalDrainer(tmp_path, BatchWriter(db.engine))
+    stop = threading.Event()
+    thread = threading.Thread(target=drainer.run, args=(stop.is_set, 0.02))
+    thread.start()
+    for _ in range(50):
+        sink.put(make_event(kid))
+    deadline = time.monotonic() + 10
+    while stored() < 50 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert stored() == 50
+    for _ in range(7):
+        sink.put(make_event(kid))
+    sink.close()  # the worker exits: its last batch goes to the journal
+    stop.set()
+    thread.join(timeout=10)  # the drainer's final pass writes it
+    assert stored() == 57
