@@ -77,11 +77,13 @@ class Settings:
     sink_flush_interval: float = 0.25
     sink_batch_size: int = 2000
     geoip_database: str = ""
+    asn_database: str = ""
+    network_data: str = ""
     trusted_proxies: tuple = ()
     ip_hash_rotation_hours: int = 24
     scanner_window_seconds: float = 10.0
     burst_window_seconds: float = 3.0
-    self_view_window_seconds: float = 120.0
+    self_view_window_seconds: float = 30.0
     jobs_storage: str = ""
     testing: bool = False
     # Outgoing mail (invitations, notices to admins); without SMTP_HOST links are shown instead.
@@ -134,11 +136,13 @@ class Settings:
             sink_flush_interval=_number(env, "SINK_FLUSH_INTERVAL", 0.25),
             sink_batch_size=_number(env, "SINK_BATCH_SIZE", 2000, int),
             geoip_database=env.get("GEOIP_DATABASE", "").strip(),
+            asn_database=env.get("ASN_DATABASE", "").strip(),
+            network_data=env.get("NETWORK_DATA", "").strip(),
             trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
             ip_hash_rotation_hours=_number(env, "IP_HASH_ROTATION_HOURS", 24, int),
             scanner_window_seconds=_number(env, "SCANNER_WINDOW_SECONDS", 10.0),
             burst_window_seconds=_number(env, "BURST_WINDOW_SECONDS", 3.0),
-            self_view_window_seconds=_number(env, "SELF_VIEW_WINDOW_SECONDS", 120.0),
+            self_view_window_seconds=_number(env, "SELF_VIEW_WINDOW_SECONDS", 30.0),
             jobs_storage=env.get("JOBS_STORAGE", "").strip() or redis_url,
             testing=_flag(env, "TESTING", False),
             smtp_host=env.get("SMTP_HOST", "").strip(),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from flask import current_app, g
@@ -17,6 +16,7 @@ from server.extensions import db
 from server.gmail import auth as gmail_auth
 from server.messages import service as messages
 from server.models import MessageSummary
+from server.tracking import self_views
 
 
 def _settings():
@@ -127,10 +127,9 @@ def threads_status(body: schemas.ThreadsIn):
     body=schemas.SelfViewIn,
 )
 def self_view(mid: str, body: schemas.SelfViewIn):
-    """Record the sender's own view and relabel nearby opens."""
-    at = body.viewed_at or datetime.now(UTC)
+    """Record the sender's own view; it explains at most the one fetch it caused."""
     window = _settings().self_view_window_seconds
-    count = messages.record_self_view(db.session, g.user, mid, at, window)
+    count = self_views.record(db.session, g.user, mid, body.viewed_at, window)
     if count is None:
         raise ApiError(404, "not_found", "No such message of yours.")
     db.session.commit()

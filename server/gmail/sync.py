@@ -35,7 +35,7 @@ from server.gmail.client import GmailApiError, GmailClient
 from server.gmail.mail import Mail, confirm, is_automatic, is_bounce, subject_key
 from server.messages.service import Tracker
 from server.models import GmailMailbox, Message, Recipient
-from server.tracking.classify import CLASSIFIER_VERSION
+from server.tracking.verdicts.agent import CLASSIFIER_VERSION
 
 log = logging.getLogger(__name__)
 

@@ -13,11 +13,9 @@ from server.accounts import users as accounts
 from server.common import signing
 from server.contacts import service as contacts
 from server.messages.rewrite import track_html
-from server.models import Event, Link, Message, MessageSummary, Recipient, SelfView, User
+from server.models import Event, Link, Message, MessageSummary, Recipient, User
 from server.models.base import iso
-from server.tracking.context_rules import RELABELLABLE
 from server.tracking.events import event_view
-from server.tracking.ingest import relabel
 
 
 class MessageError(ValueError):
@@ -152,26 +150,3 @@ def threads_status(session: Session, user: User, thread_ids: list[str]) -> dict[
     for message, summary in session.execute(query):
         out.setdefault(message.gmail_thread_id, []).append(summary_of(message, summary))
     return out
-
-
-def record_self_view(
-    session: Session, user: User, mid: str, at: datetime, window: float
-) -> int | None:
-    """Note the sender viewing their own message and relabel hits near it as `self`."""
-    message = session.scalar(select(Message).where(Message.id == mid, Message.user_id == user.id))
-    if message is None:
-        return None
-    session.add(SelfView(message_id=mid, user_id=user.id, viewed_at=at))
-    session.flush()
-    low, high = (datetime.fromtimestamp(at.timestamp() + d, UTC) for d in (-window, window))
-    ids = session.scalars(
-        select(Event.id).where(
-            Event.message_id == mid,
-            Event.verdict.in_(RELABELLABLE),
-            Event.kind == "open",
-            Event.occurred_at.between(low, high),
-        )
-    ).all()
-    if ids:
-        relabel(session.connection(), set(ids), "self", "self-view")
-    return len(ids)

@@ -34,6 +34,8 @@ class Event(db.Model):
     verdict: Mapped[str] = mapped_column(String(16))
     reasons: Mapped[str] = mapped_column(String(255), default="")
     classifier_version: Mapped[int] = mapped_column(default=1)
+    # What the request showed, for re-running verdicts: "ua=human,net=mimecast/…,no-lang".
+    evidence: Mapped[str | None] = mapped_column(String(255))
     method: Mapped[str] = mapped_column(String(8), default="GET")
     link_url: Mapped[str | None] = mapped_column(Text)
     ip_prefix: Mapped[str | None] = mapped_column(String(48))

@@ -121,3 +121,5 @@ class SelfView(db.Model):
     message_id: Mapped[str] = mapped_column(String(32))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     viewed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The one hit this view explained (relabelled `self`); a view explains no other.
+    claimed_event_id: Mapped[str | None] = mapped_column(String(32))

@@ -30,8 +30,17 @@ def install_fast_path(app: Flask, settings: Settings) -> None:
         sink,
         GeoLocator(settings.geoip_database),
         IpHasher(settings.secret_key, settings.ip_hash_rotation_hours),
+        network_index(settings),
         settings.trusted_proxies,
     )
     app.extensions["leadcamp.sink"] = sink
     app.extensions["leadcamp.recorder"] = recorder
     app.wsgi_app = TrackingFastPath(app.wsgi_app, recorder, settings.link_secrets)
+
+
+def network_index(settings: Settings):
+    """Who owns which addresses: the network data in force and the ASN database, if any."""
+    from server.tracking.verdicts import network
+
+    path = network.data_path(settings.instance_path, settings.network_data)
+    return network.load(path, settings.asn_database)

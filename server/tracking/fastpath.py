@@ -109,6 +109,7 @@ class TrackingFastPath:
                 forwarded_for=environ.get("HTTP_X_FORWARDED_FOR"),
                 user_agent=environ.get("HTTP_USER_AGENT", ""),
                 purpose=",".join(environ[h] for h in PURPOSE_HEADERS if h in environ),
+                has_language="HTTP_ACCEPT_LANGUAGE" in environ,
             )
         except Exception:
             log.exception("tracking hit not recorded (message %s)", hit.mid)

@@ -16,9 +16,11 @@ from collections.abc import Callable
 from typing import Protocol
 
 from server.common.signing import Hit
-from server.tracking.classify import CLASSIFIER_VERSION, classify_request
 from server.tracking.deidentify import IpHasher, client_address
 from server.tracking.geo import GeoLocator
+from server.tracking.verdicts.agent import CLASSIFIER_VERSION, classify_agent, is_prefetch
+from server.tracking.verdicts.network import NetworkIndex
+from server.tracking.verdicts.request import evidence, request_verdict
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +63,14 @@ class HitRecorder:
         sink: EventSink,
         locator: GeoLocator,
         hasher: IpHasher,
+        network: NetworkIndex,
         trusted_proxies: tuple = (),
         clock: Callable[[], float] = time.time,
     ):
         self.sink = sink
         self.locator = locator
         self.hasher = hasher
+        self.network = network
         self.trusted_proxies = trusted_proxies
         self.clock = clock
 
@@ -80,14 +84,18 @@ class HitRecorder:
         forwarded_for: str | None,
         user_agent: str,
         purpose: str = "",
+        has_language: bool = True,
     ) -> dict:
         """Build the event for one hit and queue it; returns the event."""
         now = self.clock()
-        verdict = classify_request(kind, method, user_agent, purpose)
         ip, prefix = client_address(remote_addr, forwarded_for, self.trusted_proxies) or (
             None,
             None,
         )
+        owner = self.network.owner_of_block(prefix)
+        agent = classify_agent(kind, user_agent)
+        prefetch = is_prefetch(purpose)
+        verdict = request_verdict(kind, agent, owner, method, prefetch)
         # Proxied hits come from the proxy's network, not the reader's: location is hidden.
         place = self.locator.locate_block(prefix) if verdict.verdict != "proxy" else None
         event = {
@@ -99,6 +107,7 @@ class HitRecorder:
             "verdict": verdict.verdict,
             "reasons": ",".join(verdict.reasons),
             "classifier_version": CLASSIFIER_VERSION,
+            "evidence": evidence(agent, owner, prefetch, has_language),
             "method": method[:8],
             "link_url": hit.url,
             "ip_prefix": prefix,

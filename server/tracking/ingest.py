@@ -10,31 +10,17 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from sqlalchemy import and_, case, delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from server.models import Account, Event, Link, Message, MessageSummary, SelfView, SigningKey, User
-from server.models.message import REAL_VERDICTS, VERDICTS
-from server.tracking import context_rules
-from server.tracking.context_rules import HIT_KINDS, MessageContext, Windows, burst_threshold
+from server.models import Account, Event, SelfView, SigningKey, User
+from server.tracking.context import load_contexts
+from server.tracking.summaries import account_of, add_to_summaries, relabel, to_datetime
+from server.tracking.verdicts import context as context_rules
+from server.tracking.verdicts.context import Windows
 
 EVENT_COLUMNS = [c.name for c in Event.__table__.columns]
 _AT, _ACCOUNT = EVENT_COLUMNS.index("occurred_at"), EVENT_COLUMNS.index("account_id")
-
-
-def _insert(conn: Connection, table):
-    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
-
-
-def to_datetime(ts: float | None) -> datetime | None:
-    """A unix time as an aware UTC datetime."""
-    return None if ts is None else datetime.fromtimestamp(ts, UTC)
-
-
-def to_timestamp(at: datetime | None) -> float | None:
-    """An aware datetime as unix time."""
-    return None if at is None else at.timestamp()
 
 
 class BatchWriter:
@@ -53,21 +39,28 @@ class BatchWriter:
             for event in unique:
                 if account_of(event, owners):
                     by_message[event["message_id"]].append(event)
-            contexts = _contexts(conn, by_message, self.windows)
+            contexts = load_contexts(conn, by_message, self.windows)
             burst_ids: set[str] = set()
+            claims: dict[int, str] = {}
             for mid, group in by_message.items():
-                burst_ids |= context_rules.apply(group, contexts[mid], self.windows)
+                outcome = context_rules.apply(group, contexts[mid], self.windows)
+                burst_ids |= outcome.burst_ids
+                claims |= outcome.claims
             kept = [e for group in by_message.values() for e in group]
             inserted = _insert_events(conn, kept, owners)
             add_to_summaries(conn, [e for e in kept if e["id"] in inserted], owners)
             if burst_ids:
                 relabel(conn, burst_ids, "scanner", "link-burst")
+            _record_claims(conn, {v: e for v, e in claims.items() if e in inserted})
         return len(inserted)
 
 
-def account_of(event: dict, owners: dict[str, int]) -> int | None:
-    """The event's account: given by an internal producer, or that of its signing key's owner."""
-    return event.get("account_id") or owners.get(event.get("kid"))
+def _record_claims(conn: Connection, claims: dict[int, str]) -> None:
+    """Mark which hit each self-view explained, so it explains no other."""
+    for view_id, event_id in claims.items():
+        conn.execute(
+            update(SelfView).where(SelfView.id == view_id).values(claimed_event_id=event_id)
+        )
 
 
 def _owners(conn: Connection, events: list[dict]) -> dict[str, int]:
@@ -88,59 +81,6 @@ def _owners(conn: Connection, events: list[dict]) -> dict[str, int]:
         )
     )
     return dict(rows.all())
-
-
-def _contexts(conn: Connection, by_message: dict[str, list[dict]], windows: Windows) -> dict:
-    contexts = {mid: MessageContext() for mid in by_message}
-    if not contexts:
-        return contexts
-    mids = list(contexts)
-    for mid, sent_at in conn.execute(
-        select(Message.id, Message.sent_at).where(Message.id.in_(mids))
-    ):
-        contexts[mid].sent_at = to_timestamp(sent_at)
-    links = select(Link.message_id, func.count()).where(Link.message_id.in_(mids))
-    for mid, count in conn.execute(links.group_by(Link.message_id)):
-        contexts[mid].link_count = count
-    times = [e["occurred_at"] for group in by_message.values() for e in group]
-    lo, hi = min(times), max(times)
-    views = select(SelfView.message_id, SelfView.viewed_at).where(
-        SelfView.message_id.in_(mids),
-        SelfView.viewed_at.between(
-            to_datetime(lo - windows.self_view), to_datetime(hi + windows.self_view)
-        ),
-    )
-    for mid, viewed_at in conn.execute(views):
-        contexts[mid].self_views.append(viewed_at.timestamp())
-    window = (to_datetime(lo - windows.burst), to_datetime(hi + windows.burst))
-    _recent_clicks(conn, by_message, contexts, window)
-    return contexts
-
-
-def _recent_clicks(conn: Connection, by_message: dict, contexts: dict, window: tuple) -> None:
-    """Stored clicks near the batch's, for messages where a burst across links is possible."""
-    links: dict[str, set] = {}
-    for mid, group in by_message.items():
-        urls = {e["link_url"] for e in group if e["kind"] == "click"}
-        if urls:
-            links[mid] = urls
-    if not links:
-        return
-    near = (Event.message_id.in_(links), Event.kind == "click", Event.occurred_at.between(*window))
-    # Distinct links first: a message clicked thousands of times on one link (a campaign's
-    # call to action) must not pull every one of those rows into each batch.
-    for mid, url in conn.execute(select(Event.message_id, Event.link_url).where(*near).distinct()):
-        links[mid].add(url)
-    candidates = [
-        m for m, urls in links.items() if len(urls) >= burst_threshold(contexts[m].link_count)
-    ]
-    if not candidates:
-        return
-    rows = select(Event.id, Event.message_id, Event.occurred_at, Event.link_url, Event.verdict)
-    for eid, mid, at, url, verdict in conn.execute(
-        rows.where(*near, Event.message_id.in_(candidates))
-    ):
-        contexts[mid].recent_clicks.append((eid, at.timestamp(), url or "", verdict))
 
 
 def _insert_events(conn: Connection, events: list[dict], owners: dict[str, int]) -> set[str]:
@@ -201,93 +141,3 @@ def _copy_events(conn: Connection, rows: list[list]) -> set[str]:
         "ON CONFLICT (id) DO NOTHING RETURNING id"
     )
     return {row[0] for row in cursor.fetchall()}
-
-
-_COUNTER = {"open": "opens", "click": "clicks", "reply": "replies", "bounce": "bounces"}
-_LATEST = {"open": "last_open_at", "click": "last_click_at", "reply": "last_reply_at"}
-_TIMES = ("first_open_at", *_LATEST.values())
-_COUNTERS = (*_COUNTER.values(), *(f"n_{v}" for v in VERDICTS))
-
-
-def summarize(events: list[dict], owners: dict[str, int] | None = None) -> dict[str, dict]:
-    """Per-message roll-up of events (kind, verdict, occurred_at): counts and first/last times."""
-    out: dict[str, dict] = {}
-    for e in events:
-        s = out.get(e["message_id"])
-        if s is None:
-            account = account_of(e, owners or {})
-            s = out[e["message_id"]] = _empty_summary(e["message_id"], account)
-        kind, at = e["kind"], e["occurred_at"]
-        if kind in HIT_KINDS:
-            s[f"n_{e['verdict']}"] += 1  # the per-verdict counts are of hits only
-            if e["verdict"] not in REAL_VERDICTS:
-                continue
-            # A click implies an open.
-            if s["first_open_at"] is None or at < s["first_open_at"]:
-                s["first_open_at"] = at
-        if kind in _COUNTER:
-            s[_COUNTER[kind]] += 1
-        latest = _LATEST.get(kind)
-        if latest and (s[latest] is None or at > s[latest]):
-            s[latest] = at
-    # Times stay unix floats in the loop: one conversion per message, not one per event.
-    for s in out.values():
-        for column in _TIMES:
-            s[column] = to_datetime(s[column])
-    return out
-
-
-def _empty_summary(mid: str, account_id: int) -> dict:
-    counts = dict.fromkeys(_COUNTERS, 0)
-    return {"message_id": mid, "account_id": account_id, **counts, **dict.fromkeys(_TIMES)}
-
-
-def _earlier(current, new):
-    return case((or_(current.is_(None), and_(new.is_not(None), new < current)), new), else_=current)
-
-
-def _later(current, new):
-    return case((or_(current.is_(None), and_(new.is_not(None), new > current)), new), else_=current)
-
-
-def add_to_summaries(conn: Connection, events: list[dict], owners: dict | None = None) -> None:
-    """Add newly stored events to their messages' summaries (one upsert per batch)."""
-    rows = list(summarize(events, owners).values())
-    if not rows:
-        return
-    now = datetime.now(UTC)
-    for row in rows:
-        row["updated_at"] = now
-    table = MessageSummary.__table__
-    stmt = _insert(conn, table).values(rows)
-    new, cur = stmt.excluded, table.c
-    changes = {c: cur[c] + new[c] for c in _COUNTERS}
-    changes |= {"first_open_at": _earlier(cur.first_open_at, new.first_open_at)}
-    for column in _LATEST.values():
-        changes[column] = _later(cur[column], new[column])
-    changes["updated_at"] = new.updated_at
-    conn.execute(stmt.on_conflict_do_update(index_elements=["message_id"], set_=changes))
-
-
-def rebuild_summary(conn: Connection, message_id: str) -> None:
-    """Recompute one message's summary from its events (after a relabelling)."""
-    rows = conn.execute(
-        select(
-            Event.message_id, Event.account_id, Event.kind, Event.verdict, Event.occurred_at
-        ).where(Event.message_id == message_id)
-    ).mappings()
-    events = [{**r, "occurred_at": r["occurred_at"].timestamp()} for r in rows]
-    conn.execute(delete(MessageSummary).where(MessageSummary.message_id == message_id))
-    add_to_summaries(conn, events)
-
-
-def relabel(conn: Connection, event_ids: set[str], verdict: str, reason: str) -> None:
-    """Give stored events a new verdict (keeping their reasons) and rebuild their summaries."""
-    ids = list(event_ids)
-    mids = (
-        conn.execute(select(Event.message_id).where(Event.id.in_(ids)).distinct()).scalars().all()
-    )
-    joined = case((Event.reasons == "", reason), else_=Event.reasons + "," + reason)
-    conn.execute(update(Event).where(Event.id.in_(ids)).values(verdict=verdict, reasons=joined))
-    for mid in mids:
-        rebuild_summary(conn, mid)

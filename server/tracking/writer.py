@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Flask
 
 from config import Settings
-from server.tracking.context_rules import Windows
 from server.tracking.ingest import BatchWriter
+from server.tracking.verdicts.context import Windows
 
 
 def windows(settings: Settings) -> Windows:

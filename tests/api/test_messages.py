@@ -68,22 +68,42 @@ def test_pixel_from_the_api_records_an_open_and_status_follows(client, app, rep)
     assert status["threads"][BODY["gmail_thread_id"]][0]["status"] == "opened"
 
 
-def test_self_view_relabels_the_senders_own_open(client, app, rep):
+PROXY_UA = (
+    "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)"
+)
+
+
+def _proxy_open(client, app, created) -> None:
+    path = created["pixel_url"].removeprefix("http://track.test")
+    client.get(path, headers={"User-Agent": PROXY_UA})
+    app.extensions["leadcamp.sink"].flush()
+
+
+def test_a_self_view_never_erases_the_recipients_earlier_open(client, app, rep):
+    """The notification flow: Dana opens, the rep is told and opens the thread."""
     _, token = rep
     created = client.post("/api/v1/messages", json=BODY, headers=auth(token)).json
-    proxy = (
-        "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)"
-    )
-    client.get(
-        created["pixel_url"].removeprefix("http://track.test"), headers={"User-Agent": proxy}
-    )
-    app.extensions["leadcamp.sink"].flush()
+    _proxy_open(client, app, created)
     assert client.get(f"/api/v1/messages/{created['id']}", headers=auth(token)).json["opens"] == 1
     signal = client.post(
         f"/api/v1/messages/{created['id']}/self-view", json={}, headers=auth(token)
     )
-    assert signal.status_code == 200 and signal.json == {"relabelled": 1}
+    assert signal.status_code == 200 and signal.json == {"relabelled": 0}
     detail = client.get(f"/api/v1/messages/{created['id']}", headers=auth(token)).json
-    assert detail["opens"] == 0 and detail["status"] == "sent"
-    assert detail["counts"]["self"] == 1 and detail["counts"]["proxy"] == 0
+    assert detail["opens"] == 1 and detail["status"] == "opened"
+    assert detail["counts"]["proxy"] == 1 and detail["counts"]["self"] == 0
+
+
+def test_a_self_view_explains_the_one_fetch_it_caused(client, app, rep):
+    _, token = rep
+    created = client.post("/api/v1/messages", json=BODY, headers=auth(token)).json
+    signal = client.post(
+        f"/api/v1/messages/{created['id']}/self-view", json={}, headers=auth(token)
+    )
+    assert signal.json == {"relabelled": 0}
+    _proxy_open(client, app, created)  # the rep's own view, through Gmail's proxy
+    _proxy_open(client, app, created)  # a second fetch: the view explains one only
+    detail = client.get(f"/api/v1/messages/{created['id']}", headers=auth(token)).json
+    assert detail["counts"]["self"] == 1 and detail["counts"]["proxy"] == 1
+    assert detail["opens"] == 1
     assert detail["events"][0]["reasons"] == ["gmail-image-proxy", "self-view"]

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.tracking import classify
-from server.tracking.classify import (
+from server.tracking.verdicts import agent as classify
+from server.tracking.verdicts.agent import (
     CLASSIFIER_VERSION,
     VERDICTS,
     Verdict,
@@ -114,7 +114,7 @@ def test_real_user_agents(user_agent, verdict, reasons, device_type, os_family, 
 
 
 def test_public_constants():
-    assert CLASSIFIER_VERSION == 1
+    assert CLASSIFIER_VERSION == 2
     assert VERDICTS == ("human", "proxy", "machine", "scanner", "prefetch", "bot", "self")
     assert {verdict for _, verdict, *_ in CASES} <= set(VERDICTS)
 

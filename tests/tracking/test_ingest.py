@@ -9,7 +9,7 @@ import pytest
 
 from server.extensions import db
 from server.models import Event, Message, MessageSummary, SelfView
-from server.tracking.context_rules import Windows
+from server.tracking.verdicts.context import Windows
 from server.tracking.ingest import BatchWriter
 from tests.support import make_event
 

@@ -15,7 +15,6 @@ The user-agent part of the work is cached, so a repeated user agent costs a dict
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cache, lru_cache
 
 from ua_parser import (
@@ -27,7 +26,11 @@ from ua_parser import (
     load_lazy_builtins,
 )
 
-CLASSIFIER_VERSION = 1
+from server.tracking.verdicts.network import Owner
+from server.tracking.verdicts.request import Verdict, request_verdict
+
+# 2: owner networks, evidence kept per hit, self-views explain one fetch, faster bursts.
+CLASSIFIER_VERSION = 2
 VERDICTS = ("human", "proxy", "machine", "scanner", "prefetch", "bot", "self")
 KINDS = ("open", "click")
 
@@ -131,9 +134,6 @@ MAX_FAMILY_LENGTH = 50
 MAX_USER_AGENT_LENGTH = 1024
 CACHE_SIZE = 8192
 
-# Verdicts that count as a read; a request-shape signal (HEAD, prefetch) overrides only these.
-_COUNTED = frozenset(("human", "proxy"))
-
 
 def _markers(words: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(map(re.escape, words)), re.IGNORECASE)
@@ -151,43 +151,25 @@ _TABLET = re.compile(r"iPad|Kindle|Silk/|PlayBook|Tablet(?! PC)", re.IGNORECASE)
 _MOBILE = re.compile(r"Mobi|iPhone|iPod|Windows Phone|Opera Mini|BlackBerry", re.IGNORECASE)
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """The label of one hit: verdict, reason codes and the device the user agent describes."""
-
-    verdict: str
-    reasons: tuple[str, ...]
-    device_type: str | None
-    os_family: str | None
-    browser_family: str | None
+def classify_request(
+    kind: str, method: str, user_agent: str, purpose: str = "", owner: Owner | None = None
+) -> Verdict:
+    """Label one hit from its own signals: user agent, owner network, method, purpose headers."""
+    return request_verdict(
+        kind, classify_agent(kind, user_agent), owner, method, is_prefetch(purpose)
+    )
 
 
-def classify_request(kind: str, method: str, user_agent: str, purpose: str = "") -> Verdict:
-    """Label one hit from its own signals."""
+def classify_agent(kind: str, user_agent: str) -> Verdict:
+    """What the user agent alone says (cached): a mail proxy, a bot, a browser and its device."""
     if kind not in KINDS:
         raise ValueError(f"unknown hit kind {kind!r}")
-    verdict = _classify_agent(kind, (user_agent or "")[:MAX_USER_AGENT_LENGTH])
-    # A mail client or browser fetching a pixel or following a link always sends GET; HEAD
-    # comes from link checkers. It overrides only verdicts that would count as a read: a bot
-    # or link preview keeps its more specific label and gains the reason.
-    if method.upper() == "HEAD":
-        verdict = _with_signal(verdict, "scanner", "head-request")
-    if purpose and _PREFETCH_PURPOSE.search(purpose):
-        verdict = _with_signal(verdict, "prefetch", "prefetch-header")
-    return verdict
+    return _classify_agent(kind, (user_agent or "")[:MAX_USER_AGENT_LENGTH])
 
 
-def _with_signal(verdict: Verdict, label: str, reason: str) -> Verdict:
-    if verdict.verdict not in _COUNTED:
-        return Verdict(verdict.verdict, (*verdict.reasons, reason), *_device_fields(verdict))
-    if label == "prefetch" and verdict.verdict == "human":
-        # A browser's own speculative fetch still describes the recipient's device.
-        return Verdict(label, (reason, *verdict.reasons), *_device_fields(verdict))
-    return Verdict(label, (reason, *verdict.reasons), None, None, None)
-
-
-def _device_fields(verdict: Verdict) -> tuple[str | None, str | None, str | None]:
-    return verdict.device_type, verdict.os_family, verdict.browser_family
+def is_prefetch(purpose: str) -> bool:
+    """Whether the purpose headers (Sec-Purpose, Purpose, X-Moz) announce a prefetch or preview."""
+    return bool(purpose) and _PREFETCH_PURPOSE.search(purpose) is not None
 
 
 @lru_cache(maxsize=CACHE_SIZE)

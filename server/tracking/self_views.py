@@ -1,0 +1,68 @@
+"""The sender viewing their own tracked message: it explains at most the one fetch it caused.
+
+The extension's blocking rules already stop the rep's own pixel loads; when one slips through,
+Gmail fetches the pixel once, through its image proxy, just after the thread opens. So a view
+explains the next open shortly after it, or a direct (not proxied) open a few seconds before it
+(the view's report can arrive after the fetch it caused), and nothing else: the recipient's opens
+before it stay what they were, whatever notification made the rep look.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from server.models import Event, Message, SelfView, User
+from server.tracking.summaries import rebuild_summary
+from server.tracking.verdicts.context import (
+    HIT_KINDS,
+    SELF_VIEW_BEFORE_SECONDS,
+    SelfViewRow,
+    claim_self_views,
+)
+
+# A view time the extension reports is believed this far into the past (a thread that took a
+# moment to report); older or future times are the client's clock, and the server's is used.
+MAX_REPORTED_AGE = timedelta(seconds=10)
+
+
+def record(
+    session: Session, user: User, mid: str, at: datetime | None, window: float
+) -> int | None:
+    """Note the sender viewing `mid`; relabel the stored open it caused, if any. Returns how many
+    hits became `self` (0 or 1), or None when the message is not the user's."""
+    message = session.scalar(select(Message).where(Message.id == mid, Message.user_id == user.id))
+    if message is None:
+        return None
+    now = datetime.now(UTC)
+    if at is None or not now - MAX_REPORTED_AGE <= at <= now:
+        at = now
+    view = SelfView(message_id=mid, user_id=user.id, viewed_at=at)
+    session.add(view)
+    session.flush()
+    low = at - timedelta(seconds=SELF_VIEW_BEFORE_SECONDS)
+    rows = session.execute(
+        select(Event.id, Event.kind, Event.verdict, Event.reasons, Event.occurred_at).where(
+            Event.message_id == mid,
+            Event.kind.in_(HIT_KINDS),
+            Event.occurred_at.between(low, at + timedelta(seconds=window)),
+            Event.id.not_in(select(SelfView.claimed_event_id).where(
+                SelfView.message_id == mid, SelfView.claimed_event_id.is_not(None))),
+        )
+    ).mappings()  # fmt: skip
+    events = [{**r, "occurred_at": r["occurred_at"].timestamp()} for r in rows]
+    claims = claim_self_views(events, [SelfViewRow(view.id, at.timestamp())], window)
+    if not claims:
+        return 0
+    claimed = next(e for e in events if e["id"] == claims[view.id])
+    view.claimed_event_id = claimed["id"]
+    conn = session.connection()
+    conn.execute(
+        update(Event)
+        .where(Event.id == claimed["id"])
+        .values(verdict=claimed["verdict"], reasons=claimed["reasons"])
+    )
+    rebuild_summary(conn, mid)
+    return 1

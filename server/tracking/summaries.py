@@ -1,0 +1,121 @@
+"""Per-message summaries: counts per kind and verdict, first and last real open, kept current.
+
+The batch writer adds each batch to them in one upsert; a relabelling rebuilds the messages it
+touched from their events, so the inbox's status reads never scan events.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import and_, case, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from server.models import Event, MessageSummary
+from server.models.message import REAL_VERDICTS, VERDICTS
+from server.tracking.verdicts.context import HIT_KINDS
+
+
+def account_of(event: dict, owners: dict[str, int]) -> int | None:
+    """The event's account: given by an internal producer, or that of its signing key's owner."""
+    return event.get("account_id") or owners.get(event.get("kid"))
+
+
+def to_datetime(ts: float | None) -> datetime | None:
+    """A unix time as an aware UTC datetime."""
+    return None if ts is None else datetime.fromtimestamp(ts, UTC)
+
+
+def _insert(conn: Connection, table):
+    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
+
+
+_COUNTER = {"open": "opens", "click": "clicks", "reply": "replies", "bounce": "bounces"}
+_LATEST = {"open": "last_open_at", "click": "last_click_at", "reply": "last_reply_at"}
+_TIMES = ("first_open_at", *_LATEST.values())
+_COUNTERS = (*_COUNTER.values(), *(f"n_{v}" for v in VERDICTS))
+
+
+def summarize(events: list[dict], owners: dict[str, int] | None = None) -> dict[str, dict]:
+    """Per-message roll-up of events (kind, verdict, occurred_at): counts and first/last times."""
+    out: dict[str, dict] = {}
+    for e in events:
+        s = out.get(e["message_id"])
+        if s is None:
+            account = account_of(e, owners or {})
+            s = out[e["message_id"]] = _empty_summary(e["message_id"], account)
+        kind, at = e["kind"], e["occurred_at"]
+        if kind in HIT_KINDS:
+            s[f"n_{e['verdict']}"] += 1  # the per-verdict counts are of hits only
+            if e["verdict"] not in REAL_VERDICTS:
+                continue
+            # A click implies an open.
+            if s["first_open_at"] is None or at < s["first_open_at"]:
+                s["first_open_at"] = at
+        if kind in _COUNTER:
+            s[_COUNTER[kind]] += 1
+        latest = _LATEST.get(kind)
+        if latest and (s[latest] is None or at > s[latest]):
+            s[latest] = at
+    # Times stay unix floats in the loop: one conversion per message, not one per event.
+    for s in out.values():
+        for column in _TIMES:
+            s[column] = to_datetime(s[column])
+    return out
+
+
+def _empty_summary(mid: str, account_id: int) -> dict:
+    counts = dict.fromkeys(_COUNTERS, 0)
+    return {"message_id": mid, "account_id": account_id, **counts, **dict.fromkeys(_TIMES)}
+
+
+def _earlier(current, new):
+    return case((or_(current.is_(None), and_(new.is_not(None), new < current)), new), else_=current)
+
+
+def _later(current, new):
+    return case((or_(current.is_(None), and_(new.is_not(None), new > current)), new), else_=current)
+
+
+def add_to_summaries(conn: Connection, events: list[dict], owners: dict | None = None) -> None:
+    """Add newly stored events to their messages' summaries (one upsert per batch)."""
+    rows = list(summarize(events, owners).values())
+    if not rows:
+        return
+    now = datetime.now(UTC)
+    for row in rows:
+        row["updated_at"] = now
+    table = MessageSummary.__table__
+    stmt = _insert(conn, table).values(rows)
+    new, cur = stmt.excluded, table.c
+    changes = {c: cur[c] + new[c] for c in _COUNTERS}
+    changes |= {"first_open_at": _earlier(cur.first_open_at, new.first_open_at)}
+    for column in _LATEST.values():
+        changes[column] = _later(cur[column], new[column])
+    changes["updated_at"] = new.updated_at
+    conn.execute(stmt.on_conflict_do_update(index_elements=["message_id"], set_=changes))
+
+
+def rebuild_summary(conn: Connection, message_id: str) -> None:
+    """Recompute one message's summary from its events (after a relabelling)."""
+    rows = conn.execute(
+        select(
+            Event.message_id, Event.account_id, Event.kind, Event.verdict, Event.occurred_at
+        ).where(Event.message_id == message_id)
+    ).mappings()
+    events = [{**r, "occurred_at": r["occurred_at"].timestamp()} for r in rows]
+    conn.execute(delete(MessageSummary).where(MessageSummary.message_id == message_id))
+    add_to_summaries(conn, events)
+
+
+def relabel(conn: Connection, event_ids: set[str], verdict: str, reason: str) -> None:
+    """Give stored events a new verdict (keeping their reasons) and rebuild their summaries."""
+    ids = list(event_ids)
+    mids = (
+        conn.execute(select(Event.message_id).where(Event.id.in_(ids)).distinct()).scalars().all()
+    )
+    joined = case((Event.reasons == "", reason), else_=Event.reasons + "," + reason)
+    conn.execute(update(Event).where(Event.id.in_(ids)).values(verdict=verdict, reasons=joined))
+    for mid in mids:
+        rebuild_summary(conn, mid)

@@ -1,0 +1,143 @@
+"""Re-label stored hits with the current rules and network knowledge; rebuild their summaries.
+
+A hit's stored evidence (its user agent's verdict, owner network, header signals), method and
+block are enough: the raw address and user agent were never stored. The owner is looked up again
+from the block, so refreshed network data reaches old hits; a block no list names keeps the owner
+it had. Then the message's context rules run over all its hits at once, self-views included.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Connection
+
+from server.models import Event, Link, Message, SelfView
+from server.tracking.context import to_timestamp
+from server.tracking.summaries import rebuild_summary
+from server.tracking.verdicts import context as context_rules
+from server.tracking.verdicts.agent import CLASSIFIER_VERSION
+from server.tracking.verdicts.context import MessageContext, SelfViewRow, Windows
+from server.tracking.verdicts.network import NetworkIndex
+from server.tracking.verdicts.request import Verdict, parse_evidence, request_verdict
+
+BATCH_MESSAGES = 200
+
+
+@dataclass
+class RerunReport:
+    """What a re-run looked at and changed."""
+
+    messages: int = 0
+    hits: int = 0
+    changed: int = 0
+    moves: Counter = field(default_factory=Counter)  # (old verdict, new verdict) -> hits
+
+
+def rerun(
+    conn: Connection,
+    network: NetworkIndex,
+    windows: Windows,
+    since: datetime | None = None,
+    account_id: int | None = None,
+) -> RerunReport:
+    """Re-label every hit (since `since`, of one account if given), message by message."""
+    query = select(Event.message_id).where(Event.kind.in_(context_rules.HIT_KINDS)).distinct()
+    if since is not None:
+        query = query.where(Event.occurred_at >= since)
+    if account_id is not None:
+        query = query.where(Event.account_id == account_id)
+    report = RerunReport()
+    mids = list(conn.execute(query).scalars())
+    for start in range(0, len(mids), BATCH_MESSAGES):
+        for mid in mids[start : start + BATCH_MESSAGES]:
+            _rerun_message(conn, mid, network, windows, report)
+    return report
+
+
+def _rerun_message(
+    conn: Connection, mid: str, network: NetworkIndex, windows: Windows, report: RerunReport
+) -> None:
+    rows = conn.execute(
+        select(Event)
+        .where(Event.message_id == mid, Event.kind.in_(context_rules.HIT_KINDS))
+        .order_by(Event.occurred_at)
+    ).all()
+    events = [_relabelled(row._mapping, network) for row in rows]
+    ctx = _context(conn, mid)
+    outcome = context_rules.apply(events, ctx, windows)
+    report.messages += 1
+    report.hits += len(events)
+    changed = False
+    for row, event in zip(rows, events, strict=True):
+        old = row._mapping
+        if (old["verdict"], old["reasons"]) == (event["verdict"], event["reasons"]):
+            continue
+        changed = True
+        report.changed += 1
+        report.moves[(old["verdict"], event["verdict"])] += 1
+        conn.execute(
+            update(Event)
+            .where(Event.id == event["id"])
+            .values(
+                verdict=event["verdict"],
+                reasons=event["reasons"],
+                classifier_version=CLASSIFIER_VERSION,
+                device_type=event["device_type"],
+                os_family=event["os_family"],
+                browser_family=event["browser_family"],
+            )
+        )
+    conn.execute(update(SelfView).where(SelfView.message_id == mid).values(claimed_event_id=None))
+    for view_id, event_id in outcome.claims.items():
+        conn.execute(
+            update(SelfView).where(SelfView.id == view_id).values(claimed_event_id=event_id)
+        )
+    if changed:
+        rebuild_summary(conn, mid)
+
+
+def _relabelled(row, network: NetworkIndex) -> dict:
+    """The stored hit with its request-level verdict worked out again from its evidence."""
+    event = {
+        "id": row["id"],
+        "kind": row["kind"],
+        "occurred_at": row["occurred_at"].timestamp(),
+        "link_url": row["link_url"],
+        "verdict": row["verdict"],
+        "reasons": row["reasons"],
+        "device_type": row["device_type"],
+        "os_family": row["os_family"],
+        "browser_family": row["browser_family"],
+    }
+    found = parse_evidence(row["evidence"])
+    if found is None:
+        return event  # stored before evidence was kept: only the context rules apply again
+    owner = network.owner_of_block(row["ip_prefix"]) or found.owner
+    reasons = (found.agent_reason,) if found.agent_reason else ()
+    agent = Verdict(
+        found.agent_verdict, reasons, row["device_type"], row["os_family"], row["browser_family"]
+    )
+    verdict = request_verdict(row["kind"], agent, owner, row["method"], found.prefetch)
+    event |= {
+        "verdict": verdict.verdict,
+        "reasons": ",".join(verdict.reasons),
+        "device_type": verdict.device_type,
+        "os_family": verdict.os_family,
+        "browser_family": verdict.browser_family,
+    }
+    return event
+
+
+def _context(conn: Connection, mid: str) -> MessageContext:
+    sent_at = conn.execute(select(Message.sent_at).where(Message.id == mid)).scalar()
+    links = conn.execute(select(Link.id).where(Link.message_id == mid)).all()
+    views = conn.execute(select(SelfView.id, SelfView.viewed_at).where(SelfView.message_id == mid))
+    return MessageContext(
+        sent_at=to_timestamp(sent_at),
+        link_count=len(links),
+        self_views=[SelfViewRow(view_id, at.timestamp()) for view_id, at in views],
+    )
