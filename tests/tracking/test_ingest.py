@@ -9,8 +9,8 @@ import pytest
 
 from server.extensions import db
 from server.models import Event, Message, MessageSummary, SelfView
-from server.tracking.verdicts.context import Windows
 from server.tracking.ingest import BatchWriter
+from server.tracking.verdicts.context import Windows
 from tests.support import make_event
 
 NOW = time.time()
