@@ -7,7 +7,7 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Attach every command group to the app's CLI."""
-    from server.cli import accounts, contacts, gmail, privacy, serve, users
+    from server.cli import accounts, contacts, gmail, network, privacy, serve, users, verdicts
 
     for command in (
         users.users,
@@ -18,6 +18,8 @@ def register(app: Flask) -> None:
         contacts.contacts,
         gmail.gmail,
         privacy.purge,
+        network.group,
+        verdicts.group,
         serve.serve,
         serve.jobs,
         serve.sink,

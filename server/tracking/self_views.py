@@ -29,14 +29,20 @@ MAX_REPORTED_AGE = timedelta(seconds=10)
 
 
 def record(
-    session: Session, user: User, mid: str, at: datetime | None, window: float
+    session: Session,
+    user: User,
+    mid: str,
+    at: datetime | None,
+    window: float,
+    now: datetime | None = None,
 ) -> int | None:
-    """Note the sender viewing `mid`; relabel the stored open it caused, if any. Returns how many
-    hits became `self` (0 or 1), or None when the message is not the user's."""
+    """Note the sender viewing `mid` (at `at`, as reported, or `now`); relabel the stored open it
+    caused, if any. Returns how many hits became `self` (0 or 1), or None when the message is not
+    the user's."""
     message = session.scalar(select(Message).where(Message.id == mid, Message.user_id == user.id))
     if message is None:
         return None
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     if at is None or not now - MAX_REPORTED_AGE <= at <= now:
         at = now
     view = SelfView(message_id=mid, user_id=user.id, viewed_at=at)

@@ -131,6 +131,31 @@ def test_hits_near_a_self_view_are_the_sender(writer, kid, rep):
     writer([hit(kid, verdict="proxy", at=NOW + 1), hit(kid, at=NOW + 3600)])
     s = summary()
     assert (s.n_self, s.n_human, s.opens) == (1, 1, 1)
+    view = db.session.query(SelfView).one()
+    explained = db.session.query(Event).filter_by(verdict="self").one()
+    assert view.claimed_event_id == explained.id
+
+
+def test_a_view_that_explained_a_hit_explains_no_later_one(writer, kid, rep):
+    register(rep[0])
+    at = datetime.fromtimestamp(NOW, UTC)
+    db.session.add(SelfView(message_id="m" * 22, user_id=rep[0].id, viewed_at=at))
+    db.session.commit()
+    writer([hit(kid, verdict="proxy", at=NOW + 1)])
+    writer([hit(kid, verdict="proxy", at=NOW + 2)])
+    s = summary()
+    assert (s.n_self, s.n_proxy, s.opens) == (1, 1, 1)
+
+
+def test_opens_before_a_view_stay_real(writer, kid, rep):
+    register(rep[0])
+    writer([hit(kid, verdict="proxy", at=NOW - 3), hit(kid, verdict="proxy", at=NOW - 60)])
+    at = datetime.fromtimestamp(NOW, UTC)
+    db.session.add(SelfView(message_id="m" * 22, user_id=rep[0].id, viewed_at=at))
+    db.session.commit()
+    writer([hit(kid, kind="click", url="https://x.test/0", at=NOW + 5)])
+    s = summary()
+    assert (s.n_self, s.n_proxy, s.opens) == (0, 2, 2)
 
 
 def test_a_burst_across_links_is_a_scanner_even_across_batches(writer, kid, rep):

@@ -63,6 +63,13 @@ SECURITY_SCANNERS = (
     "Cloudmark",
     "Hornetsecurity",
     "VadeSecure",
+    # Link-safety checkers that name themselves.
+    "Kaspersky",
+    "Norton-Safeweb",
+    "link resolver",
+    "urlscan",
+    "VirusTotal",
+    "CloudflareRadar",
 )
 LINK_PREVIEWS = (
     "Slackbot",
@@ -82,6 +89,16 @@ LINK_PREVIEWS = (
     "Embedly",
     "Iframely",
     "vkShare",
+    "BingPreview",
+    "Cardyb",
+    "FlipboardProxy",
+    "FlipboardRSS",
+    "Mastodon/",
+    "Nuzzel",
+    "ViberUrlDownloader",
+    "Snap URL Preview",
+    "Mattermost-Bot",
+    "Synapse (bot",
 )
 HEADLESS_BROWSERS = (
     "HeadlessChrome",
@@ -110,7 +127,45 @@ HTTP_LIBRARIES = (
     "Apache-HttpClient/",
     "GuzzleHttp/",
     "HTTPie/",
+    "Dart/",
+    "Deno/",
+    "Faraday v",
+    "got (",
+    "hackney/",
+    "http.rb/",
+    "Commons-HttpClient",
+    "lwp-request",
+    "Mechanize",
+    "reqwest/",
+    "RestSharp/",
+    "Typhoeus",
+    "Symfony HttpClient",
 )
+# Internet-wide scanners and measurement crawlers: automated, not link checks for a mailbox.
+AUTOMATED = (
+    "acunetix",
+    "Nessus",
+    "Qualys",
+    "Nmap Scripting Engine",
+    "zgrab",
+    "masscan",
+    "Censys",
+    "Shodan",
+    "Netcraft",
+    "Detectify",
+    "Sucuri",
+    "Expanse",
+    "Palo Alto Networks",
+    "InternetMeasurement",
+    "SecurityScanner",
+    "Mediapartners-Google",
+    "APIs-Google",
+    "facebookcatalog",
+)
+# Whole user agents that are a program's bare name.
+BARE_PROGRAMS = frozenset(("curl", "wget", "ruby", "python", "java", "go", "php"))
+# Browsers and mail clients never name a web address or a mailbox; self-declared robots do.
+_DECLARED = re.compile(r"https?://|\+http|[\w.-]+@[\w-]+\.[\w.]+", re.IGNORECASE)
 # ua-parser labels crawlers with device family "Spider"; these catch the big ones regardless.
 CRAWLERS = (
     "Googlebot",
@@ -122,6 +177,17 @@ CRAWLERS = (
     "AhrefsBot",
     "SemrushBot",
     "PetalBot",
+    "Bytespider",
+    "GPTBot",
+    "ClaudeBot",
+    "CCBot",
+    "Amazonbot",
+    "SeznamBot",
+    "MJ12bot",
+    "DotBot",
+    "BLEXBot",
+    "DataForSeoBot",
+    "ia_archiver",
 )
 # Browser families reported under another name; the parser knows Outlook for Mac by its app name.
 FAMILY_ALIASES = {"MacOutlook": "Outlook"}
@@ -144,7 +210,7 @@ _SCANNER = _markers(SECURITY_SCANNERS)
 _LINK_PREVIEW = _markers(LINK_PREVIEWS)
 _HEADLESS = _markers(HEADLESS_BROWSERS)
 _HTTP_LIBRARY = _markers(HTTP_LIBRARIES)
-_CRAWLER = _markers(CRAWLERS)
+_CRAWLER = _markers(CRAWLERS + AUTOMATED)
 _PREFETCH_PURPOSE = re.compile(r"prefetch|preview", re.IGNORECASE)
 # "Tablet PC" is a Windows touch-laptop token, not a tablet.
 _TABLET = re.compile(r"iPad|Kindle|Silk/|PlayBook|Tablet(?! PC)", re.IGNORECASE)
@@ -193,10 +259,12 @@ def _classify_agent(kind: str, user_agent: str) -> Verdict:
         return Verdict("prefetch", ("link-preview",), None, None, browser)
     if _HEADLESS.search(text):
         return Verdict("bot", ("headless-browser",), None, None, browser)
-    if _HTTP_LIBRARY.search(text):
+    if _HTTP_LIBRARY.search(text) or text.lower() in BARE_PROGRAMS:
         return Verdict("bot", ("http-library",), None, None, browser)
     if device_family == "Spider" or _CRAWLER.search(text):
         return Verdict("bot", ("crawler",), None, None, browser)
+    if _DECLARED.search(text):
+        return Verdict("bot", ("declared-robot",), None, None, browser)
     return _human(kind, text, device_family, os_family, browser)
 
 

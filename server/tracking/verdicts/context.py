@@ -7,7 +7,9 @@ relabelling to apply, so they are tested without a database. In order:
 1. A sender's self-view explains at most one fetch: the next open shortly after it, or a direct
    (not proxied) open a few seconds before it. Opens before the view stay what they were.
 2. A client-looking hit seconds after sending is a security scanner: no person reads that fast.
-3. Links fetched faster than a person can tap them: every link of a two-link message within a
+3. A click from Microsoft's network soon after sending is Defender Safe Links (Outlook's readers
+   click from their own devices; opens from Microsoft's network are its proxy, and real).
+4. Links fetched faster than a person can tap them: every link of a two-link message within a
    second, or three different links within the burst window, are a scanner's burst. A person
    tapping two links a couple of seconds apart is a person.
 """
@@ -22,6 +24,10 @@ HIT_KINDS = ("open", "click")
 FAST_PAIR_SECONDS = 1.0
 # Distinct links inside the burst window that betray a scanner.
 BURST_LINKS = 3
+# Safe Links follows a message's links as it is delivered; this long after sending, a click from
+# Microsoft's own network is that scan, not a reader.
+GATEWAY_EARLY_SECONDS = 300.0
+_MICROSOFT = ("microsoft", "microsoft-mail")
 # A direct open this many seconds before the sender's view may still be the sender's own.
 SELF_VIEW_BEFORE_SECONDS = 5.0
 
@@ -76,10 +82,27 @@ def apply(events: list[dict], ctx: MessageContext, windows: Windows) -> Outcome:
     for event in events:
         if event["verdict"] != "human" or event["kind"] not in HIT_KINDS:
             continue  # a reply or bounce from Gmail sync is no scanner's
-        if ctx.sent_at is not None and 0 <= event["occurred_at"] - ctx.sent_at <= windows.scanner:
+        since_send = event["occurred_at"] - ctx.sent_at if ctx.sent_at is not None else None
+        if since_send is None or since_send < 0:
+            continue
+        if since_send <= windows.scanner:
             relabel_event(event, "scanner", "seconds-after-send")
+        elif (
+            event["kind"] == "click"
+            and since_send <= GATEWAY_EARLY_SECONDS
+            and network_category(event) in _MICROSOFT
+        ):
+            relabel_event(event, "scanner", "early-microsoft-click")
     outcome.burst_ids = _bursts(events, ctx, windows)
     return outcome
+
+
+def network_category(event: dict) -> str | None:
+    """The owner network's category from the event's stored evidence ("net=operator/category")."""
+    for part in (event.get("evidence") or "").split(","):
+        if part.startswith("net="):
+            return part.partition("/")[2] or None
+    return None
 
 
 def claim_self_views(events: list[dict], views: list[SelfViewRow], after: float) -> dict[int, str]:

@@ -39,6 +39,7 @@ CATEGORIES = (
     "microsoft-mail",
     "microsoft",
     "security-gateway",
+    "web-proxy",
     "google",
     "cloud",
 )

@@ -106,6 +106,13 @@ def evidence(agent: Verdict, owner: Owner | None, prefetch: bool, has_language: 
     return ",".join(parts)[:MAX_EVIDENCE]
 
 
+def with_owner(text: str, owner: Owner) -> str:
+    """Stored evidence with its owner network replaced (after new network data)."""
+    parts = [p for p in text.split(",") if not p.startswith("net=")]
+    parts.insert(1, f"net={owner.operator}/{owner.category}")
+    return ",".join(parts)[:MAX_EVIDENCE]
+
+
 @dataclass(frozen=True, slots=True)
 class Evidence:
     """Stored evidence read back: what `request_verdict` needs besides the method."""

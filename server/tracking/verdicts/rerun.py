@@ -22,7 +22,7 @@ from server.tracking.verdicts import context as context_rules
 from server.tracking.verdicts.agent import CLASSIFIER_VERSION
 from server.tracking.verdicts.context import MessageContext, SelfViewRow, Windows
 from server.tracking.verdicts.network import NetworkIndex
-from server.tracking.verdicts.request import Verdict, parse_evidence, request_verdict
+from server.tracking.verdicts.request import Verdict, parse_evidence, request_verdict, with_owner
 
 BATCH_MESSAGES = 200
 
@@ -74,17 +74,23 @@ def _rerun_message(
     changed = False
     for row, event in zip(rows, events, strict=True):
         old = row._mapping
-        if (old["verdict"], old["reasons"]) == (event["verdict"], event["reasons"]):
+        if (old["verdict"], old["reasons"], old["evidence"]) == (
+            event["verdict"],
+            event["reasons"],
+            event["evidence"],
+        ):
             continue
         changed = True
-        report.changed += 1
-        report.moves[(old["verdict"], event["verdict"])] += 1
+        if (old["verdict"], old["reasons"]) != (event["verdict"], event["reasons"]):
+            report.changed += 1
+            report.moves[(old["verdict"], event["verdict"])] += 1
         conn.execute(
             update(Event)
             .where(Event.id == event["id"])
             .values(
                 verdict=event["verdict"],
                 reasons=event["reasons"],
+                evidence=event["evidence"],
                 classifier_version=CLASSIFIER_VERSION,
                 device_type=event["device_type"],
                 os_family=event["os_family"],
@@ -112,11 +118,14 @@ def _relabelled(row, network: NetworkIndex) -> dict:
         "device_type": row["device_type"],
         "os_family": row["os_family"],
         "browser_family": row["browser_family"],
+        "evidence": row["evidence"],
     }
     found = parse_evidence(row["evidence"])
     if found is None:
         return event  # stored before evidence was kept: only the context rules apply again
     owner = network.owner_of_block(row["ip_prefix"]) or found.owner
+    if owner is not None:
+        event["evidence"] = with_owner(row["evidence"], owner)
     reasons = (found.agent_reason,) if found.agent_reason else ()
     agent = Verdict(
         found.agent_verdict, reasons, row["device_type"], row["os_family"], row["browser_family"]
