@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -28,12 +29,17 @@ def network_show():
 
 @group.command("update")
 @click.option("--mirror", help="Fetch every list from this base URL instead (same paths).")
-def network_update(mirror: str | None):
+@click.option(
+    "--source",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Refresh this data file instead of the one in force.",
+)
+def network_update(mirror: str | None, source: str | None):
     """Fetch the operators' published lists again into the instance folder (takes effect at the
     next start of the web workers); lists that cannot be fetched keep their ranges."""
     settings = current_app.config["LEADCAMP"]
-    current = network.data_path(settings.instance_path, settings.network_data)
-    data = json.loads(current.read_text())
+    current = source or network.data_path(settings.instance_path, settings.network_data)
+    data = json.loads(Path(current).read_text())
     updated, report = refresh.update(data, mirror=mirror)
     target = settings.instance_path / "networks.json"
     refresh.write(target, updated)
@@ -42,3 +48,7 @@ def network_update(mirror: str | None):
     for source, reason in report.failures.items():
         click.echo(f"not refreshed: {source}: {reason}", err=True)
     click.echo(f"wrote {target} (version {updated['version']}); restart to use it")
+    if settings.network_data:
+        click.echo(
+            f"note: NETWORK_DATA={settings.network_data} is set and takes precedence", err=True
+        )
