@@ -1,4 +1,4 @@
-"""Account settings."""
+"""Account settings and the verdict mix."""
 
 from __future__ import annotations
 
@@ -10,6 +10,10 @@ from flask_login import current_user
 from server.accounts import settings as account_settings
 from server.admin import admin_required, bp, settings
 from server.extensions import db
+from server.models.message import VERDICTS
+from server.tracking import mix
+
+WEEKS = 12
 
 
 @bp.get("/")
@@ -53,3 +57,11 @@ def account_save():
     db.session.commit()
     flash("Settings saved." if changed else "Nothing changed.")
     return redirect(url_for("admin.account"))
+
+
+@bp.get("/verdicts")
+@admin_required
+def verdicts_page():
+    """The verdict mix per week: real reads and what the rest of the hits were."""
+    periods = mix.weekly(db.session, current_user.account_id, WEEKS, datetime.now(UTC))
+    return render_template("admin/verdicts.html", periods=periods, verdicts=VERDICTS, weeks=WEEKS)

@@ -55,6 +55,7 @@ PAGES = [
     "/admin/subprocessors",
     "/admin/breaches",
     "/admin/terminate",
+    "/admin/verdicts",
 ]
 OBJECT_PAGES = ["/admin/breaches/{breach}"]
 ACTIONS = [

@@ -244,3 +244,29 @@ def test_accepting_an_invitation_lands_where_every_sign_in_does(app, login, peop
         select(AuditEntry).where(AuditEntry.action == "sign_in", AuditEntry.actor_id == user.id)
     )
     assert entry.detail == "invitation"
+
+
+def test_the_verdict_mix_counts_each_weeks_hits(app, login, people):
+    from server.tracking.ingest import BatchWriter
+    from tests.support import make_event
+
+    kid = accounts.current_signing_key(db.session, people.rep).kid
+    db.session.commit()
+    now = time.time()
+    verdicts = ["human", "proxy", "machine", "scanner", "scanner"]
+    BatchWriter(db.engine)(
+        [make_event(kid, occurred_at=now - 60 * (i + 1), verdict=v) for i, v in enumerate(verdicts)]
+        + [make_event(kid, occurred_at=now - 200 * 86400, verdict="human")]  # too old to show
+        + [make_event(kid, occurred_at=now - 60, kind="reply", verdict="human")]  # not a hit
+    )
+    page = login(people.admin).get("/admin/verdicts").text
+    # Rows are weeks; the hits may straddle a Monday midnight, so add the rows up.
+    rows = re.findall(r"<tr><td>\d{4}-\d\d-\d\d</td>(.*?)</tr>", page, re.S)
+    cells = [[int(n) for n in re.findall(r"<td>(\d+)%?</td>", row)] for row in rows]
+    assert rows and len(rows) <= 2, page
+    totals = [sum(column) for column in zip(*cells, strict=True)]
+    # hits, (real share), human, proxy, machine, scanner, prefetch, bot, self
+    assert totals[0] == 5 and totals[2:] == [1, 1, 1, 2, 0, 0, 0], page
+    if len(rows) == 1:
+        assert cells[0][1] == 40
+    assert "No opens or clicks" in login(people.other).get("/admin/verdicts").text
