@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 
-.PHONY: run test lint format bench setup clean extension extension-test chromium
+.PHONY: run test lint format bench verdicts setup clean extension extension-test chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,17 @@ format: $(DEV)
 ## Throughput and latency of the pixel and the redirect against nginx and bare Flask.
 bench: $(DEV)
 	$(BIN)/python -m bench.run
+
+## Replay the labelled hit scenarios against the running `make run` server (started with
+## TRUSTED_PROXIES=127.0.0.1/32) and print verdict accuracy per kind of traffic.
+REPLAY_USER := verdict-replay@replay.invalid
+verdicts: $(DEV)
+	@$(FLASK) users create $(REPLAY_USER) --account "Verdict replay" >/dev/null 2>&1 || true
+	@token=$$($(FLASK) tokens create $(REPLAY_USER) --label "verdict replay") && \
+		$(BIN)/python -m tests.tracking.verdicts.labelled.replay \
+			--url http://127.0.0.1:$${PORT:-5000} --token "$$token"; status=$$?; \
+		$(FLASK) tokens revoke "$$token" >/dev/null; \
+		$(FLASK) accounts terminate "Verdict replay" --mode delete --yes >/dev/null; exit $$status
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache extension/node_modules extension/dist extension/dist-test
