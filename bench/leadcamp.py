@@ -37,9 +37,12 @@ def base_env(instance: Path, database_url: str) -> dict[str, str]:
         FLASK_SKIP_DOTENV="1",
         # The production default (journal + writer process) unless BENCH_SINK says otherwise.
         EVENT_SINK=os.environ.get("BENCH_SINK", "journal"),
+        # wrk stands in for the proxy in front: its X-Forwarded-For address is believed, so the
+        # owner-network lookup and location run on a public address as in production.
+        TRUSTED_PROXIES="127.0.0.1/32",
     )
     # A PUBLIC_URL or REDIS_URL from the caller's shell must not leak into the measured setup.
-    for name in ("PUBLIC_URL", "REDIS_URL", "SPOOL_DIR", "JOBS_STORAGE", "TESTING"):
+    for name in ("PUBLIC_URL", "REDIS_URL", "SPOOL_DIR", "JOBS_STORAGE", "TESTING", "NETWORK_DATA"):
         env.pop(name, None)
     if env["EVENT_SINK"] == "redis":
         # A stream of its own, deleted after the run (see drop_stream).

@@ -16,6 +16,9 @@ USER_AGENT = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/120.0.0.0 Safari/537.36"
 )
+# A residential address (Comcast's 73.0.0.0/8), sent as a proxy would: every hit goes through the
+# trusted-proxy parsing and the owner lookup (cached per /24 block, as with real traffic).
+FORWARDED_FOR = "73.15.22.9"
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 _LATENCY = re.compile(r"^\s*(50|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s|m)\s*$", re.M)
 _REQUESTS = re.compile(r"^\s*(\d+) requests in ([\d.]+)(us|ms|s|m)", re.M)
@@ -55,6 +58,8 @@ def run_wrk(wrk: str, url: str, seconds: float) -> LoadResult:
         "--latency",
         "-H",
         f"User-Agent: {USER_AGENT}",
+        "-H",
+        f"X-Forwarded-For: {FORWARDED_FOR}",
         url,
     ]
     result = subprocess.run(

@@ -93,9 +93,9 @@ def settings(database_url, tmp_path):
     return make_settings(database_url, spool_dir=tmp_path / "spool", instance_path=tmp_path)
 
 
-@pytest.fixture
-def app(settings):
-    """The app on an emptied database; its event sink is closed afterwards."""
+def running_app(settings):
+    """The app built from `settings`, inside its context; afterwards its sink is closed and the
+    database emptied."""
     app = create_app(settings)
     with app.app_context():
         yield app
@@ -103,6 +103,12 @@ def app(settings):
         db.session.remove()
         empty_database(db.engine)
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(settings):
+    """The app on an emptied database; its event sink is closed afterwards."""
+    yield from running_app(settings)
 
 
 def empty_database(engine) -> None:

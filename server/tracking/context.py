@@ -8,7 +8,6 @@ from sqlalchemy.engine import Connection
 from server.models import Event, Link, Message, SelfView
 from server.tracking.summaries import to_datetime
 from server.tracking.verdicts.context import (
-    SELF_VIEW_BEFORE_SECONDS,
     MessageContext,
     SelfViewRow,
     Windows,
@@ -40,9 +39,7 @@ def load_contexts(conn: Connection, by_message: dict[str, list[dict]], windows: 
     views = select(SelfView.id, SelfView.message_id, SelfView.viewed_at).where(
         SelfView.message_id.in_(mids),
         SelfView.claimed_event_id.is_(None),
-        SelfView.viewed_at.between(
-            to_datetime(lo - windows.self_view), to_datetime(hi + SELF_VIEW_BEFORE_SECONDS)
-        ),
+        SelfView.viewed_at.between(to_datetime(lo - windows.self_view), to_datetime(hi)),
     )
     for view_id, mid, viewed_at in conn.execute(views):
         contexts[mid].self_views.append(SelfViewRow(view_id, viewed_at.timestamp()))

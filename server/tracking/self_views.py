@@ -2,9 +2,9 @@
 
 The extension's blocking rules already stop the rep's own pixel loads; when one slips through,
 Gmail fetches the pixel once, through its image proxy, just after the thread opens. So a view
-explains the next open shortly after it, or a direct (not proxied) open a few seconds before it
-(the view's report can arrive after the fetch it caused), and nothing else: the recipient's opens
-before it stay what they were, whatever notification made the rep look.
+explains the next Gmail-proxy open shortly after it, and nothing else: the recipient's opens
+before it stay what they were, whatever notification made the rep look, and a direct open is
+never the rep's Gmail.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from server.models import Event, Message, SelfView, User
 from server.tracking.summaries import rebuild_summary
 from server.tracking.verdicts.context import (
     HIT_KINDS,
-    SELF_VIEW_BEFORE_SECONDS,
     SelfViewRow,
     claim_self_views,
 )
@@ -48,12 +47,11 @@ def record(
     view = SelfView(message_id=mid, user_id=user.id, viewed_at=at)
     session.add(view)
     session.flush()
-    low = at - timedelta(seconds=SELF_VIEW_BEFORE_SECONDS)
     rows = session.execute(
         select(Event.id, Event.kind, Event.verdict, Event.reasons, Event.occurred_at).where(
             Event.message_id == mid,
             Event.kind.in_(HIT_KINDS),
-            Event.occurred_at.between(low, at + timedelta(seconds=window)),
+            Event.occurred_at.between(at, at + timedelta(seconds=window)),
             Event.id.not_in(select(SelfView.claimed_event_id).where(
                 SelfView.message_id == mid, SelfView.claimed_event_id.is_not(None))),
         )

@@ -22,7 +22,11 @@ def writer(app):
 
 
 def hit(kid, kind="open", verdict="human", at=NOW, url=None):
-    return make_event(kid, kind=kind, verdict=verdict, occurred_at=at, link_url=url)
+    # A proxy open here is Gmail's, as the sender's own view would fetch it.
+    reasons = "gmail-image-proxy" if verdict == "proxy" else ""
+    return make_event(
+        kid, kind=kind, verdict=verdict, occurred_at=at, link_url=url, reasons=reasons
+    )
 
 
 def summary(mid="m" * 22) -> MessageSummary:

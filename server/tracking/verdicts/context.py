@@ -4,8 +4,9 @@ They run where every hit of a message is visible (the sink's batch writer, the s
 `flask verdicts rerun`), never in one web worker's memory. Each takes plain data and returns the
 relabelling to apply, so they are tested without a database. In order:
 
-1. A sender's self-view explains at most one fetch: the next open shortly after it, or a direct
-   (not proxied) open a few seconds before it. Opens before the view stay what they were.
+1. A sender's self-view explains at most one fetch: the next open through Gmail's image proxy
+   shortly after it (the fetch the sender's own Gmail makes). Opens before the view, and direct
+   opens (no Gmail shows an image without its proxy), stay what they were.
 2. A client-looking hit seconds after sending is a security scanner: no person reads that fast.
 3. A click from Microsoft's network soon after sending is Defender Safe Links (Outlook's readers
    click from their own devices; opens from Microsoft's network are its proxy, and real).
@@ -28,8 +29,8 @@ BURST_LINKS = 3
 # Microsoft's own network is that scan, not a reader.
 GATEWAY_EARLY_SECONDS = 300.0
 _MICROSOFT = ("microsoft", "microsoft-mail")
-# A direct open this many seconds before the sender's view may still be the sender's own.
-SELF_VIEW_BEFORE_SECONDS = 5.0
+# The fetch a sender's own Gmail makes when a block rule misses: through Google's image proxy.
+GMAIL_FETCH = "gmail-image-proxy"
 
 
 @dataclass
@@ -107,10 +108,7 @@ def network_category(event: dict) -> str | None:
 
 def claim_self_views(events: list[dict], views: list[SelfViewRow], after: float) -> dict[int, str]:
     """Match each view to at most one open it caused and relabel that open `self`."""
-    opens = sorted(
-        (e for e in events if e["kind"] == "open" and e["verdict"] in RELABELLABLE),
-        key=lambda e: e["occurred_at"],
-    )
+    opens = sorted((e for e in events if _gmail_fetch(e)), key=lambda e: e["occurred_at"])
     claims: dict[int, str] = {}
     taken: set[str] = set()
     for view in sorted(views, key=lambda v: v.at):
@@ -122,18 +120,20 @@ def claim_self_views(events: list[dict], views: list[SelfViewRow], after: float)
     return claims
 
 
+def _gmail_fetch(event: dict) -> bool:
+    return (
+        event["kind"] == "open"
+        and event["verdict"] == "proxy"
+        and GMAIL_FETCH in (event.get("reasons") or "").split(",")
+    )
+
+
 def _caused_by(at: float, opens: list[dict], taken: set[str], after: float) -> dict | None:
-    for event in opens:  # the next fetch after the view
+    """The first Gmail fetch from the view's moment to `after` seconds later, not yet explained."""
+    for event in opens:
         if event["id"] not in taken and at <= event["occurred_at"] <= at + after:
             return event
-    before = [
-        e
-        for e in opens
-        if e["id"] not in taken
-        and e["verdict"] == "human"  # never a proxy open older than the view
-        and at - SELF_VIEW_BEFORE_SECONDS <= e["occurred_at"] < at
-    ]
-    return before[-1] if before else None
+    return None
 
 
 def _bursts(events: list[dict], ctx: MessageContext, windows: Windows) -> set[str]:

@@ -79,35 +79,40 @@ def test_hits_seconds_after_sending_are_a_scanner_but_proxies_are_not():
 def test_a_proxy_open_before_the_view_is_never_the_senders():
     """Dana opens (Gmail proxy), the rep is notified and views the thread seconds later."""
     dana = hit(1, 100, verdict="proxy", reasons="gmail-image-proxy")
-    claims = claim_self_views([dana], [SelfViewRow(7, 103)], W.self_view)
+    claims = claim_self_views([dana], [SelfViewRow(7, 100.5)], W.self_view)
     assert claims == {}
     assert dana["verdict"] == "proxy"
 
 
 def test_a_view_explains_the_next_fetch_after_it_and_only_one():
-    earlier = hit(1, 50, verdict="proxy")
+    earlier = hit(1, 50, verdict="proxy", reasons="gmail-image-proxy")
     caused = hit(2, 101.5, verdict="proxy", reasons="gmail-image-proxy")
-    later = hit(3, 110, verdict="proxy")
+    later = hit(3, 110, verdict="proxy", reasons="gmail-image-proxy")
     claims = claim_self_views([earlier, caused, later], [SelfViewRow(7, 100)], W.self_view)
     assert claims == {7: "e2"}
     assert [e["verdict"] for e in (earlier, caused, later)] == ["proxy", "self", "proxy"]
     assert caused["reasons"] == "gmail-image-proxy,self-view"
 
 
-def test_a_direct_open_just_before_the_view_is_the_senders():
-    direct = hit(1, 98, verdict="human")
-    assert claim_self_views([direct], [SelfViewRow(7, 100)], W.self_view) == {7: "e1"}
-    assert direct["verdict"] == "self"
+def test_direct_opens_are_never_the_senders_gmail():
+    """No Gmail shows an image without its proxy: a direct open is the recipient's."""
+    before, after = hit(1, 98, verdict="human"), hit(2, 101, verdict="human")
+    assert claim_self_views([before, after], [SelfViewRow(7, 100)], W.self_view) == {}
+    assert {before["verdict"], after["verdict"]} == {"human"}
 
 
 def test_opens_long_before_or_after_the_view_are_untouched():
-    hits = [hit(1, 10), hit(2, 94), hit(3, 131, verdict="proxy")]
+    hits = [hit(1, 10), hit(2, 94), hit(3, 131, verdict="proxy", reasons="gmail-image-proxy")]
     assert claim_self_views(hits, [SelfViewRow(7, 100)], W.self_view) == {}
     assert {e["verdict"] for e in hits} == {"human", "proxy"}
 
 
 def test_two_views_explain_two_fetches():
-    hits = [hit(1, 101, verdict="proxy"), hit(2, 102, verdict="proxy")]
+    gmail = "gmail-image-proxy"
+    hits = [
+        hit(1, 101, "open", "proxy", reasons=gmail),
+        hit(2, 102, "open", "proxy", reasons=gmail),
+    ]
     views = [SelfViewRow(1, 100), SelfViewRow(2, 100.5)]
     assert claim_self_views(hits, views, W.self_view) == {1: "e1", 2: "e2"}
 

@@ -12,11 +12,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from server import create_app
 from server.extensions import db
 from server.models import User
 from server.tracking import self_views
-from tests.conftest import empty_database, make_settings
+from tests.conftest import make_settings, running_app
 from tests.support import auth
 from tests.tracking.verdicts.labelled import build, replay
 
@@ -33,13 +32,7 @@ def proxied_app(database_url, tmp_path):
         instance_path=tmp_path,
         trusted_proxies=(ipaddress.ip_network("127.0.0.1/32"),),
     )
-    app = create_app(settings)
-    with app.app_context():
-        yield app
-        app.extensions["leadcamp.sink"].close()
-        db.session.remove()
-        empty_database(db.engine)
-        db.engine.dispose()
+    yield from running_app(settings)
 
 
 class VirtualReplay:
