@@ -25,7 +25,7 @@ from typing import Any
 
 import maxminddb
 
-from server.tracking.deidentify import parse_ip
+from server.tracking.deidentify import address_value
 
 log = logging.getLogger(__name__)
 
@@ -90,15 +90,16 @@ class NetworkIndex:
         return self._cached(block) if block else None
 
     def _resolve(self, block: str) -> Owner | None:
-        address = parse_ip(block)
-        if address is None or not address.is_global:
+        # Private and reserved blocks are in no operator's list, so they simply find nothing.
+        parsed = address_value(block)
+        if parsed is None:
             return None
-        value = int(address)
-        for shift, table in self._tables[address.version]:
+        version, value = parsed
+        for shift, table in self._tables[version]:
             owner = table.get(value >> shift)
             if owner is not None:
                 return owner
-        return self._by_asn(address) if self._reader is not None else None
+        return self._by_asn(block) if self._reader is not None else None
 
     def _by_asn(self, address) -> Owner | None:
         try:
