@@ -81,9 +81,12 @@ class Builder:
         size = min(net.num_addresses, 2**32)
         return str(net.network_address + self.rng.randrange(1, max(2, size - 1)))
 
-    def operator_ip(self, key: str) -> str:
-        # IPv4 where the operator has it: a stored /24 keeps more of a finer range than a /48.
+    def operator_ip(self, key: str, v6: bool = False) -> str:
+        # IPv4 where the operator has it (unless asked for IPv6): a stored /24 keeps more of a
+        # finer range than a /48.
         ranges = self.data[key]["ranges"]
+        if v6:
+            ranges = [r for r in ranges if ":" in r]
         ip = self.address_in(ranges, v4_only=any(":" not in r for r in ranges))
         assert self.index.owner_of_block(_block(ip)).operator == key, (key, ip)
         return ip
@@ -137,16 +140,16 @@ def view(at: float) -> dict:
 def apple_privacy(b: Builder) -> None:
     for _ in range(30):
         relay = b.rng.choice(["icloud-private-relay", "icloud-private-relay", "apple"])
+        v6 = relay != "apple" and b.rng.random() < 0.4  # relays reach us over IPv6 too
         at = b.rng.uniform(1, 1800)
-        hits = [
-            hit(at, "open", b.operator_ip(relay), {"User-Agent": b.agent(*APPLE_AGENTS)}, "machine")
-        ]
+        agent = {"User-Agent": b.agent(*APPLE_AGENTS)}
+        hits = [hit(at, "open", b.operator_ip(relay, v6), agent, "machine")]
         if b.rng.random() < 0.4:  # a second prefetch when the mailbox syncs again
             hits.append(
                 hit(
                     at + b.rng.uniform(5, 90),
                     "open",
-                    b.operator_ip(relay),
+                    b.operator_ip(relay, v6),
                     {"User-Agent": b.agent(*APPLE_AGENTS)},
                     "machine",
                 )
