@@ -67,36 +67,11 @@ def _rerun_message(
         .order_by(Event.occurred_at)
     ).all()
     events = [_relabelled(row._mapping, network) for row in rows]
-    ctx = _context(conn, mid)
-    outcome = context_rules.apply(events, ctx, windows)
+    outcome = context_rules.apply(events, _context(conn, mid), windows)
     report.messages += 1
     report.hits += len(events)
-    changed = False
-    for row, event in zip(rows, events, strict=True):
-        old = row._mapping
-        if (old["verdict"], old["reasons"], old["evidence"]) == (
-            event["verdict"],
-            event["reasons"],
-            event["evidence"],
-        ):
-            continue
-        changed = True
-        if (old["verdict"], old["reasons"]) != (event["verdict"], event["reasons"]):
-            report.changed += 1
-            report.moves[(old["verdict"], event["verdict"])] += 1
-        conn.execute(
-            update(Event)
-            .where(Event.id == event["id"])
-            .values(
-                verdict=event["verdict"],
-                reasons=event["reasons"],
-                evidence=event["evidence"],
-                classifier_version=CLASSIFIER_VERSION,
-                device_type=event["device_type"],
-                os_family=event["os_family"],
-                browser_family=event["browser_family"],
-            )
-        )
+    changed = _store(conn, [row._mapping for row in rows], events, report)
+    # Views are matched again from scratch, so each explains the hit the current rules give it.
     conn.execute(update(SelfView).where(SelfView.message_id == mid).values(claimed_event_id=None))
     for view_id, event_id in outcome.claims.items():
         conn.execute(
@@ -104,6 +79,24 @@ def _rerun_message(
         )
     if changed:
         rebuild_summary(conn, mid)
+
+
+_KEPT = ("verdict", "reasons", "evidence", "device_type", "os_family", "browser_family")
+
+
+def _store(conn: Connection, old_rows: list, events: list[dict], report: RerunReport) -> bool:
+    """Write the events whose label or evidence changed; count the verdict moves."""
+    changed = False
+    for old, event in zip(old_rows, events, strict=True):
+        if all(old[k] == event[k] for k in ("verdict", "reasons", "evidence")):
+            continue
+        changed = True
+        if (old["verdict"], old["reasons"]) != (event["verdict"], event["reasons"]):
+            report.changed += 1
+            report.moves[(old["verdict"], event["verdict"])] += 1
+        values = {k: event[k] for k in _KEPT} | {"classifier_version": CLASSIFIER_VERSION}
+        conn.execute(update(Event).where(Event.id == event["id"]).values(**values))
+    return changed
 
 
 def _relabelled(row, network: NetworkIndex) -> dict:

@@ -351,6 +351,11 @@ def machines(b: Builder) -> None:
         ua = b.agent("desktop_chrome")
         headers = b.browser_headers(ua) | {"Sec-Purpose": "prefetch"}
         b.add("browser-prefetch", [hit(at, "click", b.person_ip(), headers, "prefetch", link=0)])
+    programs(b)
+
+
+def programs(b: Builder) -> None:
+    """Crawlers, headless browsers and HTTP libraries, from homes and clouds; link checkers."""
     for group, traffic, count in (("crawlers", "crawler", 8), ("headless", "headless", 6)):
         known = [a["ua"] for a in b.agents[group]]
         for _ in range(count):
