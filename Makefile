@@ -57,15 +57,15 @@ bench: $(DEV)
 	$(BIN)/python -m bench.run
 
 ## Replay the labelled hit scenarios against the running `make run` server (started with
-## TRUSTED_PROXIES=127.0.0.1/32) and print verdict accuracy per kind of traffic.
-REPLAY_USER := verdict-replay@replay.invalid
+## TRUSTED_PROXIES=127.0.0.1/32) and print verdict accuracy per kind of traffic. The replay uses
+## an account of its own, deleted afterwards.
 verdicts: $(DEV)
-	@$(FLASK) users create $(REPLAY_USER) --account "Verdict replay" >/dev/null 2>&1 || true
-	@token=$$($(FLASK) tokens create $(REPLAY_USER) --label "verdict replay") && \
-		$(BIN)/python -m tests.tracking.verdicts.labelled.replay \
-			--url http://127.0.0.1:$${PORT:-5000} --token "$$token"; status=$$?; \
-		$(FLASK) tokens revoke "$$token" >/dev/null; \
-		$(FLASK) accounts terminate "Verdict replay" --mode delete --yes >/dev/null; exit $$status
+	@run=$$(date +%s); user=verdict-replay-$$run@replay.invalid; account="Verdict replay $$run"; \
+	$(FLASK) users create $$user --account "$$account" >/dev/null && \
+	token=$$($(FLASK) tokens create $$user --label "verdict replay") && \
+	$(BIN)/python -m tests.tracking.verdicts.labelled.replay \
+		--url http://127.0.0.1:$${PORT:-5000} --token "$$token"; status=$$?; \
+	$(FLASK) accounts terminate "$$account" --mode delete --yes >/dev/null; exit $$status
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache extension/node_modules extension/dist extension/dist-test

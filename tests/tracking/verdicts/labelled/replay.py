@@ -118,30 +118,51 @@ def report(result: dict, out=sys.stdout) -> dict:
 
 
 class LiveReplay:
-    """Replays scenarios against a running server, in real time, side by side."""
+    """Replays scenarios against a running server, in real time, side by side.
+
+    Every message is reported first, one after another, with the sending time its scenario's
+    schedule implies; then each scenario's hits go out on that schedule. So a slow report under
+    load never shifts a hit's time since sending (the rules that count seconds after sending would
+    see the replay's lag, not the scenario).
+    """
+
+    STAGGER = 0.05  # seconds between scenario starts
+    REPORT_BUDGET = 0.04  # seconds per message report reserved before the first start
 
     def __init__(self, url: str, token: str):
         self.url = url.rstrip("/")
-        self.session = requests.Session()
         self.api = {"Authorization": f"Bearer {token}"}
 
     def run(self, scenarios: list[dict]) -> dict:
         """Replay every scenario; return the verdicts the server stored, per scenario."""
-        messages: dict[str, tuple[str, int]] = {}
-        threads = [threading.Thread(target=self._scenario, args=(s, messages)) for s in scenarios]
+        t0 = time.time() + 2 + len(scenarios) * self.REPORT_BUDGET
+        starts = [t0 + i * self.STAGGER for i in range(len(scenarios))]
+        created = [self._report(s, start) for s, start in zip(scenarios, starts, strict=True)]
+        counts: dict[str, int] = {}
+        threads = [
+            threading.Thread(target=self._scenario, args=(s, start, data, counts))
+            for s, start, data in zip(scenarios, starts, created, strict=True)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        return {name: self._verdicts(mid, count) for name, (mid, count) in messages.items()}
+        return {
+            s["name"]: self._verdicts(data["id"], counts[s["name"]])
+            for s, data in zip(scenarios, created, strict=True)
+        }
 
-    def _scenario(self, scenario: dict, messages: dict) -> None:
-        first = scenario["hits"][0]["at"]
-        start = time.time()
-        body = message_body(scenario, start - first)
+    def _report(self, scenario: dict, start: float) -> dict:
+        body = message_body(scenario, start - scenario["hits"][0]["at"])
         created = requests.post(f"{self.url}/api/v1/messages", json=body, headers=self.api)
         created.raise_for_status()
         data = created.json()
+        if not data.get("pixel_url"):
+            raise SystemExit("tracking is off for the replay's account: nothing would be recorded")
+        return data
+
+    def _scenario(self, scenario: dict, start: float, data: dict, counts: dict) -> None:
+        first = scenario["hits"][0]["at"]
         links = [path_of(link["tracked_url"]) for link in data["links"]]
         count = 0
         for step in scenario["hits"]:
@@ -157,7 +178,7 @@ class LiveReplay:
                 step["method"], self.url + path, headers=headers, allow_redirects=False
             )
             count += 1
-        messages[scenario["name"]] = (data["id"], count)
+        counts[scenario["name"]] = count
 
     def _verdicts(self, mid: str, count: int, timeout: float = 60) -> list[str]:
         deadline = time.time() + timeout
