@@ -126,7 +126,10 @@ def update(
         sources = [s for s in entry.get("sources", ()) if s.get("format") in PARSERS]
         for source in sources:
             try:
-                fresh += parse(source["format"], fetch(mirrored(source["url"], mirror)))
+                found = parse(source["format"], fetch(mirrored(source["url"], mirror)))
+                if not found:
+                    raise ValueError("the list holds no ranges")
+                fresh += found
                 source["date"] = today
             except (requests.RequestException, ValueError, KeyError) as exc:
                 report.failures[f"{key}: {source['url']}"] = str(exc)[:200]
