@@ -221,28 +221,18 @@ def phone_taps(b: Builder) -> None:
         b.add("person-tapping-links", hits)
 
 
+def proxy_open(b: Builder, at: float, operator: str, agents: str) -> dict:
+    """An open fetched by a mail provider's image proxy: a real read, location hidden."""
+    return hit(at, "open", b.operator_ip(operator), {"User-Agent": b.agent(agents)}, "proxy")
+
+
 def gmail_proxy(b: Builder) -> None:
     for _ in range(20):
         at = b.rng.uniform(30, 50000)
-        hits = [
-            hit(
-                at,
-                "open",
-                b.operator_ip("google-image-proxy"),
-                {"User-Agent": b.agent("gmail_image_proxy")},
-                "proxy",
-            )
-        ]
+        hits = [proxy_open(b, at, "google-image-proxy", "gmail_image_proxy")]
         if b.rng.random() < 0.4:
-            hits.append(
-                hit(
-                    at + b.rng.uniform(30, 100),
-                    "open",
-                    b.operator_ip("google-image-proxy"),
-                    {"User-Agent": b.agent("gmail_image_proxy")},
-                    "proxy",
-                )
-            )
+            later = at + b.rng.uniform(30, 100)
+            hits.append(proxy_open(b, later, "google-image-proxy", "gmail_image_proxy"))
         if b.rng.random() < 0.4:
             ua = b.agent(*BROWSERS)
             hits.append(
@@ -313,15 +303,7 @@ def clients(b: Builder) -> None:
         b.add("outlook-web", hits, domain="outlook.com")
     for _ in range(5):
         at = b.rng.uniform(60, 40000)
-        hits = [
-            hit(
-                at,
-                "open",
-                b.operator_ip("yahoo"),
-                {"User-Agent": b.agent("yahoo_mail_proxy")},
-                "proxy",
-            )
-        ]
+        hits = [proxy_open(b, at, "yahoo", "yahoo_mail_proxy")]
         b.add("yahoo-proxy", hits, domain="yahoo.com")
 
 
