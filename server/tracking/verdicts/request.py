@@ -29,8 +29,7 @@ class Verdict:
     browser_family: str | None
 
 
-# Verdicts a network or request-shape rule may override.
-_OVERRIDABLE = frozenset(("human", "proxy", "machine"))
+# Verdicts a network rule may override: a client's, or the bare-UA guess of Apple's prefetch.
 _NETWORK_OVERRIDABLE = frozenset(("human", "machine"))
 MAX_EVIDENCE = 255
 

@@ -27,7 +27,6 @@ import requests
 
 HERE = Path(__file__).parent
 REAL = ("human", "proxy")
-SCANNER_TRAFFIC_VERDICT = "scanner"
 
 
 def load(path: Path = HERE / "scenarios.json") -> list[dict]:
