@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from server.models import Event, Link, Message, SelfView
-from server.tracking.summaries import to_datetime
+from server.tracking.summaries import to_datetime, to_timestamp
 from server.tracking.verdicts.context import (
     MessageContext,
     SelfViewRow,
@@ -15,13 +15,12 @@ from server.tracking.verdicts.context import (
 )
 
 
-def to_timestamp(at) -> float | None:
-    """An aware datetime as unix time."""
-    return None if at is None else at.timestamp()
-
-
-def load_contexts(conn: Connection, by_message: dict[str, list[dict]], windows: Windows) -> dict:
-    """Per message of the batch: sent time, link count, unexplained self-views, nearby clicks."""
+def load_contexts(
+    conn: Connection, by_message: dict[str, list[dict]], windows: Windows, neighbours: bool = True
+) -> dict:
+    """Per message of the batch: sent time, link count, unexplained self-views and (with
+    `neighbours`) the stored clicks near the batch's. A re-run passes all of a message's hits
+    as the batch, so it needs no neighbours."""
     contexts = {mid: MessageContext() for mid in by_message}
     if not contexts:
         return contexts
@@ -43,8 +42,9 @@ def load_contexts(conn: Connection, by_message: dict[str, list[dict]], windows: 
     )
     for view_id, mid, viewed_at in conn.execute(views):
         contexts[mid].self_views.append(SelfViewRow(view_id, viewed_at.timestamp()))
-    window = (to_datetime(lo - windows.burst), to_datetime(hi + windows.burst))
-    _recent_clicks(conn, by_message, contexts, window)
+    if neighbours:
+        window = (to_datetime(lo - windows.burst), to_datetime(hi + windows.burst))
+        _recent_clicks(conn, by_message, contexts, window)
     return contexts
 
 

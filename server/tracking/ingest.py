@@ -10,11 +10,12 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.engine import Connection, Engine
 
-from server.models import Account, Event, SelfView, SigningKey, User
+from server.models import Account, Event, SigningKey, User
 from server.tracking.context import load_contexts
+from server.tracking.self_views import record_claims
 from server.tracking.summaries import account_of, add_to_summaries, relabel, to_datetime
 from server.tracking.verdicts import context as context_rules
 from server.tracking.verdicts.context import Windows
@@ -51,16 +52,8 @@ class BatchWriter:
             add_to_summaries(conn, [e for e in kept if e["id"] in inserted], owners)
             if burst_ids:
                 relabel(conn, burst_ids, "scanner", "link-burst")
-            _record_claims(conn, {v: e for v, e in claims.items() if e in inserted})
+            record_claims(conn, {v: e for v, e in claims.items() if e in inserted})
         return len(inserted)
-
-
-def _record_claims(conn: Connection, claims: dict[int, str]) -> None:
-    """Mark which hit each self-view explained, so it explains no other."""
-    for view_id, event_id in claims.items():
-        conn.execute(
-            update(SelfView).where(SelfView.id == view_id).values(claimed_event_id=event_id)
-        )
 
 
 def _owners(conn: Connection, events: list[dict]) -> dict[str, int]:

@@ -12,10 +12,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from server.models import Event, Message, SelfView, User
-from server.tracking.summaries import rebuild_summary
+from server.tracking.summaries import relabel
 from server.tracking.verdicts.context import (
     HIT_KINDS,
     SelfViewRow,
@@ -60,13 +61,14 @@ def record(
     claims = claim_self_views(events, [SelfViewRow(view.id, at.timestamp())], window)
     if not claims:
         return 0
-    claimed = next(e for e in events if e["id"] == claims[view.id])
-    view.claimed_event_id = claimed["id"]
-    conn = session.connection()
-    conn.execute(
-        update(Event)
-        .where(Event.id == claimed["id"])
-        .values(verdict=claimed["verdict"], reasons=claimed["reasons"])
-    )
-    rebuild_summary(conn, mid)
+    view.claimed_event_id = claims[view.id]
+    relabel(session.connection(), {claims[view.id]}, "self", "self-view")
     return 1
+
+
+def record_claims(conn: Connection, claims: dict[int, str]) -> None:
+    """Mark which hit each self-view explained (view id -> event id), so it explains no other."""
+    for view_id, event_id in claims.items():
+        conn.execute(
+            update(SelfView).where(SelfView.id == view_id).values(claimed_event_id=event_id)
+        )

@@ -27,6 +27,11 @@ def to_datetime(ts: float | None) -> datetime | None:
     return None if ts is None else datetime.fromtimestamp(ts, UTC)
 
 
+def to_timestamp(at: datetime | None) -> float | None:
+    """An aware datetime as unix time."""
+    return None if at is None else at.timestamp()
+
+
 def _insert(conn: Connection, table):
     return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
 

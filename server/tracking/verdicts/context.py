@@ -29,6 +29,10 @@ BURST_LINKS = 3
 # Microsoft's own network is that scan, not a reader.
 GATEWAY_EARLY_SECONDS = 300.0
 _MICROSOFT = ("microsoft", "microsoft-mail")
+# The reasons these rules add; `verdicts rerun` drops them to find what a request was on its own.
+CONTEXT_REASONS = frozenset(
+    ("self-view", "seconds-after-send", "early-microsoft-click", "link-burst")
+)
 # The fetch a sender's own Gmail makes when a block rule misses: through Google's image proxy.
 GMAIL_FETCH = "gmail-image-proxy"
 

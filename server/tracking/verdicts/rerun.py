@@ -3,7 +3,9 @@
 A hit's stored evidence (its user agent's verdict, owner network, header signals), method and
 block are enough: the raw address and user agent were never stored. The owner is looked up again
 from the block, so refreshed network data reaches old hits; a block no list names keeps the owner
-it had. Then the message's context rules run over all its hits at once, self-views included.
+it had. Rows stored before evidence was kept get back the read they were before any context rule
+relabelled them. Then the message's context rules run over all its hits at once, self-views
+included.
 """
 
 from __future__ import annotations
@@ -15,16 +17,18 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
-from server.models import Event, Link, Message, SelfView
-from server.tracking.context import to_timestamp
+from server.models import Event, SelfView
+from server.tracking.context import load_contexts
+from server.tracking.self_views import record_claims
 from server.tracking.summaries import rebuild_summary
 from server.tracking.verdicts import context as context_rules
-from server.tracking.verdicts.agent import CLASSIFIER_VERSION
-from server.tracking.verdicts.context import MessageContext, SelfViewRow, Windows
+from server.tracking.verdicts.agent import CLASSIFIER_VERSION, MAIL_PROXIES
+from server.tracking.verdicts.context import Windows
 from server.tracking.verdicts.network import NetworkIndex
 from server.tracking.verdicts.request import Verdict, parse_evidence, request_verdict, with_owner
 
 BATCH_MESSAGES = 200
+PROXY_REASONS = frozenset(reason for _, reason in MAIL_PROXIES)
 
 
 @dataclass
@@ -67,16 +71,14 @@ def _rerun_message(
         .order_by(Event.occurred_at)
     ).all()
     events = [_relabelled(row._mapping, network) for row in rows]
-    outcome = context_rules.apply(events, _context(conn, mid), windows)
+    # Views are matched again from scratch, so each explains the hit the current rules give it.
+    conn.execute(update(SelfView).where(SelfView.message_id == mid).values(claimed_event_id=None))
+    context = load_contexts(conn, {mid: events}, windows, neighbours=False)[mid]
+    outcome = context_rules.apply(events, context, windows)
     report.messages += 1
     report.hits += len(events)
     changed = _store(conn, [row._mapping for row in rows], events, report)
-    # Views are matched again from scratch, so each explains the hit the current rules give it.
-    conn.execute(update(SelfView).where(SelfView.message_id == mid).values(claimed_event_id=None))
-    for view_id, event_id in outcome.claims.items():
-        conn.execute(
-            update(SelfView).where(SelfView.id == view_id).values(claimed_event_id=event_id)
-        )
+    record_claims(conn, outcome.claims)
     if changed:
         rebuild_summary(conn, mid)
 
@@ -99,6 +101,19 @@ def _store(conn: Connection, old_rows: list, events: list[dict], report: RerunRe
     return changed
 
 
+def _before_context(row) -> dict:
+    """A row stored before evidence was kept, as its request left it: the context rules only
+    ever relabelled reads (human, proxy) and added their reason, so dropping those reasons gives
+    the read back (a proxy's when a proxy reason remains). So an open the old self-view window
+    took is counted again, and today's context rules decide anew."""
+    reasons = row["reasons"].split(",") if row["reasons"] else []
+    kept = [r for r in reasons if r not in context_rules.CONTEXT_REASONS]
+    if len(kept) == len(reasons):
+        return {}
+    verdict = "proxy" if PROXY_REASONS & set(kept) else "human"
+    return {"verdict": verdict, "reasons": ",".join(kept)}
+
+
 def _relabelled(row, network: NetworkIndex) -> dict:
     """The stored hit with its request-level verdict worked out again from its evidence."""
     event = {
@@ -115,7 +130,7 @@ def _relabelled(row, network: NetworkIndex) -> dict:
     }
     found = parse_evidence(row["evidence"])
     if found is None:
-        return event  # stored before evidence was kept: only the context rules apply again
+        return event | _before_context(row)  # stored before evidence was kept
     owner = network.owner_of_block(row["ip_prefix"]) or found.owner
     if owner is not None:
         event["evidence"] = with_owner(row["evidence"], owner)
@@ -132,14 +147,3 @@ def _relabelled(row, network: NetworkIndex) -> dict:
         "browser_family": verdict.browser_family,
     }
     return event
-
-
-def _context(conn: Connection, mid: str) -> MessageContext:
-    sent_at = conn.execute(select(Message.sent_at).where(Message.id == mid)).scalar()
-    links = conn.execute(select(Link.id).where(Link.message_id == mid)).all()
-    views = conn.execute(select(SelfView.id, SelfView.viewed_at).where(SelfView.message_id == mid))
-    return MessageContext(
-        sent_at=to_timestamp(sent_at),
-        link_count=len(links),
-        self_views=[SelfViewRow(view_id, at.timestamp()) for view_id, at in views],
-    )

@@ -115,3 +115,48 @@ def test_rows_stored_before_evidence_keep_their_request_verdict(app, rep, kid):
     BatchWriter(db.engine)([make_event(kid, MID, ip_prefix="207.211.30.0")])
     with db.engine.begin() as conn:
         assert rerun(conn, KNOWS_MIMECAST, Windows()).changed == 0
+
+
+def test_an_open_the_old_self_view_window_took_is_counted_again(app, rep, kid):
+    """Before evidence was kept, a self-view relabelled every open within two minutes `self`:
+    the notification flow erased the lead's real open. A re-run gives it back."""
+    user = rep[0]
+    message = Message(id=MID, account_id=user.account_id, user_id=user.id, kid=kid)
+    message.sent_at = datetime.fromtimestamp(NOW - 7200, UTC)
+    db.session.add(message)
+    viewed = datetime.fromtimestamp(NOW - 1790, UTC)  # ten seconds after the lead's open
+    db.session.add(SelfView(message_id=MID, user_id=user.id, viewed_at=viewed))
+    db.session.commit()
+    BatchWriter(db.engine)(
+        [
+            make_event(
+                kid,
+                MID,
+                occurred_at=NOW - 1800,
+                verdict="self",
+                reasons="gmail-image-proxy,self-view",
+                ip_prefix="66.249.84.0",
+            ),
+            make_event(
+                kid,
+                MID,
+                occurred_at=NOW - 1795,
+                verdict="self",
+                reasons="self-view",
+                ip_prefix="81.2.69.0",
+                device_type="desktop",
+            ),
+        ]
+    )
+    assert summary().opens == 0
+    with db.engine.begin() as conn:
+        report = rerun(conn, KNOWS_NOTHING, Windows())
+    assert report.moves == {("self", "proxy"): 1, ("self", "human"): 1}
+    db.session.expire_all()
+    verdicts = {e.ip_prefix: (e.verdict, e.reasons) for e in db.session.query(Event)}
+    assert verdicts == {
+        "66.249.84.0": ("proxy", "gmail-image-proxy"),
+        "81.2.69.0": ("human", ""),
+    }
+    assert db.session.query(SelfView).one().claimed_event_id is None
+    assert summary().opens == 2
