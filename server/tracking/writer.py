@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+
 from flask import Flask
+from sqlalchemy.engine import make_url
 
 from config import Settings
 from server.tracking.ingest import BatchWriter
+from server.tracking.sinks import WriterStopped
 from server.tracking.verdicts.context import Windows
 
 
@@ -31,3 +36,43 @@ def event_writer(app: Flask, settings: Settings):
         return state["writer"](events)
 
     return write
+
+
+def guarded_writer(app: Flask, settings: Settings) -> Callable[[list[dict]], int]:
+    """`event_writer`, refusing to write once a SQLite database file is not the configured one.
+
+    A writer left running after its instance's database was deleted or recreated would otherwise
+    store every hit in the file it opened, which nobody reads any more.
+    """
+    write, path = event_writer(app, settings), sqlite_path(settings.database_url)
+    if path is None:
+        return write
+    opened = _identity(path)
+
+    def checked(events: list[dict]) -> int:
+        if _identity(path) != opened:
+            raise WriterStopped(
+                f"the database file {path} was replaced or removed since this writer started; "
+                "the batches stay in the journal for a writer started on the new file"
+            )
+        return write(events)
+
+    return checked
+
+
+def sqlite_path(url: str) -> str | None:
+    """The file of a SQLite database URL (None for other databases and in-memory SQLite)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return os.path.abspath(parsed.database)
+
+
+def _identity(path: str) -> tuple[int, int]:
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        raise WriterStopped(
+            f"the database file {path} does not exist: run `flask db upgrade` first"
+        ) from None
+    return stat.st_dev, stat.st_ino

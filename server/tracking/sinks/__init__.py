@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from config import Settings
 from server.tracking.sinks.embedded import EmbeddedSink
-from server.tracking.sinks.journal import Journal, JournalDrainer
+from server.tracking.sinks.journal import Journal, JournalDrainer, WriterStopped
 from server.tracking.sinks.redis_stream import RedisSink, StreamDrainer
 from server.tracking.sinks.spool import Spool, replay_orphans
 
@@ -17,6 +17,7 @@ __all__ = [
     "RedisSink",
     "Spool",
     "StreamDrainer",
+    "WriterStopped",
     "build_sink",
     "replay_orphans",
 ]

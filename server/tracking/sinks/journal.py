@@ -10,6 +10,7 @@ handed over survives its worker, and while the database is down the journal simp
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import itertools
 import logging
@@ -46,6 +47,11 @@ class Journal:
         os.replace(temporary, self.directory / f"{name}{SUFFIX}")
 
 
+class WriterStopped(RuntimeError):
+    """The writer must not go on: another one holds the journal, or the database it opened is no
+    longer the configured one. Its batches stay where they are for the right writer."""
+
+
 class JournalDrainer:
     """Writes the journal's batches to the database, oldest first; one drainer per directory."""
 
@@ -69,8 +75,7 @@ class JournalDrainer:
         # Recipients' requests come first: under a burst the backlog waits on disk, and the
         # writer catches up when the web workers leave it a core.
         os.nice(10)
-        with open(self.directory / ".drainer.lock", "w") as lock:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # a second drainer waits its turn
+        with self._exclusive():
             failures = 0
             while not should_stop():
                 try:
@@ -78,17 +83,40 @@ class JournalDrainer:
                         self._sweep()
                         time.sleep(idle_sleep)
                     failures = 0
+                except WriterStopped:
+                    raise
                 except Exception as exc:
                     failures += 1
                     log.warning("journal write failed (%s); retrying", type(exc).__name__)
                     time.sleep(min(5.0, 0.25 * 2**failures))
             self._final_pass()
 
+    @contextlib.contextmanager
+    def _exclusive(self):
+        # One writer per journal: two would store a batch twice or out of order.
+        path = self.directory / ".drainer.lock"
+        with open(path, "a+") as lock:
+            try:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                lock.seek(0)
+                holder = lock.read().strip() or "unknown"
+                raise WriterStopped(
+                    f"another writer (pid {holder}) is already draining {self.directory}; "
+                    "stop it first, or give this instance its own JOURNAL_DIR"
+                ) from None
+            lock.truncate(0)
+            lock.write(str(os.getpid()))
+            lock.flush()
+            yield
+
     def _final_pass(self, attempts: int = 20) -> None:
         for _ in range(attempts):
             try:
                 self.drain_once()
                 return
+            except WriterStopped:
+                raise
             except Exception as exc:
                 log.warning("journal write failed at shutdown (%s)", type(exc).__name__)
                 time.sleep(0.5)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import redis
 
+from server.tracking.sinks.journal import WriterStopped
 from server.tracking.sinks.spool import Spool
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,8 @@ class StreamDrainer:
             try:
                 self.drain_once()
                 failures = 0
+            except WriterStopped:
+                raise
             except redis.RedisError:
                 log.exception("redis error while draining")
                 time.sleep(idle_sleep)
