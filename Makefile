@@ -13,21 +13,12 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-LIBEV := $(VENV)/.libev-found
 
-## The web server (bjoern) compiles against libev: Debian's libev-dev, installed when missing.
-$(LIBEV): | $(BIN)/python
-	@echo '#include <ev.h>' | cc -E - >/dev/null 2>&1 || { \
-		command -v apt-get >/dev/null || \
-			{ echo "The web server needs libev's headers: install libev (e.g. brew install libev)"; false; }; \
-		$(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends libev-dev; }
-	touch $@
-
-$(RUNTIME): requirements.txt $(LIBEV) | $(BIN)/python
+$(RUNTIME): requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-$(DEV): requirements.txt requirements-dev.txt $(LIBEV) | $(BIN)/python
+$(DEV): requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(RUNTIME) $@
 

@@ -1,10 +1,15 @@
-"""The WSGI entry point: `python -m server.webserver wsgi:app` (what `flask serve` runs)."""
+"""The WSGI entry point. `flask serve` runs granian on `wsgi:web`; `flask --app wsgi` uses `app`."""
 
 from server import create_app
+from server.web import served
 
 app = create_app()
 
 
 def on_worker_exit() -> None:
-    """Hand this worker's last hits to the event sink; the web server calls it as a worker ends."""
+    """Hand this worker's last hits to the event sink; call it from a server's worker-exit hook."""
     app.extensions["leadcamp.sink"].close()
+
+
+# What a web worker serves: the app behind the access log and the hung-request watchdog.
+web = served(app, on_worker_exit)

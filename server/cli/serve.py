@@ -11,61 +11,73 @@ import time
 import click
 from flask import current_app
 
+from server.common.process import WEB_WORKER_FLAG, die_with_parent
+
 jobs = click.Group("jobs", help="Run background jobs.")
 sink = click.Group("sink", help="Event ingestion.")
 
 
-def web_command(port: int, workers: int, access_log: bool, env=os.environ) -> list[str]:
-    """The production web server's command line (server/webserver.py); HOST and
-    WEB_GRACEFUL_TIMEOUT come from `env`."""
-    command = [
-        sys.executable,
-        "-m",
-        "server.webserver",
-        "--host",
-        env.get("HOST", "127.0.0.1"),
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--graceful-timeout",
-        env.get("WEB_GRACEFUL_TIMEOUT", "5"),
+def web_command(port: int, workers: int, env=os.environ, target: str = "wsgi:web") -> list[str]:
+    """granian's command line for `target`; HOST and the WEB_* settings come from `env`."""
+    number = lambda name, default: float(env.get(name, "").strip() or default)  # noqa: E731
+    return [
+        *(sys.executable, "-m", "granian", "--interface", "wsgi", "--http", "1", "--no-ws"),
+        *("--host", env.get("HOST", "").strip() or "127.0.0.1", "--port", str(port)),
+        # One Python thread per worker: more threads only contend for the interpreter lock, and
+        # granian's default pool cost a quarter of the throughput (docs/performance.md).
+        *("--workers", str(workers), "--blocking-threads", "1", "--backlog", "2048"),
+        *("--respawn-failed-workers", "--respawn-interval", "0.5"),
+        *("--workers-kill-timeout", str(int(number("WEB_GRACEFUL_TIMEOUT", 10)))),
+        # Closes a keep-alive connection left idle, and one that sends its headers too slowly.
+        *("--http1-header-read-timeout", str(int(number("WEB_IDLE_TIMEOUT", 5) * 1000))),
+        # Request line and headers together; larger ones are refused with 431 before buffering.
+        *("--http1-buffer-size", str(int(number("WEB_MAX_HEADER_BYTES", 16384)))),
+        target,
     ]
-    if access_log:
-        command.append("--access-log")
-    return [*command, "wsgi:app"]
 
 
 @click.command("serve")
 @click.option("--port", envvar="PORT", default=5000, show_default=True)
 @click.option("--workers", envvar="WEB_WORKERS", default=2, show_default=True)
-@click.option("--access-log/--no-access-log", envvar="ACCESS_LOG", default=False, show_default=True)
-def serve(port: int, workers: int, access_log: bool):
-    """Run the web server and the job worker (and the Redis drainer) until Ctrl-C."""
+def serve(port: int, workers: int):
+    """Run the web server, the job worker and the event writer until Ctrl-C (SIGHUP reloads)."""
     settings = current_app.config["LEADCAMP"]
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     commands = {
-        "web": web_command(port, workers, access_log),
+        "web": web_command(port, workers),
         "jobs": [*flask, "jobs", "worker"],
     }
     if settings.event_sink != "embedded":
         commands["drain"] = [*flask, "sink", "drain"]
-    # Own sessions: a terminal's Ctrl-C reaches only this process, which then stops each child
-    # exactly once, in order.
-    children = {
-        name: subprocess.Popen(cmd, start_new_session=True) for name, cmd in commands.items()
-    }
-    click.echo(f"Leadcamp is running on http://127.0.0.1:{port} (Ctrl-C stops it)")
+    children = {name: _start(command) for name, command in commands.items()}
+    host = os.environ.get("HOST", "").strip() or "127.0.0.1"
+    click.echo(f"Leadcamp is running on http://{_url_host(host)}:{port} (Ctrl-C stops it)")
     stopping = []
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.append(True))
+    # SIGHUP reloads the web workers one by one (new code, same socket) without losing a hit.
+    signal.signal(signal.SIGHUP, lambda *_: children["web"].send_signal(signal.SIGHUP))
     while not stopping and all(c.poll() is None for c in children.values()):
         time.sleep(0.2)
+    failed = [name for name, child in children.items() if child.poll() not in (None, 0)]
     # The web server first: its workers hand their last batches to the sink as they exit, and
-    # the drainer then writes them before it stops.
+    # the writer then stores them before it stops.
     for name in ("web", "jobs", "drain"):
         if name in children:
             _stop(name, children[name])
+    if failed and not stopping:
+        raise click.ClickException(f"{', '.join(failed)} stopped unexpectedly; stopped the rest")
+
+
+def _start(command: list[str]) -> subprocess.Popen:
+    # Own sessions, so a terminal's Ctrl-C reaches only this process, which then stops each child
+    # once, in order; and the parent-death signal, so none outlives this process if it is killed.
+    env = {**os.environ, WEB_WORKER_FLAG: "1"}
+    return subprocess.Popen(command, start_new_session=True, preexec_fn=die_with_parent, env=env)
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 def _stop(name: str, child: subprocess.Popen) -> None:
@@ -92,23 +104,25 @@ def jobs_worker(workers: int):
 @sink.command("drain")
 def sink_drain():
     """Write the journal (or the Redis stream) into the database until interrupted."""
-    from server.tracking.sinks import JournalDrainer, StreamDrainer
-    from server.tracking.writer import event_writer
+    from server.tracking.sinks import JournalDrainer, StreamDrainer, WriterStopped
+    from server.tracking.writer import guarded_writer
 
     settings = current_app.config["LEADCAMP"]
-    write = event_writer(current_app._get_current_object(), settings)
     stop = []
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.append(True))
-    if settings.event_sink == "redis":
-        import redis
+    try:
+        write = guarded_writer(current_app._get_current_object(), settings)
+        if settings.event_sink == "redis":
+            import redis
 
-        client = redis.Redis.from_url(settings.redis_url)
-        StreamDrainer(client, settings.redis_stream, write, settings.sink_batch_size).run(
-            lambda: bool(stop)
-        )
-    else:
-        JournalDrainer(settings.journal_dir, write).run(lambda: bool(stop))
+            client = redis.Redis.from_url(settings.redis_url)
+            drainer = StreamDrainer(client, settings.redis_stream, write, settings.sink_batch_size)
+        else:
+            drainer = JournalDrainer(settings.journal_dir, write)
+        drainer.run(lambda: bool(stop))
+    except WriterStopped as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @sink.command("replay")

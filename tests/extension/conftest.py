@@ -117,7 +117,7 @@ def server(tmp_path_factory):
     flask_cli(env, "db", "upgrade")
     flask_cli(env, "users", "create", REP, "--account", "Acme")
     # The access log tells the tests which requests the extension made and how they were answered.
-    live = LiveServer(env, tmp / "server.log", access_log=True).start()
+    live = LiveServer({**env, "ACCESS_LOG": "true"}, tmp / "server.log").start()
     proxy = TcpProxy(("127.0.0.1", live.port), port).start()
     srv = Server(live, proxy, env, token=flask_cli(env, "tokens", "create", REP).strip())
     yield srv

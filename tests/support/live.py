@@ -99,9 +99,9 @@ def start_server(app, settings, tmp_path):
     whatever is left at teardown, so a failing test leaves no server or writer behind."""
     servers = []
 
-    def start(database_url=None, workers=2, access_log=False, **extra: str) -> LiveServer:
+    def start(database_url=None, workers=2, target="wsgi:web", **extra: str) -> LiveServer:
         env = base_env(database_url or settings.database_url, tmp_path, **extra)
-        server = LiveServer(env, tmp_path / "server.log", workers, access_log).start()
+        server = LiveServer(env, tmp_path / "server.log", workers, target).start()
         servers.append(server)
         return server
 
@@ -111,24 +111,24 @@ def start_server(app, settings, tmp_path):
 
 
 class LiveServer:
-    """The web server serving wsgi:app with N workers, and with the journal sink its drainer, as
+    """The web server serving `target` with N workers, and with the journal sink its drainer, as
     `flask serve` runs them; output captured to a log file."""
 
-    def __init__(self, env: dict[str, str], log_path: Path, workers: int = 2, access_log=False):
+    def __init__(self, env: dict[str, str], log_path: Path, workers=2, target="wsgi:web"):
         self.env, self.log_path, self.workers = env, log_path, workers
         self.port = free_port()
-        self.access_log = access_log
+        self.target = target
         self.process: subprocess.Popen | None = None
         self.drainer: subprocess.Popen | None = None
 
     def start(self) -> LiveServer:
         """Start and wait until it answers."""
-        command = web_command(self.port, self.workers, self.access_log, self.env)
+        command = web_command(self.port, self.workers, self.env, self.target)
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT
         )
-        if self.env.get("EVENT_SINK", "journal") == "journal":
+        if self.env.get("EVENT_SINK", "journal") == "journal" and self.target == "wsgi:web":
             self.drainer = subprocess.Popen(
                 [sys.executable, "-m", "flask", "--app", "wsgi", "sink", "drain"],
                 cwd=ROOT,

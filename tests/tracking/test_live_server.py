@@ -173,7 +173,7 @@ def test_no_raw_address_or_user_agent_reaches_the_database_or_the_log(
 ):
     address, marker = "81.2.69.142", "Zq7Marker/4.2"
     user_agent = f"{CHROME} {marker}"
-    server = start_server(access_log=True, TRUSTED_PROXIES="127.0.0.1/32")
+    server = start_server(ACCESS_LOG="true", TRUSTED_PROXIES="127.0.0.1/32")
     mid = signing.new_message_id()
     headers = {"User-Agent": user_agent, "X-Forwarded-For": f"{address}"}
     assert hammer(server.port, [pixel_for(SECRET, kid, mid)] * 5, 1, headers) == {200: 5}

@@ -1,0 +1,105 @@
+"""What the web server serves in each worker: the app behind an access log and a request timeout.
+
+The web server (granian, started by `flask serve`) runs `wsgi:web`, this module's `served(app)`.
+Granian itself has no timeout for a request the app never finishes, so each worker keeps one: a
+watchdog thread that, when a request has run longer than WEB_REQUEST_TIMEOUT seconds, hands the
+worker's buffered hits to the event sink and ends the worker; granian starts a fresh one. The other
+workers answer meanwhile. Slow work (Gmail, imports, exports) runs as jobs, so this is a last line
+of defence against a stuck call, never the normal path.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+
+from server.common.process import WEB_WORKER_FLAG, die_with_parent
+
+log = logging.getLogger("leadcamp.web")
+
+TIMED_OUT = 70  # the worker's exit status after a request timeout (EX_SOFTWARE)
+
+
+class RequestWatchdog:
+    """WSGI middleware: ends the worker when one request has run longer than `timeout` seconds."""
+
+    def __init__(self, app, timeout: float, on_timeout: Callable[[], None], check: float = 1.0):
+        self.app, self.timeout, self.on_timeout, self.check = app, timeout, on_timeout, check
+        self.running: dict[int, tuple[float, str]] = {}
+        self._thread: threading.Thread | None = None
+
+    def __call__(self, environ, start_response):
+        if self._thread is None:
+            self._start()
+        ident = threading.get_ident()
+        self.running[ident] = (time.monotonic(), environ.get("PATH_INFO", ""))
+        try:
+            return self.app(environ, start_response)
+        finally:
+            self.running.pop(ident, None)
+
+    def _start(self) -> None:
+        # Started at the first request, in the worker: a thread started before a fork would not
+        # survive into the child.
+        self._thread = threading.Thread(target=self._watch, name="request-watchdog", daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(self.check)
+            now = time.monotonic()
+            for started, path in list(self.running.values()):
+                if now - started > self.timeout:
+                    self._expire(path, now - started)
+
+    def _expire(self, path: str, elapsed: float) -> None:
+        log.error(
+            "a request to %s ran %.0f s, past WEB_REQUEST_TIMEOUT (%s s): restarting worker %d",
+            path,
+            elapsed,
+            self.timeout,
+            os.getpid(),
+        )
+        # The hits this worker still holds go to the sink first; a stuck sink must not keep the
+        # worker alive, so the hand-over gets a bounded time.
+        closer = threading.Thread(target=self.on_timeout, daemon=True)
+        closer.start()
+        closer.join(timeout=10)
+        os._exit(TIMED_OUT)
+
+
+def with_access_log(app):
+    """`app`, logging method, path, status and duration of each request: no client address or
+    user agent, which are personal data of the recipient."""
+
+    def logged(environ, start_response):
+        started = time.perf_counter()
+        status = []
+
+        def recording(line, headers, exc_info=None):
+            status.append(line)
+            return start_response(line, headers, exc_info)
+
+        result = app(environ, recording)
+        elapsed = (time.perf_counter() - started) * 1000
+        line = status[0][:3] if status else "-"
+        log.info('"%s %s" %s %.3f', environ["REQUEST_METHOD"], environ["PATH_INFO"], line, elapsed)
+        return result
+
+    return logged
+
+
+def served(app, on_timeout: Callable[[], None], env=os.environ):
+    """The WSGI callable a web worker serves: `app` under the request timeout (and the access log
+    when ACCESS_LOG is true); in a worker `flask serve` started, it also dies with its master."""
+    if env.get(WEB_WORKER_FLAG) == "1":
+        die_with_parent()
+    wrapped = app
+    if env.get("ACCESS_LOG", "").strip().lower() in {"1", "true", "yes", "on"}:
+        logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+        wrapped = with_access_log(wrapped)
+    timeout = float(env.get("WEB_REQUEST_TIMEOUT", "").strip() or 30)
+    return RequestWatchdog(wrapped, timeout, on_timeout) if timeout > 0 else wrapped
