@@ -16,8 +16,6 @@ import threading
 import time
 from collections.abc import Callable
 
-from server.common.process import WEB_WORKER_FLAG, die_with_parent
-
 log = logging.getLogger("leadcamp.web")
 
 TIMED_OUT = 70  # the worker's exit status after a request timeout (EX_SOFTWARE)
@@ -94,9 +92,7 @@ def with_access_log(app):
 
 def served(app, on_timeout: Callable[[], None], env=os.environ):
     """The WSGI callable a web worker serves: `app` under the request timeout (and the access log
-    when ACCESS_LOG is true); in a worker `flask serve` started, it also dies with its master."""
-    if env.get(WEB_WORKER_FLAG) == "1":
-        die_with_parent()
+    when ACCESS_LOG is true)."""
     wrapped = app
     if env.get("ACCESS_LOG", "").strip().lower() in {"1", "true", "yes", "on"}:
         logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")

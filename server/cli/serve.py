@@ -11,7 +11,7 @@ import time
 import click
 from flask import current_app
 
-from server.common.process import WEB_WORKER_FLAG, die_with_parent
+from server.common.process import die_with_parent
 
 jobs = click.Group("jobs", help="Run background jobs.")
 sink = click.Group("sink", help="Event ingestion.")
@@ -21,7 +21,8 @@ def web_command(port: int, workers: int, env=os.environ, target: str = "wsgi:web
     """granian's command line for `target`; HOST and the WEB_* settings come from `env`."""
     number = lambda name, default: float(env.get(name, "").strip() or default)  # noqa: E731
     return [
-        *(sys.executable, "-m", "granian", "--interface", "wsgi", "--http", "1", "--no-ws"),
+        *(sys.executable, "-m", "server.webmaster"),
+        *("--interface", "wsgi", "--http", "1", "--no-ws"),
         *("--host", env.get("HOST", "").strip() or "127.0.0.1", "--port", str(port)),
         # One Python thread per worker: more threads only contend for the interpreter lock, and
         # granian's default pool cost a quarter of the throughput (docs/performance.md).
@@ -72,8 +73,7 @@ def serve(port: int, workers: int):
 def _start(command: list[str]) -> subprocess.Popen:
     # Own sessions, so a terminal's Ctrl-C reaches only this process, which then stops each child
     # once, in order; and the parent-death signal, so none outlives this process if it is killed.
-    env = {**os.environ, WEB_WORKER_FLAG: "1"}
-    return subprocess.Popen(command, start_new_session=True, preexec_fn=die_with_parent, env=env)
+    return subprocess.Popen(command, start_new_session=True, preexec_fn=die_with_parent)
 
 
 def _url_host(host: str) -> str:
@@ -111,6 +111,9 @@ def sink_drain():
     stop = []
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.append(True))
+    # Recipients' requests come first: under a burst the backlog waits on disk, and the writer
+    # catches up when the web workers leave it a core.
+    os.nice(10)
     try:
         write = guarded_writer(current_app._get_current_object(), settings)
         if settings.event_sink == "redis":

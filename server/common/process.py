@@ -8,15 +8,14 @@ import os
 import signal
 
 PR_SET_PDEATHSIG = 1
-# Set by `flask serve` in its children's environment: a web worker then dies with its master.
-WEB_WORKER_FLAG = "LEADCAMP_SUPERVISED"
 
 
-def die_with_parent(sig: int = signal.SIGTERM) -> None:
+def die_with_parent(sig: int = signal.SIGTERM, parent: int | None = None) -> None:
     """Ask Linux to send `sig` to this process when its parent ends (a no-op elsewhere).
 
     A supervisor killed with SIGKILL (the OOM killer, a stop timeout, `docker kill`) cannot stop
-    its children itself; the kernel's parent-death signal does it for them.
+    its children itself; the kernel's parent-death signal does it for them. `parent` is the pid the
+    caller expects as its parent (by default: any but init).
     """
     if not hasattr(os, "sched_getaffinity"):  # not Linux: no prctl
         return
@@ -24,5 +23,5 @@ def die_with_parent(sig: int = signal.SIGTERM) -> None:
     if libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
     # The parent may have ended before the request above: then nobody would ever send the signal.
-    if os.getppid() == 1:
+    if os.getppid() == 1 or parent not in (None, os.getppid()):
         os.kill(os.getpid(), sig)
