@@ -2,8 +2,8 @@
 
 Events wait in memory for at most one flush interval (or until a batch fills), so a worker killed
 with SIGKILL loses at most what it received in its last flush window. Graceful exits flush: our
-web server calls `wsgi.on_worker_exit()` as a worker ends, and atexit and multiprocessing's
-finalizers cover other servers (some end their workers with os._exit(), which skips atexit).
+web server's workers flush from atexit and multiprocessing's finalizers (granian ends its workers
+with os._exit(), which skips atexit), and the request timeout calls `wsgi.on_worker_exit()`.
 """
 
 from __future__ import annotations

@@ -72,9 +72,6 @@ class JournalDrainer:
     def run(self, should_stop: Callable[[], bool], idle_sleep: float = 0.1) -> None:
         """Drain until `should_stop()`, then once more; back off while the database is down."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        # Recipients' requests come first: under a burst the backlog waits on disk, and the
-        # writer catches up when the web workers leave it a core.
-        os.nice(10)
         with self._exclusive():
             failures = 0
             while not should_stop():

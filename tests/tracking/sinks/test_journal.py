@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -10,7 +11,7 @@ import pytest
 from server.extensions import db
 from server.models import Event
 from server.tracking.ingest import BatchWriter
-from server.tracking.sinks import EmbeddedSink, Journal, JournalDrainer, Spool
+from server.tracking.sinks import EmbeddedSink, Journal, JournalDrainer, Spool, WriterStopped
 from tests.support import make_event
 
 
@@ -80,3 +81,35 @@ def test_the_sink_feeds_the_journal_and_the_drainer_writes_until_stopped(app, ki
     stop.set()
     thread.join(timeout=10)  # the drainer's final pass writes it
     assert stored() == 57
+
+
+def test_a_second_drainer_on_the_same_journal_is_refused_by_name(app, tmp_path):
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> bool:
+        holding.set()
+        return release.wait(30)
+
+    first = JournalDrainer(tmp_path, lambda batch: len(batch))
+    thread = threading.Thread(target=first.run, args=(hold,), kwargs={"idle_sleep": 0.01})
+    thread.start()
+    try:
+        assert holding.wait(30)
+        with pytest.raises(WriterStopped, match=rf"another writer \(pid {os.getpid()}\)"):
+            JournalDrainer(tmp_path, lambda batch: len(batch)).run(lambda: True)
+    finally:
+        release.set()
+        thread.join(30)
+    # Once the first one stopped, the next writer takes over.
+    JournalDrainer(tmp_path, lambda batch: len(batch)).run(lambda: True)
+
+
+def test_a_writer_that_must_stop_leaves_its_batch_in_the_journal(app, kid, tmp_path):
+    Journal(tmp_path).append([make_event(kid) for _ in range(3)])
+
+    def refusing(batch):
+        raise WriterStopped("the database file was replaced")
+
+    with pytest.raises(WriterStopped):
+        JournalDrainer(tmp_path, refusing).run(lambda: False)
+    assert len(list(tmp_path.glob("*.batch"))) == 1 and stored() == 0
