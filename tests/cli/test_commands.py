@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-from sqlalchemy import text
 
 from server.accounts import users as accounts
 from server.extensions import db
 from server.models import ApiToken, User
-from tests.support import pixel_for
-from tests.support.live import ROOT, base_env, free_port, wait_until_serving
 
 
 @pytest.fixture
@@ -65,31 +57,3 @@ def test_keys_rotate(cli):
     result = cli("keys", "rotate", "rep@acme.test")
     assert result.exit_code == 0
     assert accounts.current_signing_key(db.session, user).kid not in (old, None)
-
-
-@pytest.mark.server
-def test_serve_runs_web_and_jobs_and_ctrl_c_stops_both(app, settings, kid, tmp_path):
-    port = free_port()
-    env = base_env(settings.database_url, tmp_path, SINK_FLUSH_INTERVAL="3600")
-    env["JOBS_STORAGE"] = str(tmp_path / "jobs.db")
-    serve = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        wait_until_serving(serve, port, pixel_for("test-link-secret", kid, "q" * 22))
-        children = Path(f"/proc/{serve.pid}/task/{serve.pid}/children").read_text().split()
-        assert len(children) == 3  # the web server, the job worker and the journal writer
-        serve.send_signal(signal.SIGINT)
-        output, _ = serve.communicate(timeout=60)
-    finally:
-        serve.kill()
-    assert serve.returncode == 0, output
-    assert "Consumer exiting" in output and "leadcamp.web: stopped" in output
-    assert not any(Path(f"/proc/{pid}").exists() for pid in children)
-    with db.engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM events")).scalar_one() == 1

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from server.cli.serve import web_command
+from server.common.process import die_with_parent
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,9 +56,11 @@ def flask_cli(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
-def http_get(port: int, path: str, headers: dict | None = None) -> tuple[int, bytes]:
-    """One GET on a fresh connection to 127.0.0.1:port."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+def http_get(
+    port: int, path: str, headers: dict | None = None, host: str = "127.0.0.1"
+) -> tuple[int, bytes]:
+    """One GET on a fresh connection to host:port."""
+    conn = http.client.HTTPConnection(host, port, timeout=10)
     try:
         conn.request("GET", path, headers=headers or {})
         response = conn.getresponse()
@@ -67,7 +70,12 @@ def http_get(port: int, path: str, headers: dict | None = None) -> tuple[int, by
 
 
 def wait_until_serving(
-    process: subprocess.Popen, port: int, path: str, ready=lambda: True, timeout: float = 30
+    process: subprocess.Popen,
+    port: int,
+    path: str,
+    ready=lambda: True,
+    timeout: float = 30,
+    host: str = "127.0.0.1",
 ) -> None:
     """Wait until `path` answers 200 on `port` and `ready()` holds; fail if `process` exits."""
     deadline = time.monotonic() + timeout
@@ -75,7 +83,7 @@ def wait_until_serving(
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}")
         try:
-            if http_get(port, path)[0] == 200 and ready():
+            if http_get(port, path, host=host)[0] == 200 and ready():
                 return
         except OSError:
             pass
@@ -101,9 +109,9 @@ def start_server(app, settings, tmp_path):
 
     def start(database_url=None, workers=2, target="wsgi:web", **extra: str) -> LiveServer:
         env = base_env(database_url or settings.database_url, tmp_path, **extra)
-        server = LiveServer(env, tmp_path / "server.log", workers, target).start()
-        servers.append(server)
-        return server
+        server = LiveServer(env, tmp_path / "server.log", workers, target)
+        servers.append(server)  # stopped at teardown even when it fails to start
+        return server.start()
 
     yield start
     for server in servers:
@@ -117,6 +125,7 @@ class LiveServer:
     def __init__(self, env: dict[str, str], log_path: Path, workers=2, target="wsgi:web"):
         self.env, self.log_path, self.workers = env, log_path, workers
         self.port = free_port()
+        self.host = env.get("HOST", "127.0.0.1")
         self.target = target
         self.process: subprocess.Popen | None = None
         self.drainer: subprocess.Popen | None = None
@@ -126,7 +135,12 @@ class LiveServer:
         command = web_command(self.port, self.workers, self.env, self.target)
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            command, cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT
+            command,
+            cwd=ROOT,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent,  # none outlives a test run that is killed
         )
         if self.env.get("EVENT_SINK", "journal") == "journal" and self.target == "wsgi:web":
             self.drainer = subprocess.Popen(
@@ -135,6 +149,7 @@ class LiveServer:
                 env=self.env,
                 stdout=self._log,
                 stderr=subprocess.STDOUT,
+                preexec_fn=die_with_parent,
             )
         try:
             wait_until_serving(
@@ -142,6 +157,7 @@ class LiveServer:
                 self.port,
                 "/robots.txt",
                 lambda: len(self.worker_pids()) == self.workers,
+                host=self.host,
             )
         except RuntimeError as exc:
             raise RuntimeError(f"{exc}: {self.log_path.read_text()[-2000:]}") from None
@@ -149,7 +165,7 @@ class LiveServer:
 
     def get(self, path: str, headers: dict | None = None) -> tuple[int, bytes]:
         """One request on a fresh connection."""
-        return http_get(self.port, path, headers)
+        return http_get(self.port, path, headers, self.host)
 
     def worker_pids(self) -> list[int]:
         """The worker processes' ids."""
@@ -166,6 +182,8 @@ class LiveServer:
     def stop(self, sig: int = signal.SIGINT, timeout: float = 60) -> int:
         """Stop gracefully (SIGINT, as Ctrl-C), the web server before the drainer; returns the
         web server's exit code."""
+        if self.process is None:
+            return None
         for process in (self.process, self.drainer):
             if process and process.poll() is None:
                 process.send_signal(sig)

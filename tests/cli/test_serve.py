@@ -1,0 +1,134 @@
+"""`flask serve` as an operator runs it: Ctrl-C, a child that dies, and SIGKILL of serve itself."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from server.common import signing
+from server.extensions import db
+from tests.support import pixel_for
+from tests.support.live import ROOT, base_env, events_of, free_port, http_get, wait_until_serving
+
+pytestmark = pytest.mark.server
+SECRET = "test-link-secret"
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid`, children first."""
+    found = []
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            found += [int(child) for child in children.read_text().split()]
+        except OSError:  # the thread or the process ended meanwhile
+            continue
+    return found + [grandchild for child in found for grandchild in descendants(child)]
+
+
+def alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie waiting for its reaper does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def cmdline(pid: int) -> bytes:
+    """The command line of `pid` (empty once it ended)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def start_serve(env: dict[str, str], port: int) -> subprocess.Popen:
+    """`flask serve` on `port`, waited for until its web server, both web workers, the job worker
+    and the journal writer run."""
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    wait_until_serving(serve, port, "/robots.txt", lambda: len(descendants(serve.pid)) >= 5)
+    return serve
+
+
+@pytest.fixture
+def serve_env(settings, tmp_path):
+    """The environment of a `flask serve` on the test's database; hits stay in the workers'
+    buffers until they stop, so every test below checks the hand-over at exit."""
+    env = base_env(settings.database_url, tmp_path, SINK_FLUSH_INTERVAL="3600")
+    return env | {"JOBS_STORAGE": str(tmp_path / "jobs.db")}
+
+
+def test_serve_runs_web_and_jobs_and_ctrl_c_stops_both(app, serve_env, kid):
+    port = free_port()
+    serve = start_serve(serve_env, port)
+    try:
+        processes = descendants(serve.pid)
+        assert http_get(port, pixel_for(SECRET, kid, "q" * 22))[0] == 200
+        serve.send_signal(signal.SIGINT)
+        output, _ = serve.communicate(timeout=60)
+    finally:
+        serve.kill()
+    assert serve.returncode == 0, output
+    assert "Consumer exiting" in output and "Granian shutdown completed" in output
+    assert not any(alive(pid) for pid in processes)
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM events")).scalar_one() == 1
+
+
+def test_a_child_that_dies_stops_serve_with_an_error(app, serve_env):
+    port = free_port()
+    serve = start_serve(serve_env, port)
+    try:
+        processes = descendants(serve.pid)
+        children = Path(f"/proc/{serve.pid}/task/{serve.pid}/children").read_text().split()
+        (web,) = [int(pid) for pid in children if b"server.webmaster" in cmdline(int(pid))]
+        os.kill(web, signal.SIGKILL)
+        output, _ = serve.communicate(timeout=60)
+    finally:
+        serve.kill()
+    assert serve.returncode == 1 and "web stopped unexpectedly" in output
+    assert not any(alive(pid) for pid in processes)
+
+
+def test_sigkill_of_serve_leaves_nothing_running_and_the_next_start_stores_every_hit(
+    app, serve_env, settings, kid
+):
+    port, mid = free_port(), signing.new_message_id()
+    serve = start_serve(serve_env, port)
+    processes = descendants(serve.pid)
+    try:
+        answers = [http_get(port, pixel_for(SECRET, kid, mid))[0] for _ in range(20)]
+        serve.kill()  # as the OOM killer, a stop timeout or `docker kill` would
+        killed = time.monotonic()
+        while any(alive(pid) for pid in processes) and time.monotonic() - killed < 30:
+            time.sleep(0.02)
+        gone_after = time.monotonic() - killed
+        serve.wait(30)
+    finally:
+        serve.kill()
+    assert answers == [200] * 20
+    left = [cmdline(pid) for pid in processes if alive(pid)]
+    assert gone_after <= 2, f"{left} ran {gone_after:.1f} s after SIGKILL"
+    again = start_serve(serve_env, free_port())
+    try:
+        deadline = time.monotonic() + 60
+        while events_of(settings.database_url, mid) < 20 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        again.send_signal(signal.SIGINT)
+        again.communicate(timeout=60)
+    assert events_of(settings.database_url, mid) == 20
