@@ -42,7 +42,11 @@ def base_env(instance: Path, database_url: str) -> dict[str, str]:
         TRUSTED_PROXIES="127.0.0.1/32",
     )
     # A PUBLIC_URL or REDIS_URL from the caller's shell must not leak into the measured setup.
-    for name in ("PUBLIC_URL", "REDIS_URL", "SPOOL_DIR", "JOBS_STORAGE", "TESTING", "NETWORK_DATA"):
+    # Nor an ACCESS_LOG: the bench measures the production default, without one.
+    for name in (
+        *("PUBLIC_URL", "REDIS_URL", "SPOOL_DIR", "JOBS_STORAGE", "TESTING", "NETWORK_DATA"),
+        "ACCESS_LOG",
+    ):
         env.pop(name, None)
     if env["EVENT_SINK"] == "redis":
         # A stream of its own, deleted after the run (see drop_stream).

@@ -9,7 +9,7 @@ from pathlib import Path
 from server.cli.serve import web_command
 from server.tracking.fastpath import GIF, NO_CACHE
 
-OUR_TARGET = "wsgi:app"
+OUR_TARGET = "wsgi:web"
 BARE_TARGET = "bench.bare_app:app"
 NGINX_CONF = """\
 daemon off;
@@ -69,11 +69,10 @@ def web_server(port: int, target: str) -> list[str]:
     variants) apply to ours and to the bare baseline alike, so they stay comparable.
     """
     workers = int(os.environ.get("BENCH_WORKERS", "2"))
-    command = web_command(port=port, workers=workers, access_log=False)
+    # Only loopback traffic, whatever HOST says in the environment.
+    command = web_command(port=port, workers=workers, env={**os.environ, "HOST": "127.0.0.1"})
     if command[-1] != OUR_TARGET:
         raise RuntimeError(f"unexpected web server command line: {command}")
-    # Only loopback traffic, whatever HOST says in the environment.
-    command[command.index("--host") + 1] = "127.0.0.1"
     extra = shlex.split(os.environ.get("BENCH_SERVER_ARGS", ""))
     return [*command[:-1], *extra, target]
 
