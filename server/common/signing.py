@@ -7,6 +7,8 @@ The extension reproduces them with WebCrypto; tests/vectors/tracking-signatures.
 
     pixel: /o/<kid>.<mid>.<sig>.gif            value "<kid>.<mid>"          purpose "leadcamp.open"
     click: /c/<kid>.<mid>.<sig>/<b64url(url)>  value "<kid>.<mid>.<b64url>" purpose "leadcamp.click"
+
+A click verifies only if its target is one the redirect can send (common/targets.py).
 """
 
 from __future__ import annotations
@@ -18,16 +20,18 @@ import re
 import secrets
 from dataclasses import dataclass
 from functools import lru_cache
-from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from server.common import targets
 
 OPEN = "leadcamp.open"
 CLICK = "leadcamp.click"
 ALGORITHM = "HMAC-SHA256"
 _TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-MAX_URL_LENGTH = 8192
+# The unpadded base64 of the longest target the redirect accepts.
+MAX_URL_LENGTH = -(-targets.MAX_BYTES * 4 // 3)
 
 
 def b64encode(data: bytes) -> str:
@@ -96,11 +100,15 @@ def click_path(key: bytes, kid: str, mid: str, url: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """What a verified token says: whose key, which message, and for a click the target."""
+    """What a verified token says: whose key, which message, and for a click the target.
+
+    `location` is the target as the redirect's Location header sends it (targets.location).
+    """
 
     kid: str
     mid: str
     url: str | None = None
+    location: str | None = None
 
 
 TOKEN_PATTERN = re.compile(r"([A-Za-z0-9_-]{1,16})\.([A-Za-z0-9_-]{1,32})\.([A-Za-z0-9_-]{43})")
@@ -132,33 +140,24 @@ def verify_pixel(secrets_: tuple[str, ...], path_token: str) -> Hit | None:
 
 
 def verify_click(secrets_: tuple[str, ...], token: str, encoded_url: str) -> Hit | None:
-    """Parse and verify a click token and its encoded target; None unless genuine and http(s)."""
+    """Parse and verify a click token and its target; None unless genuine and redirectable."""
     parts = _split_token(token)
     if parts is None or len(encoded_url) > MAX_URL_LENGTH:
         return None
     kid, mid, sig = parts
     if not _verified(secrets_, kid, CLICK, f"{kid}.{mid}.{encoded_url}", sig):
         return None
-    url = _target(encoded_url)
-    return Hit(kid, mid, url) if url is not None else None
+    target = _target(encoded_url)
+    return Hit(kid, mid, *target) if target is not None else None
 
 
 @lru_cache(maxsize=4096)
-def _target(encoded_url: str) -> str | None:
-    # Cached: a campaign's links are clicked over and over; only signed values get here.
+def _target(encoded_url: str) -> tuple[str, str] | None:
+    """The target URL and its Location, or None when the redirect cannot send it."""
+    # Cached, refusals too: a campaign's links are clicked over and over, and only signed values
+    # get here, so nobody can fill the cache with made-up targets.
     try:
         url = b64decode(encoded_url).decode("utf-8")
-    except (ValueError, UnicodeDecodeError):
+        return url, targets.location(url)
+    except (ValueError, targets.BadTarget):  # not base64, not UTF-8, or not redirectable
         return None
-    return url if is_redirectable(url) else None
-
-
-def is_redirectable(url: str) -> bool:
-    """Only absolute http(s) URLs with a host, and nothing that could split a header."""
-    if any(c in url for c in "\r\n\x00") or any(ord(c) < 0x20 for c in url):
-        return False
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    return parts.scheme in {"http", "https"} and bool(parts.hostname)

@@ -1,8 +1,9 @@
 """Turn an outgoing HTML mail body into a tracked one.
 
-`track_html` sends every absolute http(s) link through the click redirect, appends the open pixel
-and drops open pixels of ours that came along in quoted replies and forwards (otherwise reading the
-reply would count as an open of the earlier message).
+`track_html` sends every absolute http(s) link the redirect can send (common/targets.py) through
+the click redirect, appends the open pixel and drops open pixels of ours that came along in
+quoted replies and forwards (otherwise reading the reply would count as an open of the earlier
+message). A link the redirect could not send is left as written.
 
 The body is never re-serialised. Mail clients write loose HTML that a round trip through a parser
 would quietly change, so html.parser is only asked *where* each tag is, and the few new attribute
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 from html import escape, unescape
 from html.parser import HTMLParser
 from urllib.parse import SplitResult, urljoin, urlsplit
+
+from server.common import targets
 
 PIXEL_TAG = '<img src="{}" width="1" height="1" alt="" style="width:1px;height:1px;border:0;" />'
 
@@ -213,7 +216,10 @@ def _target(href: str, base: str | None, own: frozenset[_HostKey]) -> str | None
     parts = _split(href)
     if parts is None or parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
         return None
-    return None if _is_own(parts, own) else href
+    # A link the redirect could not send stays as written: signed, it would only reach a 404.
+    if _is_own(parts, own) or not targets.is_redirectable(href):
+        return None
+    return href
 
 
 def _link_edits(

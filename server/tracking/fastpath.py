@@ -11,8 +11,6 @@ import logging
 from functools import lru_cache
 from html import escape
 
-from werkzeug.urls import iri_to_uri
-
 from server.common import signing
 from server.tracking.hits import HitRecorder
 
@@ -45,9 +43,9 @@ PURPOSE_HEADERS = ("HTTP_SEC_PURPOSE", "HTTP_PURPOSE", "HTTP_X_PURPOSE", "HTTP_X
 
 
 @lru_cache(maxsize=4096)
-def _redirect(url: str) -> tuple[tuple, bytes]:
-    """Headers and body of the redirect to `url` (cached: the same links are clicked again)."""
-    location = iri_to_uri(url)
+def _redirect(location: str) -> tuple[tuple, bytes]:
+    """Headers and body of the redirect (cached: the same links are clicked again)."""
+    # `location` comes from verification (common/targets.py): already a valid URI, header-safe.
     body = f'<a href="{escape(location)}">Continue</a>'.encode()
     headers = (
         ("Location", location),
@@ -89,12 +87,14 @@ class TrackingFastPath:
     def click(self, environ, start_response, rest: str):
         """Redirect a genuine link to its signed target; anything else gets a plain 404 page."""
         token, _, encoded = rest.partition("/")
+        # Verification refuses a target the redirect cannot send, so a link that will not
+        # redirect is never recorded as a click.
         hit = signing.verify_click(self.secrets, token, encoded)
-        if hit is None:
+        if hit is None or hit.location is None:
             start_response("404 Not Found", list(NOT_FOUND_HEADERS))
             return [] if environ.get("REQUEST_METHOD") == "HEAD" else [NOT_FOUND]
+        headers, body = _redirect(hit.location)
         self._record("click", hit, environ)
-        headers, body = _redirect(hit.url)
         start_response("302 Found", list(headers))
         return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from html import escape
 
 from server.extensions import db
 from server.models import Link, Message
@@ -66,6 +67,28 @@ def test_pixel_from_the_api_records_an_open_and_status_follows(client, app, rep)
     ).json
     assert list(status["threads"]) == [BODY["gmail_thread_id"]]
     assert status["threads"][BODY["gmail_thread_id"]][0]["status"] == "opened"
+
+
+def test_only_links_the_redirect_can_send_are_tracked_and_each_tracked_one_redirects(
+    client, app, rep
+):
+    _, token = rep
+    bad = ["http://example.com:99999/", "http://a..example/", "http://exa mple.com/"]
+    good = "http://bücher.example/ä?q=ü"
+    html = "".join(f'<a href="{escape(href)}">link</a>' for href in [*bad, good])
+    created = client.post("/api/v1/messages", json=BODY | {"html": html}, headers=auth(token))
+    assert created.status_code == 201, created.json
+    [link] = created.json["links"]
+    assert link["url"] == good
+    assert created.json["html"].startswith(html.replace(good, escape(link["tracked_url"])))
+    assert [row.url for row in db.session.query(Link)] == [good]
+
+    clicked = client.get(link["tracked_url"].removeprefix("http://track.test"))
+    assert clicked.status_code == 302
+    assert clicked.headers["Location"] == "http://xn--bcher-kva.example/%C3%A4?q=%C3%BC"
+    app.extensions["leadcamp.sink"].flush()
+    detail = client.get(f"/api/v1/messages/{created.json['id']}", headers=auth(token)).json
+    assert [(e["kind"], e["link"]) for e in detail["events"]] == [("click", good)]
 
 
 PROXY_UA = (

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from itsdangerous import Signer
 
-from server.common import signing
+from server.common import signing, targets
 
 VECTORS = json.loads(
     (Path(__file__).parents[1] / "vectors" / "tracking-signatures.json").read_text("utf-8")
@@ -47,7 +47,7 @@ def test_vector_paths_verify(case):
     for click in case["clicks"]:
         token, _, encoded = click["path"].removeprefix("/c/").partition("/")
         assert signing.verify_click(SECRETS, token, encoded) == signing.Hit(
-            case["kid"], case["mid"], click["url"]
+            case["kid"], case["mid"], click["url"], targets.location(click["url"])
         )
 
 
@@ -76,6 +76,27 @@ def test_only_http_targets_redirect():
     header_split = "https://example.com/\r\nSet-Cookie: x=1"
     token, _, encoded = signing.click_path(key, "kid", "m" * 22, header_split)[3:].partition("/")
     assert signing.verify_click(("s",), token, encoded) is None
+
+
+def sign_and_verify(url: str) -> signing.Hit | None:
+    key = signing.derive_key("s", "kid")
+    token, _, encoded = signing.click_path(key, "kid", "m" * 22, url)[3:].partition("/")
+    return signing.verify_click(("s",), token, encoded)
+
+
+def test_a_genuine_link_to_a_target_the_redirect_cannot_send_never_verifies():
+    for url in ["http://example.com:99999/", "http://a..example/", "http://exa mple.com/"]:
+        assert sign_and_verify(url) is None, url
+    hit = sign_and_verify("http://bücher.example/ä?q=ü")
+    assert hit.url == "http://bücher.example/ä?q=ü"
+    assert hit.location == "http://xn--bcher-kva.example/%C3%A4?q=%C3%BC"
+
+
+def test_the_longest_target_fits_the_longest_signed_encoding():
+    longest = "https://example.com/" + "a" * (targets.MAX_BYTES - len("https://example.com/"))
+    assert len(signing.b64encode(longest.encode())) == signing.MAX_URL_LENGTH
+    assert sign_and_verify(longest).url == longest
+    assert sign_and_verify(longest + "a") is None
 
 
 @given(st.integers(min_value=0, max_value=200), st.characters(codec="ascii"))

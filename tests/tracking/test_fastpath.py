@@ -6,11 +6,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from server.common import signing
+from server.common import signing, targets
 from server.extensions import db
 from server.models import Event
-from server.tracking.fastpath import GIF, NO_CACHE
+from server.tracking.fastpath import GIF, NO_CACHE, NOT_FOUND
 from tests.support import click_for, pixel_for
+from tests.support.targets import BAD_TARGETS
 
 SECRET = "test-link-secret"
 MID = "q2X0c1ZPq0nqz7lU4m2GdA"
@@ -18,6 +19,10 @@ CHROME = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0.0.0 Safari/537.36"
 )
+
+
+def _has_surrogate(text: str) -> bool:
+    return any(0xD800 <= ord(c) <= 0xDFFF for c in text)
 
 
 def recorded(app) -> list[Event]:
@@ -105,6 +110,58 @@ def test_non_ascii_targets_are_sent_as_valid_uris(client, kid):
     assert (
         response.headers["Location"] == "https://xn--r8jz45g.xn--zckzah/%E3%83%91%E3%82%B9?q=%C3%BC"
     )
+
+
+def test_idn_target_redirects_encoded_and_records_the_target_as_signed(client, app, kid):
+    url = "http://bücher.example/ä?q=ü"
+    response = client.get(click_for(SECRET, kid, MID, url), headers={"User-Agent": CHROME})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "http://xn--bcher-kva.example/%C3%A4?q=%C3%BC"
+    [event] = recorded(app)
+    assert (event.kind, event.link_url) == ("click", url)
+
+
+# A lone surrogate cannot be signed at all: there is no link to click.
+SIGNABLE_BAD_TARGETS = [url for url in BAD_TARGETS if not _has_surrogate(url)]
+
+
+@pytest.mark.parametrize("url", SIGNABLE_BAD_TARGETS)
+def test_signed_target_the_redirect_cannot_send_is_a_404_and_records_nothing(client, app, kid, url):
+    path = click_for(SECRET, kid, MID, url)
+    # Twice each: the second answer comes from the verified-target cache.
+    for method in (client.get, client.head, client.get, client.head):
+        response = method(path, headers={"User-Agent": CHROME})
+        assert response.status_code == 404
+        assert "Location" not in response.headers
+        assert response.data == (b"" if method == client.head else NOT_FOUND)
+    assert recorded(app) == []
+
+
+_TARGET_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=40)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.one_of(
+        st.sampled_from(SIGNABLE_BAD_TARGETS),
+        _TARGET_TEXT.map(lambda t: "http://" + t),
+        _TARGET_TEXT.map(lambda t: "https://bücher.example/" + t),
+    )
+)
+def test_any_signed_target_redirects_and_records_or_is_a_404_that_records_nothing(
+    client, app, kid, url
+):
+    before = len(recorded(app))
+    response = client.get(click_for(SECRET, kid, MID, url))
+    if targets.is_redirectable(url):
+        assert response.status_code == 302
+        assert response.headers["Location"] == targets.location(url)
+        assert len(recorded(app)) == before + 1
+    else:
+        assert response.status_code == 404
+        assert len(recorded(app)) == before
 
 
 def forgeries(kid: str) -> list[str]:
