@@ -7,13 +7,15 @@ import time
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from tests.conftest import PG_URL
 from tests.support import postgres
 
 NOW = 1_800_000_000
 HOUR = 3600
-# A prefix of its own: these tests' databases are never mistaken for a real run's.
+# A prefix of its own: these tests' databases are never mistaken for a real run's. Runs of this
+# module side by side share it, so its tests never assume they are alone with it.
 PREFIX = "leadcamp_selftest_"
 
 
@@ -55,40 +57,51 @@ def test_a_url_names_another_database_and_keeps_everything_else():
     assert postgres.libpq_url(url).startswith("postgresql://lc:s3cret@db.internal:6543/test")
 
 
+class Server:
+    """The test PostgreSQL server through an autocommit connection. Databases made here are
+    dropped afterwards; another run's, made by this very test running beside it, are left be."""
+
+    def __init__(self, conn: psycopg.Connection):
+        self.conn, self.made = conn, []
+
+    def create(self, name: str) -> None:
+        self.conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        self.made.append(name)
+
+    def databases(self) -> set[str]:
+        query = "SELECT datname FROM pg_database WHERE starts_with(datname, %s)"
+        return {row[0] for row in self.conn.execute(query, [PREFIX])}
+
+
 @pytest.fixture
 def server():
-    """An autocommit connection to the test PostgreSQL server; this module's databases are
-    dropped afterwards, whatever the test left."""
+    """The test PostgreSQL server; skipped when it does not answer."""
     if not postgres.answers(PG_URL):
         pytest.skip("PostgreSQL is not answering")
     with psycopg.connect(PG_URL, autocommit=True) as conn:
-        yield conn
-        for name in databases(conn):
+        server = Server(conn)
+        yield server
+        for name in server.made:
             postgres.drop(conn, name)
 
 
-def databases(conn) -> set[str]:
-    rows = conn.execute("SELECT datname FROM pg_database WHERE starts_with(datname, %s)", [PREFIX])
-    return {row[0] for row in rows}
-
-
-def create(conn, name: str) -> None:
-    conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(name)))
+def dbname(url: str) -> str:
+    return psycopg.conninfo.conninfo_to_dict(url)["dbname"]
 
 
 def test_a_run_drops_stale_databases_keeps_live_ones_and_drops_its_own(server):
     killed = postgres.new_name(PREFIX, now=time.time() - 7 * HOUR)
     running = postgres.new_name(PREFIX, now=time.time() - HOUR)  # another run, still going
-    create(server, killed)
-    create(server, running)
+    server.create(killed)
+    server.create(running)
     with postgres.throwaway_database(PG_URL, PREFIX) as url:
-        own = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
-        assert databases(server) == {running, own}
+        own = dbname(url)
+        assert killed not in server.databases() and {running, own} <= server.databases()
         # A session left open on the run's database (a server the run started) does not stop
         # the drop at the end.
         leftover = psycopg.connect(url)
         assert leftover.execute("SELECT current_database()").fetchone() == (own,)
-    assert databases(server) == {running}
+    assert own not in server.databases() and running in server.databases()
     with pytest.raises(psycopg.OperationalError):
         leftover.execute("SELECT 1")  # its session was ended by the drop
     leftover.close()
@@ -99,10 +112,11 @@ def test_two_runs_at_once_get_databases_of_their_own(server):
         postgres.throwaway_database(PG_URL, PREFIX) as one,
         postgres.throwaway_database(PG_URL, PREFIX) as two,
     ):
-        assert one != two and len(databases(server)) == 2
         # The second run's start left the first run's database alone.
+        assert dbname(one) != dbname(two)
+        assert {dbname(one), dbname(two)} <= server.databases()
         with psycopg.connect(one) as conn:
             conn.execute("CREATE TABLE mine (n int)")
         with psycopg.connect(two) as conn:
             assert conn.execute("SELECT to_regclass('mine')").fetchone() == (None,)
-    assert databases(server) == set()
+    assert not {dbname(one), dbname(two)} & server.databases()
