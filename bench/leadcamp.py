@@ -8,15 +8,16 @@ import secrets
 import subprocess
 import sys
 import urllib.request
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import psycopg
 from sqlalchemy import create_engine, text
-from sqlalchemy.exc import SQLAlchemyError
 
 from bench.tools import BenchError
+from tests.support import postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get(
@@ -139,25 +140,22 @@ def spooled_bytes(instance: Path) -> int:
 
 
 @contextmanager
-def postgres_schema():
-    """A fresh schema on the bench's PostgreSQL, dropped afterwards; yields its URL or None."""
-    schema = f"bench_{secrets.token_hex(6)}"
-    admin = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except SQLAlchemyError as exc:
-        admin.dispose()
-        print(f"PostgreSQL at {_safe(POSTGRES_URL)} does not answer ({type(exc).__name__}).")
+def postgres_database():
+    """A database of this run's own on the bench's PostgreSQL, dropped afterwards (stale ones of
+    killed runs are dropped first); yields its URL, or None when PostgreSQL does not answer."""
+    if not postgres.answers(POSTGRES_URL):
+        print(f"PostgreSQL at {_safe(POSTGRES_URL)} does not answer.")
         yield None
         return
-    sep = "&" if "?" in POSTGRES_URL else "?"
-    try:
-        yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+    with ExitStack() as stack:
+        try:
+            database = postgres.throwaway_database(POSTGRES_URL, postgres.BENCH_PREFIX)
+            url = stack.enter_context(database)
+        except psycopg.Error as exc:
+            notes = " ".join(getattr(exc, "__notes__", []))
+            where = _safe(POSTGRES_URL)
+            raise BenchError(f"cannot create a database at {where}: {exc} {notes}") from exc
+        yield url
 
 
 def _safe(url: str) -> str:

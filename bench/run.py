@@ -163,7 +163,7 @@ def collect(bench: Bench, notes: list[str]) -> dict:
     results["bare"] = bench.bare_flask()
     print("ours on SQLite ...", flush=True)
     results["sqlite"] = bench.ours("sqlite", f"sqlite:///{bench.workdir / 'bench.db'}")
-    with leadcamp.postgres_schema() as url:
+    with leadcamp.postgres_database() as url:
         if url is None:
             notes.append("PostgreSQL did not answer: its part was skipped.")
             return results
@@ -171,7 +171,7 @@ def collect(bench: Bench, notes: list[str]) -> dict:
         try:
             results["postgresql"] = bench.ours("postgresql", url)
         finally:
-            bench.stop_all()  # before the schema is dropped under it
+            bench.stop_all()  # before the database is dropped under it
     return results
 
 

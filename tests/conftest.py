@@ -1,22 +1,22 @@
 """Shared fixtures: a migrated real database (SQLite, and PostgreSQL when it answers), the app,
 its test client, and people with API tokens.
 
-Every test that uses `app` runs once per backend. PostgreSQL tests get a schema of their own so
-parallel runs never meet; it is dropped at the end.
+Every test that uses `app` runs once per backend. PostgreSQL tests get a database of their own,
+created for this run and dropped at its end (tests/support/postgres.py), so runs sharing a server
+never meet.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 
-import psycopg
 import pytest
 
 from config import Settings
 from server import create_app
 from server.accounts import users as accounts
 from server.extensions import db
+from tests.support import postgres
 
 pytest_plugins = [
     "tests.support.live",  # first: other plugins import it, and it must be rewritten for asserts
@@ -27,16 +27,9 @@ pytest_plugins = [
     "tests.support.mmdb",
 ]
 
+# The server the PostgreSQL tests run on, and the database the suite connects to there only to
+# create (and at the end drop) the run's own one.
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def postgres_answers() -> bool:
-    """Whether the test PostgreSQL server accepts connections."""
-    try:
-        psycopg.connect(PG_URL, connect_timeout=2).close()
-    except psycopg.Error:
-        return False
-    return True
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -44,7 +37,7 @@ def sqlalchemy_url(url: str) -> str:
     return url.replace("postgresql://", "postgresql+psycopg://", 1)
 
 
-BACKENDS = ["sqlite"] + (["postgresql"] if postgres_answers() else [])
+BACKENDS = ["sqlite"] + (["postgresql"] if postgres.answers(PG_URL) else [])
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -54,14 +47,8 @@ def database_url(request, tmp_path_factory):
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
         yield from _migrated(url)
         return
-    schema = f"lc_test_{os.getpid()}_{secrets.token_hex(3)}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield from _migrated(sqlalchemy_url(PG_URL) + f"?options=-csearch_path%3D{schema}")
-    finally:
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with postgres.throwaway_database(PG_URL, postgres.TEST_PREFIX) as url:
+        yield from _migrated(sqlalchemy_url(url))
 
 
 def _migrated(url: str):

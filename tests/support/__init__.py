@@ -2,6 +2,20 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 30, every: float = 0.02) -> bool:
+    """Poll `condition` until it holds or `timeout` seconds pass; whether it held. Tests wait on
+    what they need this way, never for a fixed time: a busy machine only makes them slower."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(every)
+    return bool(condition())
+
 
 def auth(token: str) -> dict:
     """The Authorization header for a token."""
@@ -24,8 +38,6 @@ def click_for(link_secret: str, kid: str, mid: str, url: str) -> str:
 
 def make_event(kid: str, mid: str = "m" * 22, **fields) -> dict:
     """An event as the hot path hands it to a sink (an open, five seconds ago, by default)."""
-    import time
-
     from server.common import signing
 
     event = {

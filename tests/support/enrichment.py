@@ -16,12 +16,12 @@ POLICY = enrichment.Policy(api_key="sk_test", ttl=timedelta(days=30), rate_per_m
 
 
 class Clock:
-    """A settable clock, starting a minute ahead of the real time: rows are requested at the real
-    time, and a busy machine can take seconds between making this clock and requesting them
-    (with one second of lead, a slow PostgreSQL run found nothing due)."""
+    """A settable clock, starting at the real time. The `clock` fixture also makes mail sent in
+    the test request its lookups at this clock's time: compared with the real time instead, rows
+    were not yet due whenever a busy machine took longer than the clock's lead to send the mail."""
 
     def __init__(self):
-        self.now = datetime.now(UTC) + timedelta(minutes=1)
+        self.now = datetime.now(UTC)
 
     def __call__(self) -> datetime:
         return self.now

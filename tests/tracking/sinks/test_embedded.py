@@ -6,7 +6,6 @@ import json
 import sqlite3
 import subprocess
 import sys
-import time
 
 import pytest
 from sqlalchemy import create_engine
@@ -16,21 +15,12 @@ from server.extensions import db
 from server.models import Event
 from server.tracking.ingest import BatchWriter
 from server.tracking.sinks import EmbeddedSink, Spool, replay_orphans
-from tests.support import make_event
+from tests.support import make_event, wait_for
 
 
 def stored() -> int:
     db.session.expire_all()
     return db.session.query(Event).count()
-
-
-def wait_for(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
 
 
 def test_flushes_on_interval_size_and_close(app, kid, tmp_path):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 
 import pytest
 
@@ -12,7 +11,7 @@ from server.extensions import db
 from server.models import Event
 from server.tracking.ingest import BatchWriter
 from server.tracking.sinks import EmbeddedSink, Journal, JournalDrainer, Spool, WriterStopped
-from tests.support import make_event
+from tests.support import make_event, wait_for
 
 
 def stored() -> int:
@@ -71,15 +70,13 @@ def test_the_sink_feeds_the_journal_and_the_drainer_writes_until_stopped(app, ki
     thread.start()
     for _ in range(50):
         sink.put(make_event(kid))
-    deadline = time.monotonic() + 10
-    while stored() < 50 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert stored() == 50
+    assert wait_for(lambda: stored() >= 50) and stored() == 50
     for _ in range(7):
         sink.put(make_event(kid))
     sink.close()  # the worker exits: its last batch goes to the journal
     stop.set()
-    thread.join(timeout=10)  # the drainer's final pass writes it
+    thread.join(timeout=60)  # the drainer's final pass writes it
+    assert not thread.is_alive()
     assert stored() == 57
 
 
