@@ -5,6 +5,7 @@ from server.models.contact import Company, Contact, ContactAddress, Enrichment
 from server.models.event import Event
 from server.models.extension import ConnectCode
 from server.models.gmail import GmailMailbox, OAuthState
+from server.models.job import JobRun, JobRunAddress
 from server.models.message import Link, Message, MessageSummary, Recipient, SelfView
 from server.models.privacy import (
     AuditEntry,
@@ -33,6 +34,8 @@ __all__ = [
     "Event",
     "GmailMailbox",
     "Invitation",
+    "JobRun",
+    "JobRunAddress",
     "Link",
     "Message",
     "MessageSummary",
