@@ -10,8 +10,8 @@ from config import Settings
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    """Build the app: configuration, extensions, blueprints, the tracking fast path, the
-    personal-data providers, commands."""
+    """Build the app: configuration, extensions, blueprints, the tracking fast path, the job
+    queue, the personal-data providers, commands."""
     settings = settings or Settings.from_env()
     app = Flask(__name__, instance_path=str(settings.instance_path))
     app.config.from_mapping(settings.flask_config())
@@ -20,6 +20,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_tracking(app, settings)
+    register_jobs(app, settings)
     register_personal_data()
     register_commands(app)
     return app
@@ -68,6 +69,13 @@ def register_tracking(app: Flask, settings: Settings) -> None:
     from server.tracking import install_fast_path
 
     install_fast_path(app, settings)
+
+
+def register_jobs(app: Flask, settings: Settings) -> None:
+    """The queue views hand slow work to (and the worker consumes), opened on first use."""
+    from server.jobs import HueyQueue
+
+    app.extensions["leadcamp.jobs"] = HueyQueue(app, settings)
 
 
 def register_personal_data() -> None:
