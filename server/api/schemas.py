@@ -180,10 +180,6 @@ class SendIn(Strict):
     )
 
 
-class SendOut(BaseModel):
-    messages: list[MessageSummaryOut]
-
-
 class JobAcceptedOut(BaseModel):
     """A job run the request handed to the worker; poll `status_url` for its outcome."""
 
