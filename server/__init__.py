@@ -79,14 +79,16 @@ def register_jobs(app: Flask, settings: Settings) -> None:
 
 
 def register_personal_data() -> None:
-    """Every holder of a person's data, in erasure order: messages first, so an erasure finds the
-    recipient rows under every spelling the contact knows before the contact itself goes."""
+    """Every holder of a person's data, in erasure order: messages and job runs first, so an
+    erasure finds them under every spelling the contact knows before the contact itself goes."""
     from server.accounts import personal_data as invitations
     from server.common import personal_data
     from server.contacts import personal_data as contacts
     from server.messages import personal_data as messages
+    from server.privacy import job_runs
 
     personal_data.register(messages.PROVIDER)
+    personal_data.register(job_runs.PROVIDER)
     personal_data.register(invitations.PROVIDER)
     personal_data.register_aliases(contacts.aliases)
     personal_data.register(contacts.PROVIDER)

@@ -41,6 +41,9 @@ def register_tasks(huey: Huey, app) -> dict:
         "purge_expired_events": huey.periodic_task(crontab(minute="17", hour="3"))(
             privacy.purge_expired_events(app)
         ),
+        "purge_job_runs": huey.periodic_task(crontab(minute="27", hour="3"))(
+            privacy.purge_job_runs(app)
+        ),
         "abandon_stale_runs": huey.periodic_task(crontab(minute="*/10"))(abandon_stale_runs(app)),
     }
     tasks |= gmail.register(huey, app)
