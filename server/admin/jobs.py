@@ -1,16 +1,18 @@
 """Job pages: where a form that handed slow work to the worker sends the browser. The page polls
 a small status URL (static/job.js) and, once the run has ended, shows its result: an import's
-row report, a refresh's outcome, each copy of a send."""
+row report, an export's downloads, a refresh's outcome, each copy of a send."""
 
 from __future__ import annotations
 
-from flask import abort, jsonify, redirect, render_template, url_for
+from flask import Response, abort, jsonify, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from server.admin import bp
-from server.common import job_runs
+from server.accounts.users import AccountError
+from server.admin import admin_required, bp
+from server.common import audit, job_runs
 from server.extensions import db
 from server.models import JobRun
+from server.privacy import data_requests
 
 TITLES = {
     "contacts_import": "Contact import",
@@ -47,7 +49,9 @@ def job_page(run_id: str):
     """A run's progress and, once it has ended, its result."""
     run = _run(run_id)
     title = TITLES.get(run.kind, "Job")
-    return render_template("admin/job.html", run=run, title=title, labels=LABELS)
+    return render_template(
+        "admin/job.html", run=run, title=title, labels=LABELS, formats=data_requests.FORMATS
+    )
 
 
 @bp.get("/jobs/<run_id>/status")
@@ -61,3 +65,29 @@ def job_status(run_id: str):
     )
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.get("/jobs/<run_id>/files/<fmt>")
+@admin_required
+def job_file(run_id: str, fmt: str):
+    """An export's file, for the account's admins, for an hour after it was written."""
+    run = _run(run_id)
+    try:
+        body, media_type = data_requests.export_file(run, fmt)
+    except AccountError as exc:
+        return render_template("admin/error.html", title=str(exc)), 404
+    request_id = run.result["request_id"]
+    audit.record(
+        db.session, run.account_id, "dsr.download", actor=current_user,
+        target=f"request #{request_id}", detail=fmt,
+    )  # fmt: skip
+    db.session.commit()
+    name = f"data-request-{request_id}.{fmt}"
+    return Response(
+        body,
+        mimetype=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )

@@ -47,7 +47,7 @@ def register_tasks(huey: Huey, app) -> dict:
         "abandon_stale_runs": huey.periodic_task(crontab(minute="*/10"))(abandon_stale_runs(app)),
     }
     tasks |= gmail.register(huey, app)
-    runs = gmail.run_tasks(app) | contacts.run_tasks(app)
+    runs = gmail.run_tasks(app) | contacts.run_tasks(app) | privacy.run_tasks(app)
     for kind, work in runs.items():
         tasks[kind] = huey.task(retries=0, name=kind)(job_runs.bind(app, work))
     return tasks

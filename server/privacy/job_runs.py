@@ -1,5 +1,5 @@
 """The job-runs provider of the personal-data registry: what runs hold about a person (the copy
-sent to them, their CSV row's report, a refresh of their enrichment).
+sent to them, their CSV row's report, an export of their data, a refresh of their enrichment).
 
 Runs file the addresses their items name (`JobRunAddress`); a run not yet under way may hold a
 person only in its input (a queued import's file), so unfinished runs' input is searched too,
@@ -19,6 +19,7 @@ from server.common import job_runs
 from server.common.personal_data import Provider, addresses_of
 from server.models import JobRun, JobRunAddress
 from server.models.base import iso, utcnow
+from server.privacy.data_requests import KIND as EXPORT
 
 CANCELLED = "Cancelled: a person it concerned was erased."
 SCRUBBED = ("email", "name", "errors", "error")  # item fields that may name the person
@@ -50,7 +51,8 @@ def _concerns(item: dict, spellings: set[str]) -> bool:
 
 
 def find(session: Session, account_id: int, email: str) -> dict:
-    """The runs holding data about the address and their items about it."""
+    """The runs holding data about the address and their items about it (an export's files are
+    not repeated: they are a copy of what the other providers hold)."""
     spellings = _spellings(session, account_id, email)
     return {
         "job_runs": [
@@ -68,11 +70,14 @@ def find(session: Session, account_id: int, email: str) -> dict:
 
 
 def erase(session: Session, account_id: int, email: str) -> int:
-    """Strip the person from runs' items and errors; cancel runs not yet done that would act on
-    them. Runs affected."""
+    """Delete the person's exports; strip the person from other runs' items and errors; cancel
+    runs not yet done that would act on them. Runs affected."""
     spellings = _spellings(session, account_id, email)
     runs = _runs(session, account_id, spellings)
     for run in runs:
+        if run.kind == EXPORT:
+            session.delete(run)
+            continue
         if run.status in ("queued", "running"):
             run.status, run.error, run.input = "failed", CANCELLED, None
             run.finished_at = run.updated_at = utcnow()

@@ -1,4 +1,4 @@
-"""The nightly purges: expired events, old job runs."""
+"""The nightly purges (expired events, old job runs) and the data-subject export run."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from server.common import job_runs
 from server.extensions import db
-from server.privacy import retention
+from server.privacy import data_requests, retention
 
 log = logging.getLogger(__name__)
 
@@ -39,3 +39,8 @@ def purge_job_runs(app, clock=lambda: datetime.now(UTC)):
         return removed
 
     return purge_job_runs
+
+
+def run_tasks(app) -> dict:
+    """The work behind this package's run kinds (registered as never-retried tasks)."""
+    return {data_requests.KIND: data_requests.write_export}

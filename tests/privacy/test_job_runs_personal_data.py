@@ -1,8 +1,9 @@
-"""Job runs hold personal data (row reports, recipients): a data-subject request finds and
-erases it; termination removes it; runs are purged after JOB_RUNS_RETENTION_DAYS."""
+"""Job runs hold personal data (row reports, recipients, exports): a data-subject request finds,
+exports and erases it; termination removes it; runs are purged after JOB_RUNS_RETENTION_DAYS."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
@@ -35,22 +36,39 @@ def _export(found: dict) -> list[dict]:
     return found["job_runs"]["job_runs"]
 
 
-def test_a_request_finds_the_runs_that_hold_the_person_and_erasure_strips_them(app, admin):
+def test_a_request_finds_and_exports_the_runs_that_hold_the_person(app, admin):
     run = _imported(admin)
     assert run.status == "succeeded"
     found, _ = data_requests.search(db.session, "k", admin, SUBJECT)
     [held] = _export(found)
     assert (held["id"], held["kind"], held["status"]) == (run.id, "contacts_import", "succeeded")
     assert held["items"] == [{"row": 2, "email": SUBJECT, "status": "created", "errors": []}]
+    export = data_requests.export(db.session, "k", admin, SUBJECT)
+    db.session.commit()
+    job_runs.perform(db.session, export.id, data_requests.write_export)
+    document = json.loads(db.session.get(JobRun, export.id).files["json"])
+    assert [r["id"] for r in _export(document["data"])] == [run.id, export.id]
+    assert "files" not in json.dumps(_export(document["data"]))  # no export inside an export
+
+
+def test_erasure_strips_the_person_from_runs_and_deletes_their_exports(app, admin):
+    run = _imported(admin)
+    export = data_requests.export(db.session, "k", admin, SUBJECT)
+    db.session.commit()
+    job_runs.perform(db.session, export.id, data_requests.write_export)
+    others = data_requests.export(db.session, "k", admin, "bo@example.test")
+    db.session.commit()
     assert "job_runs.items" in tables_mentioning(SUBJECT)
 
     result = data_requests.erase(db.session, "k", admin, SUBJECT)
     db.session.commit()
-    assert result["job_runs"] == 1
+    assert result["job_runs"] == 2
     assert tables_mentioning(SUBJECT) == [] and tables_mentioning("ana.ruiz") == []
+    assert db.session.get(JobRun, export.id) is None
     kept = db.session.get(JobRun, run.id)
     assert kept.items[0] == {"row": 2, "status": "created", "email": None, "erased": True}
     assert kept.items[1]["email"] == "bo@example.test" and kept.result["created"] == 2
+    assert db.session.get(JobRun, others.id).status == "queued"  # someone else's export
     assert _export(data_requests.search(db.session, "k", admin, SUBJECT)[0]) == []
 
 
