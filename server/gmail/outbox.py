@@ -69,6 +69,8 @@ def deliver(
     if google is None:
         raise JobFailed("Google is not configured on this server.")
     user = session.get(User, run.user_id)
+    if user is None or not user.active:  # deactivated since the request: they send nothing
+        raise JobFailed("The rep who asked for this send has been deactivated; nothing was sent.")
     try:  # checked again: the admin may have turned sending off since the request
         mailbox = send.check_allowed(user, gmail_auth.mailbox_of(session, user))
     except send.SendError as exc:

@@ -138,6 +138,16 @@ def test_sending_switched_off_after_the_request_sends_nothing(client, rep, mailb
     assert not google.sent
 
 
+def test_a_rep_deactivated_after_the_request_sends_nothing(client, app, rep, make_user, mailbox,
+                                                           google):  # fmt: skip
+    response = post(client, rep[1])
+    rep[0].active = False
+    run_jobs(app)
+    _, admin = make_user("boss@acme.test", admin=True)
+    run = client.get(response.headers["Location"], headers=auth(admin)).json
+    assert run["status"] == "failed" and "deactivated" in run["error"] and not google.sent
+
+
 def test_a_copy_is_sending_in_the_database_while_gmail_is_asked(client, rep, mailbox, google):
     seen = []
     route = google.route
