@@ -85,6 +85,7 @@ class Settings:
     burst_window_seconds: float = 3.0
     self_view_window_seconds: float = 30.0
     jobs_storage: str = ""
+    job_runs_retention_days: int = 30
     testing: bool = False
     # Outgoing mail (invitations, notices to admins); without SMTP_HOST links are shown instead.
     smtp_host: str = ""
@@ -144,6 +145,7 @@ class Settings:
             burst_window_seconds=_number(env, "BURST_WINDOW_SECONDS", 3.0),
             self_view_window_seconds=_number(env, "SELF_VIEW_WINDOW_SECONDS", 30.0),
             jobs_storage=env.get("JOBS_STORAGE", "").strip() or redis_url,
+            job_runs_retention_days=_number(env, "JOB_RUNS_RETENTION_DAYS", 30, int),
             testing=_flag(env, "TESTING", False),
             smtp_host=env.get("SMTP_HOST", "").strip(),
             smtp_port=_number(env, "SMTP_PORT", 587, int),

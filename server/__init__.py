@@ -10,8 +10,8 @@ from config import Settings
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    """Build the app: configuration, extensions, blueprints, the tracking fast path, the
-    personal-data providers, commands."""
+    """Build the app: configuration, extensions, blueprints, the tracking fast path, the job
+    queue, the personal-data providers, commands."""
     settings = settings or Settings.from_env()
     app = Flask(__name__, instance_path=str(settings.instance_path))
     app.config.from_mapping(settings.flask_config())
@@ -20,6 +20,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_tracking(app, settings)
+    register_jobs(app, settings)
     register_personal_data()
     register_commands(app)
     return app
@@ -70,15 +71,24 @@ def register_tracking(app: Flask, settings: Settings) -> None:
     install_fast_path(app, settings)
 
 
+def register_jobs(app: Flask, settings: Settings) -> None:
+    """The queue views hand slow work to (and the worker consumes), opened on first use."""
+    from server.jobs import HueyQueue
+
+    app.extensions["leadcamp.jobs"] = HueyQueue(app, settings)
+
+
 def register_personal_data() -> None:
-    """Every holder of a person's data, in erasure order: messages first, so an erasure finds the
-    recipient rows under every spelling the contact knows before the contact itself goes."""
+    """Every holder of a person's data, in erasure order: messages and job runs first, so an
+    erasure finds them under every spelling the contact knows before the contact itself goes."""
     from server.accounts import personal_data as invitations
     from server.common import personal_data
     from server.contacts import personal_data as contacts
     from server.messages import personal_data as messages
+    from server.privacy import job_runs
 
     personal_data.register(messages.PROVIDER)
+    personal_data.register(job_runs.PROVIDER)
     personal_data.register(invitations.PROVIDER)
     personal_data.register_aliases(contacts.aliases)
     personal_data.register(contacts.PROVIDER)

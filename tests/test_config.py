@@ -25,6 +25,10 @@ def test_defaults_need_nothing_but_secrets(tmp_path):
     assert settings.public_url == "http://127.0.0.1:5055"
     assert settings.event_sink == "journal" and settings.trusted_proxies == ()
     assert settings.journal_dir == tmp_path / "journal"
+    assert settings.job_runs_retention_days == 30
+    assert (
+        Settings.from_env(SECRETS | {"JOB_RUNS_RETENTION_DAYS": "7"}).job_runs_retention_days == 7
+    )
 
 
 @pytest.mark.parametrize(
@@ -35,6 +39,7 @@ def test_defaults_need_nothing_but_secrets(tmp_path):
         ({"SINK_FLUSH_INTERVAL": "soon"}, "SINK_FLUSH_INTERVAL"),
         ({"TRUSTED_PROXIES": "10.0.0.0/8,nonsense"}, "TRUSTED_PROXIES"),
         ({"TESTING": "maybe"}, "TESTING"),
+        ({"JOB_RUNS_RETENTION_DAYS": "a month"}, "JOB_RUNS_RETENTION_DAYS"),
     ],
 )
 def test_malformed_settings_are_named(env, message):

@@ -2,7 +2,8 @@
 
 Every member of the account may use them (as with the API): an admin sees the whole account's
 engagement, a rep only their own messages'. Only admins export (a bulk copy of personal data).
-Views call the contacts services."""
+Views call the contacts services; an import and an enrichment refresh are jobs, followed on the
+job page."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user, login_required
 
 from server.admin import admin_required, bp
+from server.admin.jobs import queued
 from server.contacts import csv_io as contacts_csv
-from server.contacts import enrichment
+from server.contacts import enrichment, imports
 from server.contacts import listing as contact_views
 from server.contacts import service as contacts
+from server.contacts.enrichment import refresh
 from server.extensions import db
 from server.models.base import utcnow
 
@@ -41,9 +44,7 @@ def contacts_page():
     offset = int(offset) if offset.isdigit() else 0
     policy = enrichment.current_policy()
     listing = contact_views.listing(db.session, current_user, policy, utcnow(), q, PAGE, offset)
-    return render_template(
-        "admin/contacts.html", listing=listing, q=q, offset=offset, page=PAGE, report=None
-    )
+    return render_template("admin/contacts.html", listing=listing, q=q, offset=offset, page=PAGE)
 
 
 @bp.get("/contacts/view/<path:email>")
@@ -75,16 +76,13 @@ def contact_save(email: str):
 @bp.post("/contacts/view/<path:email>/enrich")
 @login_required
 def contact_enrich(email: str):
-    """Ask the provider again for this contact, bypassing the cache (the job does the call)."""
+    """Ask the provider again for this contact, bypassing the cache (a job does the call)."""
     contact = _contact(email)
     reason = enrichment.off_reason(enrichment.current_policy(), current_user.account, contact)
     if reason is not None:
         flash(f"Enrichment is off for this contact ({OFF_REASONS[reason]}).")
-    else:
-        enrichment.request(db.session, contact, utcnow(), force=True)
-        db.session.commit()
-        flash("Enrichment refresh requested; the answer arrives within a few minutes.")
-    return redirect(url_for("admin.contact_page", email=contact.email))
+        return redirect(url_for("admin.contact_page", email=contact.email))
+    return queued(refresh.plan(db.session, current_user, contact))
 
 
 @bp.get("/contacts.csv")
@@ -103,27 +101,23 @@ def contacts_export():
 @bp.post("/contacts/import")
 @login_required
 def contacts_import():
-    """Create or update contacts from an uploaded CSV file; show the report row by row."""
+    """Check an uploaded CSV file and queue its import; the job page reports it row by row."""
     upload = request.files.get("file")
     limit = contacts_csv.MAX_BYTES
     data = upload.read(limit + 1) if upload else b""
-    error, report = "", None
+    error = ""
     if not data:
         error = "Choose a CSV file to import."
     elif len(data) > limit:
         error = f"The file is larger than {limit // (1024 * 1024)} MB."
     else:
         try:
-            imported = contacts_csv.import_csv(db.session, current_user.account, data, current_user)
+            return queued(imports.plan(db.session, current_user, data))
         except contacts_csv.CsvError as exc:
             db.session.rollback()
             error = str(exc)
-        else:
-            db.session.commit()
-            report = imported.as_dict()
     policy = enrichment.current_policy()
     listing = contact_views.listing(db.session, current_user, policy, utcnow(), "", PAGE, 0)
     return render_template(
-        "admin/contacts.html", listing=listing, q="", offset=0, page=PAGE, report=report,
-        error=error,
-    ), 400 if error else 200  # fmt: skip
+        "admin/contacts.html", listing=listing, q="", offset=0, page=PAGE, error=error
+    ), 400

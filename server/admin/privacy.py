@@ -8,6 +8,7 @@ from flask_login import current_user
 from server.accounts import team
 from server.accounts.users import AccountError
 from server.admin import admin_required, bp, settings
+from server.admin.jobs import queued
 from server.common import audit, personal_data
 from server.extensions import db
 from server.privacy import data_requests
@@ -49,44 +50,14 @@ def requests_search():
 @bp.post("/privacy/export")
 @admin_required
 def requests_export():
-    """Issue signed download links (valid one hour) for the address's data."""
+    """Queue the export of everything held about the address (the job page offers its files)."""
     email = request.form.get("email", "")
     try:
-        tokens = data_requests.export(db.session, settings().secret_key, current_user, email)
+        run = data_requests.export(db.session, settings().secret_key, current_user, email)
     except AccountError as exc:
         db.session.rollback()
         return _render(400, error=str(exc), email=email)
-    db.session.commit()
-    links = {fmt: url_for("admin.requests_download", token=t) for fmt, t in tokens.items()}
-    return _render(email=email.strip().lower(), downloads=links)
-
-
-@bp.get("/privacy/download/<token>")
-@admin_required
-def requests_download(token: str):
-    """The export file behind a signed, expiring link, for an admin of the same account."""
-    account_id = current_user.account_id
-    try:
-        email, fmt, request_id = data_requests.open_download(
-            db.session, settings().secret_key, token, account_id
-        )
-    except AccountError as exc:
-        return _render(404, error=str(exc))
-    body, media_type = data_requests.render(db.session, account_id, email, fmt)
-    audit.record(
-        db.session, account_id, "dsr.download", actor=current_user,
-        target=f"request #{request_id}", detail=fmt,
-    )  # fmt: skip
-    db.session.commit()
-    name = f"data-request-{request_id}.{fmt}"
-    return Response(
-        body,
-        mimetype=media_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return queued(run)
 
 
 @bp.post("/privacy/rectify")

@@ -97,24 +97,3 @@ class ContactDetailOut(BaseModel):
     enrichment: EnrichmentOut
     engagement: EngagementOut
     messages: list[ContactMessageOut]
-
-
-class EnrichQueuedOut(BaseModel):
-    status: str
-    requested_at: str
-
-
-class ImportRowOut(BaseModel):
-    row: int
-    email: str | None
-    status: str = Field(description="created, updated or error")
-    errors: list[str]
-
-
-class ImportOut(BaseModel):
-    encoding: str
-    notices: list[str]
-    created: int
-    updated: int
-    failed: int
-    rows: list[ImportRowOut]

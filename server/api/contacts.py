@@ -1,4 +1,4 @@
-"""Contacts API: list, detail, edit, manual enrichment refresh, CSV import and export."""
+"""Contacts API: list, detail, edit, enrichment refresh and CSV import (both jobs), export."""
 
 from __future__ import annotations
 
@@ -8,13 +8,16 @@ from server.api import bp
 from server.api import contact_schemas as schemas
 from server.api.args import int_arg
 from server.api.errors import ApiError
+from server.api.jobs import accepted
 from server.api.openapi import operation
+from server.api.schemas import JobAcceptedOut
 from server.contacts import csv_io as contacts_csv
-from server.contacts import enrichment
+from server.contacts import enrichment, imports
 from server.contacts import listing as contact_views
 from server.contacts import service as contacts
+from server.contacts.enrichment import refresh
 from server.extensions import db
-from server.models.base import iso, utcnow
+from server.models.base import utcnow
 
 
 def _contact(email: str):
@@ -74,44 +77,41 @@ def patch_contact(email: str, body: schemas.ContactPatchIn):
     bp,
     "/contacts/<email>/enrich",
     "POST",
-    "Refresh a contact's enrichment now",
-    schemas.EnrichQueuedOut,
+    "Refresh a contact's enrichment now (a job: poll its status_url)",
+    JobAcceptedOut,
     status=202,
 )
 def enrich_contact(email: str):
-    """Ask the provider again, bypassing the cache (the lookup runs in the job)."""
+    """Ask the provider again, bypassing the cache; the lookup runs in the job."""
     contact = _contact(email)
     reason = enrichment.off_reason(enrichment.current_policy(), g.user.account, contact)
     if reason is not None:
         raise ApiError(409, "enrichment_off", f"Enrichment is off for this contact ({reason}).")
-    now = utcnow()
-    row = enrichment.request(db.session, contact, now, force=True)
-    db.session.commit()
-    return {"status": row.status, "requested_at": iso(now)}
+    return accepted(refresh.plan(db.session, g.user, contact))
 
 
 @operation(
     bp,
     "/contacts/import",
     "POST",
-    "Import contacts from a CSV body (text/csv)",
-    schemas.ImportOut,
+    "Import contacts from a CSV body (text/csv); a job whose items report each row",
+    JobAcceptedOut,
+    status=202,
     consumes="text/csv",
 )
 def import_contacts():
-    """Create or update contacts from CSV; per-row results, bad rows reject only themselves."""
+    """Check the CSV and queue its import; per-row results come with the job."""
     request.max_content_length = contacts_csv.MAX_BYTES
     if request.mimetype not in ("text/csv", "application/csv", "text/plain"):
         raise ApiError(
             400, "invalid_request", "Send the file as the body with Content-Type text/csv."
         )
     try:
-        report = contacts_csv.import_csv(db.session, g.user.account, request.get_data(), g.user)
+        run = imports.plan(db.session, g.user, request.get_data())
     except contacts_csv.CsvError as exc:
         db.session.rollback()
         raise ApiError(400, "invalid_csv", str(exc)) from exc
-    db.session.commit()
-    return report.as_dict()
+    return accepted(run)
 
 
 @operation(

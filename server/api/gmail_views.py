@@ -1,54 +1,37 @@
-"""API views for server-side sending through the rep's Gmail."""
+"""API views for server-side sending through the rep's Gmail: checked at once, sent by a job."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import current_app, g
 
-from server.accounts import settings as account_settings
 from server.api import bp, schemas
 from server.api.errors import ApiError
+from server.api.jobs import accepted
 from server.api.openapi import operation
 from server.extensions import db
 from server.gmail import auth as gmail_auth
-from server.gmail import client as gmail_client
+from server.gmail import outbox
 from server.gmail import send as gmail_send
-from server.messages import service as messages
-from server.models import MessageSummary
 
 
 @operation(
     bp,
     "/messages/send",
     "POST",
-    "Send through the rep's Gmail: one tracked copy per recipient (when the admin allows it)",
-    schemas.SendOut,
+    "Send through the rep's Gmail, one tracked copy per recipient (a job: poll its status_url)",
+    schemas.JobAcceptedOut,
     body=schemas.SendIn,
-    status=201,
+    status=202,
     max_bytes=1024 * 1024,
 )
 def send_message(body: schemas.SendIn):
-    """Send one tracked copy per recipient from the rep's Gmail."""
-    settings = current_app.config["LEADCAMP"]
-    user = g.user
-    google = gmail_auth.GoogleClient.from_settings(settings)
-    if google is None:
+    """Check the send and queue it; each copy goes out at most once."""
+    if gmail_auth.GoogleClient.from_settings(current_app.config["LEADCAMP"]) is None:
         raise ApiError(409, "google_not_configured", "Google is not configured on this server.")
-    base_url = account_settings.tracking_base_url(user.account, settings.public_url)
+    user = g.user
     try:
-        mailbox = gmail_send.check_allowed(user, gmail_auth.mailbox_of(db.session, user))
-        sent = gmail_send.send(
-            db.session,
-            user,
-            mailbox,
-            gmail_client.for_mailbox(google, mailbox),
-            body.model_dump(),
-            messages.Tracker(base_url, settings.link_secrets),
-            datetime.now(UTC),
-        )
+        gmail_send.check_allowed(user, gmail_auth.mailbox_of(db.session, user))
+        run = outbox.plan(db.session, user, body.model_dump())
     except gmail_send.SendError as exc:
-        raise ApiError(exc.status, exc.code, str(exc), exc.details) from exc
-    return {
-        "messages": [messages.summary_of(m, db.session.get(MessageSummary, m.id)) for m in sent]
-    }
+        raise ApiError(exc.status, exc.code, str(exc)) from exc
+    return accepted(run)

@@ -65,6 +65,7 @@ def operation(
     """Register a view on `bp`: token check, then JSON body validated by `body`; documented.
 
     With `produces` other than JSON the view returns its own Response and `response` is None.
+    A view may return (body, headers) to add headers (a 202's Location).
     """
     OPERATIONS.append(
         Operation(
@@ -82,7 +83,8 @@ def operation(
             result = view(*args, **kwargs)
             if response is None:
                 return result
-            return response.model_validate(result).model_dump(mode="json"), status
+            result, headers = result if isinstance(result, tuple) else (result, {})
+            return response.model_validate(result).model_dump(mode="json"), status, headers
 
         bp.add_url_rule(path, view.__name__, wrapped, methods=[method])
         return wrapped
@@ -117,18 +119,27 @@ def document(title: str, version: str) -> dict:
     }
 
 
+_LOCATION = {
+    "headers": {
+        "Location": {"description": "The job run's status URL", "schema": {"type": "string"}}
+    }
+}
+
+
 def _ref(model: type[BaseModel]) -> dict:
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
 def _op_doc(op: Operation) -> dict:
     error = {"content": {"application/json": {"schema": _ref(schemas.Error)}}}
+    queued = op.status == 202
     doc = {
         "summary": op.summary,
         "responses": {
             str(op.status): {
-                "description": "OK",
+                "description": "Queued as a job run: poll its status_url" if queued else "OK",
                 "content": {op.produces: {"schema": _schema(op.response)}},
+                **(_LOCATION if queued else {}),
             },
             "400": {"description": "Malformed or invalid body", **error},
             "401": {"description": "Missing, unknown or revoked token", **error},

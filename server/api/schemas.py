@@ -180,5 +180,26 @@ class SendIn(Strict):
     )
 
 
-class SendOut(BaseModel):
-    messages: list[MessageSummaryOut]
+class JobAcceptedOut(BaseModel):
+    """A job run the request handed to the worker; poll `status_url` for its outcome."""
+
+    id: str
+    status: str = Field(description="queued, running, succeeded, failed or unknown")
+    status_url: str
+
+
+class JobProgressOut(BaseModel):
+    total: int | None = Field(description="items the run has; null until it knows")
+    done: int
+    failed: int
+
+
+class JobOut(JobAcceptedOut):
+    kind: str = Field(description="gmail_send, contacts_import, enrichment_refresh or dsr_export")
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    progress: JobProgressOut
+    items: list[dict] = Field(description="one result per item (a recipient's copy, a CSV row)")
+    result: dict | None
+    error: str | None = Field(description="why the run failed, or why its outcome is unknown")

@@ -94,10 +94,7 @@ def _stop(name: str, child: subprocess.Popen) -> None:
 @click.option("--workers", default=2, show_default=True)
 def jobs_worker(workers: int):
     """Run the job consumer (periodic tasks included) until interrupted."""
-    from server.jobs import build_huey, register_tasks
-
-    huey = build_huey(current_app.config["LEADCAMP"])
-    register_tasks(huey, current_app._get_current_object())
+    huey = current_app.extensions["leadcamp.jobs"].huey
     huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
 
 

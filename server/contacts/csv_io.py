@@ -185,6 +185,33 @@ def parse_row(header: list[str], cells: list[str]) -> tuple[dict, list[str]]:
     return values, errors
 
 
+@dataclass
+class Upload:
+    """A CSV file read and checked: its text, the encoding used, notices, header and records."""
+
+    text: str
+    encoding: str
+    notices: list[str]
+    header: list[str]
+    records: list  # (line number, cells or the CSV error that made the row unreadable)
+
+
+def read(data: bytes) -> Upload:
+    """Decode and check a file (quick: nothing is written); CsvError if it cannot be imported."""
+    return parse(*decode(data))
+
+
+def parse(text: str, encoding: str, notices: list[str]) -> Upload:
+    """Check decoded text; CsvError if it cannot be imported."""
+    header, records = _records(text)
+    if len(records) > MAX_ROWS:
+        raise CsvError(f"The file has {len(records)} rows; at most {MAX_ROWS} per import.")
+    ignored = [h for h in header if h and h not in COLUMNS]
+    if ignored:
+        notices = [*notices, f"Ignored columns: {', '.join(ignored)}."]
+    return Upload(text, encoding, notices, header, records)
+
+
 def import_csv(
     session: Session, account: Account, data: bytes, actor: User | None = None
 ) -> ImportReport:
@@ -192,22 +219,24 @@ def import_csv(
 
     `actor` is the user importing; None (the command line) is recorded as the system.
     """
-    text, encoding, notices = decode(data)
-    header, records = _records(text)
-    if len(records) > MAX_ROWS:
-        raise CsvError(f"The file has {len(records)} rows; at most {MAX_ROWS} per import.")
-    ignored = [h for h in header if h and h not in COLUMNS]
-    if ignored:
-        notices.append(f"Ignored columns: {', '.join(ignored)}.")
-    results = [_result(session, account, header, line, cells) for line, cells in records]
-    report = ImportReport(encoding, notices, results)
-    n = report.counts()
-    detail = f"{n['created']} created, {n['updated']} updated, {n['failed']} rejected"
-    audit.record(session, account.id, "contacts.import", actor=actor, detail=detail)
+    upload = read(data)
+    results = [row_result(session, account, upload.header, *record) for record in upload.records]
+    report = ImportReport(upload.encoding, upload.notices, results)
+    audit_import(session, account.id, report.counts(), actor)
     return report
 
 
-def _result(session: Session, account: Account, header: list[str], line: int, cells) -> RowResult:
+def audit_import(session: Session, account_id: int, counts: dict, actor: User | None) -> None:
+    """Record an import's outcome in the audit log."""
+    detail = (
+        f"{counts['created']} created, {counts['updated']} updated, {counts['failed']} rejected"
+    )
+    audit.record(session, account_id, "contacts.import", actor=actor, detail=detail)
+
+
+def row_result(
+    session: Session, account: Account, header: list[str], line: int, cells
+) -> RowResult:
     """Check and save one record (cells, or the CSV error that made it unreadable)."""
     if isinstance(cells, str):
         return RowResult(line, None, "error", [cells])

@@ -1,12 +1,15 @@
-"""The enrichment job: look up the contacts whose lookup is due (new, polled, or retried)."""
+"""Contacts jobs: the periodic enrichment lookups, and the runs requests hand over (CSV imports,
+manual enrichment refreshes)."""
 
 from __future__ import annotations
 
 import logging
 
-from server.contacts import enrichment
+from server.contacts import enrichment, imports
+from server.contacts.enrichment import refresh
 from server.contacts.enrichment.clearbit import ClearbitProvider
 from server.extensions import db
+from server.models import JobRun
 
 log = logging.getLogger(__name__)
 
@@ -28,3 +31,13 @@ def enrich_due(app, provider_factory=ClearbitProvider):
         return sum(outcomes.values())
 
     return enrich_due
+
+
+def run_tasks(app, provider_factory=ClearbitProvider) -> dict:
+    """The work behind this package's run kinds (registered as never-retried tasks)."""
+
+    def enrichment_refresh(session, run: JobRun) -> None:
+        policy = enrichment.Policy.from_settings(app.config["LEADCAMP"])
+        refresh.run(session, run, provider_factory(policy.api_key), policy)
+
+    return {imports.KIND: imports.run, refresh.KIND: enrichment_refresh}

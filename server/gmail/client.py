@@ -5,6 +5,8 @@ start) and talks HTTP through `RequestsHttp`, an httplib2-shaped adapter over a 
 so every call goes through one path tests can fake with `responses`. The library itself retries
 429, 5xx and rate-limit 403 answers with exponential backoff (`num_retries`); a 401 refreshes the
 access token once and repeats the call (a batch too, whose refusal comes as a 401 in each part).
+Sending is the exception: `send` is tried once, never retried, and a failure says whether the
+message may have gone out (`GmailApiError.maybe_sent`), so a copy is never sent twice.
 Quota units are counted per client for logging: each call or batch part once, however many
 attempts it took.
 """
@@ -27,6 +29,7 @@ import requests
 from googleapiclient.discovery import build_from_document
 from googleapiclient.errors import HttpError
 from googleapiclient.http import HttpRequest
+from urllib3.exceptions import NewConnectionError
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +51,23 @@ _PART_401 = re.compile(rb"^HTTP/1\.[01] 401\b", re.MULTILINE)
 
 
 class GmailApiError(Exception):
-    """A Gmail API call failed after its retries; `status` is Google's HTTP status."""
+    """A Gmail API call failed after its retries; `status` is Google's HTTP status (0: no
+    answer). `maybe_sent`: the request may have been carried out (no answer came after it went
+    out, or Google failed on its side), as opposed to refused or never delivered."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, maybe_sent: bool = False):
         super().__init__(message)
-        self.status = status
+        self.status, self.maybe_sent = status, maybe_sent
+
+
+class TransportError(ConnectionError):
+    """No answer came; `maybe_sent` unless the connection was never made (nothing went out).
+
+    A ConnectionError, so googleapiclient retries it like a 5xx where retries are allowed."""
+
+    def __init__(self, message: str, maybe_sent: bool):
+        super().__init__(message)
+        self.maybe_sent = maybe_sent
 
 
 class RequestsHttp:
@@ -88,8 +103,18 @@ class RequestsHttp:
                 method, uri, data=body, headers=headers, timeout=self.timeout
             )
         except (requests.ConnectionError, requests.Timeout) as exc:
-            # The builtin type, which googleapiclient retries with backoff like a 5xx.
-            raise ConnectionError(str(exc)) from exc
+            raise TransportError(str(exc), maybe_sent=not _never_sent(exc)) from exc
+
+
+def _never_sent(exc: requests.RequestException) -> bool:
+    """Whether the request failed before reaching Google: the connection was never made.
+
+    A read timeout or a connection dropped after the request was written may have left it done.
+    """
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, NewConnectionError)  # refused, unreachable, name not resolved
 
 
 def _unauthorized(response: requests.Response) -> bool:
@@ -199,11 +224,15 @@ class GmailClient:
         )
 
     def send(self, raw: str, thread_id: str | None) -> dict:
-        """users.messages.send of a base64url RFC 5322 message, in a thread when given."""
+        """users.messages.send of a base64url RFC 5322 message, in a thread when given.
+
+        Tried once: a 5xx, 429 or lost answer is not retried (a retry could send it twice); the
+        GmailApiError says whether it may have been sent. A 401 is still answered by refreshing
+        the token and sending once more: Google refused the first, so nothing went out.
+        """
         body = {"raw": raw} | ({"threadId": thread_id} if thread_id else {})
-        return self._run(
-            "messages.send", self.service.users().messages().send(userId="me", body=body)
-        )
+        self.units["messages.send"] += 1
+        return _execute(self.service.users().messages().send(userId="me", body=body))
 
     def _fan_out(self, name: str, ids: list[str], make) -> list[dict]:
         results: dict[str, dict] = {}
@@ -246,9 +275,12 @@ def _execute(request, **options):
     try:
         return request.execute(**options)
     except HttpError as exc:
-        raise GmailApiError(exc.resp.status, _reason(exc)) from exc
+        status = exc.resp.status
+        raise GmailApiError(status, _reason(exc), maybe_sent=status >= 500) from exc
     except (httplib2.HttpLib2Error, OSError) as exc:
-        raise GmailApiError(0, f"Gmail could not be reached: {exc}") from exc
+        # A failure RequestsHttp did not classify is taken as one after the request went out.
+        maybe_sent = getattr(exc, "maybe_sent", True)
+        raise GmailApiError(0, f"Gmail could not be reached: {exc}", maybe_sent=maybe_sent) from exc
 
 
 def _reason(exc: HttpError) -> str:

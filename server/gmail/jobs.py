@@ -1,4 +1,5 @@
-"""Gmail sync jobs: a periodic sweep queues one sync per connected mailbox."""
+"""Gmail jobs: a periodic sweep queues one sync per connected mailbox; send runs go out through
+the outbox."""
 
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ from server.accounts import settings as account_settings
 from server.extensions import db
 from server.gmail import auth as gmail_auth
 from server.gmail import client as gmail_client
+from server.gmail import outbox
 from server.gmail import sync as gmail_sync
 from server.messages import service as messages
-from server.models import GmailMailbox
+from server.models import GmailMailbox, JobRun, User
 
 log = logging.getLogger(__name__)
 
@@ -128,3 +130,21 @@ def register(huey: Huey, app) -> dict:
         return len(ids)
 
     return {"gmail_sync_mailbox": gmail_sync_mailbox, "gmail_sync_all": gmail_sync_all}
+
+
+def run_tasks(app) -> dict:
+    """The work behind this package's run kinds (registered as never-retried tasks)."""
+
+    def gmail_send(session, run: JobRun) -> None:
+        settings = app.config["LEADCAMP"]
+        user = session.get(User, run.user_id)
+        base_url = account_settings.tracking_base_url(user.account, settings.public_url)
+        outbox.deliver(
+            session,
+            run,
+            gmail_auth.GoogleClient.from_settings(settings),
+            messages.Tracker(base_url, settings.link_secrets),
+            datetime.now(UTC),
+        )
+
+    return {outbox.KIND: gmail_send}

@@ -1,14 +1,13 @@
-"""Server-side sending through the rep's Gmail: one tracked copy per recipient.
+"""Server-side sending through the rep's Gmail: the checks a request gets at once, and the
+mail each recipient's copy is.
 
 Mail composed in Gmail has one body for all its recipients, so its opens belong to the message;
 sending here gives each recipient a copy with its own message id, so each open and click is
-attributed to exactly one person. Each copy is recorded only once Gmail has accepted it: a
-refused copy leaves nothing behind, and the copies sent before it stay recorded (they went out).
+attributed to exactly one person. The sending itself is a job (outbox.py).
 """
 
 from __future__ import annotations
 
-import base64
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,31 +15,24 @@ from email.errors import HeaderDefect
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP, SMTPUTF8
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 
 from sqlalchemy.orm import Session
 
 from server.accounts.users import normalize_email
 from server.common import signing
-from server.gmail.auth import (
-    SEND,
-    GoogleAuthError,
-    ReconnectNeeded,
-    mark_reconnect_needed,
-)
+from server.gmail.auth import SEND
 from server.gmail.client import GmailApiError, GmailClient
 from server.gmail.mail import Mail
-from server.gmail.text import html_to_text
-from server.messages import service as messages
 from server.models import GmailMailbox, Message, User
 
 
 class SendError(Exception):
-    """Sending could not be done; `status` and `code` for the API, `details` per recipient."""
+    """Sending cannot be done; `status` and `code` for the API."""
 
-    def __init__(self, status: int, code: str, message: str, details: list | None = None):
+    def __init__(self, status: int, code: str, message: str):
         super().__init__(message)
-        self.status, self.code, self.details = status, code, details
+        self.status, self.code = status, code
 
 
 @dataclass(frozen=True)
@@ -129,27 +121,10 @@ def reply_subject(original: str) -> str:
     return original if re.match(r"\s*re\s*:", original, re.IGNORECASE) else f"Re: {original}"
 
 
-@dataclass(frozen=True)
-class Draft:
-    """A checked send request: where it goes, what it says, to whom."""
-
-    thread: Thread | None
-    subject: str
-    html: str
-    text: str
-    recipients: list[dict]  # each with the "id" its copy gets
-    already: dict[str, Message]  # copies sent by an earlier attempt, by id
-
-
-def prepare(session: Session, user: User, gmail: GmailClient, data: dict) -> Draft:
-    """Check a send request and resolve its thread; SendError before anything is sent."""
-    try:
-        thread = thread_context(gmail, data["thread_id"]) if data.get("thread_id") else None
-    except GoogleAuthError as exc:
-        session.commit()  # keep the reconnect-needed mark
-        raise SendError(_auth_status(exc), exc.code, str(exc)) from exc
-    subject = reply_subject(thread.subject) if thread else data.get("subject") or ""
-    if not subject.strip():
+def check_request(session: Session, user: User, data: dict) -> list[dict]:
+    """The recipients of a send request, each with the id its copy gets (one copy per address);
+    SendError when the request cannot be sent as it is."""
+    if not data.get("thread_id") and not (data.get("subject") or "").strip():
         raise SendError(400, "invalid_request", "A new message needs a subject.")
     recipients: dict[str, dict] = {}
     for recipient in data["recipients"]:
@@ -157,110 +132,35 @@ def prepare(session: Session, user: User, gmail: GmailClient, data: dict) -> Dra
             address(recipient.get("name") or "", recipient["email"])
         except ValueError as exc:
             raise SendError(400, "invalid_recipient", str(exc)) from exc
-        # Every copy's id is known before anything is sent, so a failure can name them all.
+        # Every copy's id is known before anything is sent, so the run can name them all.
         with_id = recipient | {"id": recipient.get("id") or signing.new_message_id()}
         recipients.setdefault(normalize_email(recipient["email"]), with_id)
     ids = [r["id"] for r in recipients.values()]
     if len(set(ids)) != len(ids):
         raise SendError(400, "invalid_request", "Each recipient's copy needs an id of its own.")
-    text = data.get("text") or html_to_text(data["html"])
-    draft = Draft(thread, subject, data["html"], text, list(recipients.values()), {})
-    draft.already.update(_already_sent(session, user, draft.recipients))
-    return draft
+    for recipient in recipients.values():
+        _check_id(session, user, recipient)
+    return list(recipients.values())
 
 
-def _already_sent(session: Session, user: User, recipients: list[dict]) -> dict[str, Message]:
-    """Copies a previous attempt sent under these ids (a retry skips them); SendError if an id
-    is taken by anything else."""
-    found = {}
-    for recipient in recipients:
-        message = session.get(Message, recipient["id"])
-        if message is None:
-            continue
-        if (
-            message.user_id != user.id
-            or message.gmail_message_id is None
-            or [r.email for r in message.recipients] != [normalize_email(recipient["email"])]
-        ):
-            raise SendError(
-                409, "id_conflict", f"The id {recipient['id']} is already used by another message."
-            )
-        found[recipient["id"]] = message
-    return found
-
-
-def send(
-    session: Session,
-    user: User,
-    mailbox: GmailMailbox,
-    gmail: GmailClient,
-    data: dict,
-    tracker: messages.Tracker,
-    now: datetime,
-) -> list[Message]:
-    """Send one tracked copy per recipient; commit each copy as Gmail accepts it."""
-    draft = prepare(session, user, gmail, data)
-    sent: list[Message] = []
-    for recipient in draft.recipients:
-        if recipient["id"] in draft.already:
-            sent.append(draft.already[recipient["id"]])  # a retry: this copy went out before
-            continue
-        try:
-            sent.append(_send_copy(session, user, mailbox, gmail, draft, recipient, tracker, now))
-        except (GmailApiError, GoogleAuthError) as exc:
-            session.rollback()  # this copy was not sent: nothing of it stays
-            if isinstance(exc, ReconnectNeeded):
-                mark_reconnect_needed(mailbox, "Google revoked or expired the access.")
-                session.commit()
-            raise _failure(exc, recipient["email"], sent, draft.recipients) from exc
-    return sent
-
-
-def _send_copy(session, user, mailbox, gmail, draft: Draft, recipient: dict, tracker, now):
-    """Record, track, build and send one recipient's copy; committed once Gmail accepted it."""
-    copy = {"id": recipient["id"], "subject": draft.subject, "recipients": [recipient]}
-    message, tracked = messages.register(
-        session, user, copy | {"html": draft.html, "sent_at": now}, tracker
+def _check_id(session: Session, user: User, recipient: dict) -> None:
+    """Refuse an id another message holds, or one of a copy that may have been sent already; a
+    copy Gmail accepted earlier is fine (the job skips it: sending again sends only the rest)."""
+    message = session.get(Message, recipient["id"])
+    if message is None:
+        return
+    same = [r.email for r in message.recipients] == [normalize_email(recipient["email"])]
+    mine = message.user_id == user.id and same
+    if mine and message.gmail_message_id is not None:
+        return
+    if mine and message.rfc_message_id is not None:  # a server copy Gmail never confirmed
+        raise SendError(
+            409,
+            "maybe_sent",
+            f"The copy {recipient['id']} to {recipient['email']} is being sent, or may have been "
+            "sent already (Gmail never confirmed it). Look in your Sent folder; send it again "
+            "under a new id only if it is not there.",
+        )
+    raise SendError(
+        409, "id_conflict", f"The id {recipient['id']} is already used by another message."
     )
-    rfc_id = make_msgid(domain=mailbox.email.rpartition("@")[2])
-    mime = build_mime(
-        (user.name, mailbox.email),
-        (recipient.get("name") or "", recipient["email"]),
-        draft.subject,
-        tracked["html"],
-        draft.text,
-        rfc_id,
-        now,
-        draft.thread,
-    )
-    raw = base64.urlsafe_b64encode(mime.as_bytes()).decode("ascii")
-    answer = gmail.send(raw, draft.thread.id if draft.thread else None)
-    message.gmail_message_id, message.gmail_thread_id = answer["id"], answer.get("threadId")
-    message.rfc_message_id = rfc_id
-    session.commit()
-    return message
-
-
-def _failure(exc: Exception, failed: str, sent: list[Message], recipients: list[dict]):
-    done = {m.id for m in sent}
-    details = [
-        {"recipient": r["email"], "id": r["id"], "sent": r["id"] in done} for r in recipients
-    ]
-    if isinstance(exc, GoogleAuthError):
-        return SendError(_auth_status(exc), exc.code, str(exc), details)
-    message = f"Gmail did not send the copy to {failed}: {exc}."
-    if not done:
-        return SendError(502, "send_failed", message, details)
-    # Some copies went out and stay recorded: a retry with the same ids sends only the rest.
-    return SendError(
-        502,
-        "partially_sent",
-        f"{message} {len(done)} of {len(recipients)} copies were sent (see details); send "
-        "again with each recipient's id to send only the others.",
-        details,
-    )
-
-
-def _auth_status(exc: GoogleAuthError) -> int:
-    """409 when the rep must reconnect; 502 when Google could not be asked (refresh failed)."""
-    return 502 if exc.code == "refresh_failed" else 409

@@ -1,18 +1,25 @@
 """Background jobs on Huey: SQLite storage by default, Redis when configured.
 
-Tasks are thin: they open an app context and call services. More tasks (Gmail sync, enrichment,
-purge, webhooks) register here as they arrive.
+Tasks are thin: they open an app context and call services. Periodic tasks (spool replay,
+enrichment, Gmail sync, retention) run on the worker's clock; run tasks do the slow work requests
+hand over as job runs (server/common/job_runs.py), one task per run kind, never retried: a run is
+claimed once and reports its own failure (a Gmail send must never go out twice).
 """
 
 from __future__ import annotations
 
+import threading
+
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 
 from config import Settings
+from server.common import job_runs
+from server.extensions import db
+from server.models.base import utcnow
 
 
 def build_huey(settings: Settings) -> Huey:
-    """The job queue the settings ask for, with every task registered."""
+    """The job queue the settings ask for (tasks are registered by `register_tasks`)."""
     if settings.jobs_storage.startswith(("redis://", "rediss://", "unix://")):
         huey = RedisHuey("leadcamp", url=settings.jobs_storage)
     else:
@@ -22,18 +29,64 @@ def build_huey(settings: Settings) -> Huey:
 
 
 def register_tasks(huey: Huey, app) -> dict:
-    """Register the tasks, bound to `app`; returns them by name."""
-    from server.contacts import jobs as enrichment
+    """Register the tasks, bound to `app`; returns them by name (run tasks by their kind)."""
+    from server.contacts import jobs as contacts
     from server.gmail import jobs as gmail
-    from server.privacy import jobs as purge
+    from server.privacy import jobs as privacy
     from server.tracking import jobs as ingestion
 
     tasks = {
         "replay_spools": huey.periodic_task(crontab(minute="*"))(ingestion.replay_spools(app)),
-        "enrich_due": huey.periodic_task(crontab(minute="*"))(enrichment.enrich_due(app)),
+        "enrich_due": huey.periodic_task(crontab(minute="*"))(contacts.enrich_due(app)),
         "purge_expired_events": huey.periodic_task(crontab(minute="17", hour="3"))(
-            purge.purge_expired_events(app)
+            privacy.purge_expired_events(app)
         ),
+        "purge_job_runs": huey.periodic_task(crontab(minute="27", hour="3"))(
+            privacy.purge_job_runs(app)
+        ),
+        "abandon_stale_runs": huey.periodic_task(crontab(minute="*/10"))(abandon_stale_runs(app)),
     }
     tasks |= gmail.register(huey, app)
+    runs = gmail.run_tasks(app) | contacts.run_tasks(app) | privacy.run_tasks(app)
+    for kind, work in runs.items():
+        tasks[kind] = huey.task(retries=0, name=kind)(job_runs.bind(app, work))
     return tasks
+
+
+def abandon_stale_runs(app):
+    """A task ending the runs whose worker died (see job_runs.abandon_stale)."""
+
+    def abandon_stale_runs() -> int:
+        with app.app_context():
+            try:
+                return job_runs.abandon_stale(db.session, utcnow())
+            finally:
+                db.session.remove()
+
+    return abandon_stale_runs
+
+
+class HueyQueue:
+    """The queue requests hand their runs to, and the worker consumes: the settings' Huey with
+    every task registered, built on first use (a web worker that queues nothing opens nothing)."""
+
+    def __init__(self, app, settings: Settings):
+        self.app, self.settings = app, settings
+        self._built: tuple[Huey, dict] | None = None
+        self._lock = threading.Lock()
+
+    def _build(self) -> tuple[Huey, dict]:
+        with self._lock:
+            if self._built is None:
+                huey = build_huey(self.settings)
+                self._built = huey, register_tasks(huey, self.app)
+            return self._built
+
+    @property
+    def huey(self) -> Huey:
+        """The Huey instance, its tasks registered."""
+        return self._build()[0]
+
+    def enqueue(self, kind: str, run_id: str) -> None:
+        """Queue the run for the task of its kind."""
+        self._build()[1][kind](run_id)

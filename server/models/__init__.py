@@ -5,12 +5,12 @@ from server.models.contact import Company, Contact, ContactAddress, Enrichment
 from server.models.event import Event
 from server.models.extension import ConnectCode
 from server.models.gmail import GmailMailbox, OAuthState
+from server.models.job import JobRun, JobRunAddress
 from server.models.message import Link, Message, MessageSummary, Recipient, SelfView
 from server.models.privacy import (
     AuditEntry,
     Breach,
     BreachAction,
-    DataExport,
     DataRequest,
     Invitation,
     SubProcessor,
@@ -27,12 +27,13 @@ __all__ = [
     "ConnectCode",
     "Contact",
     "ContactAddress",
-    "DataExport",
     "DataRequest",
     "Enrichment",
     "Event",
     "GmailMailbox",
     "Invitation",
+    "JobRun",
+    "JobRunAddress",
     "Link",
     "Message",
     "MessageSummary",

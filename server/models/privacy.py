@@ -49,22 +49,6 @@ class DataRequest(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class DataExport(db.Model):
-    """What an export's download links need, kept server-side while they are valid: the address,
-    encrypted with a key derived from the server secret, so the links carry only ids.
-
-    Deleted when it expires (nightly, and at each new export) and when the person is erased.
-    """
-
-    __tablename__ = "data_exports"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    request_id: Mapped[int] = mapped_column(ForeignKey("data_requests.id"), unique=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
-    address_encrypted: Mapped[str] = mapped_column(Text)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-
-
 class SubProcessor(db.Model):
     """An entry of the account's published sub-processor list."""
 

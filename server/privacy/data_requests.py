@@ -1,14 +1,15 @@
-"""Data-subject requests: search, export (signed, expiring download links), rectify, erase.
+"""Data-subject requests: search, export (a job writing files downloadable for an hour),
+rectify, erase.
 
 Each request is recorded with requester, time, scope and outcome. The record names the person by
 a keyed digest only, so an erasure leaves no trace of the address, yet a repeated request by the
-same person can still be matched to earlier ones. An export's download links name only the
-request; the address they need is kept encrypted server-side for the hour they are valid.
+same person can still be matched to earlier ones. An export is a job run: the worker gathers
+everything held and writes it as JSON and CSV into the run, where the account's admins download
+it for an hour (its link names the run only); then, or when the person is erased, the files go.
 """
 
 from __future__ import annotations
 
-import base64
 import csv
 import hashlib
 import hmac
@@ -16,19 +17,17 @@ import io
 import json
 from datetime import UTC, datetime, timedelta
 
-from cryptography.fernet import Fernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import delete, select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from server.accounts.users import AccountError, checked_email, load_signed, normalize_email
-from server.common import audit, personal_data
-from server.models import DataExport, DataRequest, User
+from server.accounts.users import AccountError, checked_email, normalize_email
+from server.common import audit, job_runs, personal_data
+from server.models import DataRequest, JobRun, User
+from server.models.base import utcnow
 
 EXPORT_MAX_AGE = 60 * 60
-FORMATS = ("json", "csv")
+FORMATS = {"json": "application/json", "csv": "text/csv"}
+KIND = "dsr_export"
 
 
 def subject_digest(secret_key: str, account_id: int, email: str) -> str:
@@ -78,81 +77,63 @@ def search(session: Session, secret_key: str, admin: User, email: str) -> tuple[
     return found, _record(session, admin, "search", digest, scope, _counts(found))
 
 
-def export(
-    session: Session, secret_key: str, admin: User, email: str, now: datetime | None = None
-) -> dict[str, str]:
-    """Record an export and return a signed, expiring download token per format.
-
-    The tokens name the request only; the address stays here, encrypted, until they expire."""
-    (email, digest), now = _subject(secret_key, admin, email), now or datetime.now(UTC)
-    found = personal_data.find_all(session, admin.account_id, email)
-    request = _record(session, admin, "export", digest, ",".join(found), "download links issued")
-    forget_expired_exports(session, now)
-    session.add(
-        DataExport(
-            request_id=request.id,
-            account_id=admin.account_id,
-            address_encrypted=_cipher(secret_key).encrypt(email.encode()).decode("ascii"),
-            expires_at=now + timedelta(seconds=EXPORT_MAX_AGE),
-        )
-    )
-    session.flush()
-    serializer = _serializer(secret_key)
-    return {
-        fmt: serializer.dumps({"a": admin.account_id, "f": fmt, "r": request.id}) for fmt in FORMATS
-    }
+def export(session: Session, secret_key: str, admin: User, email: str) -> JobRun:
+    """Record an export request and a queued run to write its files; the caller submits it."""
+    email, digest = _subject(secret_key, admin, email)
+    request = _record(session, admin, "export", digest, "", "queued")
+    forget_expired_exports(session, utcnow())
+    item = {"email": email, "status": "queued"}
+    return job_runs.create(session, KIND, admin, {"request_id": request.id}, [item])
 
 
-def _serializer(secret_key: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret_key, salt="leadcamp.dsr-export")
+def write_export(session: Session, run: JobRun) -> None:
+    """Gather everything held about the run's person and keep it in the run as JSON and CSV."""
+    email = run.items[0]["email"]
+    found = personal_data.find_all(session, run.account_id, email)
+    run.files = {fmt: render(email, found, fmt) for fmt in FORMATS}
+    request = session.get(DataRequest, run.input["request_id"])
+    if request is not None:
+        request.scope, request.outcome = ",".join(found), "files written"
+    item = run.items[0] | {"status": "written"}
+    job_runs.progress(session, run, [item], utcnow(), replace=True)
+    run.result = {"formats": list(FORMATS), "request_id": run.input["request_id"]}
+    session.commit()
 
 
-def _cipher(secret_key: str) -> Fernet:
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"leadcamp dsr export")
-    return Fernet(base64.urlsafe_b64encode(hkdf.derive(secret_key.encode())))
-
-
-def open_download(
-    session: Session, secret_key: str, token: str, account_id: int, now: datetime | None = None
-) -> tuple[str, str, int]:
-    """The address, format and request id a download token stands for; AccountError when
-    expired, forged, foreign, or the person has been erased since."""
-    data = load_signed(_serializer(secret_key), token, EXPORT_MAX_AGE, "download link")
-    if data.get("a") != account_id or data.get("f") not in FORMATS:
-        raise AccountError("This download link is not valid.")
-    row = session.scalar(
-        select(DataExport).where(
-            DataExport.request_id == data.get("r"), DataExport.account_id == account_id
-        )
-    )
-    if row is None or row.expires_at <= (now or datetime.now(UTC)):
+def export_file(run: JobRun, fmt: str, now: datetime | None = None) -> tuple[str, str]:
+    """An export run's file in `fmt` and its media type; AccountError when there is none (any
+    more): not an export, not written, expired, or the person erased since."""
+    if run.kind != KIND or fmt not in FORMATS or run.status != "succeeded":
+        raise AccountError("There is no such export.")
+    if not run.files or run.finished_at + _max_age() <= (now or datetime.now(UTC)):
         raise AccountError("This download link has expired. Export again.")
-    email = _cipher(secret_key).decrypt(row.address_encrypted.encode("ascii")).decode()
-    return email, data["f"], row.request_id
+    return run.files[fmt], FORMATS[fmt]
+
+
+def _max_age() -> timedelta:
+    return timedelta(seconds=EXPORT_MAX_AGE)
 
 
 def forget_expired_exports(session: Session, now: datetime) -> int:
-    """Delete the server-side halves of export links that have expired; how many."""
-    return session.execute(delete(DataExport).where(DataExport.expires_at <= now)).rowcount
+    """Drop the files of exports whose download time is over; how many."""
+    return session.execute(
+        update(JobRun)
+        .where(JobRun.kind == KIND, JobRun.files.is_not(None))
+        .where(JobRun.finished_at <= now - _max_age())
+        .values(files=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
-def _forget_exports_of(session: Session, account_id: int, digest: str) -> int:
-    requests = select(DataRequest.id).where(
-        DataRequest.account_id == account_id, DataRequest.subject_digest == digest
-    )
-    return session.execute(delete(DataExport).where(DataExport.request_id.in_(requests))).rowcount
-
-
-def render(session: Session, account_id: int, email: str, fmt: str) -> tuple[str, str]:
-    """The export file's text and media type."""
-    found = personal_data.find_all(session, account_id, email)
+def render(email: str, found: dict, fmt: str) -> str:
+    """What the providers found about `email`, as an export file in `fmt` (json or csv)."""
     if fmt == "json":
         document = {
             "subject": email,
             "generated_at": datetime.now(UTC).isoformat(),
             "data": found,
         }
-        return json.dumps(document, indent=2, default=str), "application/json"
+        return json.dumps(document, indent=2, default=str)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["source", "kind", "row", "field", "value"])
@@ -162,7 +143,7 @@ def render(session: Session, account_id: int, email: str, fmt: str) -> tuple[str
                 for key, value in row.items():
                     text = value if isinstance(value, str) else json.dumps(value, default=str)
                     writer.writerow([source, kind, i, key, text])
-    return out.getvalue(), "text/csv"
+    return out.getvalue()
 
 
 def rectify(
@@ -184,8 +165,6 @@ def erase(session: Session, secret_key: str, admin: User, email: str) -> dict[st
     """Erase the person everywhere in the admin's account."""
     email, digest = _subject(secret_key, admin, email)
     result = personal_data.erase_all(session, admin.account_id, email)
-    # Open download links for the person die with the data they would have exported.
-    result["exports"] = _forget_exports_of(session, admin.account_id, digest)
     outcome = ", ".join(f"{n} {name}" for name, n in result.items())
     _record(session, admin, "erase", digest, ",".join(result), outcome)
     return result

@@ -1,11 +1,13 @@
-"""The nightly retention purge."""
+"""The nightly purges (expired events, old job runs) and the data-subject export run."""
 
 from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
 
-from server.privacy import retention
+from server.common import job_runs
+from server.extensions import db
+from server.privacy import data_requests, retention
 
 log = logging.getLogger(__name__)
 
@@ -14,8 +16,6 @@ def purge_expired_events(app, clock=lambda: datetime.now(UTC)):
     """A task deleting events older than each account's retention period."""
 
     def purge_expired_events() -> dict[int, int]:
-        from server.extensions import db
-
         with app.app_context():
             removed = retention.purge(db.session, clock())
             db.session.commit()
@@ -24,3 +24,23 @@ def purge_expired_events(app, clock=lambda: datetime.now(UTC)):
         return removed
 
     return purge_expired_events
+
+
+def purge_job_runs(app, clock=lambda: datetime.now(UTC)):
+    """A task deleting job runs that ended more than JOB_RUNS_RETENTION_DAYS ago."""
+
+    def purge_job_runs() -> int:
+        days = app.config["LEADCAMP"].job_runs_retention_days
+        with app.app_context():
+            removed = job_runs.purge(db.session, clock(), days)
+            db.session.commit()
+        if removed:
+            log.info("job-run purge removed %d runs older than %d days", removed, days)
+        return removed
+
+    return purge_job_runs
+
+
+def run_tasks(app) -> dict:
+    """The work behind this package's run kinds (registered as never-retried tasks)."""
+    return {data_requests.KIND: data_requests.write_export}

@@ -16,7 +16,6 @@ from server.models import (
     ApiToken,
     Breach,
     ConnectCode,
-    DataExport,
     DataRequest,
     GmailMailbox,
     OAuthState,
@@ -62,8 +61,7 @@ def _people(session: Session, account_id: int, mode: str) -> int:
     # Credentials and pending sign-in round trips go in both modes (and must, before users).
     for model in (ApiToken, ConnectCode, OAuthState):
         count += session.execute(delete(model).where(model.user_id.in_(user_ids))).rowcount
-    for model in (DataExport, DataRequest):
-        session.execute(delete(model).where(model.account_id == account_id))
+    session.execute(delete(DataRequest).where(DataRequest.account_id == account_id))
     _breaches(session, account_id, mode)
     if mode == "delete":
         session.execute(delete(SelfView).where(SelfView.user_id.in_(user_ids)))

@@ -13,6 +13,7 @@ from server.extensions import db
 from server.models import Account, AuditEntry, Event, SubProcessor, SubProcessorChange, User
 from tests.support import auth, pixel_for
 from tests.support.admin import SUBJECT, add_message, csrf_from, post_form
+from tests.support.jobs import run_jobs
 
 
 def test_settings_switch_tracking_off_and_validate(app, login, people):
@@ -88,19 +89,29 @@ def test_invite_without_smtp_shows_the_link_and_it_signs_the_person_in(app, logi
     assert user.account_id == people.admin.account_id and user.role == "rep"
 
 
-def test_export_download_needs_the_same_account(app, login, people):
+def test_an_export_is_a_job_whose_files_only_the_accounts_admins_download(app, login, people):
     add_message(people.admin, SUBJECT)
     client = login(people.admin)
-    page = post_form(client, "/admin/privacy/export", "/admin/privacy", email=SUBJECT)
-    json_link = re.search(r'href="([^"]+)" id="download-json"', page.text).group(1)
-    csv_link = re.search(r'href="([^"]+)" id="download-csv"', page.text).group(1)
+    queued = post_form(client, "/admin/privacy/export", "/admin/privacy", email=SUBJECT)
+    assert queued.status_code == 303
+    job = queued.headers["Location"]
+    assert job.startswith("/admin/jobs/") and "ana" not in job.lower()  # the link names the run
+    assert 'id="download-json"' not in client.get(job).text  # not written yet
+    run_jobs(app)
+    page = client.get(job).text
+    json_link = re.search(r'href="([^"]+)" id="download-json"', page).group(1)
+    csv_link = re.search(r'href="([^"]+)" id="download-csv"', page).group(1)
     download = client.get(json_link)
     assert download.status_code == 200 and download.get_json()["subject"] == SUBJECT
     assert "attachment" in download.headers["Content-Disposition"]
+    assert download.headers["Cache-Control"] == "no-store"
     assert client.get(csv_link).mimetype == "text/csv"
+    assert db.session.scalars(select(AuditEntry.action)).all().count("dsr.download") == 2
     assert login(people.other).get(json_link).status_code == 404
+    assert login(people.other).get(job).status_code == 404
+    assert login(people.rep).get(json_link).status_code == 403
     assert app.test_client().get(json_link).status_code == 302
-    assert client.get(json_link[:-3] + "xyz").status_code == 404
+    assert client.get(json_link[:-4] + "xml").status_code == 404
 
 
 def test_erase_needs_the_address_typed_again(app, login, people):

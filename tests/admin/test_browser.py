@@ -14,6 +14,7 @@ from server.extensions import db
 from server.models import Event, Recipient, User
 from tests.support import pixel_for
 from tests.support.admin import SUBJECT, add_message
+from tests.support.jobs import run_jobs
 
 pytestmark = pytest.mark.browser
 
@@ -95,11 +96,15 @@ def test_export_and_erase_a_data_subject(app, page, live_app, people):
     assert page.get_by_role("heading", name="Events (2)").is_visible()
 
     page.get_by_role("button", name="Export (JSON and CSV)").click()
+    page.wait_for_url(f"{live_app}/admin/jobs/*")
+    assert "Waiting for the worker" in page.get_by_role("status").inner_text()
+    run_jobs(app)  # the worker writes the files; the page sees the run end and shows them
     with page.expect_download() as download:
         page.get_by_role("link", name="Download JSON").click()
     exported = json.loads(Path(download.value.path()).read_text())
     assert exported["subject"] == SUBJECT and len(exported["data"]["messages"]["events"]) == 2
 
+    page.goto(f"{live_app}/admin/privacy")
     page.get_by_label("Email address of the person").fill(SUBJECT)
     page.get_by_role("button", name="Find everything held").click()
     page.get_by_label("Type the address again to confirm").fill(SUBJECT)
@@ -110,6 +115,36 @@ def test_export_and_erase_a_data_subject(app, page, live_app, people):
     assert db.session.query(Event).count() == 0
     kinds = [c.inner_text() for c in page.locator("table td:nth-child(4)").all()]
     assert kinds[:4] == ["erase", "search", "export", "search"]
+
+
+STRICT_CSP = "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'"
+
+
+def test_an_import_is_followed_on_its_job_page_under_a_strict_csp(app, page, live_app, people):
+    def strict(route):
+        """Serve the admin pages with a Content-Security-Policy of script-src 'self'."""
+        response = route.fetch(max_redirects=0)  # the browser follows them itself
+        route.fulfill(response=response, headers=response.headers | {
+            "content-security-policy": STRICT_CSP})  # fmt: skip
+
+    violations = []
+    page.on("console", lambda m: violations.append(m.text) if "Security" in m.text else None)
+    page.route(f"{live_app}/admin/**", strict)
+    browser_sign_in(page, live_app, app, people.rep)  # every member may import
+    page.goto(f"{live_app}/admin/contacts")
+    rows = "".join(f"lead{n}@example.test,Lead {n}\n" for n in range(30))
+    page.get_by_label("CSV file").set_input_files(
+        {"name": "leads.csv", "mimeType": "text/csv",
+         "buffer": f"email,name\n{rows}not-an-address,X\n".encode()}
+    )  # fmt: skip
+    page.get_by_role("button", name="Import").click()
+    page.wait_for_url(f"{live_app}/admin/jobs/*")
+    assert page.get_by_role("status").inner_text().startswith("Waiting for the worker: 0 of 31")
+    run_jobs(app)
+    report = page.get_by_text("30 created, 0 updated, 1 rejected")
+    report.wait_for()  # the script saw the run end and reloaded the page
+    assert "Line 32" in page.locator("#rejected-rows").inner_text()
+    assert violations == []
 
 
 def test_read_the_audit_log(app, page, live_app, people):

@@ -13,6 +13,7 @@ from server.extensions import db
 from server.models import AuditEntry, Contact
 from server.models.base import utcnow
 from tests.support.admin import SUBJECT, add_message, csrf_from
+from tests.support.jobs import run_jobs
 
 
 def _ana(people):
@@ -53,13 +54,27 @@ def test_import_and_export_csv(app, login, people):
     client = login(people.admin)
     token = csrf_from(client.get("/admin/contacts").text)
     data = b"email,name,title\nbo@example.test,Bo,CEO\nnot-an-address,X,Y\n"
-    report = client.post(
+    queued = client.post(
         "/admin/contacts/import",
         data={"csrf_token": token, "file": (io.BytesIO(data), "leads.csv")},
         content_type="multipart/form-data",
     )
-    assert report.status_code == 200
+    assert queued.status_code == 303 and queued.headers["Location"].startswith("/admin/jobs/")
+    job = queued.headers["Location"]
+    waiting = client.get(job)
+    assert "Waiting for the worker" in waiting.text and "job.js" in waiting.text
+    assert client.get(f"{job}/status").json == {
+        "status": "queued",
+        "label": "Waiting for the worker",
+        "finished": False,
+        "progress": {"total": 2, "done": 0, "failed": 0},
+    }
+    run_jobs(app)
+    status = client.get(f"{job}/status").json
+    assert status["finished"] and status["progress"] == {"total": 2, "done": 2, "failed": 1}
+    report = client.get(job)
     assert "1 created, 0 updated, 1 rejected" in report.text and "Line 3" in report.text
+    assert "not an email address" in report.text
     exported = client.get("/admin/contacts.csv")
     assert exported.mimetype == "text/csv" and "bo@example.test" in exported.text
     empty = client.post("/admin/contacts/import", data={"csrf_token": token})
@@ -121,7 +136,8 @@ def test_the_contact_page_shows_enrichment_and_timeline_and_refreshes(app, login
     refresh = f"/admin/contacts/view/{SUBJECT}/enrich"
     assert client.post(refresh).status_code == 400  # no CSRF token
     answer = client.post(refresh, data={"csrf_token": csrf_from(page)})
-    assert answer.status_code == 302
+    assert answer.status_code == 303 and answer.headers["Location"].startswith("/admin/jobs/")
+    assert "Enrichment refresh" in client.get(answer.headers["Location"]).text
     db.session.refresh(row)
     assert row.next_attempt_at is not None and row.requested_at > row.fetched_at
     contacts.update_contact(db.session, contact, {"do_not_enrich": True})

@@ -13,6 +13,7 @@ from server.extensions import db
 from server.jobs import register_tasks
 from server.models import AuditEntry
 from tests.support import auth, clearbit
+from tests.support.jobs import follow
 
 MESSAGE = {
     "subject": "Quick question",
@@ -137,13 +138,16 @@ def test_manual_refresh_and_the_job_with_a_key(client, enriching, rep, api):
     assert enrichment["company"]["parent"] == "acme-holdings.com"
     assert detail["title"] == "Chief Technology Officer"
 
-    refresh = client.post("/api/v1/contacts/ana.ruiz@acme.com/enrich", headers=auth(token))
-    assert refresh.status_code == 202 and refresh.json["status"] == "found"
     api.reset()
     api.get(clearbit.URL, status=202, body="")
-    assert task.call_local() == 1
+    refresh = client.post("/api/v1/contacts/ana.ruiz@acme.com/enrich", headers=auth(token))
+    assert refresh.status_code == 202 and refresh.json["status"] == "queued"
+    assert not api.calls  # the lookup is the job's
+    run = follow(client, refresh, auth(token))
+    assert run["status"] == "succeeded" and run["result"]["outcome"] == "queued"
+    assert run["items"] == [{"email": "ana.ruiz@acme.com", "status": "queued"}]
     assert [call.response.status_code for call in api.calls] == [202]
-    db.session.expire_all()
+    assert task.call_local() == 0  # the periodic job does not ask again meanwhile
     detail = client.get("/api/v1/contacts/ana.ruiz@acme.com", headers=auth(token)).json
     assert detail["enrichment"]["status"] == "queued"
     assert detail["enrichment"]["person"]["name"]["full"] == "Ana Ruiz"  # kept while polling
@@ -185,9 +189,12 @@ def test_csv_import_and_export(client, make_user):
     _, admin_token = make_user("boss@acme.test", admin=True)
     csv_body = "email,name\nana@acme.com,Ana\nnope,Bad\n".encode("cp1252")
     headers = auth(rep_token) | {"Content-Type": "text/csv"}
-    report = client.post("/api/v1/contacts/import", data=csv_body, headers=headers).json
-    assert (report["created"], report["failed"]) == (1, 1)
-    assert report["rows"][1] == {
+    answer = client.post("/api/v1/contacts/import", data=csv_body, headers=headers)
+    run = follow(client, answer, auth(rep_token))
+    assert run["status"] == "succeeded" and run["kind"] == "contacts_import"
+    report = run["result"]
+    assert (report["created"], report["updated"], report["failed"]) == (1, 0, 1)
+    assert run["items"][1] == {
         "row": 3,
         "email": "nope",
         "status": "error",
@@ -213,7 +220,8 @@ def test_edit_import_and_export_are_audited(client, make_user):
     admin, admin_token = make_user("boss@acme.test", admin=True)
     headers = auth(rep_token) | {"Content-Type": "text/csv"}
     body = b"email,name\nana@acme.com,Ana\nnope,Bad\n"
-    assert client.post("/api/v1/contacts/import", data=body, headers=headers).status_code == 200
+    answer = client.post("/api/v1/contacts/import", data=body, headers=headers)
+    assert follow(client, answer, auth(rep_token))["status"] == "succeeded"
     assert client.post("/api/v1/contacts/import", data=b"", headers=headers).status_code == 400
     [imported] = audited("contacts.import")
     assert (imported.actor_id, imported.account_id) == (rep.id, rep.account_id)

@@ -10,6 +10,7 @@ from server.common import signing
 from server.extensions import db
 from tests.support import auth
 from tests.support.google import METADATA, SEND, SIGN_IN, connect_mailbox, with_google
+from tests.support.jobs import follow
 
 
 @pytest.fixture
@@ -30,8 +31,7 @@ def test_a_copy_sent_by_the_server_uses_the_accounts_tracking_domain(client, app
         "html": '<p>See <a href="https://example.com/pricing">pricing</a>.</p>',
     }
     response = client.post("/api/v1/messages/send", json=body, headers=auth(token))
-    assert response.status_code == 201, response.json
-    [copy] = response.json["messages"]
+    [copy] = follow(client, response, auth(token))["items"]
     html = google.sent[0]["mime"].get_payload()[1].get_payload(decode=True).decode()
     pixel = re.search(r'src="http://links\.acme\.test/o/([^."]+)\.([^."]+)\.([^."]+)\.gif"', html)
     assert pixel and pixel.group(2) == copy["id"]

@@ -1,4 +1,5 @@
-"""Server-side sending: off by default, one tracked copy per recipient, replies in a thread."""
+"""Server-side sending: off by default, checked in the request, sent by a job: one tracked copy
+per recipient, replies in a thread, a refused copy leaves no message behind."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ import pytest
 
 from server.common import signing
 from server.extensions import db
+from server.gmail.text import html_to_text
 from server.models import Message
 from tests.support import auth
 from tests.support.google import METADATA, SEND, SIGN_IN, _error, connect_mailbox, with_google
+from tests.support.jobs import follow
 
 BODY = {
     "recipients": [
@@ -76,24 +79,28 @@ def test_bad_bodies_get_a_clear_error(client, rep, connect, sending):
     assert no_subject.status_code == 400 and "subject" in no_subject.json["message"]
 
 
+def send(client, token, body, status=202):
+    """POST a send; with a 202, run the queue as the worker would and return the run."""
+    response = client.post("/api/v1/messages/send", json=body, headers=auth(token))
+    assert response.status_code == status, response.json
+    return follow(client, response, auth(token)) if status == 202 else response.json
+
+
 def test_one_tracked_copy_per_recipient(client, app, rep, connect, sending, google):
     connect()
-    response = client.post("/api/v1/messages/send", json=BODY, headers=auth(rep[1]))
-    assert response.status_code == 201, response.json
-    copies = response.json["messages"]
-    assert [c["recipients"][0]["email"] for c in copies] == [
-        "jane@example.com",
-        "juergen@example.de",
-    ]
+    run = send(client, rep[1], BODY)
+    assert run["kind"] == "gmail_send" and run["status"] == "succeeded", run
+    assert run["progress"] == {"total": 2, "done": 2, "failed": 0} and run["error"] is None
+    copies = run["items"]
+    assert [c["email"] for c in copies] == ["jane@example.com", "juergen@example.de"]
+    assert [c["status"] for c in copies] == ["sent", "sent"] and run["result"] == {"sent": 2}
     assert len({c["id"] for c in copies}) == 2 and google.calls["messages.send"] == 2
     for copy, sent in zip(copies, google.sent, strict=True):
         mime = sent["mime"]
         assert mime.get_content_type() == "multipart/alternative"
         assert str(make_header(decode_header(mime["Subject"]))) == BODY["subject"]
         assert mime["Subject"].isascii()  # UTF-8 as an RFC 2047 encoded word
-        assert copy["recipients"][0]["email"].split("@")[0] in str(
-            make_header(decode_header(mime["To"]))
-        )
+        assert copy["email"].split("@")[0] in str(make_header(decode_header(mime["To"])))
         plain, html = mime.get_payload()
         assert (
             plain.get_content_type() == "text/plain"
@@ -106,10 +113,10 @@ def test_one_tracked_copy_per_recipient(client, app, rep, connect, sending, goog
         assert signing.verify_pixel(("test-link-secret",), ".".join(pixel.groups()))
         assert f"/c/{pixel.group(1)}.{copy['id']}." in html_text
         message = db.session.get(Message, copy["id"])
+        assert message.gmail_message_id == sent["id"] == copy["gmail_message_id"]
         assert (
-            message.gmail_message_id == sent["id"] and message.rfc_message_id == mime["Message-ID"]
+            message.rfc_message_id == mime["Message-ID"] and message.gmail_thread_id == sent["id"]
         )
-        assert copy["gmail_thread_id"] == sent["id"]
 
 
 def test_a_reply_goes_into_the_thread_with_its_headers(client, rep, connect, sending, google):
@@ -126,29 +133,39 @@ def test_a_reply_goes_into_the_thread_with_its_headers(client, rep, connect, sen
         first,
     )
     body = {"recipients": BODY["recipients"][:1], "html": "<p>Following up</p>", "thread_id": first}
-    response = client.post("/api/v1/messages/send", json=body, headers=auth(rep[1]))
-    assert response.status_code == 201, response.json
+    run = send(client, rep[1], body)
+    assert run["status"] == "succeeded", run
     [sent] = google.sent
     assert sent["threadId"] == first
     assert sent["mime"]["Subject"] == "Re: Quick question"
     assert sent["mime"]["In-Reply-To"] == "<b@example.com>"
     assert sent["mime"]["References"] == "<a@mail.gmail.com> <b@example.com>"
-    assert response.json["messages"][0]["gmail_thread_id"] == first
+    assert db.session.get(Message, run["items"][0]["id"]).gmail_thread_id == first
+
+
+def test_a_reply_to_a_thread_gmail_does_not_know_fails_before_sending(
+    client, rep, connect, sending, google
+):
+    connect()
+    body = {"recipients": BODY["recipients"][:1], "html": "<p>Hi</p>", "thread_id": "18c0ffee"}
+    run = send(client, rep[1], body)
+    assert run["status"] == "failed" and run["error"] == "No such thread in your Gmail."
+    assert not google.sent and db.session.query(Message).count() == 0
 
 
 def test_a_refused_copy_records_nothing_as_sent(client, rep, connect, sending, google):
     connect()
     google.fail("messages.send", (400, "Invalid To header", "invalidArgument", "INVALID_ARGUMENT"))
-    response = client.post("/api/v1/messages/send", json=BODY, headers=auth(rep[1]))
-    assert response.status_code == 502 and response.json["error"] == "send_failed"
-    assert "jane@example.com" in response.json["message"]
-    details = response.json["details"]
-    assert [(d["recipient"], d["sent"]) for d in details] == [
-        ("jane@example.com", False),
-        ("juergen@example.de", False),
+    run = send(client, rep[1], BODY)
+    assert run["status"] == "failed" and "jane@example.com" in run["error"]
+    assert "Invalid To header" in run["error"]
+    assert [(i["email"], i["status"]) for i in run["items"]] == [
+        ("jane@example.com", "failed"),
+        ("juergen@example.de", "not_sent"),
     ]
-    assert all(d["id"] for d in details)
+    assert all(i["id"] for i in run["items"]) and run["progress"]["failed"] == 1
     assert db.session.query(Message).count() == 0 and not google.sent
+    assert google.calls["messages.send"] == 1
 
 
 def test_a_partial_send_names_the_sent_copies_and_a_retry_sends_only_the_rest(
@@ -166,10 +183,10 @@ def test_a_partial_send_names_the_sent_copies_and_a_retry_sends_only_the_rest(
         return route(method, path, query, body, scope)
 
     google.route = second_send_refused
-    response = client.post("/api/v1/messages/send", json=BODY, headers=auth(rep[1]))
-    assert response.status_code == 502 and response.json["error"] == "partially_sent"
-    first, second = response.json["details"]
-    assert first["sent"] and not second["sent"]
+    run = send(client, rep[1], BODY)
+    assert run["status"] == "failed" and "1 of 2 copies were sent" in run["error"]
+    first, second = run["items"]
+    assert (first["status"], second["status"]) == ("sent", "failed")
     assert db.session.get(Message, first["id"]).gmail_message_id == google.sent[0]["id"]
     assert db.session.get(Message, second["id"]) is None
 
@@ -178,9 +195,9 @@ def test_a_partial_send_names_the_sent_copies_and_a_retry_sends_only_the_rest(
             r | {"id": d["id"]} for r, d in zip(BODY["recipients"], (first, second), strict=True)
         ]
     }
-    retry = client.post("/api/v1/messages/send", json=again, headers=auth(rep[1]))
-    assert retry.status_code == 201, retry.json
-    assert [m["id"] for m in retry.json["messages"]] == [first["id"], second["id"]]
+    retry = send(client, rep[1], again)
+    assert retry["status"] == "succeeded", retry
+    assert [i["id"] for i in retry["items"]] == [first["id"], second["id"]]
     assert len(google.sent) == 2  # the first copy was not sent twice
     assert db.session.query(Message).count() == 2
 
@@ -206,11 +223,14 @@ def test_a_revoked_grant_stops_sending_and_asks_for_a_reconnect(
 ):
     connect()
     google.revoke_all()
-    response = client.post("/api/v1/messages/send", json=BODY, headers=auth(rep[1]))
-    assert response.status_code == 409 and response.json["error"] == "reconnect_needed"
-    assert db.session.query(Message).count() == 0
+    run = send(client, rep[1], BODY)
+    assert run["status"] == "failed" and "Connect Gmail again" in run["error"]
+    assert db.session.query(Message).count() == 0 and not google.sent
     me = client.get("/api/v1/me", headers=auth(rep[1])).json["gmail"]
     assert me["status"] == "reconnect_needed"
+    # Now the request itself says so, before anything is queued.
+    refused = send(client, rep[1], BODY, status=409)
+    assert refused["error"] == "reconnect_needed"
 
 
 def test_internationalized_addresses_are_written_as_utf8_headers():
@@ -243,10 +263,8 @@ def test_a_malformed_address_is_refused_before_anything_is_sent(
 def test_a_recipient_listed_twice_gets_one_copy(client, rep, connect, sending, google):
     connect()
     twice = [{"email": "jane@example.com"}, {"email": "Jane@Example.com", "name": "Jane"}]
-    response = client.post(
-        "/api/v1/messages/send", json=BODY | {"recipients": twice}, headers=auth(rep[1])
-    )
-    assert response.status_code == 201 and len(response.json["messages"]) == 1
+    run = send(client, rep[1], BODY | {"recipients": twice})
+    assert run["status"] == "succeeded" and len(run["items"]) == 1
     assert len(google.sent) == 1
 
 
@@ -262,8 +280,7 @@ def test_a_non_ascii_reply_goes_out_7bit_with_its_threading_headers(
         "html": '<p>Grüße aus Köln, <a href="https://example.com/köln">hier</a></p>',
         "thread_id": first,
     }
-    response = client.post("/api/v1/messages/send", json=body, headers=auth(rep[1]))
-    assert response.status_code == 201, response.json
+    assert send(client, rep[1], body)["status"] == "succeeded"
     [sent] = google.sent
     assert sent["raw"].isascii()  # quoted-printable or base64 bodies, encoded-word headers
     plain, html = sent["mime"].get_payload()
@@ -275,21 +292,17 @@ def test_a_non_ascii_reply_goes_out_7bit_with_its_threading_headers(
     assert google.messages[sent["id"]]["threadId"] == first
 
 
-def test_a_token_refresh_google_fails_is_a_bad_gateway_not_a_reconnect(
-    client, rep, connect, sending, google
-):
+def test_a_token_refresh_google_fails_is_not_a_reconnect(client, rep, connect, sending, google):
     connect()
     google.expire_access_tokens()
     google.fail("token", (503, "Service unavailable", "backendError", "UNAVAILABLE"), times=10)
-    response = client.post("/api/v1/messages/send", json=BODY, headers=auth(rep[1]))
-    assert response.status_code == 502 and response.json["error"] == "refresh_failed"
+    run = send(client, rep[1], BODY)
+    assert run["status"] == "failed" and "refresh" in run["error"].lower()
     assert not google.sent and db.session.query(Message).count() == 0
     assert client.get("/api/v1/me", headers=auth(rep[1])).json["gmail"]["status"] == "ok"
 
 
 def test_the_plain_text_part_keeps_each_links_address():
-    from server.gmail.send import html_to_text
-
     html = (
         '<p>See <a href="https://example.com/pricing">our pricing</a>, '
         '<a href="https://example.com">https://example.com</a> or '

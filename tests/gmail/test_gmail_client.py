@@ -1,15 +1,20 @@
-"""The Gmail client's transport: requests underneath, retries with backoff, quota tally."""
+"""The Gmail client's transport: requests underneath, retries with backoff (never for a send),
+quota tally."""
 
 from __future__ import annotations
 
 import json
+from http.client import RemoteDisconnected
 
 import pytest
 import requests
 import responses
+from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
 from server.gmail.client import NUM_RETRIES, GmailApiError, GmailClient, RequestsHttp
 from tests.support.google import GMAIL, RATE_LIMITED, _error
+
+BACKEND_ERROR = (503, "The service is currently unavailable.", "backendError", "UNAVAILABLE")
 
 PROFILE = {
     "emailAddress": "rep@acme.test",
@@ -69,11 +74,63 @@ def test_the_request_goes_out_as_google_expects(gmail):
     assert (records, latest) == ([], "5200")
     sent = responses.calls[0].request
     assert "startHistoryId=5100" in sent.url and "historyTypes=messageAdded" in sent.url
-    status, headers, body = _error(*RATE_LIMITED)
-    responses.post(f"{GMAIL}/messages/send", status=status, body=body, headers=headers)
     responses.post(
         f"{GMAIL}/messages/send", json={"id": "1", "threadId": "1", "labelIds": ["SENT"]}
     )
     assert gmail.send("cmF3", "18c0")["id"] == "1"
     assert json.loads(responses.calls[-1].request.body) == {"raw": "cmF3", "threadId": "18c0"}
-    assert gmail.quota_units == 2 + 100  # the tally is per call; refused attempts are not
+    assert gmail.quota_units == 2 + 100
+
+
+SEND_URL = f"{GMAIL}/messages/send"
+SENT = {"id": "1", "threadId": "1", "labelIds": ["SENT"]}
+
+
+@responses.activate
+def test_a_send_is_tried_once_and_says_whether_it_may_have_gone_out(gmail):
+    # Refused (rate limit): nothing went out. Failed on Google's side: it may have.
+    for error, maybe_sent in ((RATE_LIMITED, False), (BACKEND_ERROR, True)):
+        status, headers, body = _error(*error)
+        responses.post(SEND_URL, status=status, body=body, headers=headers)
+        responses.post(SEND_URL, json=SENT)  # what a retry would get: it must never be asked
+        with pytest.raises(GmailApiError) as failure:
+            gmail.send("cmF3", None)
+        assert (failure.value.status, failure.value.maybe_sent) == (error[0], maybe_sent)
+        assert len(responses.calls) == 1 and gmail.sleeps == []
+        responses.reset()
+        responses.calls.reset()
+
+
+@pytest.mark.parametrize(
+    ("failure", "maybe_sent"),
+    [
+        (requests.ReadTimeout("Read timed out. (read timeout=30)"), True),
+        (
+            requests.ConnectionError(
+                ProtocolError(
+                    "Connection aborted.",
+                    RemoteDisconnected("Remote end closed connection without response"),
+                )
+            ),
+            True,
+        ),
+        (requests.ConnectTimeout("Connection to gmail.googleapis.com timed out"), False),
+        (
+            requests.ConnectionError(
+                MaxRetryError(
+                    None, SEND_URL, NewConnectionError(None, "Failed to establish a connection")
+                )
+            ),
+            False,
+        ),
+    ],
+    ids=["read-timeout", "connection-dropped", "connect-timeout", "connection-refused"],
+)
+@responses.activate
+def test_a_send_without_an_answer_is_never_retried(gmail, failure, maybe_sent):
+    responses.post(SEND_URL, body=failure)
+    responses.post(SEND_URL, json=SENT)
+    with pytest.raises(GmailApiError) as raised:
+        gmail.send("cmF3", None)
+    assert raised.value.status == 0 and raised.value.maybe_sent is maybe_sent
+    assert len(responses.calls) == 1 and gmail.sleeps == []

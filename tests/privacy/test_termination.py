@@ -15,9 +15,9 @@ from server.models import (
     ApiToken,
     Breach,
     Contact,
-    DataExport,
     DataRequest,
     Event,
+    JobRun,
     Message,
     MessageSummary,
     Recipient,
@@ -45,7 +45,8 @@ def acme(app):
          "data_affected": "contact details", "subjects_affected": "Ana Ruiz"},
     )  # fmt: skip
     breaches.add_action(db.session, admin, breach.id, "Ask Ana Ruiz to delete the mail")
-    data_requests.export(db.session, "k", admin, SUBJECT)  # an open download link
+    export = data_requests.export(db.session, "k", admin, SUBJECT)
+    data_requests.write_export(db.session, export)  # an export's files, ready for download
     db.session.commit()
     return admin.account
 
@@ -72,7 +73,7 @@ def test_delete_removes_every_personal_row_and_keeps_counts(app, acme):
     for needle in (SUBJECT, "acme.test", f"Hello {SUBJECT}", "acme-customer", "Ana Ruiz"):
         assert tables_mentioning(needle) == [], needle
     assert _count(Contact, account_id=acme.id) == 0
-    assert _count(DataExport) == _count(DataRequest) == 0
+    assert _count(JobRun) == _count(DataRequest) == 0
     assert _count(User, account_id=acme.id) == 0
     assert _count(Message, account_id=acme.id) == 0
     assert _count(Event, account_id=acme.id) == 0

@@ -112,6 +112,7 @@ class FakeGoogle:
         self.sent: list[dict] = []
         self.threads_read: list[str] = []  # threads.get ids, in the order they were asked for
         self.failures: dict[str, list[tuple]] = defaultdict(list)
+        self.lost: dict[str, list[Exception]] = defaultdict(list)
         self._ids = itertools.count(0x18C2A5F0E1D20000)
         rsps.add_callback(responses.POST, TOKEN_URL, self._token)
         rsps.add_callback(responses.GET, USERINFO_URL, self._userinfo)
@@ -233,6 +234,11 @@ class FakeGoogle:
         """Answer the next `times` calls of `endpoint` with `error` (code, message, reason...)."""
         self.failures[endpoint] += [error] * times
 
+    def lose_answer(self, endpoint: str, error: Exception) -> None:
+        """Carry out the next call of `endpoint`, then raise `error` instead of answering: the
+        answer was lost on its way back (a read timeout, a dropped connection)."""
+        self.lost[endpoint].append(error)
+
     def add_message(
         self, headers: dict, thread_id: str | None = None, labels=("INBOX",), at_ms=None, html=None
     ) -> str:
@@ -299,7 +305,10 @@ class FakeGoogle:
             items = [{"id": m["id"], "threadId": m["threadId"]} for m in sent]
             return _ok({"messages": items, "resultSizeEstimate": len(items)})
         if endpoint == "messages.send":
-            return self._send(json.loads(body))
+            answer = self._send(json.loads(body))
+            if self.lost[endpoint]:
+                raise self.lost[endpoint].pop(0)
+            return answer
         if endpoint == "threads.get":
             return self._thread(path.removeprefix("threads/"), query)
         message = self.messages.get(path.removeprefix("messages/"))

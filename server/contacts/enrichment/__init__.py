@@ -115,7 +115,7 @@ def run_due(
         return outcomes
     for row_id in _due_ids(session, clock(), limit):
         try:
-            outcomes[_run_one(session, provider, policy, clock, row_id)] += 1
+            outcomes[run_one(session, provider, policy, clock, row_id)] += 1
         except Exception:  # one row's failure must never stop the others
             session.rollback()
             log.exception("enrichment of row %s failed", row_id)
@@ -123,8 +123,8 @@ def run_due(
     return outcomes
 
 
-def _run_one(session: Session, provider: Provider, policy: Policy, clock, row_id: int) -> str:
-    """Claim, look up and record one row; the outcome's name."""
+def run_one(session: Session, provider: Provider, policy: Policy, clock, row_id: int) -> str:
+    """Claim, look up and record one row; the outcome's name. Commits."""
     row, state = _claim(session, row_id, clock(), policy)
     session.commit()  # the claim is visible before the (slow) call; no transaction held
     if row is None:
