@@ -13,7 +13,7 @@ import time
 import pytest
 
 from server.common import signing
-from tests.support import pixel_for
+from tests.support import pixel_for, wait_for
 from tests.support.live import events_of
 
 SECRET = "test-link-secret"
@@ -39,16 +39,6 @@ def exchange(port: int, raw: bytes, wait: float = 10, host: str = "127.0.0.1") -
 def statuses(answer: bytes) -> list[int]:
     """The status codes of every response in `answer`."""
     return [int(part[:3]) for part in answer.split(b"HTTP/1.1 ")[1:]]
-
-
-def wait_for(condition, timeout: float = 30, every: float = 0.05) -> bool:
-    """Poll `condition` until it holds or `timeout` passes; returns whether it held."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(every)
-    return condition()
 
 
 CLOSE = b"Connection: close\r\n"
