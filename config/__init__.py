@@ -31,7 +31,8 @@ def _required(env: dict[str, str], name: str) -> str:
     return value
 
 
-def _number(env: dict[str, str], name: str, default: float, kind=float):
+def env_number(env: dict[str, str], name: str, default: float, kind=float):
+    """The number in `env[name]` (`default` when unset); a ConfigError names a bad value."""
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -41,7 +42,8 @@ def _number(env: dict[str, str], name: str, default: float, kind=float):
         raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
 
 
-def _flag(env: dict[str, str], name: str, default: bool) -> bool:
+def env_flag(env: dict[str, str], name: str, default: bool) -> bool:
+    """The boolean in `env[name]` (`default` when unset); a ConfigError names a bad value."""
     raw = env.get(name, "").strip().lower()
     if not raw:
         return default
@@ -134,29 +136,29 @@ class Settings:
             redis_stream=env.get("REDIS_STREAM") or "leadcamp:events",
             spool_dir=Path(env.get("SPOOL_DIR") or instance / "spool"),
             journal_dir=Path(env.get("JOURNAL_DIR") or instance / "journal"),
-            sink_flush_interval=_number(env, "SINK_FLUSH_INTERVAL", 0.25),
-            sink_batch_size=_number(env, "SINK_BATCH_SIZE", 2000, int),
+            sink_flush_interval=env_number(env, "SINK_FLUSH_INTERVAL", 0.25),
+            sink_batch_size=env_number(env, "SINK_BATCH_SIZE", 2000, int),
             geoip_database=env.get("GEOIP_DATABASE", "").strip(),
             asn_database=env.get("ASN_DATABASE", "").strip(),
             network_data=env.get("NETWORK_DATA", "").strip(),
             trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
-            ip_hash_rotation_hours=_number(env, "IP_HASH_ROTATION_HOURS", 24, int),
-            scanner_window_seconds=_number(env, "SCANNER_WINDOW_SECONDS", 10.0),
-            burst_window_seconds=_number(env, "BURST_WINDOW_SECONDS", 3.0),
-            self_view_window_seconds=_number(env, "SELF_VIEW_WINDOW_SECONDS", 30.0),
+            ip_hash_rotation_hours=env_number(env, "IP_HASH_ROTATION_HOURS", 24, int),
+            scanner_window_seconds=env_number(env, "SCANNER_WINDOW_SECONDS", 10.0),
+            burst_window_seconds=env_number(env, "BURST_WINDOW_SECONDS", 3.0),
+            self_view_window_seconds=env_number(env, "SELF_VIEW_WINDOW_SECONDS", 30.0),
             jobs_storage=env.get("JOBS_STORAGE", "").strip() or redis_url,
-            job_runs_retention_days=_number(env, "JOB_RUNS_RETENTION_DAYS", 30, int),
-            testing=_flag(env, "TESTING", False),
+            job_runs_retention_days=env_number(env, "JOB_RUNS_RETENTION_DAYS", 30, int),
+            testing=env_flag(env, "TESTING", False),
             smtp_host=env.get("SMTP_HOST", "").strip(),
-            smtp_port=_number(env, "SMTP_PORT", 587, int),
+            smtp_port=env_number(env, "SMTP_PORT", 587, int),
             smtp_user=env.get("SMTP_USER", "").strip(),
             smtp_password=env.get("SMTP_PASSWORD", ""),
             smtp_from=env.get("SMTP_FROM", "").strip(),
             hosting_provider=env.get("HOSTING_PROVIDER", "").strip(),
             hosting_country=env.get("HOSTING_COUNTRY", "").strip(),
             enrichment_api_key=env.get("ENRICHMENT_API_KEY", "").strip(),
-            enrichment_ttl_days=_number(env, "ENRICHMENT_TTL_DAYS", 30, int),
-            enrichment_rate_per_minute=_number(env, "ENRICHMENT_RATE_PER_MINUTE", 60, int),
+            enrichment_ttl_days=env_number(env, "ENRICHMENT_TTL_DAYS", 30, int),
+            enrichment_rate_per_minute=env_number(env, "ENRICHMENT_RATE_PER_MINUTE", 60, int),
             **_google(env),
         )
 
@@ -203,8 +205,8 @@ def _google(env: dict[str, str]) -> dict:
         "google_client_id": client_id,
         "google_client_secret": client_secret,
         "token_encryption_keys": keys,
-        "gmail_sync_minutes": _number(env, "GMAIL_SYNC_MINUTES", 2, int),
-        "gmail_read_bodies": _flag(env, "GMAIL_READ_BODIES", False),
+        "gmail_sync_minutes": env_number(env, "GMAIL_SYNC_MINUTES", 2, int),
+        "gmail_read_bodies": env_flag(env, "GMAIL_READ_BODIES", False),
     }
 
 

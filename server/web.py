@@ -16,6 +16,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from config import env_flag, env_number
+
 log = logging.getLogger("leadcamp.web")
 
 TIMED_OUT = 70  # the worker's exit status after a request timeout (EX_SOFTWARE)
@@ -94,8 +96,8 @@ def served(app, on_timeout: Callable[[], None], env=os.environ):
     """The WSGI callable a web worker serves: `app` under the request timeout (and the access log
     when ACCESS_LOG is true)."""
     wrapped = app
-    if env.get("ACCESS_LOG", "").strip().lower() in {"1", "true", "yes", "on"}:
+    if env_flag(env, "ACCESS_LOG", False):
         logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
         wrapped = with_access_log(wrapped)
-    timeout = float(env.get("WEB_REQUEST_TIMEOUT", "").strip() or 30)
+    timeout = env_number(env, "WEB_REQUEST_TIMEOUT", 30)
     return RequestWatchdog(wrapped, timeout, on_timeout) if timeout > 0 else wrapped

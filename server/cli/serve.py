@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
@@ -11,6 +12,7 @@ import time
 import click
 from flask import current_app
 
+from config import env_number
 from server.common.process import die_with_parent
 
 jobs = click.Group("jobs", help="Run background jobs.")
@@ -19,7 +21,7 @@ sink = click.Group("sink", help="Event ingestion.")
 
 def web_command(port: int, workers: int, env=os.environ, target: str = "wsgi:web") -> list[str]:
     """granian's command line for `target`; HOST and the WEB_* settings come from `env`."""
-    number = lambda name, default: float(env.get(name, "").strip() or default)  # noqa: E731
+    number = functools.partial(env_number, env)
     return [
         *(sys.executable, "-m", "server.webmaster"),
         *("--interface", "wsgi", "--http", "1", "--no-ws"),

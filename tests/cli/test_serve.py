@@ -132,3 +132,15 @@ def test_sigkill_of_serve_leaves_nothing_running_and_the_next_start_stores_every
         again.send_signal(signal.SIGINT)
         again.communicate(timeout=60)
     assert events_of(settings.database_url, mid) == 20
+
+
+def test_web_settings_reach_granian_and_a_bad_one_is_refused_by_name():
+    from config import ConfigError
+    from server.cli.serve import web_command
+
+    command = web_command(5000, 3, {"HOST": "::", "WEB_IDLE_TIMEOUT": "2.5"})
+    assert command[command.index("--host") + 1] == "::"
+    assert command[command.index("--workers") + 1] == "3"
+    assert command[command.index("--http1-header-read-timeout") + 1] == "2500"
+    with pytest.raises(ConfigError, match="WEB_MAX_HEADER_BYTES must be a number"):
+        web_command(5000, 2, {"WEB_MAX_HEADER_BYTES": "16k"})
