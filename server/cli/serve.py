@@ -25,7 +25,7 @@ def web_command(port: int, workers: int, env=os.environ, target: str = "wsgi:web
     return [
         *(sys.executable, "-m", "server.webmaster"),
         *("--interface", "wsgi", "--http", "1", "--no-ws"),
-        *("--host", env.get("HOST", "").strip() or "127.0.0.1", "--port", str(port)),
+        *("--host", _host(env), "--port", str(port)),
         # One Python thread per worker: more threads only contend for the interpreter lock, and
         # granian's default pool cost a quarter of the throughput (docs/performance.md).
         *("--workers", str(workers), "--blocking-threads", "1", "--backlog", "2048"),
@@ -53,8 +53,9 @@ def serve(port: int, workers: int):
     if settings.event_sink != "embedded":
         commands["drain"] = [*flask, "sink", "drain"]
     children = {name: _start(command) for name, command in commands.items()}
-    host = os.environ.get("HOST", "").strip() or "127.0.0.1"
-    click.echo(f"Leadcamp is running on http://{_url_host(host)}:{port} (Ctrl-C stops it)")
+    host = _host(os.environ)
+    url_host = f"[{host}]" if ":" in host else host  # an IPv6 address goes in brackets
+    click.echo(f"Leadcamp is running on http://{url_host}:{port} (Ctrl-C stops it)")
     stopping = []
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.append(True))
@@ -78,8 +79,8 @@ def _start(command: list[str]) -> subprocess.Popen:
     return subprocess.Popen(command, start_new_session=True, preexec_fn=die_with_parent)
 
 
-def _url_host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
+def _host(env) -> str:
+    return env.get("HOST", "").strip() or "127.0.0.1"
 
 
 def _stop(name: str, child: subprocess.Popen) -> None:

@@ -90,7 +90,7 @@ class TrackingFastPath:
         # Verification refuses a target the redirect cannot send, so a link that will not
         # redirect is never recorded as a click.
         hit = signing.verify_click(self.secrets, token, encoded)
-        if hit is None or hit.location is None:
+        if hit is None:
             start_response("404 Not Found", list(NOT_FOUND_HEADERS))
             return [] if environ.get("REQUEST_METHOD") == "HEAD" else [NOT_FOUND]
         headers, body = _redirect(hit.location)
