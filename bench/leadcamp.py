@@ -76,12 +76,16 @@ def drain_command() -> list[str]:
 
 def flask_cli(env: dict[str, str], *args: str) -> str:
     """Run `flask --app wsgi ARGS` and return its output; fail with it on error."""
-    command = [sys.executable, "-m", "flask", "--app", "wsgi", *args]
+    return run_command(env, [sys.executable, "-m", "flask", "--app", "wsgi", *args])
+
+
+def run_command(env: dict[str, str], command: list[str]) -> str:
+    """Run a one-off command in the project and return its output; fail with it on error."""
     result = subprocess.run(
         command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
     )
     if result.returncode != 0:
-        raise BenchError(f"flask {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+        raise BenchError(f"{' '.join(command[1:])} failed:\n{result.stderr[-3000:]}")
     return result.stdout
 
 

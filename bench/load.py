@@ -21,6 +21,7 @@ USER_AGENT = (
 FORWARDED_FOR = "73.15.22.9"
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 _LATENCY = re.compile(r"^\s*(50|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s|m)\s*$", re.M)
+_MAX = re.compile(r"^\s*Latency\s+\S+\s+\S+\s+([\d.]+)(us|ms|s|m)\s", re.M)
 _REQUESTS = re.compile(r"^\s*(\d+) requests in ([\d.]+)(us|ms|s|m)", re.M)
 _RATE = re.compile(r"^Requests/sec:\s+([\d.]+)", re.M)
 _NON_2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
@@ -34,6 +35,7 @@ class LoadResult:
     rps: float
     p50_ms: float
     p99_ms: float
+    max_ms: float
     requests: int
     seconds: float
     bad_status: int
@@ -76,12 +78,14 @@ def parse_wrk(text: str) -> LoadResult:
     requests, rate = _REQUESTS.search(text), _RATE.search(text)
     if not (requests and rate and {"50", "99"} <= latencies.keys()):
         raise BenchError(f"could not read wrk's report:\n{text}")
+    longest = _MAX.search(text)
     non_2xx = _NON_2XX.search(text)
     sockets = _SOCKET.search(text)
     return LoadResult(
         rps=float(rate.group(1)),
         p50_ms=latencies["50"],
         p99_ms=latencies["99"],
+        max_ms=float(longest.group(1)) * _UNITS[longest.group(2)] if longest else latencies["99"],
         requests=int(requests.group(1)),
         seconds=float(requests.group(2)) * _UNITS[requests.group(3)] / 1000.0,
         bad_status=int(non_2xx.group(1)) if non_2xx else 0,

@@ -31,6 +31,9 @@ def rows(results: dict) -> list[tuple[str, dict]]:
             run = (results.get(key) or {}).get(kind)
             if run:
                 out.append((f"{kind} ({name})", run))
+    for key, label in (("quiet", "pixel, quiet"), ("busy", "pixel, slow work")):
+        if results.get("mixed"):
+            out.append((label, results["mixed"][key]))
     return out
 
 
@@ -43,7 +46,38 @@ def checks(results: dict) -> list[dict]:
             out += _ratio_checks(results, ours, name)
             for kind in ("pixel", "click"):
                 out += _run_checks(ours[kind], f"{kind} %s ({name})")
+    if results.get("mixed"):
+        out += mixed_checks(results["mixed"])
     return out
+
+
+def mixed_checks(mixed: dict) -> list[dict]:
+    """The pixel with sends and an import in flight, against the same server quiet."""
+    quiet, busy, work = mixed["quiet"], mixed["busy"], mixed["slow_work"]
+    held_ms = work["send_delay_s"] * 1000
+    sent = work["sends_finished"].get("succeeded", 0)
+    bad = sum(n for status, n in work["sends_finished"].items() if status != "succeeded")
+    accepted = work["send_accept_ms"]["p50"], work["import_accept_ms"]["p50"]
+    return [
+        *_run_checks(busy, "pixel with slow work %s"),
+        _check(
+            "pixel with slow work: longest",
+            f"{busy['max_ms']:.1f} ms",
+            f"< {held_ms:.0f} ms",
+            busy["max_ms"] < held_ms,
+        ),
+        _check("req/s with slow work / quiet", f"{busy['rps'] / quiet['rps']:.2f}", "", None),
+        _check("p99 with slow work / quiet", f"{busy['p99_ms'] / quiet['p99_ms']:.2f}", "", None),
+        _check("slow work refused", str(work["refused"]), "= 0", work["refused"] == 0),
+        _check("sends done (failed/unknown)", f"{sent} ({bad})", "> 0 (0)", sent > 0 and not bad),
+        _check(
+            "imports accepted (done)",
+            f"{work['imports_accepted']} ({sum(work['imports_finished'].values())})",
+            "> 0",
+            work["imports_accepted"] > 0,
+        ),
+        _check("send / import answered p50", " / ".join(f"{v} ms" for v in accepted), "", None),
+    ]
 
 
 def _ratio_checks(results: dict, ours: dict, name: str) -> list[dict]:

@@ -2,7 +2,9 @@
 
 Order: nginx static GIF, bare Flask under our web server's command line, then ours on SQLite and on
 PostgreSQL (pixel, then click, each on a fresh server so its events can be counted after a graceful
-stop). Everything listens on 127.0.0.1 only and every process started here is stopped on exit.
+stop), then the mixed load on SQLite: the pixel quiet, then with Gmail sends and a contact import
+in flight as jobs (bench/mixed.py). Everything listens on 127.0.0.1 only and every process
+started here is stopped on exit.
 Exit status: 0 with a report (targets may be missed), 1 when something broke, 130 on Ctrl-C.
 """
 
@@ -19,7 +21,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bench import leadcamp, report, servers, tools
+from bench import leadcamp, mixed, report, servers, tools
 from bench.load import CONNECTIONS, THREADS, run_wrk
 from bench.tools import BenchError
 
@@ -93,6 +95,39 @@ class Bench:
         token = leadcamp.prepare(env)
         return {kind: self.ours_once(name, kind, env, token) for kind in ("pixel", "click")}
 
+    def start_helpers(self, env: dict[str, str], log: Path, *commands: list[str]) -> list:
+        """Start the service's other processes (writer, job worker) beside the web server."""
+        helpers = [tools.start(c, log, cwd=leadcamp.ROOT, env=env) for c in commands]
+        self.running += helpers
+        return helpers
+
+    def mixed_load(self, name: str, database_url: str) -> dict:
+        """The pixel on one server, quiet and then with slow work in flight as jobs."""
+        with mixed.FakeGmail() as gmail:
+            env = leadcamp.base_env(self.workdir / name, database_url) | mixed.google_env(gmail.url)
+            token = leadcamp.prepare(env)
+            leadcamp.flask_cli(env, "accounts", "sending", "on", "Bench")
+            leadcamp.run_command(env, mixed.connect_command(leadcamp.EMAIL))
+            log = self.workdir / f"{name}-mixed.log"
+            proc, base = self.launch_web(env, servers.OUR_TARGET, "/robots.txt", log)
+            helpers = [leadcamp.drain_command()] if leadcamp.needs_drainer(env) else []
+            helpers = self.start_helpers(env, log, *helpers, mixed.worker_command())
+            warm, quiet, busy = (leadcamp.register_message(base, token) for _ in range(3))
+            runs = {"quiet": self.measure(base, warm["pixel"], quiet["pixel"])}
+            slow = mixed.SlowWork(base, token)
+            slow.start()
+            try:
+                runs["busy"] = run_wrk(self.wrk, base + busy["pixel"], self.duration).as_dict()
+            finally:
+                work = slow.stop()
+            self.stop(proc, log)
+            for helper in helpers:
+                self.stop(helper, log)
+            work["gmail_sends"] = gmail.sent
+        for key, message in (("quiet", quiet), ("busy", busy)):
+            runs[key] = counted(runs[key], env, message["id"])
+        return {**runs, "slow_work": work}
+
     def ours_once(self, name: str, kind: str, env: dict[str, str], token: str) -> dict:
         """Load one kind of hit, stop the server gracefully and count what it stored."""
         log = self.workdir / f"{name}-{kind}.log"
@@ -109,17 +144,23 @@ class Bench:
         self.stop(proc, log)
         if drainer is not None:
             self.stop(drainer, log)
-        persisted = leadcamp.count_events(env["DATABASE_URL"], measured["id"])
+        result = counted(result, env, measured["id"])
         leadcamp.drop_stream(env)
-        served = result["requests"]
-        return {
-            **result,
-            "served": served,
-            "persisted": persisted,
-            "lost": max(0, served - persisted),
-            "in_flight_extra": persisted - served,
-            "spooled_bytes": leadcamp.spooled_bytes(Path(env["INSTANCE_PATH"])),
-        }
+        return result
+
+
+def counted(result: dict, env: dict[str, str], message_id: str) -> dict:
+    """wrk's figures for one message with what the database stored of it."""
+    persisted = leadcamp.count_events(env["DATABASE_URL"], message_id)
+    served = result["requests"]
+    return {
+        **result,
+        "served": served,
+        "persisted": persisted,
+        "lost": max(0, served - persisted),
+        "in_flight_extra": persisted - served,
+        "spooled_bytes": leadcamp.spooled_bytes(Path(env["INSTANCE_PATH"])),
+    }
 
 
 def run(duration: float) -> tuple[dict, dict]:
@@ -163,6 +204,8 @@ def collect(bench: Bench, notes: list[str]) -> dict:
     results["bare"] = bench.bare_flask()
     print("ours on SQLite ...", flush=True)
     results["sqlite"] = bench.ours("sqlite", f"sqlite:///{bench.workdir / 'bench.db'}")
+    print("ours on SQLite, mixed load ...", flush=True)
+    results["mixed"] = bench.mixed_load("mixed", f"sqlite:///{bench.workdir / 'mixed.db'}")
     with leadcamp.postgres_database() as url:
         if url is None:
             notes.append("PostgreSQL did not answer: its part was skipped.")

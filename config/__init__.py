@@ -106,6 +106,7 @@ class Settings:
     token_encryption_keys: tuple[str, ...] = ()
     gmail_sync_minutes: int = 2
     gmail_read_bodies: bool = False
+    gmail_api_url: str = ""
 
     @property
     def google_configured(self) -> bool:
@@ -201,7 +202,11 @@ def _google(env: dict[str, str]) -> dict:
             raise ConfigError(
                 "TOKEN_ENCRYPTION_KEYS must be comma-separated Fernet keys (url-safe base64)"
             ) from exc
+    api_url = env.get("GMAIL_API_URL", "").strip().rstrip("/")
+    if api_url and not api_url.startswith(("https://", "http://")):
+        raise ConfigError(f"GMAIL_API_URL must be an http(s) URL, got {api_url!r}")
     return {
+        "gmail_api_url": api_url,
         "google_client_id": client_id,
         "google_client_secret": client_secret,
         "token_encryption_keys": keys,

@@ -32,6 +32,14 @@ def test_a_malformed_token_key_is_named():
         Settings.from_env(SECRETS | GOOGLE | {"TOKEN_ENCRYPTION_KEYS": "not-a-key"})
 
 
+def test_the_gmail_api_root_can_be_pointed_elsewhere():
+    assert Settings.from_env(SECRETS).gmail_api_url == ""
+    moved = Settings.from_env(SECRETS | {"GMAIL_API_URL": "http://gmail-proxy.internal:8080/"})
+    assert moved.gmail_api_url == "http://gmail-proxy.internal:8080"
+    with pytest.raises(ConfigError, match="GMAIL_API_URL"):
+        Settings.from_env(SECRETS | {"GMAIL_API_URL": "gmail-proxy.internal"})
+
+
 def test_the_dev_env_file_gets_a_token_key(tmp_path, monkeypatch):
     import config.devenv
 

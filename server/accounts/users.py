@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select, update
@@ -15,6 +15,9 @@ from server.models import Account, ApiToken, SigningKey, User
 
 TOKEN_PREFIX = "lc_"
 MAGIC_LINK_MAX_AGE = 15 * 60
+# A token's last use is kept to the minute: stamping every call would turn each API read into a
+# write, and on SQLite every write waits for the one writer (an import, the event writer).
+LAST_USED_PRECISION = timedelta(minutes=1)
 MAX_EMAIL_LENGTH = 320  # 64 for the local part, @, 255 for the domain (RFC 3696)
 
 
@@ -101,7 +104,9 @@ def user_for_token(session: Session, token: str) -> User | None:
     row = session.scalar(select(ApiToken).where(ApiToken.digest == _digest(token)))
     if row is None or row.revoked_at is not None or not row.user.active:
         return None
-    row.last_used_at = datetime.now(UTC)
+    now = datetime.now(UTC)
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_PRECISION:
+        row.last_used_at = now
     return row.user
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 
 from flask import jsonify, request
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
+
+from server.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,18 @@ def register_error_handlers(bp) -> None:
             # Too large a body is a bad request like any other malformed body.
             return error_response(400, "payload_too_large", "The request body is too large.")
         return _http_json(exc)
+
+    @bp.errorhandler(OperationalError)
+    def _database_busy(exc: OperationalError):
+        # A lock held too long (SQLite has one writer) or a database that is away: nothing was
+        # changed, and the same call a moment later will do. Not a failure of the server's code.
+        db.session.rollback()
+        log.warning("API call answered 503: the database is busy or away (%s)", exc.orig)
+        response = error_response(
+            503, "database_busy", "The database is busy; nothing was changed. Try again shortly."
+        )
+        response.headers["Retry-After"] = "1"
+        return response
 
     @bp.errorhandler(Exception)
     def _unexpected(exc: Exception):

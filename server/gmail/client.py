@@ -28,7 +28,7 @@ import httplib2
 import requests
 from googleapiclient.discovery import build_from_document
 from googleapiclient.errors import HttpError
-from googleapiclient.http import HttpRequest
+from googleapiclient.http import BatchHttpRequest, HttpRequest
 from urllib3.exceptions import NewConnectionError
 
 log = logging.getLogger(__name__)
@@ -150,12 +150,19 @@ def _request_builder(sleep: Callable[[float], None]):
 class GmailClient:
     """The calls sync and sending make, with retries, batching and a quota tally."""
 
-    def __init__(self, http: RequestsHttp, sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self, http: RequestsHttp, sleep: Callable[[float], None] = time.sleep, api_url: str = ""
+    ):
         self.service = build_from_document(
-            json.loads(discovery_document()), http=http, requestBuilder=_request_builder(sleep)
+            json.loads(discovery_document()),
+            http=http,
+            requestBuilder=_request_builder(sleep),
+            client_options={"api_endpoint": api_url + "/"} if api_url else None,
         )
         self.units: Counter[str] = Counter()
         self.sleep = sleep
+        # The library builds batch requests on the discovery document's root, not the endpoint.
+        self.batch_uri = f"{api_url}/batch" if api_url else None
 
     @property
     def quota_units(self) -> int:
@@ -247,13 +254,18 @@ class GmailClient:
                 else:
                     failed[request_id] = exception
 
-            batch = self.service.new_batch_http_request(callback=collect)
+            batch = self._batch(collect)
             for item in chunk:
                 batch.add(make(item), request_id=item)
             self.units[name] += len(chunk)
             _execute(batch)
             self._retry_parts(name, failed, make, results)
         return [results[i] for i in ids if i in results]
+
+    def _batch(self, callback) -> BatchHttpRequest:
+        if self.batch_uri:
+            return BatchHttpRequest(callback=callback, batch_uri=self.batch_uri)
+        return self.service.new_batch_http_request(callback=callback)
 
     def _retry_parts(self, name: str, failed: dict, make, results: dict) -> None:
         """Parts of a batch that failed for a passing reason go again one by one, after a pause."""
@@ -297,4 +309,5 @@ def for_mailbox(google, mailbox, sleep: Callable[[float], None] = time.sleep) ->
     from server.gmail.auth import MailboxAuth
 
     session = requests.Session()
-    return GmailClient(RequestsHttp(session, MailboxAuth(google, mailbox, session)), sleep)
+    auth = MailboxAuth(google, mailbox, session)
+    return GmailClient(RequestsHttp(session, auth), sleep, google.api_url)

@@ -69,6 +69,8 @@ class GoogleClient:
     client_secret: str
     redirect_uri: str
     cipher: TokenCipher
+    # The Gmail API's root; empty: Google's (GMAIL_API_URL points it at a proxy or a stand-in).
+    api_url: str = ""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> GoogleClient | None:
@@ -80,6 +82,7 @@ class GoogleClient:
             settings.google_client_secret,
             settings.public_url + "/auth/google/callback",
             TokenCipher(settings.token_encryption_keys),
+            settings.gmail_api_url,
         )
 
     def config(self) -> dict:

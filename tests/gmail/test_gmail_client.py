@@ -34,6 +34,20 @@ def gmail():
 
 
 @responses.activate
+def test_calls_go_to_the_configured_api_root():
+    responses.get("http://gmail-proxy.internal:8080/gmail/v1/users/me/profile", json=PROFILE)
+    client = GmailClient(
+        RequestsHttp(requests.Session()), api_url="http://gmail-proxy.internal:8080"
+    )
+    assert client.profile() == PROFILE
+    responses.post("http://gmail-proxy.internal:8080/batch", status=400, json={})
+    with pytest.raises(GmailApiError):
+        client.get_messages(["a1", "b2"], ["Subject"])
+    urls = [call.request.url for call in responses.calls]
+    assert urls[1:] == ["http://gmail-proxy.internal:8080/batch"]  # batches too, never Google
+
+
+@responses.activate
 def test_transport_errors_are_retried_with_backoff(gmail):
     url = f"{GMAIL}/profile"
     responses.get(url, body=requests.ConnectionError("connection reset"))

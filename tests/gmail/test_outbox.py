@@ -3,6 +3,8 @@ one call to Gmail, and an answer that never came ends as unknown, never as a ret
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from http.client import RemoteDisconnected
 
 import pytest
@@ -173,3 +175,26 @@ def test_a_rate_limited_send_is_not_sent_and_not_retried(client, rep, mailbox, g
         "not_sent",
     ]
     assert google.calls["messages.send"] == 1 and db.session.query(Message).count() == 0
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # one writer for all of it
+def test_a_sent_copy_is_recorded_even_when_the_database_is_busy_at_that_moment(
+    client, rep, mailbox, google, settings, monkeypatch
+):
+    path = settings.database_url.removeprefix("sqlite:///")
+    holder = sqlite3.connect(path, check_same_thread=False)  # released by a timer's thread
+    send = google._send
+
+    def send_while_another_writer_holds_the_lock(body):
+        answer = send(body)
+        if len(google.sent) == 1:  # past the busy timeout: the first attempt to record fails
+            holder.execute("BEGIN IMMEDIATE")
+            threading.Timer(6, holder.rollback).start()
+        return answer
+
+    monkeypatch.setattr(google, "_send", send_while_another_writer_holds_the_lock)
+    done = follow(client, post(client, rep[1]), auth(rep[1]))
+    holder.close()
+    assert done["status"] == "succeeded", done
+    assert [i["status"] for i in done["items"]] == ["sent", "sent"] and len(google.sent) == 2
+    assert db.session.query(Message).filter(Message.gmail_message_id.is_not(None)).count() == 2
