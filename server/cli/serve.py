@@ -11,10 +11,14 @@ import time
 
 import click
 from flask import current_app
+from sqlalchemy import event
 
 from config import env_number
 from server.common.process import die_with_parent
+from server.extensions import db
 
+# Seconds a job waits for SQLite's one write lock; a request gives up after 5 (a 503 to retry).
+JOB_LOCK_WAIT = 60
 jobs = click.Group("jobs", help="Run background jobs.")
 sink = click.Group("sink", help="Event ingestion.")
 
@@ -97,8 +101,26 @@ def _stop(name: str, child: subprocess.Popen) -> None:
 @click.option("--workers", default=2, show_default=True)
 def jobs_worker(workers: int):
     """Run the job consumer (periodic tasks included) until interrupted."""
+    patient_sqlite(db.engine, JOB_LOCK_WAIT)
     huey = current_app.extensions["leadcamp.jobs"].huey
     huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
+
+
+def patient_sqlite(engine, seconds: float) -> None:
+    """Make new SQLite connections of `engine` wait `seconds` for the write lock.
+
+    A job's write that gives up is worse than a late one: a send Gmail already carried out, or
+    an import's chunk, would end as failed while another writer (an import, the event writer)
+    held the lock for a moment. PostgreSQL locks rows and needs none of this.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+
+    def on_connect(connection, _record) -> None:
+        connection.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+
+    event.listen(engine, "connect", on_connect)
+    engine.dispose()  # connections opened before now would keep the short wait
 
 
 @sink.command("drain")

@@ -144,3 +144,17 @@ def test_web_settings_reach_granian_and_a_bad_one_is_refused_by_name():
     assert command[command.index("--http1-header-read-timeout") + 1] == "2500"
     with pytest.raises(ConfigError, match="WEB_MAX_HEADER_BYTES must be a number"):
         web_command(5000, 2, {"WEB_MAX_HEADER_BYTES": "16k"})
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # PostgreSQL locks rows
+def test_the_job_worker_waits_longer_for_sqlites_write_lock_than_a_request(app):
+    from server.cli.serve import JOB_LOCK_WAIT, patient_sqlite
+    from server.extensions import db
+
+    def busy_timeout() -> int:
+        with db.engine.connect() as conn:
+            return conn.exec_driver_sql("PRAGMA busy_timeout").scalar()
+
+    assert busy_timeout() == 5000  # a request: a 503 after 5 s
+    patient_sqlite(db.engine, JOB_LOCK_WAIT)
+    assert busy_timeout() == JOB_LOCK_WAIT * 1000
