@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import request
 
 from server.api.errors import ApiError
+from server.common.inputs import whole_number
 
 
 def int_arg(name: str, default: int, low: int, high: int) -> int:
@@ -12,8 +13,9 @@ def int_arg(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    number = whole_number(raw, low, high)
+    if number is None:
         raise ApiError(
             400, "invalid_request", f"{name} must be a whole number from {low} to {high}."
         )
-    return int(raw)
+    return number
