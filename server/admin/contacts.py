@@ -53,11 +53,15 @@ def contacts_page():
 @login_required
 def contact_page(email: str):
     """One contact: profile, enrichment, engagement, messages; the edit form."""
-    contact = _contact(email)
+    return _render_contact(_contact(email))
+
+
+def _render_contact(contact, error: str = "", status: int = 200):
     policy = enrichment.current_policy()
     detail = contact_views.detail(db.session, current_user, contact, policy, utcnow())
     db.session.commit()  # the detail may have asked for a first enrichment
-    return render_template("admin/contact.html", c=detail, off_reasons=OFF_REASONS)
+    page = render_template("admin/contact.html", c=detail, off_reasons=OFF_REASONS, error=error)
+    return page, status
 
 
 @bp.post("/contacts/view/<path:email>")
@@ -69,7 +73,11 @@ def contact_save(email: str):
     changes = {f: form.get(f, "").strip() for f in ("name", "title", "phone", "notes")}
     changes["company_name"] = form.get("company_name", "").strip()
     changes["do_not_enrich"] = form.get("do_not_enrich") == "on"
-    contacts.edit_contact(db.session, contact, changes, current_user)
+    try:
+        contacts.edit_contact(db.session, contact, changes, current_user)
+    except contacts.ContactError as exc:
+        db.session.rollback()
+        return _render_contact(_contact(email), str(exc), 400)
     db.session.commit()
     flash("Contact saved.")
     return redirect(url_for("admin.contact_page", email=contact.email))

@@ -12,7 +12,7 @@ from pydantic.json_schema import models_json_schema
 from server.api import schemas
 from server.api.auth import authenticate
 from server.api.errors import ApiError
-from server.common.inputs import MAX_JSON_DEPTH, json_too_deep
+from server.common.inputs import MAX_JSON_DEPTH, contains_nul, json_too_deep
 
 PREFIX = "/api/v1"
 
@@ -45,6 +45,8 @@ def _parse(model: type[BaseModel], max_bytes: int):
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
+    if contains_nul(data):
+        raise ApiError(400, "invalid_json", "The request body must not contain NUL characters.")
     try:
         return model.model_validate(data)
     except ValidationError as exc:

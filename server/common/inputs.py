@@ -1,8 +1,12 @@
-"""Untrusted input read the same way everywhere: whole numbers, JSON nesting."""
+"""Untrusted input read the same way everywhere: whole numbers, JSON nesting, NUL characters,
+ids in URLs."""
 
 from __future__ import annotations
 
 import re
+
+from flask import abort, request
+from werkzeug.routing import IntegerConverter
 
 # Deeper than any body the API accepts, and far below the nesting at which Python's JSON parser
 # runs out of stack (about a thousand levels, a 2 KB body).
@@ -10,6 +14,9 @@ MAX_JSON_DEPTH = 32
 
 # A string literal (skipped: brackets inside it do not nest) or one bracket.
 _JSON_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+
+# Row ids are 32-bit on PostgreSQL; a larger one in a URL would fail in the database.
+MAX_ID = 2**31 - 1
 
 
 def whole_number(raw: str | None, low: int, high: int) -> int | None:
@@ -38,3 +45,36 @@ def json_too_deep(data: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
         elif token in (b"]", b"}"):
             depth = max(depth - 1, 0)
     return False
+
+
+def contains_nul(value: object) -> bool:
+    """Whether a string in `value` (a string, or lists and dicts of them) holds a NUL character.
+
+    No database text can store one (PostgreSQL refuses it), so such input is malformed. Nesting is
+    walked recursively: call it on JSON only after json_too_deep, on form values as they come.
+    """
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(contains_nul(v) for v in value)
+    return False
+
+
+def refuse_nul_in_form() -> None:
+    """A blueprint's before_request hook: a form post with a NUL in any field or name is a 400."""
+    if request.method == "POST" and contains_nul(list(request.form.lists())):
+        abort(400, "A submitted value contains a NUL character.")
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in routes: ASCII digits only, at most MAX_ID (else the URL is a 404).
+
+    Werkzeug's own accepts any Unicode digit and any size, which the database then refuses.
+    """
+
+    regex = r"[0-9]{1,10}"
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
+        super().__init__(map, fixed_digits, min, max, signed)

@@ -74,7 +74,10 @@ class ImportReport:
 def decode(data: bytes) -> tuple[str, str, list[str]]:
     """The file's text, the encoding used, and notices about guesses made."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16"), "utf-16", []
+        try:
+            return data.decode("utf-16"), "utf-16", []
+        except UnicodeDecodeError as exc:
+            raise CsvError("The file starts as UTF-16 text but is not UTF-16.") from exc
     order = _utf16_order(data)
     if order is not None:
         try:

@@ -10,6 +10,8 @@ import pytest
 
 from server.api.openapi import OPERATIONS
 from server.common.inputs import MAX_JSON_DEPTH
+from server.contacts import service as contacts
+from server.extensions import db
 from tests.support import auth
 
 # Every endpoint that reads a JSON body, path parameters filled with a placeholder (the body is
@@ -80,3 +82,20 @@ def test_query_numbers_take_ascii_digits_only(client, rep, caplog, url, value):
 @pytest.mark.parametrize("url", QUERY_NUMBERS)
 def test_plain_numbers_still_work(client, rep, url):
     assert client.get(url.format("5"), headers=auth(rep[1])).status_code == 200
+
+
+@pytest.mark.parametrize(("method", "path"), JSON_ENDPOINTS)
+def test_a_nul_character_in_a_json_string_is_a_400(client, rep, method, path):
+    body = {"subject": "a\x00b", "nested": [{"\x00": 1}]}
+    response = client.open(path, method=method, json=body, headers=auth(rep[1]))
+    assert_reason(response, "invalid_json")
+    assert "NUL" in response.json["message"]
+
+
+def test_a_contact_note_with_a_nul_is_refused_before_the_database(client, rep):
+    contacts.upsert_contact(db.session, rep[0].account_id, "ana@acme-customer.test", "Ana")
+    db.session.commit()
+    path = "/api/v1/contacts/ana@acme-customer.test"
+    response = client.patch(path, json={"notes": "a\x00b"}, headers=auth(rep[1]))
+    assert_reason(response, "invalid_json")
+    assert client.patch(path, json={"notes": "ab"}, headers=auth(rep[1])).status_code == 200

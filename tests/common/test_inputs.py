@@ -1,12 +1,20 @@
-"""Whole numbers and JSON nesting, read from untrusted input in one way everywhere."""
+"""Whole numbers, JSON nesting and URL ids, read from untrusted input in one way everywhere."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+from flask import Flask
 
-from server.common.inputs import MAX_JSON_DEPTH, json_too_deep, whole_number
+from server.common.inputs import (
+    MAX_ID,
+    MAX_JSON_DEPTH,
+    IdConverter,
+    contains_nul,
+    json_too_deep,
+    whole_number,
+)
 
 
 @pytest.mark.parametrize(
@@ -54,3 +62,30 @@ def test_malformed_text_is_scanned_without_error():
     assert json_too_deep(b"[" * 10_000)
     assert not json_too_deep(b"]]]]}}}}" + _nested(3))
     assert not json_too_deep(b'"unterminated [[[[' + b"\xff\xfe")
+
+
+@pytest.fixture
+def ids():
+    app = Flask(__name__)
+    app.url_map.converters["int"] = IdConverter
+    app.add_url_rule("/rows/<int:row_id>", "row", lambda row_id: str(row_id))
+    return app.url_map.bind("track.test")
+
+
+def test_ids_in_urls_are_ascii_and_bounded(ids):
+    assert ids.match("/rows/12") == ("row", {"row_id": 12})
+    assert ids.match(f"/rows/{MAX_ID}") == ("row", {"row_id": MAX_ID})
+    for bad in (str(MAX_ID + 1), "9" * 30, "١٢", "²", "-1"):
+        with pytest.raises(Exception) as raised:
+            ids.match(f"/rows/{bad}")
+        assert getattr(raised.value, "code", None) == 404, bad
+
+
+@pytest.mark.parametrize(
+    ("value", "found"),
+    [("a\x00", True), ({"k": ["x", {"y": "\x00"}]}, True), ({"\x00": 1}, True),
+     ([("name", ["ok", "b\x00"])], True), ("plain", False), ({"k": [1, None, "x"]}, False),
+     (b"\x00", False)],
+)  # fmt: skip
+def test_nul_characters_are_found_in_strings_only(value, found):
+    assert contains_nul(value) is found

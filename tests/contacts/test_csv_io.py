@@ -152,6 +152,7 @@ def test_encodings(account, data, encoding, noticed):
         (b"", "The file is empty."),
         (b"name,title\nAna,CTO\n", "The header row has no 'email' column."),
         (b"email,Email\na@b.co,a@b.co\n", "The header row repeats columns: email."),
+        (b"\xff\xfe\x00\x00garbage", "starts as UTF-16 text but is not UTF-16"),
     ],
 )
 def test_unusable_files_write_nothing(account, data, problem):
