@@ -62,9 +62,16 @@ def contains_nul(value: object) -> bool:
     return False
 
 
-def refuse_nul_in_form() -> None:
-    """A blueprint's before_request hook: a form post with a NUL in any field or name is a 400."""
-    if request.method == "POST" and contains_nul(list(request.form.lists())):
+def nul_in_query() -> bool:
+    """Whether a name or value of the request's query string holds a NUL character."""
+    return contains_nul(list(request.args.lists()))
+
+
+def refuse_nul() -> None:
+    """A before_request hook of the HTML blueprints: a NUL in the query string or in a posted
+    form's names or values is a 400."""
+    form = list(request.form.lists()) if request.method == "POST" else []
+    if nul_in_query() or contains_nul(form):
         abort(400, "A submitted value contains a NUL character.")
 
 

@@ -87,3 +87,11 @@ def test_malformed_values_never_get_a_5xx(app, login, people, rows, caplog, endp
     token = csrf_from(client.get("/admin/settings").text)
     form = FORMS[endpoint]
     check_form(client, Form(form.path.format(**rows), form.fields, form.files), token, caplog)
+
+
+def test_a_nul_in_a_search_is_a_400(app, login, people):
+    """GET pages read query strings that reach the database too (PostgreSQL refuses a NUL)."""
+    client = login(people.admin)
+    for url in ("/admin/contacts?q=a%00b", "/admin/audit?q=a%00b", "/admin/audit.csv?action=%00"):
+        assert client.get(url).status_code == 400, url
+    assert client.get("/admin/contacts?q=ana").status_code == 200

@@ -99,3 +99,11 @@ def test_a_contact_note_with_a_nul_is_refused_before_the_database(client, rep):
     response = client.patch(path, json={"notes": "a\x00b"}, headers=auth(rep[1]))
     assert_reason(response, "invalid_json")
     assert client.patch(path, json={"notes": "ab"}, headers=auth(rep[1])).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/contacts?q=a%00b", "/api/v1/contacts?%00=1", "/api/v1/activity?after=%00"]
+)
+def test_a_nul_in_the_query_string_is_a_400(client, rep, caplog, url):
+    assert_reason(client.get(url, headers=auth(rep[1])), "invalid_request")
+    assert_no_traceback(caplog)
