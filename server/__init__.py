@@ -50,13 +50,15 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """One blueprint per package."""
+    """One blueprint per package; `<int:...>` in their routes takes ids the database can hold."""
     from server.admin import bp as admin_bp
     from server.api import bp as api_bp
     from server.auth import bp as auth_bp
+    from server.common.inputs import IdConverter
     from server.extensions import csrf
     from server.tracking import bp as tracking_bp
 
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     app.register_blueprint(tracking_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer tokens, not cookies: nothing to forge

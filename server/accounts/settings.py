@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from server.common import audit
+from server.common.inputs import whole_number
 from server.models import Account, User
 
 GEO_STALE_DAYS = 35
@@ -29,13 +30,13 @@ SWITCHES = ("tracking_enabled", "track_by_default", "sending_enabled")
 def parse(form: dict) -> dict:
     """Validated changes from a submitted settings form (checkboxes absent = off)."""
     changes: dict = {name: form.get(name) == "on" for name in SWITCHES}
-    raw = str(form.get("retention_days", "")).strip()
-    if not raw.isdigit() or not MIN_RETENTION_DAYS <= int(raw) <= MAX_RETENTION_DAYS:
+    days = whole_number(str(form.get("retention_days", "")), MIN_RETENTION_DAYS, MAX_RETENTION_DAYS)
+    if days is None:
         raise SettingsError(
             f"Retention must be a whole number of days from {MIN_RETENTION_DAYS} "
             f"to {MAX_RETENTION_DAYS}."
         )
-    changes["retention_days"] = int(raw)
+    changes["retention_days"] = days
     domain = str(form.get("tracking_domain", "")).strip().lower().rstrip(".")
     if domain and not _HOSTNAME.match(domain):
         raise SettingsError("The tracking domain must be a host name such as track.example.com.")

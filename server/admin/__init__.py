@@ -10,9 +10,11 @@ from flask_login import current_user
 
 from server.accounts.team import NotFound
 from server.common import mail
+from server.common.inputs import refuse_nul
 from server.extensions import login_manager
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp.before_request(refuse_nul)
 
 
 def admin_required(view):

@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 
 from server.admin import admin_required, bp
 from server.admin.jobs import queued
+from server.common.inputs import whole_number
 from server.contacts import csv_io as contacts_csv
 from server.contacts import enrichment, imports
 from server.contacts import listing as contact_views
@@ -21,6 +22,7 @@ from server.extensions import db
 from server.models.base import utcnow
 
 PAGE = 50
+MAX_OFFSET = 10_000_000  # as the API's
 OFF_REASONS = {
     "no_api_key": "no enrichment API key is configured",
     "tracking_off": "the account's tracking and enrichment switch is off",
@@ -40,8 +42,8 @@ def _contact(email: str):
 def contacts_page():
     """The account's contacts, searched by address, name, title or company."""
     q = request.args.get("q", "")[:200]
-    offset = request.args.get("offset", "0")
-    offset = int(offset) if offset.isdigit() else 0
+    # A hand-edited or stale offset shows the first page rather than an error.
+    offset = whole_number(request.args.get("offset"), 0, MAX_OFFSET) or 0
     policy = enrichment.current_policy()
     listing = contact_views.listing(db.session, current_user, policy, utcnow(), q, PAGE, offset)
     return render_template("admin/contacts.html", listing=listing, q=q, offset=offset, page=PAGE)
@@ -51,11 +53,15 @@ def contacts_page():
 @login_required
 def contact_page(email: str):
     """One contact: profile, enrichment, engagement, messages; the edit form."""
-    contact = _contact(email)
+    return _render_contact(_contact(email))
+
+
+def _render_contact(contact, error: str = "", status: int = 200):
     policy = enrichment.current_policy()
     detail = contact_views.detail(db.session, current_user, contact, policy, utcnow())
     db.session.commit()  # the detail may have asked for a first enrichment
-    return render_template("admin/contact.html", c=detail, off_reasons=OFF_REASONS)
+    page = render_template("admin/contact.html", c=detail, off_reasons=OFF_REASONS, error=error)
+    return page, status
 
 
 @bp.post("/contacts/view/<path:email>")
@@ -67,7 +73,11 @@ def contact_save(email: str):
     changes = {f: form.get(f, "").strip() for f in ("name", "title", "phone", "notes")}
     changes["company_name"] = form.get("company_name", "").strip()
     changes["do_not_enrich"] = form.get("do_not_enrich") == "on"
-    contacts.edit_contact(db.session, contact, changes, current_user)
+    try:
+        contacts.edit_contact(db.session, contact, changes, current_user)
+    except contacts.ContactError as exc:
+        db.session.rollback()
+        return _render_contact(_contact(email), str(exc), 400)
     db.session.commit()
     flash("Contact saved.")
     return redirect(url_for("admin.contact_page", email=contact.email))

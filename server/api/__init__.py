@@ -2,7 +2,10 @@
 
 from flask import Blueprint
 
+from server.api.args import refuse_nul
+
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp.before_request(refuse_nul)  # a NUL in the query string, before any view reads it
 
 from server.api import gmail_views, views  # noqa: E402,F401  (registers the routes on bp)
 from server.api.errors import register_error_handlers  # noqa: E402

@@ -12,6 +12,7 @@ from pydantic.json_schema import models_json_schema
 from server.api import schemas
 from server.api.auth import authenticate
 from server.api.errors import ApiError
+from server.common.inputs import MAX_JSON_DEPTH, contains_nul, json_too_deep
 
 PREFIX = "/api/v1"
 
@@ -36,9 +37,16 @@ def _parse(model: type[BaseModel], max_bytes: int):
     if request.content_length is not None and request.content_length > max_bytes:
         raise ApiError(400, "payload_too_large", f"The request body exceeds {max_bytes} bytes.")
     request.max_content_length = max_bytes
+    # Scanned before parsing: deep enough nesting exhausts the parser's stack (a 500).
+    if request.is_json and json_too_deep(request.get_data(cache=True)):
+        raise ApiError(
+            400, "json_too_deep", f"The JSON body nests deeper than {MAX_JSON_DEPTH} levels."
+        )
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
+    if contains_nul(data):
+        raise ApiError(400, "invalid_json", "The request body must not contain NUL characters.")
     try:
         return model.model_validate(data)
     except ValidationError as exc:

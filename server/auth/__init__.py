@@ -2,6 +2,9 @@
 
 from flask import Blueprint
 
+from server.common.inputs import refuse_nul
+
 bp = Blueprint("auth", __name__)
+bp.before_request(refuse_nul)
 
 from server.auth import extension, google, views  # noqa: E402,F401

@@ -3,13 +3,13 @@ function here (or anywhere in the app) that changes or removes an entry."""
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import UTC, datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from server.common import csv_safe
 from server.models import AuditEntry, User
 
 # What the audit log page offers to filter on.
@@ -98,7 +98,7 @@ def search(
 def to_csv(entries: list[AuditEntry]) -> str:
     """Entries as CSV text with a header row."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_safe.writer(out)
     writer.writerow(["id", "at", "actor", "action", "target", "detail"])
     for e in entries:
         writer.writerow([e.id, e.at.isoformat(), e.actor, e.action, e.target, e.detail])

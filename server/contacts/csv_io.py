@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from server.common import audit
+from server.common import audit, csv_safe
 from server.common.addresses import AddressError, normalize_email
 from server.contacts import enrichment
 from server.contacts import service as contacts
@@ -32,7 +32,6 @@ MAX_ROWS = 10_000
 MAX_BYTES = 5 * 1024 * 1024  # what the API and the admin page accept as one file
 PHONE = re.compile(r"^[0-9A-Za-z +()./#*,;-]*$")
 TRUE, FALSE = {"true", "yes", "y", "1", "x"}, {"false", "no", "n", "0"}
-FORMULA = ("=", "+", "-", "@")
 
 
 class CsvError(ValueError):
@@ -75,7 +74,10 @@ class ImportReport:
 def decode(data: bytes) -> tuple[str, str, list[str]]:
     """The file's text, the encoding used, and notices about guesses made."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16"), "utf-16", []
+        try:
+            return data.decode("utf-16"), "utf-16", []
+        except UnicodeDecodeError as exc:
+            raise CsvError("The file starts as UTF-16 text but is not UTF-16.") from exc
     order = _utf16_order(data)
     if order is not None:
         try:
@@ -155,11 +157,8 @@ def _records(text: str):
 
 
 def _clean(value: str) -> str:
-    value = value.strip()
-    # Undo the export's guard against spreadsheet formulas ('=...).
-    if value.startswith("'") and value[1:2] in FORMULA:
-        value = value[1:]
-    return value
+    # Undo the export's guard against spreadsheet formulas ('=...), so a round trip is lossless.
+    return csv_safe.unguard(value.strip()).strip()
 
 
 def parse_row(header: list[str], cells: list[str]) -> tuple[dict, list[str]]:
@@ -273,12 +272,6 @@ def _save(session: Session, account: Account, line: int, values: dict) -> RowRes
     return RowResult(line, values["email"], "created" if created else "updated")
 
 
-def _cell(value) -> str:
-    text = "" if value is None else str(value)
-    # A cell starting with = + - @ would run as a formula in a spreadsheet.
-    return "'" + text if text.startswith(FORMULA) else text
-
-
 def export_csv(session: Session, account_id: int, actor: User | None = None) -> str:
     """Every contact of the account as CSV (UTF-8 with a BOM, so spreadsheets read accents).
 
@@ -286,13 +279,13 @@ def export_csv(session: Session, account_id: int, actor: User | None = None) -> 
     """
     out = io.StringIO()
     out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv_safe.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     query = select(Contact).where(Contact.account_id == account_id).order_by(Contact.email)
     for c in session.scalars(query):
         company = c.company.name if c.company else ""
         flag = "true" if c.do_not_enrich else "false"
         row = (c.email_display, c.name, c.title, c.phone, company, c.notes, flag)
-        writer.writerow([_cell(v) for v in row])
+        writer.writerow(row)
     audit.record(session, account_id, "contacts.export", actor=actor)
     return out.getvalue()

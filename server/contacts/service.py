@@ -7,6 +7,7 @@ caller commits. Enrichment lives in enrichment/, engagement in engagement.py.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 
 from sqlalchemy import delete, func, or_, select
@@ -25,6 +26,13 @@ from server.models.base import iso, utcnow
 
 log = logging.getLogger(__name__)
 EDITABLE = ("name", "title", "phone", "notes")
+# What an edit may hold: the columns' sizes (notes are text, kept to a few pages), as the API's.
+EDIT_LIMITS = {"name": 200, "title": 200, "phone": 50, "notes": 10_000, "company_name": 200}
+PHONE = re.compile(r"[0-9A-Za-z +()./#*,;-]*")
+
+
+class ContactError(ValueError):
+    """An edit that cannot be saved; the message says why."""
 
 
 def find_contact(session: Session, account_id: int, email: str) -> Contact | None:
@@ -162,8 +170,19 @@ def update_contact(session: Session, contact: Contact, changes: dict) -> Contact
     return contact
 
 
+def check_edit(changes: dict) -> None:
+    """ContactError when a field of the edit is longer than it may be or the phone is not one."""
+    for field, limit in EDIT_LIMITS.items():
+        if len(changes.get(field) or "") > limit:
+            raise ContactError(f"The {field.replace('_', ' ')} is longer than {limit} characters.")
+    if not PHONE.fullmatch(changes.get("phone") or ""):
+        raise ContactError("The phone may hold digits, letters, spaces and + ( ) . / # * , ; -")
+
+
 def edit_contact(session: Session, contact: Contact, changes: dict, actor: User) -> Contact:
-    """A person's edit of a contact (see update_contact), recorded in the audit log."""
+    """A person's edit of a contact (see update_contact), recorded in the audit log; ContactError
+    (nothing changed) when check_edit refuses it."""
+    check_edit(changes)
     update_contact(session, contact, changes)
     audit.record(
         session, contact.account_id, "contacts.edit", actor=actor, target=f"contact #{contact.id}"

@@ -10,7 +10,6 @@ it for an hour (its link names the run only); then, or when the person is erased
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
 import io
@@ -21,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from server.accounts.users import AccountError, checked_email, normalize_email
-from server.common import audit, job_runs, personal_data
+from server.common import audit, csv_safe, job_runs, personal_data
 from server.models import DataRequest, JobRun, User
 from server.models.base import utcnow
 
@@ -135,7 +134,7 @@ def render(email: str, found: dict, fmt: str) -> str:
         }
         return json.dumps(document, indent=2, default=str)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_safe.writer(out)
     writer.writerow(["source", "kind", "row", "field", "value"])
     for source, parts in found.items():
         for kind, rows in parts.items():

@@ -17,6 +17,8 @@ from server.models import SubProcessor, SubProcessorChange, User
 OBJECTION_DAYS = 30
 ACTIONS = {"added": "add", "changed": "change", "removed": "remove"}
 FIELDS = ("name", "country", "purpose", "safeguard")
+# The columns' sizes (the name is also the audit entry's target); purpose and safeguard are a line.
+LIMITS = {"name": 200, "country": 100, "purpose": 1000, "safeguard": 1000}
 ENRICHMENT = {
     "name": "Clearbit (HubSpot, Inc.)",
     "country": "United States",
@@ -78,6 +80,9 @@ def _clean(data: dict) -> dict:
     missing = [f for f, v in values.items() if not v]
     if missing:
         raise SubProcessorError(f"Please fill in: {', '.join(missing)}.")
+    for field, limit in LIMITS.items():
+        if len(values[field]) > limit:
+            raise SubProcessorError(f"The {field} is longer than {limit} characters.")
     return values
 
 

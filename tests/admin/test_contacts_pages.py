@@ -146,3 +146,12 @@ def test_the_contact_page_shows_enrichment_and_timeline_and_refreshes(app, login
     assert "do not enrich" in page.lower() and "Acme Customer Inc" not in page
     refused = client.post(refresh, data={"csrf_token": csrf_from(page)}, follow_redirects=True)
     assert "Enrichment is off for this contact" in refused.text
+
+
+def test_a_malformed_offset_shows_the_first_page(app, login, people):
+    _ana(people)
+    client = login(people.rep)
+    for offset in ("²", "①", "٣", "-1", "1e3", "9" * 5000, str(10**12)):
+        listing = client.get("/admin/contacts", query_string={"offset": offset})
+        assert listing.status_code == 200 and "Ana Ruiz" in listing.text, offset
+    assert "Ana Ruiz" not in client.get("/admin/contacts?offset=50").text

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import delete, select, text, update
@@ -52,6 +55,17 @@ def test_search_filters_by_text_and_action_and_exports_csv(app, admin):
     csv_text = audit.to_csv(audit.search(db.session, admin.account_id))
     assert csv_text.splitlines()[0] == "id,at,actor,action,target,detail"
     assert "another account" not in csv_text
+
+
+def test_the_csv_export_defuses_formulas(app, admin):
+    """A target or detail taken from input (an invited address, a name) never runs as a formula."""
+    audit.record(db.session, admin.account_id, "team.invite", actor=admin, target="=1+1")
+    audit.record(db.session, admin.account_id, "sign_in", actor=admin, detail="@SUM(A1)")
+    db.session.commit()
+    rows = list(csv.reader(io.StringIO(audit.to_csv(audit.search(db.session, admin.account_id)))))
+    cells = [cell for row in rows[1:] for cell in row]
+    assert "'=1+1" in cells and "'@SUM(A1)" in cells
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
 
 
 def test_the_database_refuses_to_edit_or_delete_an_entry(app, admin):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from server.contacts import service as contacts
@@ -156,3 +157,19 @@ def test_a_company_name_prefers_the_current_then_the_own_domains_company(rep):
     assert bo.company.domain == "acme.com"  # the only company of that name
     contacts.update_contact(db.session, bo, {"company_name": "globex"})
     assert bo.company.domain == "acme.io"  # the own domain's company of that name
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"name": "x" * 201}, {"title": "x" * 201}, {"phone": "1" * 51}, {"notes": "x" * 10_001},
+     {"company_name": "x" * 201}, {"phone": "=1+1"}, {"phone": "555\n0100"}],
+)  # fmt: skip
+def test_an_edit_too_long_or_with_a_bad_phone_changes_nothing(rep, changes):
+    send(rep[0], "ana@customer.test")
+    contact = db.session.scalars(select(Contact)).one()
+    with pytest.raises(contacts.ContactError):
+        contacts.edit_contact(db.session, contact, {"name": "Ana"} | changes, rep[0])
+    db.session.rollback()
+    assert db.session.scalars(select(Contact)).one().name == ""
+    limits = {"name": "x" * 200, "notes": "x" * 10_000, "phone": "+1 (555) 0100"}
+    assert contacts.edit_contact(db.session, contact, limits, rep[0]).name == "x" * 200

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from sqlalchemy import func, select
 
@@ -149,6 +152,7 @@ def test_encodings(account, data, encoding, noticed):
         (b"", "The file is empty."),
         (b"name,title\nAna,CTO\n", "The header row has no 'email' column."),
         (b"email,Email\na@b.co,a@b.co\n", "The header row repeats columns: email."),
+        (b"\xff\xfe\x00\x00garbage", "starts as UTF-16 text but is not UTF-16"),
     ],
 )
 def test_unusable_files_write_nothing(account, data, problem):
@@ -187,3 +191,13 @@ def test_imports_and_exports_without_a_user_are_audited_as_the_system(account):
     done = [(e.action, e.actor, e.actor_id) for e in entries]
     assert done == [("contacts.import", "system", None), ("contacts.export", "system", None)]
     assert entries[0].detail == "2 created, 0 updated, 0 rejected"
+
+
+def test_export_defuses_cells_starting_with_a_tab_or_carriage_return(account):
+    imported(account, GOOD)
+    contact = db.session.scalars(select(Contact).order_by(Contact.email)).first()
+    contact.title, contact.notes = "\t=1+1", "\r@SUM(A1)"
+    db.session.commit()
+    rows = list(csv.reader(io.StringIO(contacts_csv.export_csv(db.session, account.id))))
+    cells = [cell for row in rows for cell in row]
+    assert "'\t=1+1" in cells and "'\r@SUM(A1)" in cells

@@ -185,3 +185,18 @@ def test_requests_take_one_address_and_name_it_by_one_digest(app, admin):
     db.session.commit()
     digests = set(db.session.scalars(select(DataRequest.subject_digest)))
     assert digests == {data_requests.subject_digest("k", admin.account_id, SUBJECT)}
+
+
+def test_the_csv_export_defuses_formulas(app, admin):
+    """What a lead typed (their name, a note) cannot run as a formula in the admin's spreadsheet."""
+    message = add_message(admin, SUBJECT)
+    message.subject = "@SUM(1+1)"
+    name = '=HYPERLINK("http://evil.test","open me")'
+    contact, _ = contacts.upsert_contact(db.session, admin.account_id, SUBJECT, name)
+    contact.title, contact.notes = "+cmd|' /C calc'!A0", "\t=1+1"
+    db.session.commit()
+    body, _ = data_requests.export_file(_exported(admin), "csv")
+    values = [row[4] for row in csv.reader(io.StringIO(body))]
+    for typed in (name, "@SUM(1+1)", "+cmd|' /C calc'!A0", "\t=1+1"):
+        assert "'" + typed in values and typed not in values
+    assert not [v for v in values if v.startswith(("=", "+", "-", "@", "\t", "\r"))]

@@ -51,3 +51,14 @@ def test_another_accounts_entry_is_not_found(app, admin):
     stranger = accounts.create_user(db.session, "x@globex.test", "Globex", admin=True)
     with pytest.raises(team.NotFound):
         subprocessors.remove(db.session, Mailer(), stranger, entry.id)
+
+
+@pytest.mark.parametrize(("field", "limit"), sorted(subprocessors.LIMITS.items()))
+def test_an_overlong_field_is_refused_before_the_database(app, admin, field, limit):
+    with pytest.raises(subprocessors.SubProcessorError, match=f"longer than {limit}"):
+        subprocessors.add(db.session, Mailer(), admin, ENTRY | {field: "x" * (limit + 1)})
+    db.session.rollback()
+    entry, _ = subprocessors.add(db.session, Mailer(), admin, ENTRY | {field: "x" * limit})
+    db.session.commit()
+    with pytest.raises(subprocessors.SubProcessorError, match=f"longer than {limit}"):
+        subprocessors.edit(db.session, Mailer(), admin, entry.id, ENTRY | {field: "y" * 5000})
