@@ -7,6 +7,8 @@ import logging
 from flask import jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from server.auth import throttle
+
 log = logging.getLogger(__name__)
 
 
@@ -43,6 +45,15 @@ def register_error_handlers(bp) -> None:
             # Too large a body is a bad request like any other malformed body.
             return error_response(400, "payload_too_large", "The request body is too large.")
         return _http_json(exc)
+
+    @bp.errorhandler(429)
+    def _too_many(_exc: HTTPException):
+        seconds = throttle.retry_after()
+        response = error_response(
+            429, "rate_limited", f"Too many attempts from this address; retry in {seconds} s."
+        )
+        response.headers["Retry-After"] = str(seconds)
+        return response
 
     @bp.errorhandler(Exception)
     def _unexpected(exc: Exception):

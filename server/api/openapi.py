@@ -12,6 +12,7 @@ from pydantic.json_schema import models_json_schema
 from server.api import schemas
 from server.api.auth import authenticate
 from server.api.errors import ApiError
+from server.auth import throttle
 
 PREFIX = "/api/v1"
 
@@ -86,6 +87,8 @@ def operation(
             result, headers = result if isinstance(result, tuple) else (result, {})
             return response.model_validate(result).model_dump(mode="json"), status, headers
 
+        if auth:
+            wrapped = throttle.bad_tokens(wrapped)
         bp.add_url_rule(path, view.__name__, wrapped, methods=[method])
         return wrapped
 
