@@ -20,6 +20,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_limits(app)
+    register_headers(app)
     register_tracking(app, settings)
     register_jobs(app, settings)
     register_personal_data()
@@ -55,6 +56,13 @@ def register_limits(app: Flask) -> None:
     from server.auth import throttle
 
     throttle.init_app(app)
+
+
+def register_headers(app: Flask) -> None:
+    """Security headers (CSP, no-store, referrer policy) on every answer Flask gives."""
+    from server import headers
+
+    headers.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
