@@ -8,6 +8,8 @@ shares one count. The pixel and the redirect never reach Flask, so no limit can 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import math
 import time
@@ -18,7 +20,7 @@ from flask_limiter import Limiter
 from server.tracking.deidentify import client_ip
 
 
-def client_key() -> str:
+def client_address() -> str:
     """The client's address; an IPv6 client counts by its /64, what one subscriber is given."""
     settings = current_app.config["LEADCAMP"]
     forwarded = request.headers.get("X-Forwarded-For")
@@ -28,6 +30,13 @@ def client_key() -> str:
     if ":" in address:
         return str(ipaddress.IPv6Network(f"{address}/64", strict=False))
     return address
+
+
+def client_key() -> str:
+    """What the counts are kept under: a keyed hash of the address, so neither memory nor Redis
+    holds addresses (personal data) for the length of a window."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, client_address().encode(), hashlib.sha256).hexdigest()[:32]
 
 
 # Views carry the name of the setting they are throttled by; `init_app` builds each app its own
