@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from cryptography.fernet import Fernet
+from limits import parse_many
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -107,6 +108,11 @@ class Settings:
     gmail_sync_minutes: int = 2
     gmail_read_bodies: bool = False
     gmail_api_url: str = ""
+    # Per client address (limits' notation, e.g. "10 per minute; 100 per hour").
+    rate_limit_sign_in: str = "10 per minute; 100 per hour"
+    rate_limit_connect: str = "10 per minute; 100 per hour"
+    rate_limit_bad_tokens: str = "30 per minute; 300 per hour"
+    rate_limit_key_prefix: str = "leadcamp-limits"
 
     @property
     def google_configured(self) -> bool:
@@ -161,6 +167,7 @@ class Settings:
             enrichment_ttl_days=env_number(env, "ENRICHMENT_TTL_DAYS", 30, int),
             enrichment_rate_per_minute=env_number(env, "ENRICHMENT_RATE_PER_MINUTE", 60, int),
             **_google(env),
+            **_rate_limits(env),
         )
 
     def flask_config(self) -> dict:
@@ -175,7 +182,22 @@ class Settings:
             "SESSION_COOKIE_SECURE": self.public_url.startswith("https://"),
             "TESTING": self.testing,
             "LEADCAMP": self,
+            **self.limiter_config(),
         }
+
+    def limiter_config(self) -> dict:
+        """Flask-Limiter's keys: counts in memory, or in Redis (shared by every worker and
+        machine) when REDIS_URL is set."""
+        storage = {"RATELIMIT_STORAGE_URI": "memory://"}
+        if self.redis_url:
+            storage = {
+                "RATELIMIT_STORAGE_URI": self.redis_url,
+                "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": self.rate_limit_key_prefix},
+                # Redis down: each worker counts on its own rather than sign-in failing.
+                "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+            }
+        # Set explicitly: the limiter is one object for every app and keeps an unset flag.
+        return {"RATELIMIT_ENABLED": True, "RATELIMIT_HEADERS_ENABLED": False, **storage}
 
     def replace(self, **changes) -> Settings:
         """A copy with some settings changed (tests, CLI overrides)."""
@@ -213,6 +235,24 @@ def _google(env: dict[str, str]) -> dict:
         "gmail_sync_minutes": env_number(env, "GMAIL_SYNC_MINUTES", 2, int),
         "gmail_read_bodies": env_flag(env, "GMAIL_READ_BODIES", False),
     }
+
+
+def _rate_limits(env: dict[str, str]) -> dict:
+    """The RATE_LIMIT_* settings; a limit the limiter cannot parse stops the app at start."""
+    values = {}
+    for name in ("sign_in", "connect", "bad_tokens"):
+        key = f"RATE_LIMIT_{name.upper()}"
+        raw = env.get(key, "").strip()
+        if raw:
+            try:
+                parse_many(raw)
+            except ValueError as exc:
+                raise ConfigError(
+                    f"{key} must be limits like '10 per minute; 100 per hour'"
+                ) from exc
+            values[f"rate_limit_{name}"] = raw
+    prefix = env.get("RATE_LIMIT_KEY_PREFIX", "").strip()
+    return values | ({"rate_limit_key_prefix": prefix} if prefix else {})
 
 
 def engine_options(url: str) -> dict:

@@ -19,6 +19,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_logging(app)
     register_extensions(app)
     register_blueprints(app)
+    register_limits(app)
+    register_headers(app)
     register_tracking(app, settings)
     register_jobs(app, settings)
     register_personal_data()
@@ -47,6 +49,20 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.user_loader(lambda user_id: session_user(db.session, user_id))
+
+
+def register_limits(app: Flask) -> None:
+    """Rate limits on sign-in, connect codes and refused API tokens (never the pixel)."""
+    from server.auth import throttle
+
+    throttle.init_app(app)
+
+
+def register_headers(app: Flask) -> None:
+    """Security headers (CSP, no-store, referrer policy) on every answer Flask gives."""
+    from server import headers
+
+    headers.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

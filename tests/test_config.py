@@ -40,6 +40,8 @@ def test_defaults_need_nothing_but_secrets(tmp_path):
         ({"TRUSTED_PROXIES": "10.0.0.0/8,nonsense"}, "TRUSTED_PROXIES"),
         ({"TESTING": "maybe"}, "TESTING"),
         ({"JOB_RUNS_RETENTION_DAYS": "a month"}, "JOB_RUNS_RETENTION_DAYS"),
+        ({"RATE_LIMIT_SIGN_IN": "lots"}, "RATE_LIMIT_SIGN_IN"),
+        ({"RATE_LIMIT_BAD_TOKENS": "30 per fortnight"}, "RATE_LIMIT_BAD_TOKENS"),
     ],
 )
 def test_malformed_settings_are_named(env, message):
@@ -54,3 +56,21 @@ def test_the_app_refuses_to_start_without_secrets(monkeypatch):
     monkeypatch.setenv("LINK_SIGNING_SECRETS", "x")
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         create_app()
+
+
+def test_rate_limits_count_in_memory_unless_redis_is_configured():
+    settings = Settings.from_env(SECRETS)
+    assert settings.rate_limit_sign_in == "10 per minute; 100 per hour"
+    assert settings.flask_config()["RATELIMIT_STORAGE_URI"] == "memory://"
+    scaled = Settings.from_env(
+        SECRETS
+        | {
+            "REDIS_URL": "redis://cache:6379/0",
+            "RATE_LIMIT_CONNECT": "5 per minute",
+            "RATE_LIMIT_KEY_PREFIX": "shop-a",
+        }
+    )
+    config = scaled.flask_config()
+    assert scaled.rate_limit_connect == "5 per minute"
+    assert config["RATELIMIT_STORAGE_URI"] == "redis://cache:6379/0"
+    assert config["RATELIMIT_STORAGE_OPTIONS"] == {"key_prefix": "shop-a"}

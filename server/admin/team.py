@@ -8,6 +8,7 @@ from flask_login import current_user
 from server.accounts import team
 from server.accounts.users import AccountError
 from server.admin import admin_required, bp, mailer, settings
+from server.auth import throttle
 from server.auth.views import sign_in
 from server.extensions import db
 
@@ -108,6 +109,7 @@ def team_tracking(user_id: int):
 
 
 @bp.get("/invitations/<token>")
+@throttle.sign_in
 def accept_invitation(token: str):
     """Show the invitation; it is spent only by the POST (mail scanners fetch links)."""
     try:
@@ -118,6 +120,7 @@ def accept_invitation(token: str):
 
 
 @bp.post("/invitations/<token>")
+@throttle.sign_in
 def accept_invitation_post(token: str):
     """Accept: create the user and sign them in."""
     try:

@@ -9,6 +9,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from server.extensions import db
+from server.auth import throttle
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,15 @@ def register_error_handlers(bp) -> None:
             503, "database_busy", "The database is busy; nothing was changed. Try again shortly."
         )
         response.headers["Retry-After"] = "1"
+        return response
+
+    @bp.errorhandler(429)
+    def _too_many(_exc: HTTPException):
+        seconds = throttle.retry_after()
+        response = error_response(
+            429, "rate_limited", f"Too many attempts from this address; retry in {seconds} s."
+        )
+        response.headers["Retry-After"] = str(seconds)
         return response
 
     @bp.errorhandler(Exception)

@@ -15,6 +15,7 @@ from server.api.errors import ApiError
 from server.api.openapi import operation
 from server.api.schemas import Strict, UserOut
 from server.api.views import user_view
+from server.auth import throttle
 from server.extensions import db
 
 
@@ -41,6 +42,7 @@ class RevokedOut(BaseModel):
     body=TokenIn,
     auth=False,
 )
+@throttle.connect
 def extension_token(body: TokenIn):
     """Spend a connect code; answer a fresh API token."""
     try:

@@ -13,6 +13,7 @@ from server.api import schemas
 from server.api.auth import authenticate
 from server.api.errors import ApiError
 from server.common.inputs import MAX_JSON_DEPTH, contains_nul, json_too_deep
+from server.auth import throttle
 
 PREFIX = "/api/v1"
 
@@ -94,6 +95,8 @@ def operation(
             result, headers = result if isinstance(result, tuple) else (result, {})
             return response.model_validate(result).model_dump(mode="json"), status, headers
 
+        if auth:
+            wrapped = throttle.bad_tokens(wrapped)
         bp.add_url_rule(path, view.__name__, wrapped, methods=[method])
         return wrapped
 
@@ -138,6 +141,14 @@ def _ref(model: type[BaseModel]) -> dict:
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
+# Every call can be throttled: token-checked ones after refused tokens, the connect exchange
+# by its own limit.
+_THROTTLED = "Too many refused tokens or connect codes from this address (error rate_limited)"
+_RETRY_AFTER = {
+    "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}}
+}
+
+
 def _op_doc(op: Operation) -> dict:
     error = {"content": {"application/json": {"schema": _ref(schemas.Error)}}}
     queued = op.status == 202
@@ -152,6 +163,7 @@ def _op_doc(op: Operation) -> dict:
             "400": {"description": "Malformed or invalid body", **error},
             "401": {"description": "Missing, unknown or revoked token", **error},
             "404": {"description": "Not found in your account", **error},
+            "429": {"description": _THROTTLED, **error, **_RETRY_AFTER},
         },
     }
     params = [p.strip("<>").split(":")[-1] for p in op.path.split("/") if p.startswith("<")]

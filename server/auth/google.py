@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from server.accounts import team
 from server.accounts.users import AccountError, normalize_email
-from server.auth import bp
+from server.auth import bp, throttle
 from server.auth.views import sign_in
 from server.common import audit
 from server.extensions import db
@@ -77,6 +77,7 @@ def google_connect():
 
 
 @bp.get("/auth/google/callback")
+@throttle.sign_in
 def google_callback():
     """Finish a round trip: check the state, spend it, exchange the code, then act on it."""
     client = _client()

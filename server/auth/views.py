@@ -6,7 +6,7 @@ from flask import current_app, flash, redirect, render_template, session, url_fo
 from flask_login import current_user, login_required, login_user, logout_user
 
 from server.accounts import users as accounts
-from server.auth import bp
+from server.auth import bp, throttle
 from server.common import audit
 from server.extensions import db
 from server.models import User
@@ -21,12 +21,14 @@ def login():
 
 
 @bp.get("/auth/magic/<token>")
+@throttle.sign_in
 def magic(token: str):
     """Show a confirmation button; the link is spent only when the person presses it."""
     return render_template("auth/magic.html", token=token)
 
 
 @bp.post("/auth/magic/<token>")
+@throttle.sign_in
 def magic_redeem(token: str):
     """Spend a magic link and sign its user in."""
     try:

@@ -86,6 +86,8 @@ def test_openapi_document_describes_every_operation(app, client):
     assert schema["additionalProperties"] is False
     assert "recipients" in schema["required"]
     assert "201" in create["responses"] and "400" in create["responses"]
+    throttled = doc["paths"]["/api/v1/extension/token"]["post"]["responses"]["429"]
+    assert "Retry-After" in throttled["headers"] and "rate_limited" in throttled["description"]
     for path in doc["paths"].values():
         for operation in path.values():
             for response in operation["responses"].values():

@@ -113,6 +113,11 @@ def server(tmp_path_factory):
         SCANNER_WINDOW_SECONDS="0",
         # The lead opens seconds before the rep looks at the message; keep those apart.
         SELF_VIEW_WINDOW_SECONDS="1",
+        # One address signs in, connects and is refused again and again here; the limits
+        # themselves are tested in tests/auth/test_throttle.py.
+        RATE_LIMIT_SIGN_IN="1000 per minute",
+        RATE_LIMIT_CONNECT="1000 per minute",
+        RATE_LIMIT_BAD_TOKENS="1000 per minute",
     )
     flask_cli(env, "db", "upgrade")
     flask_cli(env, "users", "create", REP, "--account", "Acme")
