@@ -1,8 +1,12 @@
 """The WSGI entry point. `flask serve` runs granian on `wsgi:web`; `flask --app wsgi` uses `app`."""
 
 from server import create_app
+from server.common.files import private_umask
 from server.web import served
 
+# Every service process (serve, its web workers, jobs worker, sink drain, each CLI command) comes
+# through here: what it or a library creates from now on is readable by its user only.
+private_umask()
 app = create_app()
 
 

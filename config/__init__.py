@@ -96,6 +96,7 @@ class Settings:
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_from: str = ""
+    smtp_allow_plaintext: bool = False
     # The hosting provider seeded into each account's sub-processor list.
     hosting_provider: str = ""
     hosting_country: str = ""
@@ -161,6 +162,7 @@ class Settings:
             smtp_user=env.get("SMTP_USER", "").strip(),
             smtp_password=env.get("SMTP_PASSWORD", ""),
             smtp_from=env.get("SMTP_FROM", "").strip(),
+            smtp_allow_plaintext=env_flag(env, "SMTP_ALLOW_PLAINTEXT", False),
             hosting_provider=env.get("HOSTING_PROVIDER", "").strip(),
             hosting_country=env.get("HOSTING_COUNTRY", "").strip(),
             enrichment_api_key=env.get("ENRICHMENT_API_KEY", "").strip(),

@@ -15,8 +15,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__, instance_path=str(settings.instance_path))
     app.config.from_mapping(settings.flask_config())
-    settings.instance_path.mkdir(parents=True, exist_ok=True)
     register_logging(app)
+    register_files(settings)
     register_extensions(app)
     register_blueprints(app)
     register_limits(app)
@@ -36,6 +36,19 @@ def register_logging(app: Flask) -> None:
         )
     # Alembic announces each of its plugins at INFO on every command; that is noise here.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
+def register_files(settings: Settings) -> None:
+    """Local state private to the service's user: the instance folder 0700, and what an older
+    version left readable (folders, SQLite databases) tightened."""
+    from server.common import files
+    from server.jobs import sqlite_storage
+
+    files.private_dir(settings.instance_path)
+    for folder in (settings.journal_dir, settings.spool_dir):
+        files.tighten(folder)
+    files.tighten_sqlite(files.sqlite_path(settings.database_url))
+    files.tighten_sqlite(sqlite_storage(settings))
 
 
 def register_extensions(app: Flask) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +22,12 @@ from config import env_flag, env_number
 log = logging.getLogger("leadcamp.web")
 
 TIMED_OUT = 70  # the worker's exit status after a request timeout (EX_SOFTWARE)
+# A pixel or redirect path: its prefix and the key id, the part worth logging.
+_TRACKING = re.compile(r"/([oc])/([A-Za-z0-9_-]{1,16})\.")
+# A path segment that looks like a token, a message id or base64: long, from the base64 and
+# itsdangerous alphabets, and not an all-lowercase route word like "subprocessors".
+_TOKEN = re.compile(r"[A-Za-z0-9_.=~%-]{16,}")
+_ROUTE_WORD = re.compile(r"[a-z.-]+")
 
 
 class RequestWatchdog:
@@ -53,7 +60,7 @@ class RequestWatchdog:
             now = time.monotonic()
             for started, path in list(self.running.values()):
                 if now - started > self.timeout:
-                    self._expire(path, now - started)
+                    self._expire(route_shape(path), now - started)
 
     def _expire(self, path: str, elapsed: float) -> None:
         log.error(
@@ -71,9 +78,29 @@ class RequestWatchdog:
         os._exit(TIMED_OUT)
 
 
+def route_shape(path: str) -> str:
+    """`path` as a log may keep it: a pixel or redirect as its prefix and key id, and on other
+    paths every address-like or token-like segment replaced, since both are personal data or
+    secrets (a recipient's address, a click's target, a sign-in or invitation token)."""
+    tracking = _TRACKING.match(path)
+    if tracking:
+        return f"/{tracking[1]}/{tracking[2]}.*"
+    if path.startswith(("/o/", "/c/")):
+        return path[:3] + "*"
+    return "/".join(_segment_shape(segment) for segment in path.split("/"))
+
+
+def _segment_shape(segment: str) -> str:
+    if "@" in segment or "%40" in segment.lower():
+        return "{address}"
+    if _TOKEN.fullmatch(segment) and not _ROUTE_WORD.fullmatch(segment):
+        return "{token}"
+    return segment
+
+
 def with_access_log(app):
-    """`app`, logging method, path, status and duration of each request: no client address or
-    user agent, which are personal data of the recipient."""
+    """`app`, logging method, route shape (`route_shape`), status and duration of each request:
+    no query string, client address or user agent, which carry the recipient's personal data."""
 
     def logged(environ, start_response):
         started = time.perf_counter()
@@ -86,7 +113,8 @@ def with_access_log(app):
         result = app(environ, recording)
         elapsed = (time.perf_counter() - started) * 1000
         line = status[0][:3] if status else "-"
-        log.info('"%s %s" %s %.3f', environ["REQUEST_METHOD"], environ["PATH_INFO"], line, elapsed)
+        path = route_shape(environ["PATH_INFO"])
+        log.info('"%s %s" %s %.3f', environ["REQUEST_METHOD"], path, line, elapsed)
         return result
 
     return logged

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from server.common import signing
-from tests.support import pixel_for, wait_for
+from tests.support import click_for, pixel_for, wait_for
 from tests.support.live import events_of
 
 SECRET = "test-link-secret"
@@ -180,3 +180,24 @@ def test_a_hung_request_ends_its_worker_which_is_replaced(start_server, tmp_path
     assert wait_for(lambda: len(server.worker_pids()) == 1 and server.worker_pids() != [worker])
     assert wait_for(lambda: server.get("/pid") == (200, str(server.worker_pids()[0]).encode()))
     assert "past WEB_REQUEST_TIMEOUT" in (tmp_path / "server.log").read_text()
+
+
+def test_the_access_log_keeps_route_shapes_not_addresses_targets_or_tokens(
+    start_server, tmp_path, kid
+):
+    server = start_server(workers=1, ACCESS_LOG="true")
+    address, mid = "nina@prospect.test", signing.new_message_id()
+    target = f"https://acme.test/pricing?email={address}"
+    click, pixel = click_for(SECRET, kid, mid, target), pixel_for(SECRET, kid, mid)
+    magic = "eyJ1c2VyIjo0Mn0.Z3xQ9a.kR8vT2mW5nP1qL7sY4bX0cD6eF"
+    paths = [pixel, click, f"/api/v1/contacts/{address}?email={address}", f"/auth/magic/{magic}"]
+    assert [server.get(path)[0] for path in paths][:2] == [200, 302]
+    log_path = tmp_path / "server.log"
+    assert wait_for(lambda: log_path.read_text().count("leadcamp.web:") >= len(paths))
+    log = log_path.read_text()
+    for secret in (address, "prospect.test", signing.b64encode(target.encode()), mid, magic):
+        assert secret not in log
+    for sig in (pixel.split(".")[2], click.split("/")[2].split(".")[2]):
+        assert sig not in log
+    assert f'"GET /o/{kid}.*" 200' in log and f'"GET /c/{kid}.*" 302' in log
+    assert '"GET /api/v1/contacts/{address}" 401' in log and "/auth/magic/{token}" in log

@@ -8,24 +8,33 @@ claimed once and reports its own failure (a Gmail send must never go out twice).
 
 from __future__ import annotations
 
+import os
 import threading
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 
 from config import Settings
-from server.common import job_runs
+from server.common import files, job_runs
 from server.extensions import db
 from server.models.base import utcnow
 
 
+def sqlite_storage(settings: Settings) -> str | None:
+    """The file of Huey's SQLite storage (None when jobs are queued on Redis)."""
+    if settings.jobs_storage.startswith(("redis://", "rediss://", "unix://")):
+        return None
+    return settings.jobs_storage or str(settings.instance_path / "jobs.db")
+
+
 def build_huey(settings: Settings) -> Huey:
     """The job queue the settings ask for (tasks are registered by `register_tasks`)."""
-    if settings.jobs_storage.startswith(("redis://", "rediss://", "unix://")):
-        huey = RedisHuey("leadcamp", url=settings.jobs_storage)
-    else:
-        path = settings.jobs_storage or str(settings.instance_path / "jobs.db")
-        huey = SqliteHuey("leadcamp", filename=path)
-    return huey
+    path = sqlite_storage(settings)
+    if path is None:
+        return RedisHuey("leadcamp", url=settings.jobs_storage)
+    # Created here, 0600, before SQLite opens it: it holds job arguments (run ids, addresses).
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, files.FILE_MODE))
+    files.tighten_sqlite(path)
+    return SqliteHuey("leadcamp", filename=path)
 
 
 def register_tasks(huey: Huey, app) -> dict:

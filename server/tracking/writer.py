@@ -6,9 +6,9 @@ import os
 from collections.abc import Callable
 
 from flask import Flask
-from sqlalchemy.engine import make_url
 
 from config import Settings
+from server.common.files import sqlite_path
 from server.tracking.ingest import BatchWriter
 from server.tracking.sinks import WriterStopped
 from server.tracking.verdicts.context import Windows
@@ -58,14 +58,6 @@ def guarded_writer(app: Flask, settings: Settings) -> Callable[[list[dict]], int
         return write(events)
 
     return checked
-
-
-def sqlite_path(url: str) -> str | None:
-    """The file of a SQLite database URL (None for other databases and in-memory SQLite)."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    return os.path.abspath(parsed.database)
 
 
 def _identity(path: str) -> tuple[int, int]:

@@ -1,4 +1,4 @@
-"""Invitations, deactivation (tokens and keys revoked at once), per-rep overrides, and mail."""
+"""Invitations, deactivation (tokens and keys revoked at once) and per-rep overrides."""
 
 from __future__ import annotations
 
@@ -8,11 +8,9 @@ from sqlalchemy import select
 from server.accounts import team
 from server.accounts import users as accounts
 from server.accounts.users import AccountError
-from server.common.mail import Mailer
 from server.extensions import db
 from server.models import ApiToken, AuditEntry, Event, SigningKey
 from tests.support import auth, click_for, pixel_for
-from tests.support.live import free_port
 
 SECRET = "test-link-secret"
 CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0.0.0 Safari/537.36"
@@ -104,16 +102,6 @@ def test_another_accounts_members_are_not_found(app, admin):
         with pytest.raises(team.NotFound):
             action(db.session, admin, stranger.id)
     assert stranger.active
-
-
-def test_mail_goes_through_a_real_smtp_server(smtp_server):
-    mailer = Mailer(host="127.0.0.1", port=smtp_server.port, sender="leadcamp@acme.test")
-    assert mailer.send(["new@acme.test"], "Your invitation", "Accept: https://x.test/i/abc")
-    [envelope] = smtp_server.messages
-    assert envelope.rcpt_tos == ["new@acme.test"]
-    assert b"https://x.test/i/abc" in envelope.content
-    assert not Mailer().send(["a@b.test"], "s", "b")  # not configured: the caller shows the link
-    assert not Mailer(host="127.0.0.1", port=free_port()).send(["a@b.test"], "s", "b")
 
 
 def test_only_open_invitations_can_be_withdrawn(app, admin):

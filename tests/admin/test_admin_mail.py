@@ -13,10 +13,14 @@ from tests.support.admin import post_form
 
 @pytest.fixture
 def inbox(app, smtp_server):
-    """A local SMTP server the app is configured to send through."""
+    """A local SMTP server the app is configured to send through; it offers no TLS, so
+    plaintext is allowed here (tests/common/test_mail.py covers TLS)."""
     settings = app.config["LEADCAMP"]
     app.config["LEADCAMP"] = settings.replace(
-        smtp_host="127.0.0.1", smtp_port=smtp_server.port, smtp_from="leadcamp@acme.test"
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_server.port,
+        smtp_from="leadcamp@acme.test",
+        smtp_allow_plaintext=True,
     )
     yield smtp_server
     app.config["LEADCAMP"] = settings
@@ -48,3 +52,14 @@ def test_invitations_and_notices_are_mailed(app, login, people, inbox):
     breach = inbox.messages[-1]
     assert breach.rcpt_tos == ["boss@acme.test"] and b"72 hours" in breach.content
     assert len(inbox.messages) == 3
+
+
+def test_an_invitation_not_mailed_for_want_of_tls_is_shown_to_the_admin(app, login, people, inbox):
+    app.config["LEADCAMP"] = app.config["LEADCAMP"].replace(smtp_allow_plaintext=False)
+    client = login(people.admin)
+    page = post_form(
+        client, "/admin/team/invite", "/admin/team", email="nina@acme.test", role="rep"
+    )
+    assert page.status_code == 200 and "Invitation sent" not in page.text
+    assert re.search(r'value="http://track\.test/admin/invitations/[^"]+"', page.text)
+    assert inbox.messages == []

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -14,8 +16,16 @@ from sqlalchemy import text
 
 from server.common import signing
 from server.extensions import db
-from tests.support import pixel_for
-from tests.support.live import ROOT, base_env, events_of, free_port, http_get, wait_until_serving
+from tests.support import auth, click_for, pixel_for, wait_for
+from tests.support.live import (
+    ROOT,
+    base_env,
+    events_of,
+    flask_cli,
+    free_port,
+    http_get,
+    wait_until_serving,
+)
 
 pytestmark = pytest.mark.server
 SECRET = "test-link-secret"
@@ -158,3 +168,54 @@ def test_the_job_worker_waits_longer_for_sqlites_write_lock_than_a_request(app):
     assert busy_timeout() == 5000  # a request: a 503 after 5 s
     patient_sqlite(db.engine, JOB_LOCK_WAIT)
     assert busy_timeout() == JOB_LOCK_WAIT * 1000
+
+
+def modes_under(folder: Path) -> dict[str, int]:
+    """The permission bits of `folder` and of every file and folder under it, by path."""
+    found = {str(folder): stat.S_IMODE(folder.stat().st_mode)}
+    for path in folder.rglob("*"):
+        try:
+            found[str(path)] = stat.S_IMODE(path.stat().st_mode)
+        except FileNotFoundError:  # a journal batch stored and removed meanwhile
+            continue
+    return found
+
+
+def test_every_file_the_service_creates_is_its_users_only(app, settings, tmp_path):
+    instance = tmp_path / "instance"
+    url = settings.database_url
+    if url.startswith("sqlite"):  # the default database, in the instance folder
+        url = f"sqlite:///{instance / 'leadcamp.db'}"
+    env = base_env(url, instance)
+    rep = f"rep-{signing.new_message_id()}@acme.test"
+    flask_cli(env, "db", "upgrade")
+    flask_cli(env, "users", "create", rep, "--account", "Acme")
+    token = flask_cli(env, "tokens", "create", rep).strip()
+    port, mid = free_port(), signing.new_message_id()
+    serve, seen = start_serve(env, port), {}
+    try:
+        kid = json.loads(http_get(port, "/api/v1/signing-key", auth(token))[1])["kid"]
+        click = click_for(SECRET, kid, mid, f"https://acme.test/?email={rep}")
+        assert http_get(port, click)[0] == 302
+
+        def a_batch_seen() -> bool:
+            # Batches live until the writer stores them: keep hitting until one is caught.
+            assert http_get(port, pixel_for(SECRET, kid, mid))[0] == 200
+            seen.update(modes_under(instance))
+            return any(path.endswith(".batch") for path in seen)
+
+        assert wait_for(a_batch_seen, every=0.001)
+        assert wait_for(lambda: events_of(url, mid) >= 2)
+        seen.update(modes_under(instance))
+    finally:
+        serve.send_signal(signal.SIGINT)
+        serve.communicate(timeout=60)
+    seen.update(modes_under(instance))
+    names = {Path(path).name for path in seen}
+    assert {"jobs.db", "journal", ".drainer.lock"} <= names
+    if url.startswith("sqlite"):
+        assert {"leadcamp.db", "leadcamp.db-wal", "leadcamp.db-shm"} <= names
+    loose = {path: oct(mode) for path, mode in seen.items() if mode not in (0o600, 0o700)}
+    assert not loose, loose
+    folders = [path for path in seen if Path(path).is_dir()]
+    assert all(seen[path] == 0o700 for path in folders) and str(instance) in folders

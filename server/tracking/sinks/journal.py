@@ -20,6 +20,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from server.common.files import private_dir, private_opener
+
 log = logging.getLogger(__name__)
 
 SUFFIX = ".batch"
@@ -35,12 +37,12 @@ class Journal:
 
     def append(self, events: list[dict]) -> None:
         """Store one batch durably; returns once it is on disk under its final name."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        private_dir(self.directory)
         name = f"{time.time_ns():020d}-{os.getpid()}-{next(self._sequence)}"
         temporary = self.directory / f".{name}.tmp"
         # marshal: the fastest codec for plain dicts of str/float/int/None, and these files are
         # only ever read back by this server from its own instance directory.
-        with open(temporary, "wb") as handle:
+        with open(temporary, "wb", opener=private_opener) as handle:
             handle.write(marshal.dumps(events))
             handle.flush()
             os.fsync(handle.fileno())
@@ -71,7 +73,7 @@ class JournalDrainer:
 
     def run(self, should_stop: Callable[[], bool], idle_sleep: float = 0.1) -> None:
         """Drain until `should_stop()`, then once more; back off while the database is down."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        private_dir(self.directory)
         with self._exclusive():
             failures = 0
             while not should_stop():
@@ -92,7 +94,7 @@ class JournalDrainer:
     def _exclusive(self):
         # One writer per journal: two would store a batch twice or out of order.
         path = self.directory / ".drainer.lock"
-        with open(path, "a+") as lock:
+        with open(path, "a+", opener=private_opener) as lock:
             try:
                 fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:

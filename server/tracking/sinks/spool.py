@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from server.common.files import private_dir, private_opener
+
 log = logging.getLogger(__name__)
 
 
@@ -60,9 +62,11 @@ class Spool:
 
     def _handle(self):
         if self._file is None or self._pid != os.getpid():
-            self.directory.mkdir(parents=True, exist_ok=True)
+            private_dir(self.directory)
             path = self.directory / f"events-{os.getpid()}-{time.time_ns()}.jsonl"
-            self._file = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held for life
+            self._file = open(  # noqa: SIM115 - held for life
+                path, "a+", encoding="utf-8", opener=private_opener
+            )
             fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             self._pid = os.getpid()
         return self._file

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import threading
 
 import pytest
@@ -110,3 +111,25 @@ def test_a_writer_that_must_stop_leaves_its_batch_in_the_journal(app, kid, tmp_p
     with pytest.raises(WriterStopped):
         JournalDrainer(tmp_path, refusing).run(lambda: False)
     assert len(list(tmp_path.glob("*.batch"))) == 1 and stored() == 0
+
+
+def test_journal_and_spool_files_are_private_even_under_a_loose_umask(tmp_path):
+    previous = os.umask(0o022)  # a library or a shell may leave any umask; the files ask for theirs
+    try:
+        Journal(tmp_path / "journal").append([make_event("k1")])
+        spool = Spool(tmp_path / "spool")
+        spool.append([make_event("k1")])
+        spool.close()
+        (tmp_path / "journal" / "new").mkdir()  # what the umask alone gives, for contrast
+    finally:
+        os.umask(previous)
+    [batch] = (tmp_path / "journal").glob("*.batch")
+    [spooled] = (tmp_path / "spool").glob("events-*.jsonl")
+    assert [mode(batch), mode(spooled)] == [0o600, 0o600]
+    assert [mode(tmp_path / "journal"), mode(tmp_path / "spool")] == [0o700, 0o700]
+    assert mode(tmp_path / "journal" / "new") == 0o755
+
+
+def mode(path) -> int:
+    """The permission bits of `path`."""
+    return stat.S_IMODE(path.stat().st_mode)
