@@ -17,21 +17,20 @@ from server.models import User
 
 
 def stamp(user: User, now: float) -> list[int]:
-    """What a new session records: the user's id, their session generation, the sign-in time
-    (epoch seconds)."""
+    """What a new session records: user id, session generation, sign-in time (epoch seconds)."""
     return [user.id, user.session_generation, int(now)]
 
 
 def session_user(
     session: Session, user_id: str, recorded, now: float, lifetime: timedelta
 ) -> User | None:
-    """The user a session names while it is honoured, else None (the session counts as signed
-    out): the user is gone or inactive, or `recorded` (the session's stamp) is missing, names
-    another user or an older generation, or is older than `lifetime` at `now`."""
+    """The user a session names while its stamp `recorded` is honoured at `now`, else None."""
     try:
         user = session.get(User, int(user_id))
     except (TypeError, ValueError):
         return None
+    # Refused (the session counts as signed out): a user gone or inactive, or a stamp missing,
+    # naming another user or an older generation, or older than the lifetime.
     if user is None or not user.is_active:
         return None
     return user if _honoured(recorded, user, now, lifetime) else None
