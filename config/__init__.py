@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from dataclasses import dataclass, field, fields
+from datetime import timedelta
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -55,6 +56,14 @@ def env_flag(env: dict[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
 
+def _positive(env: dict[str, str], name: str, default: int) -> int:
+    """A whole number of at least 1 in `env[name]`; a ConfigError names a bad value."""
+    value = env_number(env, name, default, int)
+    if value < 1:
+        raise ConfigError(f"{name} must be at least 1, got {value}")
+    return value
+
+
 def _networks(env: dict[str, str], name: str) -> tuple:
     items = [item.strip() for item in env.get(name, "").split(",") if item.strip()]
     try:
@@ -89,6 +98,8 @@ class Settings:
     self_view_window_seconds: float = 30.0
     jobs_storage: str = ""
     job_runs_retention_days: int = 30
+    # How long a sign-in lasts, whatever the browser does meanwhile (docs/deployment.md).
+    session_lifetime_hours: int = 12
     testing: bool = False
     # Outgoing mail (invitations, notices to admins); without SMTP_HOST links are shown instead.
     smtp_host: str = ""
@@ -156,6 +167,7 @@ class Settings:
             self_view_window_seconds=env_number(env, "SELF_VIEW_WINDOW_SECONDS", 30.0),
             jobs_storage=env.get("JOBS_STORAGE", "").strip() or redis_url,
             job_runs_retention_days=env_number(env, "JOB_RUNS_RETENTION_DAYS", 30, int),
+            session_lifetime_hours=_positive(env, "SESSION_LIFETIME_HOURS", 12),
             testing=env_flag(env, "TESTING", False),
             smtp_host=env.get("SMTP_HOST", "").strip(),
             smtp_port=env_number(env, "SMTP_PORT", 587, int),
@@ -182,6 +194,9 @@ class Settings:
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": self.public_url.startswith("https://"),
+            # Flask also refuses a cookie signed longer ago than this; sign-in time is checked
+            # separately (server/accounts/sessions.py), since Flask re-signs a changed session.
+            "PERMANENT_SESSION_LIFETIME": timedelta(hours=self.session_lifetime_hours),
             "TESTING": self.testing,
             "LEADCAMP": self,
             **self.limiter_config(),

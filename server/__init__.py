@@ -53,7 +53,7 @@ def register_files(settings: Settings) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions to this app."""
-    from server.accounts.users import session_user
+    from server.auth.sessions import load_user
     from server.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
@@ -61,7 +61,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.user_loader(lambda user_id: session_user(db.session, user_id))
+    login_manager.user_loader(load_user)
 
 
 def register_limits(app: Flask) -> None:

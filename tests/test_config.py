@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from config import ConfigError, Settings
@@ -26,6 +28,10 @@ def test_defaults_need_nothing_but_secrets(tmp_path):
     assert settings.event_sink == "journal" and settings.trusted_proxies == ()
     assert settings.journal_dir == tmp_path / "journal"
     assert settings.job_runs_retention_days == 30
+    assert settings.session_lifetime_hours == 12
+    assert settings.flask_config()["PERMANENT_SESSION_LIFETIME"] == timedelta(hours=12)
+    shorter = Settings.from_env(SECRETS | {"SESSION_LIFETIME_HOURS": "1"})
+    assert shorter.flask_config()["PERMANENT_SESSION_LIFETIME"] == timedelta(hours=1)
     assert (
         Settings.from_env(SECRETS | {"JOB_RUNS_RETENTION_DAYS": "7"}).job_runs_retention_days == 7
     )
@@ -37,6 +43,8 @@ def test_defaults_need_nothing_but_secrets(tmp_path):
         ({"EVENT_SINK": "kafka"}, "EVENT_SINK"),
         ({"EVENT_SINK": "redis"}, "REDIS_URL"),
         ({"SINK_FLUSH_INTERVAL": "soon"}, "SINK_FLUSH_INTERVAL"),
+        ({"SESSION_LIFETIME_HOURS": "a day"}, "SESSION_LIFETIME_HOURS"),
+        ({"SESSION_LIFETIME_HOURS": "0"}, "SESSION_LIFETIME_HOURS"),
         ({"TRUSTED_PROXIES": "10.0.0.0/8,nonsense"}, "TRUSTED_PROXIES"),
         ({"TESTING": "maybe"}, "TESTING"),
         ({"JOB_RUNS_RETENTION_DAYS": "a month"}, "JOB_RUNS_RETENTION_DAYS"),

@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server.accounts.sessions import end_sessions
 from server.accounts.users import AccountError, checked_email, load_signed
 from server.common import audit
 from server.models import Account, ApiToken, Invitation, SigningKey, User
@@ -156,7 +157,7 @@ def withdraw(session: Session, admin: User, invitation_id: int) -> None:
 
 
 def deactivate(session: Session, admin: User, user_id: int) -> dict:
-    """Deactivate a user: sign-in and open sessions stop, API tokens and signing keys are revoked.
+    """Deactivate a user: sign-in and every session stop, API tokens and signing keys are revoked.
 
     Revoked keys' links keep redirecting (links never expire) but record nothing."""
     user = member(session, admin.account_id, user_id)
@@ -166,6 +167,7 @@ def deactivate(session: Session, admin: User, user_id: int) -> dict:
     user.active = False
     # Sign-in links already mailed die too, even if the user is reactivated within their 15 min.
     user.login_generation += 1
+    end_sessions(user)
     tokens = session.execute(
         update(ApiToken)
         .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
@@ -188,9 +190,11 @@ def deactivate(session: Session, admin: User, user_id: int) -> dict:
 
 
 def reactivate(session: Session, admin: User, user_id: int) -> None:
-    """Let a deactivated user sign in again (their old tokens and keys stay revoked)."""
+    """Let a deactivated user sign in again (their old sessions, tokens and keys stay dead)."""
     user = member(session, admin.account_id, user_id)
     user.active = True
+    # Sessions from before the deactivation must not come back to life with the user.
+    end_sessions(user)
     audit.record(
         session, user.account_id, "team.reactivate", actor=admin, target=f"user #{user.id}"
     )
@@ -203,6 +207,9 @@ def set_role(session: Session, admin: User, user_id: int, role: str) -> None:
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
     if user.id == admin.id and role != "admin":
         raise AccountError("You cannot remove your own admin role.")
+    if user.role != role:
+        # Sessions signed in under the old role end: the user signs in again as what they are now.
+        end_sessions(user)
     user.role = role
     audit.record(
         session, user.account_id, "team.role", actor=admin, target=f"user #{user.id}", detail=role

@@ -71,16 +71,6 @@ def find_account(session: Session, name: str) -> Account:
     return account
 
 
-def session_user(session: Session, user_id: str) -> User | None:
-    """The user a signed-in session names, or None once they are deactivated or their account
-    is terminated (the session then counts as signed out at its next request)."""
-    try:
-        user = session.get(User, int(user_id))
-    except ValueError:
-        return None
-    return user if user is not None and user.is_active else None
-
-
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

@@ -8,8 +8,8 @@ from flask import jsonify, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from server.extensions import db
 from server.auth import throttle
+from server.extensions import db
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from pydantic.json_schema import models_json_schema
 from server.api import schemas
 from server.api.auth import authenticate
 from server.api.errors import ApiError
-from server.common.inputs import MAX_JSON_DEPTH, contains_nul, json_too_deep
 from server.auth import throttle
+from server.common.inputs import MAX_JSON_DEPTH, contains_nul, json_too_deep
 
 PREFIX = "/api/v1"
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
 from server.accounts import users as accounts
-from server.auth import bp, throttle
+from server.auth import bp, sessions, throttle
 from server.common import audit
 from server.extensions import db
 from server.models import User
@@ -43,7 +43,7 @@ def sign_in(user: User, detail: str):
     """Audit the sign-in (`detail` says how), commit, log the user in and send them on."""
     audit.record(db.session, user.account_id, "sign_in", actor=user, detail=detail)
     db.session.commit()
-    login_user(user)
+    sessions.begin(user)
     return redirect(after_login())
 
 
@@ -59,8 +59,8 @@ def after_login() -> str:
 @bp.post("/auth/logout")
 @login_required
 def logout():
-    """Sign out."""
-    logout_user()
+    """Sign out of every session: a copy of this browser's cookie stops working too."""
+    sessions.end(current_user._get_current_object())
     flash("You are signed out.")
     return redirect(url_for("auth.login"))
 

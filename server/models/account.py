@@ -51,6 +51,9 @@ class User(db.Model):
     tracking_enabled: Mapped[bool | None] = mapped_column(default=None)
     # Bumped on every magic-link login so each link works once.
     login_generation: Mapped[int] = mapped_column(default=0)
+    # Each signed-in session records this at sign-in; bumping it (sign-out, deactivation,
+    # reactivation, a role change) ends every session the user has, copied cookies included.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     account: Mapped[Account] = relationship(back_populates="users")

@@ -1,0 +1,70 @@
+"""Migrations on both backends, each on a database of its own: the migrated schema is the models',
+and the session generation reaches users who existed before it (and goes away on downgrade)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import MetaData, inspect, text
+
+from server import create_app
+from server.extensions import db
+from tests.conftest import BACKENDS, PG_URL, make_settings, sqlalchemy_url
+from tests.support import postgres
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_app(request, tmp_path):
+    """The app on an empty database of its own (not the suite's migrated one)."""
+    if request.param == "sqlite":
+        yield from _app(f"sqlite:///{tmp_path / 'migrations.db'}", tmp_path)
+        return
+    with postgres.throwaway_database(PG_URL, postgres.TEST_PREFIX) as url:
+        yield from _app(sqlalchemy_url(url), tmp_path)
+
+
+def _app(url: str, tmp_path):
+    app = create_app(make_settings(url, instance_path=tmp_path, spool_dir=tmp_path / "spool"))
+    with app.app_context():
+        yield app
+        app.extensions["leadcamp.sink"].close()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def user_columns() -> set[str]:
+    """The columns the users table has in the database."""
+    with db.engine.connect() as conn:
+        return {column["name"] for column in inspect(conn).get_columns("users")}
+
+
+def test_existing_users_get_generation_zero_and_downgrade_drops_it(empty_app):
+    upgrade(revision="0010")
+    tables = MetaData()
+    tables.reflect(db.engine, only=["accounts", "users"])
+    now = datetime.now(UTC)
+    account = {"id": 1, "name": "Acme", "tracking_enabled": True, "track_by_default": True,
+               "retention_days": 396, "sending_enabled": False, "created_at": now}  # fmt: skip
+    user = {"id": 1, "account_id": 1, "email": "rep@acme.test", "name": "", "role": "rep",
+            "active": True, "login_generation": 3, "created_at": now}  # fmt: skip
+    with db.engine.begin() as conn:
+        conn.execute(tables.tables["accounts"].insert().values(account))
+        conn.execute(tables.tables["users"].insert().values(user))
+    upgrade(revision="0011")
+    with db.engine.connect() as conn:
+        assert conn.scalar(text("SELECT session_generation FROM users WHERE id = 1")) == 0
+    downgrade(revision="0010")
+    assert "session_generation" not in user_columns()
+    upgrade()
+    assert "session_generation" in user_columns()
+
+
+def test_the_migrated_schema_is_the_models(empty_app):
+    upgrade()
+    with db.engine.connect() as conn:
+        changes = compare_metadata(MigrationContext.configure(conn), db.metadata)
+    assert changes == []
