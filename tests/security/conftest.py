@@ -21,7 +21,7 @@ def settings(database_url, tmp_path):
     return with_google(base)
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def fresh_g_per_request(app):
     """Each request starts with an empty `g`, as in production (see tests/admin/conftest.py):
     the test's shared app context would otherwise carry one client's user over to the next."""
@@ -42,7 +42,7 @@ def world(app) -> worlds.World:
 
 
 @pytest.fixture
-def visitor(app):
+def visitor(app, fresh_g_per_request):
     """A fresh client as `user` (None: anonymous): signed in through the magic link, and a
     fresh API token of theirs to send as a bearer header; returns (client, headers)."""
 
