@@ -13,8 +13,14 @@ import io
 
 import pytest
 
+from server.accounts import users as accounts
+from server.extensions import db
+from server.models import MessageSummary
 from tests.security import routes
 from tests.security import world as worlds
+from tests.support import click_for, pixel_for
+
+SECRET = "test-link-secret"
 
 # Failures owned by another change, excluded until it merges: (endpoint, method, who) -> item.
 KNOWN: dict[tuple[str, str, str], str] = {}
@@ -114,3 +120,24 @@ def _problem(world, probe, who: str, sent: str, response) -> str | None:
     elif probe.kind == "object" and status not in (403, 404):
         return f"answered {status}, not 403 or 404"
     return None
+
+
+@pytest.mark.xfail(strict=True, reason="(a) ingest binds each hit to its message's owner")
+def test_a_hit_signed_by_another_account_never_counts_for_the_victim(app, world, client):
+    """Another account's rep signs the pixel and a link for the victim's message id with their
+    own key: the hits are theirs at most, never the victim's message's events or summary."""
+    mid, victim = world.ids["mid"], world.victim_admin.account_id
+    key = accounts.current_signing_key(db.session, world.rep)
+    db.session.commit()
+    before = worlds.fingerprint(victim), _summary(mid)
+    assert client.get(pixel_for(SECRET, key.kid, mid)).status_code == 200
+    assert client.get(click_for(SECRET, key.kid, mid, "https://example.com/")).status_code == 302
+    app.extensions["leadcamp.sink"].flush()
+    assert (worlds.fingerprint(victim), _summary(mid)) == before
+
+
+def _summary(mid: str) -> tuple | None:
+    """The message's summary row as plain values."""
+    db.session.expire_all()
+    row = db.session.get(MessageSummary, mid)
+    return None if row is None else (row.account_id, row.opens, row.clicks, row.n_human)
