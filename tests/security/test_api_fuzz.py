@@ -18,7 +18,7 @@ from schemathesis.checks import not_a_server_error
 from server.accounts import users as accounts
 from server.extensions import db
 
-EXAMPLES = 15  # per operation and generation mode: about 500 requests per mode and database
+EXAMPLES = 10  # per operation and generation mode: about 300 requests per mode and database
 BOUNDED = settings(
     max_examples=EXAMPLES,
     deadline=None,
