@@ -11,6 +11,7 @@ A route in neither table fails the matrix: a new route is classified before it s
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 PUBLIC = {
@@ -178,3 +179,22 @@ def fill(value, ids: dict):
     if isinstance(value, list):
         return [fill(v, ids) for v in value]
     return value
+
+
+def send(client, method: str, probe: Probe, ids: dict, headers: dict):
+    """Send the probe with the victim's ids filled in; (what was sent, as text; the response)."""
+    path = fill(probe.path, ids)
+    kwargs: dict = {"headers": dict(headers)}
+    if probe.json is not None:
+        kwargs["json"] = fill(probe.json, ids)
+    if probe.form is not None:
+        kwargs["data"] = fill(probe.form, ids)
+    if probe.body is not None:
+        kwargs["data"] = fill(probe.body, ids)
+        kwargs["content_type"] = probe.content_type
+    if probe.upload is not None:
+        upload = fill(probe.upload, ids).encode()
+        kwargs["data"] = {"file": (io.BytesIO(upload), "contacts.csv")}
+    response = client.open(path, method=method, **kwargs)
+    sent = f"{path}\n{kwargs.get('json', '')}{kwargs.get('data', '')}{probe.upload or ''}"
+    return sent, response

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from server.extensions import db
 from tests.security import routes
-from tests.security.test_cross_tenant import _send
 
 QUERY = "q=%00x&after=%00&limit=%00"
 
@@ -22,7 +21,7 @@ def test_no_route_fails_on_a_nul_character(app, world, visitor):
         if probe is None or method == "HEAD":
             continue
         client, headers = visitor(world.victim_admin)
-        _, response = _send(client, method, _with_nul(probe), world.ids, headers)
+        _, response = routes.send(client, method, _with_nul(probe), world.ids, headers)
         if response.status_code >= 500:
             failures.append(f"{method} {probe.path} ({endpoint}): {response.status_code}")
             db.session.rollback()  # the test's shared session saw the failed insert
