@@ -11,6 +11,7 @@ the recipient's address only in the rows that hold a contact or a message's reci
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import json
 from pathlib import Path
@@ -61,6 +62,10 @@ def test_nothing_personal_or_secret_is_kept(
     needles = {
         "full IPv4 address": IPV4,
         "full IPv6 address": IPV6,
+        # The device-counting hash is keyed: a plain digest of the address would be reversible
+        # by hashing every IPv4 address.
+        "unkeyed IPv4 digest": hashlib.sha256(IPV4.encode()).hexdigest(),
+        "unkeyed IPv6 digest": hashlib.sha256(IPV6.encode()).hexdigest(),
         "user agent": "Zq7Scan",
         "API token": token,
         "Google refresh token": next(iter(google.refresh_tokens)),
