@@ -35,9 +35,12 @@ run: $(RUNTIME)
 test: $(DEV) extension-test
 	$(BIN)/python -m pytest
 
+## Ruff, then known vulnerabilities in the pinned Python and npm packages (pip-audit, npm audit;
+## an unreachable vulnerability database is reported, not failed).
 lint: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python -m tests.security.dependency_audit
 
 format: $(DEV)
 	$(BIN)/ruff check --fix .

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user
 
 from server.accounts.team import NotFound
@@ -15,6 +15,14 @@ from server.extensions import login_manager
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(refuse_nul)
+
+
+@bp.before_request
+def refuse_nul_characters():
+    """A NUL character in a form or query value is malformed input: 400 here, rather than a
+    server error when PostgreSQL (whose text cannot hold one) refuses to store it."""
+    if any("\x00" in value for _, values in request.values.lists() for value in values):
+        abort(400)
 
 
 def admin_required(view):

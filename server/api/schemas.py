@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 MessageId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{16,32}$", description="128-bit id")]
 GmailId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -12,9 +12,19 @@ Email = Annotated[str, Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")]
 
 
 class Strict(BaseModel):
-    """Base for request bodies: unknown fields are an error, strings are trimmed."""
+    """Base for request bodies: unknown fields are an error, strings are trimmed and hold no
+    NUL character."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value):
+        # PostgreSQL's text cannot hold NUL: refused here as invalid input (400), not at insert
+        # time as a server error.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain a NUL character")
+        return value
 
 
 class RecipientIn(Strict):

@@ -1,0 +1,58 @@
+"""Fixtures of the security suite: the two-account world and people signed in to it."""
+
+from __future__ import annotations
+
+import pytest
+from flask import g, request_started
+
+from server.accounts import users as accounts
+from server.extensions import db
+from tests.conftest import make_settings
+from tests.security import world as worlds
+from tests.support.admin import sign_in
+from tests.support.google import with_google
+
+
+@pytest.fixture
+def settings(database_url, tmp_path):
+    """Test settings with Google configured: without it the Google pages answer 503 (not
+    configured), which would hide what they answer another account's people."""
+    base = make_settings(database_url, spool_dir=tmp_path / "spool", instance_path=tmp_path)
+    return with_google(base)
+
+
+@pytest.fixture
+def fresh_g_per_request(app):
+    """Each request starts with an empty `g`, as in production (see tests/admin/conftest.py):
+    the test's shared app context would otherwise carry one client's user over to the next."""
+
+    def clear(sender, **extra):
+        for name in list(g):
+            g.pop(name)
+
+    request_started.connect(clear, app)
+    yield
+    request_started.disconnect(clear, app)
+
+
+@pytest.fixture
+def world(app) -> worlds.World:
+    """The victim's account with its rows, and another account's rep and admin."""
+    return worlds.build(app.config["SECRET_KEY"], app.config["LEADCAMP"].link_secrets[0])
+
+
+@pytest.fixture
+def visitor(app, fresh_g_per_request):
+    """A fresh client as `user` (None: anonymous): signed in through the magic link, and a
+    fresh API token of theirs to send as a bearer header; returns (client, headers)."""
+
+    def visit(user):
+        client = app.test_client()
+        if user is None:
+            return client, {}
+        sign_in(client, app.config["SECRET_KEY"], user)
+        token = accounts.create_api_token(db.session, user)
+        db.session.commit()
+        return client, {"Authorization": f"Bearer {token}"}
+
+    return visit
