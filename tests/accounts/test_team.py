@@ -11,7 +11,7 @@ from server.accounts.users import AccountError
 from server.common.mail import Mailer
 from server.extensions import db
 from server.models import ApiToken, AuditEntry, Event, SigningKey
-from tests.support import auth, click_for, pixel_for
+from tests.support import auth, click_for, pixel_for, report_message
 from tests.support.live import free_port
 
 SECRET = "test-link-secret"
@@ -65,6 +65,7 @@ def test_deactivation_revokes_tokens_and_keys_at_once(app, client, admin):
     db.session.commit()
     assert client.get("/api/v1/me", headers=auth(token)).status_code == 200
     db.session.commit()  # the request shared this session: release SQLite's write lock
+    report_message(kid, "a" * 22)
     sink = app.extensions["leadcamp.sink"]
     client.get(pixel_for(SECRET, kid, "a" * 22), headers={"User-Agent": CHROME})
     sink.flush()
