@@ -13,7 +13,7 @@ import time
 import pytest
 
 from server.common import signing
-from tests.support import click_for, pixel_for, wait_for
+from tests.support import click_for, pixel_for, report_message, wait_for
 from tests.support.live import events_of
 
 SECRET = "test-link-secret"
@@ -123,6 +123,7 @@ def test_a_killed_worker_is_replaced_and_pixels_keep_answering(start_server, set
     before = server.worker_pids()
     os.kill(before[0], signal.SIGKILL)
     mid = signing.new_message_id()
+    report_message(kid, mid)
     answers = [server.get(pixel_for(SECRET, kid, mid))[0] for _ in range(50)]
     assert answers == [200] * 50
     assert wait_for(lambda: len(set(server.worker_pids()) - {before[0]}) == 2)
@@ -142,6 +143,7 @@ def reload_workers(server, answered: list) -> None:
 def test_a_reload_under_load_loses_no_hit(start_server, settings, kid):
     server = start_server(SINK_FLUSH_INTERVAL="3600")  # only the workers' exit hands hits over
     mid = signing.new_message_id()
+    report_message(kid, mid)
     pixel, answered, errors, stop = pixel_for(SECRET, kid, mid), [], [], threading.Event()
 
     def load() -> None:

@@ -46,6 +46,9 @@ def register_tasks(huey: Huey, app) -> dict:
 
     tasks = {
         "replay_spools": huey.periodic_task(crontab(minute="*"))(ingestion.replay_spools(app)),
+        "settle_pending_hits": huey.periodic_task(crontab(minute="*"))(
+            ingestion.settle_pending_hits(app)
+        ),
         "enrich_due": huey.periodic_task(crontab(minute="*"))(contacts.enrich_due(app)),
         "purge_expired_events": huey.periodic_task(crontab(minute="17", hour="3"))(
             privacy.purge_expired_events(app)

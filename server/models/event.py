@@ -53,3 +53,20 @@ class Event(db.Model):
     def reason_list(self) -> list[str]:
         """The reasons as a list."""
         return [r for r in self.reasons.split(",") if r]
+
+
+class PendingHit(db.Model):
+    """A signed hit on a message not reported yet (the report may follow: Undo Send, a retry).
+
+    Held apart from `events` so nobody's data counts it until its message exists and belongs to
+    the signing key's rep; the batch writer then stores it, or drops it after the grace period.
+    """
+
+    __tablename__ = "pending_hits"
+
+    # The event's own id (the idempotency key): a replayed hit is held once.
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(32), index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # The event as the hot path made it (de-identified already), JSON.
+    payload: Mapped[str] = mapped_column(Text)

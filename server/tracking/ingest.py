@@ -1,19 +1,23 @@
 """Writes batches of events and keeps each message's summary current, in one transaction.
 
 Every sink ends here (the embedded flusher, spool replays, the Redis drain workers, Gmail sync).
-Inserts skip ids already stored, so a replayed batch changes nothing twice.
+Inserts skip ids already stored, so a replayed batch changes nothing twice. A hit is stored only
+for a reported message of its signing key's rep; one on a message not reported yet waits in
+`pending` (the report may follow); any other is dropped and counted, never attributed elsewhere.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import logging
+from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from functools import lru_cache
 
 from sqlalchemy import or_, select
 from sqlalchemy.engine import Connection, Engine
 
-from server.models import Account, Event, SigningKey, User
+from server.models import Account, Event, Message, SigningKey, User
+from server.tracking import pending
 from server.tracking.context import load_contexts
 from server.tracking.self_views import record_claims
 from server.tracking.summaries import account_of, add_to_summaries, relabel, to_datetime
@@ -23,6 +27,8 @@ from server.tracking.verdicts.context import Windows
 EVENT_COLUMNS = [c.name for c in Event.__table__.columns]
 _AT, _ACCOUNT = EVENT_COLUMNS.index("occurred_at"), EVENT_COLUMNS.index("account_id")
 
+log = logging.getLogger(__name__)
+
 
 class BatchWriter:
     """Callable that stores a batch of event dicts; returns how many were new."""
@@ -30,39 +36,90 @@ class BatchWriter:
     def __init__(self, engine: Engine, windows: Windows | None = None):
         self.engine = engine
         self.windows = windows or Windows()
+        # Hits dropped since start, by reason; the log says the same per batch.
+        self.dropped: Counter[str] = Counter()
 
     def __call__(self, events: list[dict]) -> int:
         """Store `events` (idempotently) and update their messages' summaries."""
         unique = list({e["id"]: e for e in events}.values())
         with self.engine.begin() as conn:
-            owners = _owners(conn, unique)
-            by_message: dict[str, list[dict]] = defaultdict(list)
-            for event in unique:
-                if account_of(event, owners):
-                    by_message[event["message_id"]].append(event)
-            contexts = load_contexts(conn, by_message, self.windows)
-            burst_ids: set[str] = set()
-            claims: dict[int, str] = {}
-            for mid, group in by_message.items():
-                outcome = context_rules.apply(group, contexts[mid], self.windows)
-                burst_ids |= outcome.burst_ids
-                claims |= outcome.claims
-            kept = [e for group in by_message.values() for e in group]
-            inserted = _insert_events(conn, kept, owners)
-            add_to_summaries(conn, [e for e in kept if e["id"] in inserted], owners)
-            if burst_ids:
-                relabel(conn, burst_ids, "scanner", "link-burst")
-            record_claims(conn, {v: e for v, e in claims.items() if e in inserted})
+            # Hits that waited for their message are checked like new ones, now that it exists.
+            unique += pending.take_reported(conn)
+            keys = _keys(conn, unique)
+            kept, waiting, dropped = sort_by_owner(unique, keys, _message_owners(conn, unique))
+            pending.hold(conn, waiting, datetime.now(UTC))
+            inserted = self._store(conn, kept, {kid: key[0] for kid, key in keys.items()})
+        self._count(dropped)
         return len(inserted)
 
+    def settle(self, now: datetime) -> int:
+        """Store the waiting hits whose message was reported; drop those past the grace period."""
+        stored = self([])
+        with self.engine.begin() as conn:
+            expired = pending.drop_expired(conn, now)
+        self._count(Counter({"unreported": expired}))
+        return stored
 
-def _owners(conn: Connection, events: list[dict]) -> dict[str, int]:
-    """Account per key id, for keys whose rep is active and tracked; other hits are dropped."""
+    def _store(self, conn: Connection, kept: list[dict], owners: dict[str, int]) -> set[str]:
+        by_message: dict[str, list[dict]] = defaultdict(list)
+        for event in kept:
+            by_message[event["message_id"]].append(event)
+        contexts = load_contexts(conn, by_message, self.windows)
+        burst_ids: set[str] = set()
+        claims: dict[int, str] = {}
+        for mid, group in by_message.items():
+            outcome = context_rules.apply(group, contexts[mid], self.windows)
+            burst_ids |= outcome.burst_ids
+            claims |= outcome.claims
+        inserted = _insert_events(conn, kept, owners)
+        add_to_summaries(conn, [e for e in kept if e["id"] in inserted], owners)
+        if burst_ids:
+            relabel(conn, burst_ids, "scanner", "link-burst")
+        record_claims(conn, {v: e for v, e in claims.items() if e in inserted})
+        return inserted
+
+    def _count(self, dropped: Counter[str]) -> None:
+        dropped = +dropped
+        if dropped:
+            self.dropped.update(dropped)
+            # Reasons and counts only: no message id, key or address reaches the log.
+            counts = ", ".join(f"{n} {reason}" for reason, n in sorted(dropped.items()))
+            log.warning("dropped hits: %s", counts)
+
+
+def sort_by_owner(
+    events: list[dict], keys: dict[str, tuple[int, int]], messages: dict[str, tuple[int, int]]
+) -> tuple[list[dict], list[dict], Counter[str]]:
+    """Split events into kept, waiting for their message, and dropped (counted by reason).
+
+    A signed hit counts only for a message of the signing key's rep; an internal producer's event
+    (Gmail sync's replies and bounces name their account) only for a message of that account."""
+    kept, waiting, dropped = [], [], Counter()
+    for event in events:
+        account = event.get("account_id")
+        signer = None if account else keys.get(event.get("kid"))
+        owner = messages.get(event["message_id"])
+        if not account and signer is None:
+            dropped["unknown or untracked key"] += 1
+        elif owner is None:
+            if signer is None:
+                dropped["unknown message"] += 1
+            else:
+                waiting.append(event)
+        elif owner == signer or (account and owner[0] == account):
+            kept.append(event)
+        else:
+            dropped["not the message owner's"] += 1
+    return kept, waiting, dropped
+
+
+def _keys(conn: Connection, events: list[dict]) -> dict[str, tuple[int, int]]:
+    """(account, rep) per key id, for keys whose rep is active and tracked; other hits drop."""
     kids = {e["kid"] for e in events if not e.get("account_id")}
     if not kids:
         return {}
     rows = conn.execute(
-        select(SigningKey.kid, SigningKey.account_id)
+        select(SigningKey.kid, SigningKey.account_id, SigningKey.user_id)
         .join(User, User.id == SigningKey.user_id)
         .join(Account, Account.id == SigningKey.account_id)
         .where(
@@ -73,7 +130,18 @@ def _owners(conn: Connection, events: list[dict]) -> dict[str, int]:
             or_(User.tracking_enabled.is_(None), User.tracking_enabled.is_(True)),
         )
     )
-    return dict(rows.all())
+    return {kid: (account, user) for kid, account, user in rows}
+
+
+def _message_owners(conn: Connection, events: list[dict]) -> dict[str, tuple[int, int]]:
+    """(account, rep) per message id of the batch that has been reported."""
+    mids = {e["message_id"] for e in events}
+    if not mids:
+        return {}
+    rows = conn.execute(
+        select(Message.id, Message.account_id, Message.user_id).where(Message.id.in_(mids))
+    )
+    return {mid: (account, user) for mid, account, user in rows}
 
 
 def _insert_events(conn: Connection, events: list[dict], owners: dict[str, int]) -> set[str]:

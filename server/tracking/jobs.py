@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from server.tracking.sinks import replay_orphans
 
@@ -24,3 +25,19 @@ def replay_spools(app):
         return count
 
     return replay_spools
+
+
+def settle_pending_hits(app):
+    """A task storing the hits whose message was reported since, and dropping the expired ones."""
+
+    def settle_pending_hits() -> int:
+        from server.extensions import db
+        from server.tracking.ingest import BatchWriter
+        from server.tracking.writer import windows
+
+        with app.app_context():
+            # The writer's first batch releases them too; this runs them when no traffic comes.
+            writer = BatchWriter(db.engine, windows(app.config["LEADCAMP"]))
+            return writer.settle(datetime.now(UTC))
+
+    return settle_pending_hits

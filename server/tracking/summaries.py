@@ -32,7 +32,8 @@ def to_timestamp(at: datetime | None) -> float | None:
     return None if at is None else at.timestamp()
 
 
-def _insert(conn: Connection, table):
+def insert_for(conn: Connection, table):
+    """An INSERT of this dialect (SQLite or PostgreSQL), so it can skip or merge conflicts."""
     return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
 
 
@@ -92,7 +93,7 @@ def add_to_summaries(conn: Connection, events: list[dict], owners: dict | None =
     for row in rows:
         row["updated_at"] = now
     table = MessageSummary.__table__
-    stmt = _insert(conn, table).values(rows)
+    stmt = insert_for(conn, table).values(rows)
     new, cur = stmt.excluded, table.c
     changes = {c: cur[c] + new[c] for c in _COUNTERS}
     changes |= {"first_open_at": _earlier(cur.first_open_at, new.first_open_at)}

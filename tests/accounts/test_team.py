@@ -10,7 +10,7 @@ from server.accounts import users as accounts
 from server.accounts.users import AccountError
 from server.extensions import db
 from server.models import ApiToken, AuditEntry, Event, SigningKey
-from tests.support import auth, click_for, pixel_for
+from tests.support import auth, click_for, pixel_for, report_message
 
 SECRET = "test-link-secret"
 CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0.0.0 Safari/537.36"
@@ -63,6 +63,7 @@ def test_deactivation_revokes_tokens_and_keys_at_once(app, client, admin):
     db.session.commit()
     assert client.get("/api/v1/me", headers=auth(token)).status_code == 200
     db.session.commit()  # the request shared this session: release SQLite's write lock
+    report_message(kid, "a" * 22)
     sink = app.extensions["leadcamp.sink"]
     client.get(pixel_for(SECRET, kid, "a" * 22), headers={"User-Agent": CHROME})
     sink.flush()

@@ -259,10 +259,11 @@ def test_accepting_an_invitation_lands_where_every_sign_in_does(app, login, peop
 
 def test_the_verdict_mix_counts_each_weeks_hits(app, login, people):
     from server.tracking.ingest import BatchWriter
-    from tests.support import make_event
+    from tests.support import make_event, report_message
 
     kid = accounts.current_signing_key(db.session, people.rep).kid
     db.session.commit()
+    report_message(kid)
     now = time.time()
     verdicts = ["human", "proxy", "machine", "scanner", "scanner"]
     BatchWriter(db.engine)(

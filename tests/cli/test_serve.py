@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from server.common import signing
 from server.extensions import db
-from tests.support import auth, click_for, pixel_for, wait_for
+from tests.support import auth, click_for, pixel_for, report_message, wait_for
 from tests.support.live import (
     ROOT,
     base_env,
@@ -84,6 +84,7 @@ def serve_env(settings, tmp_path):
 
 def test_serve_runs_web_and_jobs_and_ctrl_c_stops_both(app, serve_env, kid):
     port = free_port()
+    report_message(kid, "q" * 22)
     serve = start_serve(serve_env, port)
     try:
         processes = descendants(serve.pid)
@@ -118,6 +119,7 @@ def test_sigkill_of_serve_leaves_nothing_running_and_the_next_start_stores_every
     app, serve_env, settings, kid
 ):
     port, mid = free_port(), signing.new_message_id()
+    report_message(kid, mid)
     serve = start_serve(serve_env, port)
     processes = descendants(serve.pid)
     try:

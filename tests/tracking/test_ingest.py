@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import UTC, datetime
 
 import pytest
 
+from server.accounts import users as accounts
 from server.extensions import db
-from server.models import Event, Message, MessageSummary, SelfView
+from server.models import Event, Message, MessageSummary, PendingHit, SelfView
 from server.tracking.ingest import BatchWriter
 from server.tracking.verdicts.context import Windows
 from tests.support import make_event
@@ -44,7 +46,14 @@ def register(user, mid="m" * 22, sent_at=NOW - 3600, links=0):
     db.session.commit()
 
 
-def test_replaying_a_batch_changes_nothing(writer, kid):
+@pytest.fixture
+def reported(rep):
+    """The rep's message "m" * 22, reported an hour ago; returns the rep."""
+    register(rep[0])
+    return rep[0]
+
+
+def test_replaying_a_batch_changes_nothing(writer, kid, reported):
     batch = [hit(kid), hit(kid, verdict="proxy", at=NOW + 5), hit(kid, verdict="machine")]
     assert writer(batch) == 3
     assert writer(batch) == 0
@@ -57,14 +66,14 @@ def test_replaying_a_batch_changes_nothing(writer, kid):
     assert s.last_open_at.timestamp() == pytest.approx(NOW + 5)
 
 
-def test_a_click_implies_an_open(writer, kid):
+def test_a_click_implies_an_open(writer, kid, reported):
     writer([hit(kid, kind="click", url="https://x.test/", at=NOW + 9)])
     s = summary()
     assert (s.status, s.opens, s.clicks) == ("clicked", 0, 1)
     assert s.first_open_at.timestamp() == pytest.approx(NOW + 9)
 
 
-def test_first_and_last_times_come_from_real_hits_whatever_the_batch_order(writer, kid):
+def test_first_and_last_times_come_from_real_hits_whatever_the_batch_order(writer, kid, reported):
     batch = [
         hit(kid, at=NOW + 30),
         hit(kid, verdict="machine", at=NOW - 60),  # earlier, but no reader's open
@@ -85,7 +94,7 @@ def test_first_and_last_times_come_from_real_hits_whatever_the_batch_order(write
     assert stored[1].link_url == "https://x.test/"
 
 
-def test_machine_activity_is_kept_but_not_an_open(writer, kid):
+def test_machine_activity_is_kept_but_not_an_open(writer, kid, reported):
     writer([hit(kid, verdict=v) for v in ("machine", "scanner", "prefetch", "bot", "self")])
     s = summary()
     assert (s.status, s.opens, s.first_open_at) == ("sent", 0, None)
@@ -112,10 +121,56 @@ def test_nothing_is_recorded_while_tracking_is_off(writer, kid, rep, switch):
 
 
 def test_hits_before_the_message_is_reported_are_kept(writer, kid, rep):
-    writer([hit(kid, at=NOW - 60)])
+    assert writer([hit(kid, at=NOW - 60)]) == 0
+    assert summary() is None and db.session.query(Event).count() == 0  # nobody's data yet
     register(rep[0])
+    assert writer([]) == 1  # the next batch takes it back, now that its message exists
     assert summary().opens == 1
     assert summary().account_id == rep[0].account_id
+    assert db.session.query(PendingHit).count() == 0
+
+
+def test_another_accounts_key_counts_nothing_for_a_message(writer, kid, reported, make_user):
+    outsider = make_user("mallory@globex.test", "Globex")[0]
+    theirs = accounts.current_signing_key(db.session, outsider).kid
+    db.session.commit()
+    forged = [hit(theirs), hit(theirs, kind="click", url="https://x.test/")]
+    assert writer(forged) == 0
+    assert summary() is None and db.session.query(Event).count() == 0
+    assert writer.dropped == {"not the message owner's": 2}
+    assert writer([hit(kid)]) == 1
+    assert (summary().status, summary().account_id) == ("opened", reported.account_id)
+
+
+def test_a_colleagues_key_counts_nothing_for_a_reps_message(writer, reported, make_user):
+    colleague = make_user("ida@acme.test")[0]
+    theirs = accounts.current_signing_key(db.session, colleague).kid
+    db.session.commit()
+    assert writer([hit(theirs)]) == 0
+    assert summary() is None
+
+
+def test_an_internal_event_counts_only_for_its_own_accounts_message(writer, reported, make_user):
+    outsider = make_user("mallory@globex.test", "Globex")[0]
+
+    def reply(account_id, mid="m" * 22):
+        return make_event("", mid, kind="reply", account_id=account_id)
+
+    assert writer([reply(outsider.account_id), reply(reported.account_id, "n" * 22)]) == 0
+    assert writer.dropped == {"not the message owner's": 1, "unknown message": 1}
+    assert db.session.query(PendingHit).count() == 0
+    assert writer([reply(reported.account_id)]) == 1
+    assert summary().status == "replied"
+
+
+def test_a_dropped_hit_is_logged_without_naming_it(writer, kid, reported, make_user, caplog):
+    outsider = make_user("mallory@globex.test", "Globex")[0]
+    theirs = accounts.current_signing_key(db.session, outsider).kid
+    db.session.commit()
+    with caplog.at_level(logging.WARNING, logger="server.tracking.ingest"):
+        writer([hit(theirs)])
+    [record] = caplog.records
+    assert record.getMessage() == "dropped hits: 1 not the message owner's"
 
 
 def test_hits_seconds_after_sending_are_a_scanner(writer, kid, rep):
@@ -185,7 +240,7 @@ def test_a_person_clicking_links_minutes_apart_is_not_a_burst(writer, kid, rep):
     assert summary().clicks == 3
 
 
-def test_a_replay_mixing_stored_and_new_events_counts_only_the_new(writer, kid):
+def test_a_replay_mixing_stored_and_new_events_counts_only_the_new(writer, kid, reported):
     stored, new = hit(kid), hit(kid, verdict="proxy")
     assert writer([stored]) == 1
     assert writer([stored, new]) == 1

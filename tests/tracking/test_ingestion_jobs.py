@@ -11,10 +11,11 @@ from huey import MemoryHuey
 from server.extensions import db
 from server.jobs import register_tasks
 from server.models import Event
-from tests.support import make_event
+from tests.support import make_event, report_message
 
 
 def test_the_periodic_task_replays_orphaned_spools(app, settings, kid):
+    report_message(kid)
     events = [make_event(kid) for _ in range(12)]
     code = (
         "import json, sys, os; from pathlib import Path; from server.tracking.sinks import Spool; "

@@ -18,7 +18,7 @@ from server.common import signing
 from server.extensions import db
 from server.tracking.ingest import BatchWriter
 from server.tracking.sinks import StreamDrainer
-from tests.support import click_for, pixel_for
+from tests.support import click_for, pixel_for, report_message
 from tests.support.live import events_of, free_port, hammer
 from tests.support.tcpproxy import TcpProxy
 
@@ -37,6 +37,7 @@ def test_every_hit_is_written_at_graceful_shutdown(start_server, settings, kid, 
     # The flush interval and batch size are out of reach: only the worker-exit flush can write.
     server = start_server(EVENT_SINK=sink, SINK_FLUSH_INTERVAL="3600", SINK_BATCH_SIZE="1000000")
     mid = signing.new_message_id()
+    report_message(kid, mid)
     counts = hammer(server.port, [pixel_for(SECRET, kid, mid)] * 1500, connections=16)
     assert counts == {200: 1500}
     assert events_of(settings.database_url, mid) == 0
@@ -50,6 +51,7 @@ def test_every_hit_reaches_the_database_through_the_redis_sink(
     stream = f"test:events:{signing.new_message_id()}"
     server = start_server(EVENT_SINK="redis", REDIS_URL=REDIS_URL, REDIS_STREAM=stream)
     mid = signing.new_message_id()
+    report_message(kid, mid)
     assert hammer(server.port, [pixel_for(SECRET, kid, mid)] * 1500, connections=16) == {200: 1500}
     assert server.stop() == 0
     assert redis_client.xlen(stream) == 1500
@@ -72,6 +74,7 @@ def test_a_killed_worker_is_replaced_and_loses_at_most_its_flush_window(
     interval = 0.2
     server = start_server(EVENT_SINK=sink, SINK_FLUSH_INTERVAL=str(interval))
     mid = signing.new_message_id()
+    report_message(kid, mid)
     served, stop = {}, threading.Event()
     started = time.monotonic()
 
@@ -121,6 +124,7 @@ def test_the_redis_sink_loses_nothing_when_a_worker_is_killed(
     stream = f"test:events:{signing.new_message_id()}"
     server = start_server(EVENT_SINK="redis", REDIS_URL=REDIS_URL, REDIS_STREAM=stream)
     mid = signing.new_message_id()
+    report_message(kid, mid)
     paths = [pixel_for(SECRET, kid, mid)] * 600
     first = hammer(server.port, paths, 8)
     os.kill(server.worker_pids()[0], signal.SIGKILL)
@@ -138,6 +142,7 @@ def test_the_redis_sink_loses_nothing_when_a_worker_is_killed(
 def test_a_database_outage_loses_nothing(start_server, settings, kid, tmp_path, sink):
     """PostgreSQL behind a proxy we cut; SQLite held under an exclusive lock by another process."""
     mid = signing.new_message_id()
+    report_message(kid, mid)
     pixel = pixel_for(SECRET, kid, mid)
     url = make_url(settings.database_url)
     if url.get_backend_name() == "postgresql":
@@ -175,6 +180,7 @@ def test_no_raw_address_or_user_agent_reaches_the_database_or_the_log(
     user_agent = f"{CHROME} {marker}"
     server = start_server(ACCESS_LOG="true", TRUSTED_PROXIES="127.0.0.1/32")
     mid = signing.new_message_id()
+    report_message(kid, mid)
     headers = {"User-Agent": user_agent, "X-Forwarded-For": f"{address}"}
     assert hammer(server.port, [pixel_for(SECRET, kid, mid)] * 5, 1, headers) == {200: 5}
     hammer(server.port, [click_for(SECRET, kid, mid, "https://example.com/")] * 5, 1, headers)

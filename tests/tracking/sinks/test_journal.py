@@ -12,7 +12,13 @@ from server.extensions import db
 from server.models import Event
 from server.tracking.ingest import BatchWriter
 from server.tracking.sinks import EmbeddedSink, Journal, JournalDrainer, Spool, WriterStopped
-from tests.support import make_event, wait_for
+from tests.support import make_event, report_message, wait_for
+
+
+@pytest.fixture(autouse=True)
+def reported(kid):
+    """Hits count only for a reported message of the key's rep."""
+    report_message(kid)
 
 
 def stored() -> int:

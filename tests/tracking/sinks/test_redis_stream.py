@@ -10,7 +10,13 @@ from server.extensions import db
 from server.models import Event
 from server.tracking.ingest import BatchWriter
 from server.tracking.sinks import RedisSink, Spool, StreamDrainer
-from tests.support import make_event
+from tests.support import make_event, report_message
+
+
+@pytest.fixture(autouse=True)
+def reported(kid):
+    """Hits count only for a reported message of the key's rep."""
+    report_message(kid)
 
 
 @pytest.fixture
