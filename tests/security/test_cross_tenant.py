@@ -103,7 +103,6 @@ def _problem(world, probe, who: str, sent: str, response) -> str | None:
     return None
 
 
-@pytest.mark.xfail(strict=True, reason="(a) ingest binds each hit to its message's owner")
 def test_a_hit_signed_by_another_account_never_counts_for_the_victim(app, world, client):
     """Another account's rep signs the pixel and a link for the victim's message id with their
     own key: the hits are theirs at most, never the victim's message's events or summary."""

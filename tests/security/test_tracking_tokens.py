@@ -16,7 +16,7 @@ from server.common import signing, targets
 from server.extensions import db
 from server.models import Event
 from server.tracking.fastpath import GIF, NO_CACHE
-from tests.support import pixel_for
+from tests.support import pixel_for, report_message
 
 SECRET = "test-link-secret"
 MID = "q2X0c1ZPq0nqz7lU4m2GdA"
@@ -63,6 +63,7 @@ def recorded(app) -> int:
 
 def test_the_pixel_always_answers_and_records_only_what_we_signed(app, client, kid):
     """Mutated and arbitrary pixel paths: always the GIF; recorded exactly when genuine."""
+    report_message(kid, MID)  # hits count only for a reported message of the key's rep
     genuine = pixel_for(SECRET, kid, MID)
     sent = []
 
@@ -84,6 +85,7 @@ def test_the_pixel_always_answers_and_records_only_what_we_signed(app, client, k
 def test_a_redirect_goes_only_where_we_signed(app, client, kid):
     """Mutated links: 404, or exactly the signed target's Location; recorded only when genuine."""
     key = signing.derive_key(SECRET, kid)
+    report_message(kid, MID)
     redirects = []
 
     @BOUNDED
