@@ -186,7 +186,7 @@ def test_no_raw_address_or_user_agent_reaches_the_database_or_the_log(
     hammer(server.port, [click_for(SECRET, kid, mid, "https://example.com/")] * 5, 1, headers)
     server.stop()
     log = (tmp_path / "server.log").read_text()
-    assert f"/o/{kid}.{mid}" in log, "the access log is on and was read"
+    assert f"/o/{kid}.*" in log, "the access log is on and was read (route shape only)"
     engine = create_engine(settings.database_url)
     with engine.connect() as conn:
         dump = "\n".join(
