@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from flask import g, request_started
 
 from config import Settings
 from server import create_app
@@ -148,3 +149,18 @@ def kid(rep):
     key = accounts.current_signing_key(db.session, rep[0])
     db.session.commit()
     return key.kid
+
+
+@pytest.fixture
+def fresh_g_per_request(app):
+    """Each request starts with an empty `g`, as in production, where each request has its own
+    app context; here the test's app context is shared, and Flask-WTF and Flask-Login cache the
+    CSRF token and the user in `g`, which would carry one client's over to the next."""
+
+    def clear(sender, **extra):
+        for name in list(g):
+            g.pop(name)
+
+    request_started.connect(clear, app)
+    yield
+    request_started.disconnect(clear, app)

@@ -7,7 +7,6 @@ import threading
 from dataclasses import dataclass
 
 import pytest
-from flask import g, request_started
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from server.accounts import users as accounts
@@ -18,18 +17,8 @@ from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 
 
 @pytest.fixture(autouse=True)
-def fresh_g_per_request(app):
-    """Each request starts with an empty `g`, as in production, where each request has its own
-    app context; here the test's app context is shared, and Flask-WTF and Flask-Login cache the
-    CSRF token and the user in `g`, which would carry one client's over to the next."""
-
-    def clear(sender, **extra):
-        for name in list(g):
-            g.pop(name)
-
-    request_started.connect(clear, app)
-    yield
-    request_started.disconnect(clear, app)
+def _fresh_g(fresh_g_per_request):
+    """Every settings-page test gets a fresh `g` per request (tests/conftest.py)."""
 
 
 @dataclass

@@ -10,8 +10,9 @@ from flask_login.utils import encode_cookie
 
 from server.accounts import users as accounts
 from server.extensions import db
-from tests.admin.conftest import fresh_g_per_request  # noqa: F401 (autouse: no user cached in g)
 from tests.support.admin import csrf_from, sign_in
+
+pytestmark = pytest.mark.usefixtures("fresh_g_per_request")  # no user cached in g
 
 HOUR = 3600
 

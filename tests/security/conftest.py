@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from flask import g, request_started
 
 from server.accounts import users as accounts
 from server.extensions import db
@@ -24,20 +23,6 @@ def settings(database_url, tmp_path):
     return with_google(base).replace(
         rate_limit_sign_in=generous, rate_limit_connect=generous, rate_limit_bad_tokens=generous
     )
-
-
-@pytest.fixture
-def fresh_g_per_request(app):
-    """Each request starts with an empty `g`, as in production (see tests/admin/conftest.py):
-    the test's shared app context would otherwise carry one client's user over to the next."""
-
-    def clear(sender, **extra):
-        for name in list(g):
-            g.pop(name)
-
-    request_started.connect(clear, app)
-    yield
-    request_started.disconnect(clear, app)
 
 
 @pytest.fixture
