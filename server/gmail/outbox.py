@@ -13,12 +13,11 @@ in Sent, and a retry under the same id is refused.
 from __future__ import annotations
 
 import base64
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import make_msgid
 
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.accounts.users import normalize_email
@@ -34,9 +33,6 @@ from server.models import GmailMailbox, JobRun, Message, User
 from server.models.base import utcnow
 
 KIND = "gmail_send"
-# Once Gmail has sent a copy, recording it is retried this many times while the database is busy
-# (on SQLite, another writer: an import, the event writer), waiting a little longer each time.
-RECORD_ATTEMPTS = 6
 
 
 def plan(session: Session, user: User, data: dict) -> JobRun:
@@ -137,24 +133,11 @@ def _deliver_one(session: Session, run: JobRun, index: int, copy: Copy) -> None:
         answer = copy.gmail.send(raw, copy.draft.thread.id if copy.draft.thread else None)
     except (GmailApiError, gmail_auth.GoogleAuthError) as exc:
         _not_delivered(session, run, index, copy.mailbox, message, exc)
-    _record_sent(session, run, index, message.id, answer)
-
-
-def _record_sent(session: Session, run: JobRun, index: int, message_id: str, answer: dict) -> None:
-    """Record a copy Gmail sent; the mail is out, so a busy database is waited for, not given
-    up on (giving up would leave the copy "unknown")."""
-    for attempt in range(RECORD_ATTEMPTS):
-        try:
-            message = session.get(Message, message_id)
-            message.gmail_message_id, message.gmail_thread_id = answer["id"], answer.get("threadId")
-            _mark(session, run, index, "sent", gmail_message_id=answer["id"])
-            session.commit()
-            return
-        except OperationalError:
-            session.rollback()
-            if attempt == RECORD_ATTEMPTS - 1:
-                raise
-            time.sleep(0.5 * 2**attempt)
+    # The mail is out: on SQLite the job worker waits for a busy writer rather than give up here
+    # (serve.JOB_LOCK_WAIT), so the copy is recorded "sent", never left "unknown".
+    message.gmail_message_id, message.gmail_thread_id = answer["id"], answer.get("threadId")
+    _mark(session, run, index, "sent", gmail_message_id=answer["id"])
+    session.commit()
 
 
 def _compose(session: Session, copy: Copy, recipient: dict) -> tuple[Message, str]:
