@@ -24,6 +24,7 @@ from tests.support.live import (
     flask_cli,
     free_port,
     http_get,
+    http_post,
     wait_until_serving,
 )
 
@@ -197,6 +198,8 @@ def test_every_file_the_service_creates_is_its_users_only(app, settings, tmp_pat
     serve, seen = start_serve(env, port), {}
     try:
         kid = json.loads(http_get(port, "/api/v1/signing-key", auth(token))[1])["kid"]
+        report = {"id": mid, "subject": "Hi", "recipients": [{"email": f"lead-{rep}"}]}
+        assert http_post(port, "/api/v1/messages", report, auth(token))[0] == 201  # as sent
         click = click_for(SECRET, kid, mid, f"https://acme.test/?email={rep}")
         assert http_get(port, click)[0] == 302
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import signal
 import socket
@@ -63,6 +64,18 @@ def http_get(
     conn = http.client.HTTPConnection(host, port, timeout=10)
     try:
         conn.request("GET", path, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def http_post(port: int, path: str, body: dict, headers: dict | None = None) -> tuple[int, bytes]:
+    """One JSON POST on a fresh connection to 127.0.0.1:port."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        headers = {"Content-Type": "application/json", **(headers or {})}
+        conn.request("POST", path, body=json.dumps(body), headers=headers)
         response = conn.getresponse()
         return response.status, response.read()
     finally:
