@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select, update
@@ -10,13 +10,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.accounts.sessions import end_sessions
-from server.accounts.users import AccountError, checked_email, load_signed
+from server.accounts.users import AccountError, checked_email, load_signed, normalize_email
 from server.common import audit
 from server.models import Account, ApiToken, Invitation, SigningKey, User
 from server.models.account import ROLES
 
 INVITATION_MAX_AGE = 7 * 24 * 3600
 CANNOT_ACCEPT = "This invitation cannot be accepted. Ask the admin who sent it for help."
+NEEDS_PROOF = (
+    "This link was shown to the admin, not mailed to you, so it cannot prove your address. "
+    "Accept it by signing in with Google as the invited address, or ask the server's operator "
+    "to admit you."
+)
 
 
 class NotFound(LookupError):
@@ -88,12 +93,27 @@ def invite(
         target=f"invitation #{invitation.id}",
         detail=f"role {role}",
     )
-    return invitation, _serializer(secret_key).dumps({"i": invitation.id})
+    return invitation, link_token(secret_key, invitation)
+
+
+def link_token(secret_key: str, invitation: Invitation, mailed: bool = False) -> str:
+    """The invitation link's token; only a mailed one proves the address by itself."""
+    data = {"i": invitation.id} | ({"m": 1} if mailed else {})
+    return _serializer(secret_key).dumps(data)
+
+
+def _load(secret_key: str, token: str) -> dict:
+    return load_signed(_serializer(secret_key), token, INVITATION_MAX_AGE, "invitation link")
+
+
+def is_mailed(secret_key: str, token: str) -> bool:
+    """Whether a (valid) invitation token is the mailed kind, which proves the address."""
+    return _load(secret_key, token).get("m") == 1
 
 
 def invitation_for(session: Session, secret_key: str, token: str) -> Invitation:
     """The open invitation a token stands for; AccountError when expired, used or forged."""
-    data = load_signed(_serializer(secret_key), token, INVITATION_MAX_AGE, "invitation link")
+    data = _load(secret_key, token)
     invitation = session.get(Invitation, data.get("i"))
     if invitation is None or invitation.revoked_at is not None:
         raise AccountError("This invitation link is not valid.")
@@ -102,11 +122,43 @@ def invitation_for(session: Session, secret_key: str, token: str) -> Invitation:
     return invitation
 
 
-def accept(session: Session, secret_key: str, token: str, name: str = "") -> User:
-    """Spend an invitation: create its user. Works once (compare-and-set on accepted_at).
+def accept(
+    session: Session, secret_key: str, token: str, name: str = "", verified_email: str = ""
+) -> User:
+    """Spend an invitation whose address is proven: by a mailed link, or `verified_email` (Google).
 
+    A link shown to the admin proves nothing, so it is refused before anything is looked up:
+    the admin cannot learn from accepting it whether the address is used in another account.
     On AccountError the caller rolls back (the session may hold a failed flush)."""
     invitation = invitation_for(session, secret_key, token)
+    proven = verified_email and normalize_email(verified_email) == invitation.email
+    if not (proven or is_mailed(secret_key, token)):
+        raise AccountError(NEEDS_PROOF)
+    return _spend(session, invitation, name)
+
+
+def admit(session: Session, email: str, account_name: str = "", name: str = "") -> User:
+    """The operator vouches for an address: spend its open invitation (one per account)."""
+    query = select(Invitation, Account.name).join(Account, Account.id == Invitation.account_id)
+    query = query.where(
+        Invitation.email == normalize_email(email),
+        Invitation.accepted_at.is_(None),
+        Invitation.revoked_at.is_(None),
+        Invitation.created_at >= datetime.now(UTC) - timedelta(seconds=INVITATION_MAX_AGE),
+    )
+    if account_name:
+        query = query.where(Account.name == account_name)
+    found = list(session.execute(query))
+    if not found:
+        raise AccountError(f"no user and no open invitation for {email}")
+    if len(found) > 1:
+        names = ", ".join(sorted(name for _, name in found))
+        raise AccountError(f"{email} is invited to several accounts ({names}); pick one: --account")
+    return _spend(session, found[0][0], name)
+
+
+def _spend(session: Session, invitation: Invitation, name: str) -> User:
+    """Create the invited user. Works once (compare-and-set on accepted_at)."""
     now = datetime.now(UTC)
     spent = session.execute(
         update(Invitation)
@@ -123,8 +175,7 @@ def accept(session: Session, secret_key: str, token: str, name: str = "") -> Use
     )
     session.add(user)
     try:
-        # Addresses are unique server-wide; the message must not tell whoever holds the link
-        # (the inviting admin, when mail is not configured) that the address is used elsewhere.
+        # Addresses are unique server-wide; only someone who proved the address gets this far.
         session.flush()
     except IntegrityError as exc:
         raise AccountError(CANNOT_ACCEPT) from exc

@@ -13,7 +13,7 @@ from server.auth.views import sign_in
 from server.extensions import db
 
 
-def _render_team(error: str = "", invite_link: str = "", status: int = 200):
+def _render_team(error: str = "", invite_link: str = "", invited: str = "", status: int = 200):
     account_id = current_user.account_id
     return render_template(
         "admin/team.html",
@@ -21,6 +21,7 @@ def _render_team(error: str = "", invite_link: str = "", status: int = 200):
         invitations=team.pending_invitations(db.session, account_id),
         error=error,
         invite_link=invite_link,
+        invited=invited,
         mail_configured=mailer().configured,
     ), status
 
@@ -45,15 +46,20 @@ def team_invite():
         db.session.rollback()
         return _render_team(str(exc), status=400)
     db.session.commit()
-    link = settings().public_url + url_for("admin.accept_invitation", token=token)
+    # The mailed link proves the address by itself; the one shown here (no mail) does not.
+    mailed = team.link_token(settings().secret_key, invitation, mailed=True)
     body = (
         f"{current_user.email} invites you to {current_user.account.name} on Leadcamp.\n\n"
-        f"Accept within 7 days (the link works once):\n{link}\n"
+        f"Accept within 7 days (the link works once):\n{_link(mailed)}\n"
     )
     if mailer().send([invitation.email], "Your invitation to Leadcamp", body):
         flash(f"Invitation sent to {invitation.email}.")
         return redirect(url_for("admin.team_page"))
-    return _render_team(invite_link=link)
+    return _render_team(invite_link=_link(token), invited=invitation.email)
+
+
+def _link(token: str) -> str:
+    return settings().public_url + url_for("admin.accept_invitation", token=token)
 
 
 @bp.post("/team/invitations/<int:invitation_id>/withdraw")
@@ -116,13 +122,14 @@ def accept_invitation(token: str):
         invitation = team.invitation_for(db.session, settings().secret_key, token)
     except AccountError as exc:
         return render_template("admin/accept.html", error=str(exc)), 400
-    return render_template("admin/accept.html", invitation=invitation, token=token)
+    mailed = team.is_mailed(settings().secret_key, token)
+    return render_template("admin/accept.html", invitation=invitation, token=token, mailed=mailed)
 
 
 @bp.post("/invitations/<token>")
 @throttle.sign_in
 def accept_invitation_post(token: str):
-    """Accept: create the user and sign them in."""
+    """Accept a mailed link: create the user and sign them in."""
     try:
         user = team.accept(db.session, settings().secret_key, token, request.form.get("name", ""))
     except AccountError as exc:

@@ -155,7 +155,7 @@ def _join(token: str, grant: gmail_auth.Grant):
                 f"{grant.email}. Sign in to Google with the invited address.",
                 403,
             )
-        user = team.accept(db.session, secret, token, grant.name or "")
+        user = team.accept(db.session, secret, token, grant.name or "", grant.email)
     except AccountError as exc:
         db.session.rollback()
         return _page("Invitation not accepted", str(exc), 400)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from sqlalchemy import func, select
 
+from server.accounts import team
 from server.accounts import users as accounts
 from server.cli.common import fail, login_url
 from server.extensions import db
@@ -38,6 +39,21 @@ def users_login_link(email: str):
         user = accounts.find_user(db.session, email)
     except accounts.AccountError as exc:
         fail(exc)
+    click.echo(login_url(user))
+
+
+@users.command("admit")
+@click.argument("email")
+@click.option("--account", "account_name", default="", help="When invited to several accounts.")
+@click.option("--name", default="", help="Display name.")
+def users_admit(email: str, account_name: str, name: str):
+    """Accept an open invitation on the person's behalf and print their sign-in link."""
+    try:
+        user = team.admit(db.session, email, account_name, name)
+    except accounts.AccountError as exc:
+        db.session.rollback()
+        fail(exc)
+    db.session.commit()
     click.echo(login_url(user))
 
 

@@ -9,15 +9,21 @@ from server.accounts import team
 from server.accounts import users as accounts
 from server.accounts.users import AccountError
 from server.extensions import db
-from server.models import ApiToken, AuditEntry, Event, SigningKey
+from server.models import ApiToken, AuditEntry, Event, SigningKey, User
 from tests.support import auth, click_for, pixel_for, report_message
 
 SECRET = "test-link-secret"
 CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0.0.0 Safari/537.36"
 
 
+def mailed(invitation) -> str:
+    """The token of the link mailed to the invited address."""
+    return team.link_token("k", invitation, mailed=True)
+
+
 def test_an_invitation_works_once(app, admin):
-    _, token = team.invite(db.session, "k", admin, " New@Acme.test ", "rep")
+    invitation, _ = team.invite(db.session, "k", admin, " New@Acme.test ", "rep")
+    token = mailed(invitation)
     user = team.accept(db.session, "k", token, "Nina")
     db.session.commit()
     assert (user.email, user.role, user.account_id, user.name) == (
@@ -35,18 +41,50 @@ def test_an_invitation_works_once(app, admin):
 
 def test_only_the_own_account_is_checked_for_the_address(app, admin):
     elsewhere = accounts.create_user(db.session, "ana@globex.test", "Globex")
-    invitation, token = team.invite(db.session, "k", admin, "ANA@globex.test", "rep")
+    invitation, _ = team.invite(db.session, "k", admin, "ANA@globex.test", "rep")
     assert invitation.email == "ana@globex.test"
     db.session.commit()
     with pytest.raises(AccountError, match="cannot be accepted") as refused:
-        team.accept(db.session, "k", token)
+        team.accept(db.session, "k", mailed(invitation))
     db.session.rollback()
     assert "exists" not in str(refused.value)
     assert db.session.get(type(elsewhere), elsewhere.id).account_id == elsewhere.account_id
 
 
+def test_a_shown_link_proves_nothing_so_taken_and_free_addresses_answer_alike(app, admin):
+    accounts.create_user(db.session, "ana@globex.test", "Globex")
+    answers = []
+    for address in ("ana@globex.test", "free@globex.test"):
+        _, shown = team.invite(db.session, "k", admin, address, "rep")
+        db.session.commit()
+        with pytest.raises(AccountError) as refused:
+            team.accept(db.session, "k", shown, "Admin pretending")
+        db.session.rollback()
+        answers.append(str(refused.value))
+    assert answers[0] == answers[1] == team.NEEDS_PROOF
+    assert db.session.scalar(select(User).where(User.email == "free@globex.test")) is None
+
+
+def test_google_or_the_operator_proves_the_address_of_a_shown_link(app, admin):
+    _, shown = team.invite(db.session, "k", admin, "gina@acme.test", "rep")
+    with pytest.raises(AccountError, match="cannot prove"):
+        team.accept(db.session, "k", shown, "", verified_email="someone@else.test")
+    user = team.accept(db.session, "k", shown, "Gina", verified_email="Gina@Acme.test")
+    assert (user.email, user.account_id) == ("gina@acme.test", admin.account_id)
+    team.invite(db.session, "k", admin, "otto@acme.test", "rep")
+    other = accounts.create_user(db.session, "boss@globex.test", "Globex", admin=True)
+    team.invite(db.session, "k", other, "otto@acme.test", "rep")
+    with pytest.raises(AccountError, match="several accounts"):
+        team.admit(db.session, "otto@acme.test")
+    admitted = team.admit(db.session, "OTTO@acme.test", "Globex")
+    assert admitted.account_id == other.account_id
+    with pytest.raises(AccountError, match="no open invitation"):
+        team.admit(db.session, "nobody@acme.test")
+
+
 def test_invitations_expire_and_can_be_withdrawn(app, admin, monkeypatch):
-    invitation, token = team.invite(db.session, "k", admin, "late@acme.test", "admin")
+    invitation, _ = team.invite(db.session, "k", admin, "late@acme.test", "admin")
+    token = mailed(invitation)
     monkeypatch.setattr(team, "INVITATION_MAX_AGE", -1)
     with pytest.raises(AccountError, match="expired"):
         team.accept(db.session, "k", token)
@@ -106,8 +144,8 @@ def test_another_accounts_members_are_not_found(app, admin):
 
 
 def test_only_open_invitations_can_be_withdrawn(app, admin):
-    accepted, token = team.invite(db.session, "k", admin, "in@acme.test", "rep")
-    team.accept(db.session, "k", token)
+    accepted, _ = team.invite(db.session, "k", admin, "in@acme.test", "rep")
+    team.accept(db.session, "k", mailed(accepted))
     withdrawn, _ = team.invite(db.session, "k", admin, "out@acme.test", "rep")
     team.withdraw(db.session, admin, withdrawn.id)
     db.session.commit()
