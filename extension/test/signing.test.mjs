@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
 import { b64decode, b64encode, b64encodeText } from "../src/shared/base64.js";
-import { newMessageId, signer } from "../src/shared/signing.js";
+import { signer } from "../src/shared/signing.js";
 
 const vectors = JSON.parse(
   readFileSync(new URL("../../tests/vectors/tracking-signatures.json", import.meta.url), "utf8"),
@@ -30,8 +30,16 @@ test("base64 round-trips and refuses padding or foreign characters", () => {
   assert.throws(() => b64decode("abcde"));
 });
 
-test("message ids are 128 random bits, 22 characters", () => {
-  const ids = new Set(Array.from({ length: 50 }, newMessageId));
+test("message ids are bound to the key as the server's vectors are", async () => {
+  assert.ok(vectors.message_ids.length >= 2);
+  for (const c of vectors.message_ids) {
+    assert.equal(await signer(b64decode(c.key)).messageId(c.nonce), c.id);
+  }
+});
+
+test("fresh message ids are 22 characters, each different", async () => {
+  const sign = signer(b64decode(vectors.cases[0].key));
+  const ids = new Set(await Promise.all(Array.from({ length: 50 }, () => sign.messageId())));
   assert.equal(ids.size, 50);
   for (const id of ids) assert.match(id, /^[A-Za-z0-9_-]{22}$/);
 });

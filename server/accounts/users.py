@@ -148,6 +148,16 @@ def key_material(link_secrets: tuple[str, ...], kid: str) -> bytes:
     return signing.derive_key(link_secrets[0], kid)
 
 
+def owns_message_id(session: Session, user: User, link_secrets: tuple[str, ...], mid: str) -> bool:
+    """Whether `mid` was made with one of the user's signing keys (under any link secret)."""
+    kids = session.scalars(select(SigningKey.kid).where(SigningKey.user_id == user.id))
+    return any(
+        signing.is_bound(signing.derive_key(secret, kid), mid)
+        for kid in kids
+        for secret in link_secrets
+    )
+
+
 def _login_serializer(secret_key: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret_key, salt="leadcamp.magic-link")
 

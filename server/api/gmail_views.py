@@ -31,7 +31,8 @@ def send_message(body: schemas.SendIn):
     user = g.user
     try:
         gmail_send.check_allowed(user, gmail_auth.mailbox_of(db.session, user))
-        run = outbox.plan(db.session, user, body.model_dump())
+        secrets_ = current_app.config["LEADCAMP"].link_secrets
+        run = outbox.plan(db.session, user, body.model_dump(), secrets_)
     except gmail_send.SendError as exc:
         raise ApiError(exc.status, exc.code, str(exc)) from exc
     return accepted(run)

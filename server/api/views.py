@@ -91,7 +91,7 @@ def create_message(body: schemas.MessageIn):
     try:
         message, tracked = messages.register(db.session, g.user, body.model_dump(), _tracker())
     except messages.MessageError as exc:
-        raise ApiError(409, exc.code, str(exc)) from exc
+        raise ApiError(exc.status, exc.code, str(exc)) from exc
     db.session.commit()
     return messages.summary_of(message, db.session.get(MessageSummary, message.id)) | tracked
 

@@ -7,6 +7,8 @@ The extension reproduces them with WebCrypto; tests/vectors/tracking-signatures.
 
     pixel: /o/<kid>.<mid>.<sig>.gif            value "<kid>.<mid>"          purpose "leadcamp.open"
     click: /c/<kid>.<mid>.<sig>/<b64url(url)>  value "<kid>.<mid>.<b64url>" purpose "leadcamp.click"
+    message id: <nonce><sig[:8]>, 14 random characters, then the first 8 characters of the
+                signature of the nonce with purpose "leadcamp.message-id"
 
 A click verifies only if its target is one the redirect can send (common/targets.py).
 """
@@ -28,6 +30,8 @@ from server.common import targets
 
 OPEN = "leadcamp.open"
 CLICK = "leadcamp.click"
+MESSAGE_ID = "leadcamp.message-id"
+_NONCE = 14  # characters of a bound message id that are random (84 bits); 8 of tag follow
 ALGORITHM = "HMAC-SHA256"
 _TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 # The unpadded base64 of the longest target the redirect accepts.
@@ -55,8 +59,24 @@ def new_kid() -> str:
 
 
 def new_message_id() -> str:
-    """A fresh message id: 128 random bits."""
+    """A fresh random id: 128 random bits (events, job items; messages use bound_message_id)."""
     return secrets.token_urlsafe(16)
+
+
+def bound_message_id(key: bytes) -> str:
+    """A fresh message id bound to a rep's key: 84 random bits, then a 48-bit tag of them.
+
+    Only the key's holder makes ids that pass is_bound, so registering an id made elsewhere is
+    refused the same way whether or not some other account uses it."""
+    nonce = b64encode(secrets.token_bytes(11))[:_NONCE]
+    return nonce + signature(key, MESSAGE_ID, nonce)[:8]
+
+
+def is_bound(key: bytes, mid: str) -> bool:
+    """Whether `mid` was made by bound_message_id with `key`."""
+    if len(mid) != _NONCE + 8:
+        return False
+    return hmac.compare_digest(signature(key, MESSAGE_ID, mid[:_NONCE])[:8], mid[_NONCE:])
 
 
 @lru_cache(maxsize=4096)

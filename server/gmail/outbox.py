@@ -35,10 +35,10 @@ from server.models.base import utcnow
 KIND = "gmail_send"
 
 
-def plan(session: Session, user: User, data: dict) -> JobRun:
+def plan(session: Session, user: User, data: dict, link_secrets: tuple[str, ...]) -> JobRun:
     """Check a send request and record it as a queued run, one item per copy; SendError when it
     cannot be sent as it is."""
-    recipients = send.check_request(session, user, data)
+    recipients = send.check_request(session, user, data, link_secrets)
     items = [
         {"email": normalize_email(r["email"]), "id": r["id"], "status": "queued"}
         for r in recipients

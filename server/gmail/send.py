@@ -19,11 +19,13 @@ from email.utils import format_datetime
 
 from sqlalchemy.orm import Session
 
+from server.accounts import users as accounts
 from server.accounts.users import normalize_email
 from server.common import signing
 from server.gmail.auth import SEND
 from server.gmail.client import GmailApiError, GmailClient
 from server.gmail.mail import Mail
+from server.messages import service as messages
 from server.models import GmailMailbox, Message, User
 
 
@@ -121,36 +123,43 @@ def reply_subject(original: str) -> str:
     return original if re.match(r"\s*re\s*:", original, re.IGNORECASE) else f"Re: {original}"
 
 
-def check_request(session: Session, user: User, data: dict) -> list[dict]:
+def check_request(
+    session: Session, user: User, data: dict, link_secrets: tuple[str, ...]
+) -> list[dict]:
     """The recipients of a send request, each with the id its copy gets (one copy per address);
     SendError when the request cannot be sent as it is."""
     if not data.get("thread_id") and not (data.get("subject") or "").strip():
         raise SendError(400, "invalid_request", "A new message needs a subject.")
     recipients: dict[str, dict] = {}
+    key = accounts.key_material(link_secrets, accounts.current_signing_key(session, user).kid)
     for recipient in data["recipients"]:
         try:
             address(recipient.get("name") or "", recipient["email"])
         except ValueError as exc:
             raise SendError(400, "invalid_recipient", str(exc)) from exc
         # Every copy's id is known before anything is sent, so the run can name them all.
-        with_id = recipient | {"id": recipient.get("id") or signing.new_message_id()}
+        with_id = recipient | {"id": recipient.get("id") or signing.bound_message_id(key)}
         recipients.setdefault(normalize_email(recipient["email"]), with_id)
     ids = [r["id"] for r in recipients.values()]
     if len(set(ids)) != len(ids):
         raise SendError(400, "invalid_request", "Each recipient's copy needs an id of its own.")
     for recipient in recipients.values():
-        _check_id(session, user, recipient)
+        _check_id(session, user, recipient, link_secrets)
     return list(recipients.values())
 
 
-def _check_id(session: Session, user: User, recipient: dict) -> None:
-    """Refuse an id another message holds, or one of a copy that may have been sent already; a
-    copy Gmail accepted earlier is fine (the job skips it: sending again sends only the rest)."""
+def _check_id(session: Session, user: User, recipient: dict, secrets_: tuple[str, ...]) -> None:
+    """Refuse an id not made with the user's key, or one of a copy that may have been sent
+    already; a copy Gmail accepted earlier is fine (the job skips it: sending again sends only
+    the rest)."""
     message = session.get(Message, recipient["id"])
-    if message is None:
+    if message is None or message.user_id != user.id:
+        try:
+            messages.check_new_id(session, user, secrets_, recipient["id"])
+        except messages.MessageError as exc:
+            raise SendError(exc.status, exc.code, str(exc)) from exc
         return
-    same = [r.email for r in message.recipients] == [normalize_email(recipient["email"])]
-    mine = message.user_id == user.id and same
+    mine = [r.email for r in message.recipients] == [normalize_email(recipient["email"])]
     if mine and message.gmail_message_id is not None:
         return
     if mine and message.rfc_message_id is not None:  # a server copy Gmail never confirmed
@@ -162,5 +171,5 @@ def _check_id(session: Session, user: User, recipient: dict) -> None:
             "under a new id only if it is not there.",
         )
     raise SendError(
-        409, "id_conflict", f"The id {recipient['id']} is already used by another message."
+        409, "id_conflict", f"The id {recipient['id']} is already used by another of your messages."
     )

@@ -21,9 +21,10 @@ from server.tracking.events import event_view
 class MessageError(ValueError):
     """A message request that cannot be carried out; `code` names the failure."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: str, message: str, status: int = 409):
         super().__init__(message)
         self.code = code
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -47,12 +48,14 @@ def visible_messages(user: User):
 
 def register(session: Session, user: User, data: dict, tracker: Tracker) -> tuple[Message, dict]:
     """Record a sent message (idempotent on its id); track its HTML when given."""
-    mid = data.get("id") or signing.new_message_id()
-    message = session.get(Message, mid)
-    if message is not None and message.user_id != user.id:
-        raise MessageError("conflict", "this message id belongs to someone else")
+    mid = data.get("id")
+    message = session.get(Message, mid) if mid else None
+    if mid and (message is None or message.user_id != user.id):
+        check_new_id(session, user, tracker.link_secrets, mid)
     if message is None:
         key = accounts.current_signing_key(session, user)
+        material = accounts.key_material(tracker.link_secrets, key.kid)
+        mid = mid or signing.bound_message_id(material)
         message = Message(id=mid, account_id=user.account_id, user_id=user.id, kid=key.kid)
         message.tracked = user.tracks
         message.recipients = [
@@ -72,6 +75,19 @@ def register(session: Session, user: User, data: dict, tracker: Tracker) -> tupl
         extra = _track(message, data["html"], tracker)
     session.flush()
     return message, extra
+
+
+def check_new_id(session: Session, user: User, link_secrets: tuple[str, ...], mid: str) -> None:
+    """Refuse a new message id not made with the user's key: whether another account uses it is
+    never looked up, so the answer cannot tell."""
+    if not accounts.owns_message_id(session, user, link_secrets, mid):
+        raise MessageError(
+            "invalid_id",
+            f"The id {mid} was not made with your signing key; leave it out and one is made.",
+            status=400,
+        )
+    if session.get(Message, mid) is not None:  # made with this rep's key, held by another
+        raise MessageError("conflict", "this message id belongs to someone else")
 
 
 def _track(message: Message, html: str, tracker: Tracker) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from server.accounts import users as accounts
+from server.common import signing
 from server.extensions import db
 from tests.support import auth
 
@@ -120,7 +121,34 @@ def test_another_accounts_message_is_not_found(client, make_user):
     )
     assert status.json == {"threads": {}}
     taken = client.post("/api/v1/messages", json=MESSAGE | {"id": mid}, headers=auth(theirs))
-    assert_error(taken, 409, "conflict")
+    free = signing.new_message_id()
+    unused = client.post("/api/v1/messages", json=MESSAGE | {"id": free}, headers=auth(theirs))
+    assert_error(taken, 400, "invalid_id")  # not made with their key: existence never looked up
+    assert (taken.status_code, taken.json["message"].replace(mid, free)) == (
+        unused.status_code, unused.json["message"],
+    )  # fmt: skip
+
+
+def test_a_message_id_is_accepted_only_when_made_with_the_reps_key(app, client, make_user):
+    rep, token = make_user("a@acme.test", "Acme")
+    colleague, _ = make_user("b@acme.test", "Acme")
+    secrets_ = app.config["LEADCAMP"].link_secrets
+
+    def made_by(user) -> str:
+        kid = accounts.current_signing_key(db.session, user).kid
+        db.session.commit()
+        return signing.bound_message_id(accounts.key_material(secrets_, kid))
+
+    mine, theirs = made_by(rep), made_by(colleague)
+    created = client.post("/api/v1/messages", json=MESSAGE | {"id": mine}, headers=auth(token))
+    assert created.status_code == 201 and created.json["id"] == mine
+    again = client.post("/api/v1/messages", json=MESSAGE | {"id": mine}, headers=auth(token))
+    assert again.status_code == 201 and again.json["id"] == mine  # idempotent
+    refused = client.post("/api/v1/messages", json=MESSAGE | {"id": theirs}, headers=auth(token))
+    assert_error(refused, 400, "invalid_id")
+    made = client.post("/api/v1/messages", json=MESSAGE, headers=auth(token)).json["id"]
+    kid = accounts.current_signing_key(db.session, rep).kid
+    assert signing.is_bound(accounts.key_material(secrets_, kid), made)  # the server's own, too
 
 
 def test_a_rep_sees_only_their_own_messages_and_an_admin_all(client, make_user):

@@ -203,7 +203,7 @@ def test_a_partial_send_names_the_sent_copies_and_a_retry_sends_only_the_rest(
 
 
 def test_a_recipient_id_used_by_another_message_is_refused_before_sending(
-    client, rep, connect, sending, google, make_user
+    app, client, rep, connect, sending, google, make_user
 ):
     connect()
     _other, other_token = make_user("colleague@acme.test")
@@ -213,6 +213,14 @@ def test_a_recipient_id_used_by_another_message_is_refused_before_sending(
         headers=auth(other_token),
     ).json["id"]
     body = BODY | {"recipients": [BODY["recipients"][0] | {"id": taken}]}
+    response = client.post("/api/v1/messages/send", json=body, headers=auth(rep[1]))
+    assert response.status_code == 400 and response.json["error"] == "invalid_id"
+    mine = client.post(
+        "/api/v1/messages",
+        json={"subject": "x", "recipients": [{"email": "jane@example.com"}]},
+        headers=auth(rep[1]),
+    ).json["id"]
+    body = BODY | {"recipients": [BODY["recipients"][1] | {"id": mine}]}  # a copy to another
     response = client.post("/api/v1/messages/send", json=body, headers=auth(rep[1]))
     assert response.status_code == 409 and response.json["error"] == "id_conflict"
     assert not google.sent

@@ -194,10 +194,11 @@ def test_every_file_the_service_creates_is_its_users_only(app, settings, tmp_pat
     flask_cli(env, "db", "upgrade")
     flask_cli(env, "users", "create", rep, "--account", "Acme")
     token = flask_cli(env, "tokens", "create", rep).strip()
-    port, mid = free_port(), signing.new_message_id()
+    port = free_port()
     serve, seen = start_serve(env, port), {}
     try:
         kid = json.loads(http_get(port, "/api/v1/signing-key", auth(token))[1])["kid"]
+        mid = signing.bound_message_id(signing.derive_key(SECRET, kid))  # as the extension does
         report = {"id": mid, "subject": "Hi", "recipients": [{"email": f"lead-{rep}"}]}
         assert http_post(port, "/api/v1/messages", report, auth(token))[0] == 201  # as sent
         click = click_for(SECRET, kid, mid, f"https://acme.test/?email={rep}")

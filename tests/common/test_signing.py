@@ -30,6 +30,19 @@ def test_vectors_derive_the_same_keys_and_paths(case):
         assert signing.click_path(key, case["kid"], case["mid"], click["url"]) == click["path"]
 
 
+@pytest.mark.parametrize("case", VECTORS["message_ids"], ids=lambda c: c["id"])
+def test_message_ids_are_bound_to_their_key(case):
+    key = signing.b64decode(case["key"])
+    assert signing.is_bound(key, case["id"])
+    assert case["id"].startswith(case["nonce"]) and len(case["id"]) == 22
+    other = signing.derive_key(VECTORS["server_secret"], "another-kid")
+    assert not signing.is_bound(other, case["id"])
+    flipped = case["id"][:-1] + ("A" if case["id"][-1] != "A" else "B")
+    assert not signing.is_bound(key, flipped) and not signing.is_bound(key, case["id"][:-1])
+    fresh = signing.bound_message_id(key)
+    assert signing.is_bound(key, fresh) and fresh != signing.bound_message_id(key)
+
+
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c["kid"])
 def test_signatures_are_itsdangerous_signatures(case):
     key = signing.derive_key(VECTORS["server_secret"], case["kid"])

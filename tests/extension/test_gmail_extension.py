@@ -395,8 +395,9 @@ def test_a_report_the_server_missed_is_queued_and_delivered_later(
 def test_reports_the_server_refuses_for_good_are_dropped_so_later_ones_still_go(
     connected, browser, mailbox, server
 ):
-    """A report the server will never take (its id already another rep's: 409; a subject longer
-    than mail allows: 400) is dropped. Kept, it would hold up every report queued behind it."""
+    """A report the server will never take (a subject longer than mail allows: 400) is dropped.
+    Kept, it would hold up every report queued behind it. Another rep cannot claim the id of a
+    message meanwhile: ids are made with the sender's key."""
     flask_cli(server.env, "users", "create", OTHER, "--account", "Globex")
     other = flask_cli(server.env, "tokens", "create", OTHER).strip()
     taken = []
@@ -408,26 +409,26 @@ def test_reports_the_server_refuses_for_good_are_dropped_so_later_ones_still_go(
 
     mailbox.on_send = registered_by_another_rep_first  # as Gmail sends, before the report
     try:
-        conflicting = send_tracked(browser, mailbox, server, "Id taken meanwhile")
+        claimed = send_tracked(browser, mailbox, server, "Id claimed meanwhile")
     finally:
         mailbox.on_send = None
-    assert taken == [201]
+    assert taken == [400]
     too_long = ("Pricing " * 125).strip()  # 999 characters: mail allows 998
     invalid = send_tracked(browser, mailbox, server, too_long)
     after = send_tracked(browser, mailbox, server, "After the refusals")
 
-    assert server.answered("POST", "/api/v1/messages")[-3:] == [409, 400, 201]
+    assert server.answered("POST", "/api/v1/messages")[-3:] == [201, 400, 201]
     detail = server.api(f"/messages/{after}")[1]
     assert detail["subject"] == "After the refusals"
     assert detail["gmail_message_id"] == mailbox.answered[-1]["messageId"]
     eventually(connected, lambda: connected.text_content("#queue") == "")
     assert server.api(f"/messages/{invalid}")[0] == 404
-    assert server.api(f"/messages/{conflicting}")[0] == 404  # not the rep's
-    assert server.api(f"/messages/{conflicting}", token=other)[1]["subject"] == "Theirs"
+    assert server.api(f"/messages/{claimed}")[1]["subject"] == "Id claimed meanwhile"
+    assert server.api(f"/messages/{claimed}", token=other)[0] == 404
     # Nothing retried: the alarm or Gmail opening would have found them still queued.
     open_gmail(browser, mailbox, compose=False, rows=[], threads=[]).close()
     connected.wait_for_timeout(1000)
-    assert server.answered("POST", "/api/v1/messages")[-3:] == [409, 400, 201]
+    assert server.answered("POST", "/api/v1/messages")[-3:] == [201, 400, 201]
 
 
 EXTENSION_TOKEN = """() => new Promise((resolve, reject) => {

@@ -14,7 +14,7 @@ from urllib3.exceptions import ProtocolError
 from server.cli.serve import JOB_LOCK_WAIT, patient_sqlite
 from server.extensions import db
 from server.models import JobRun, Message
-from tests.support import auth
+from tests.support import auth, own_message_id
 from tests.support.google import (
     METADATA,
     RATE_LIMITED,
@@ -122,8 +122,8 @@ def test_a_run_enqueued_twice_sends_once(client, app, rep, mailbox, google):
 def test_the_same_copies_sent_twice_before_the_worker_runs_go_out_once(
     client, app, rep, mailbox, google
 ):
-    body = BODY | {"recipients": [r | {"id": f"copy-{n}-0123456789abcd"} for n, r in
-                                  enumerate(BODY["recipients"])]}  # fmt: skip
+    body = BODY | {"recipients": [r | {"id": own_message_id(app, rep[0])}
+                                  for r in BODY["recipients"]]}  # fmt: skip
     first, second = post(client, rep[1], body), post(client, rep[1], body)
     assert first.status_code == second.status_code == 202
     run_jobs(app)

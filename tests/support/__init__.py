@@ -36,6 +36,17 @@ def click_for(link_secret: str, kid: str, mid: str, url: str) -> str:
     return signing.click_path(signing.derive_key(link_secret, kid), kid, mid, url)
 
 
+def own_message_id(app, user) -> str:
+    """A fresh message id made with the user's current signing key, as the extension makes them."""
+    from server.accounts import users as accounts
+    from server.common import signing
+    from server.extensions import db
+
+    kid = accounts.current_signing_key(db.session, user).kid
+    db.session.commit()
+    return signing.bound_message_id(accounts.key_material(app.config["LEADCAMP"].link_secrets, kid))
+
+
 def make_event(kid: str, mid: str = "m" * 22, **fields) -> dict:
     """An event as the hot path hands it to a sink (an open, five seconds ago, by default)."""
     from server.common import signing

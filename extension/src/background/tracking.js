@@ -3,7 +3,7 @@
 
 import { b64decode } from "../shared/base64.js";
 import { linkTargets, trackHtml } from "../shared/rewrite.js";
-import { newMessageId, signer } from "../shared/signing.js";
+import { signer } from "../shared/signing.js";
 import { api, ApiError, Unreachable } from "./api.js";
 import { load, save } from "./config.js";
 import { getSecret } from "./secrets.js";
@@ -43,8 +43,9 @@ export async function track({ html, recipients, mid }) {
   if (!recipients.some((r) => r.email.toLowerCase() !== self)) return untracked("every recipient is you");
   const stored = await getSecret("signingKey");
   if (!stored) return untracked("no signing key yet");
-  const id = MID.test(mid || "") ? mid : newMessageId();
   const sign = signer(b64decode(stored.key));
+  // A retry of the same compose keeps its id (made with this rep's key, maybe an older one).
+  const id = MID.test(mid || "") ? mid : await sign.messageId();
   const own = trackingHosts(me, stored);
   const pixel = stored.baseUrl + (await sign.pixelPath(stored.kid, id));
   const links = new Map();
