@@ -115,21 +115,31 @@ class TrackingSwitches:
         return kid in self._off
 
     def _refresh(self) -> None:
-        # One request refreshes; the others meanwhile go on with the last snapshot (the very
-        # first one, with none yet, waits for it).
-        if not self._lock.acquire(blocking=not self._expires):
+        if not self._expires:
+            # The process's first hit waits for the first snapshot: none is known yet.
+            with self._lock:
+                if not self._expires:
+                    self._load()
             return
+        # Later refreshes run beside the requests, which go on with the last snapshot: a slow
+        # or unreachable database never holds up an image or a redirect.
+        if self._lock.acquire(blocking=False):
+            self._expires = self.clock() + self.ttl  # one refresh at a time
+            threading.Thread(target=self._load_and_release, daemon=True).start()
+
+    def _load_and_release(self) -> None:
         try:
-            if self.clock() < self._expires:
-                return  # refreshed by another request while this one waited
-            try:
-                self._off = untracked_keys(self.engine())
-            except SQLAlchemyError as exc:
-                # The last known switches stand (the writer checks again); asked again later.
-                log.warning("tracking switches not refreshed (%s)", type(exc).__name__)
-            self._expires = self.clock() + self.ttl
+            self._load()
         finally:
             self._lock.release()
+
+    def _load(self) -> None:
+        try:
+            self._off = untracked_keys(self.engine())
+        except SQLAlchemyError as exc:
+            # The last known switches stand (the writer checks again); asked again later.
+            log.warning("tracking switches not refreshed (%s)", type(exc).__name__)
+        self._expires = self.clock() + self.ttl
 
 
 class HitRecorder:

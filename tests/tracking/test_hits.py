@@ -16,7 +16,7 @@ from server.extensions import db
 from server.models import SigningKey
 from server.tracking.fastpath import GIF
 from server.tracking.hits import TTL_SECONDS, TrackingSwitches, new_event_id
-from tests.support import click_for, pixel_for, report_message
+from tests.support import click_for, pixel_for, report_message, wait_for
 
 SECRET = "test-link-secret"
 MID = "q2X0c1ZPq0nqz7lU4m2GdA"
@@ -74,30 +74,35 @@ def test_a_switched_off_hit_is_never_written(app, client, kid, rep, settings, re
 
 
 def test_a_switch_takes_effect_within_the_ttl(app, kid, rep):
-    now = [0.0]
-    switches = TrackingSwitches(lambda: db.engine, clock=lambda: now[0])
-    assert not switches.is_off(kid)
+    now, engine = [0.0], db.engine
+    switches = TrackingSwitches(lambda: engine, clock=lambda: now[0])
+    assert not switches.is_off(kid)  # the first snapshot is read before answering
     rep[0].account.tracking_enabled = False
     db.session.commit()
     now[0] = TTL_SECONDS - 0.1
     assert not switches.is_off(kid)  # the snapshot is still the last one
-    now[0] = TTL_SECONDS
-    assert switches.is_off(kid)
+    now[0] = TTL_SECONDS  # due: refreshed beside the requests, which do not wait for it
+    assert wait_for(lambda: switches.is_off(kid))
     rep[0].account.tracking_enabled = True
     db.session.commit()
     now[0] = 2 * TTL_SECONDS
-    assert not switches.is_off(kid)
+    assert wait_for(lambda: not switches.is_off(kid))
 
 
 def test_a_deactivated_rep_or_a_revoked_key_is_off_too(app, kid, rep):
-    switches = TrackingSwitches(lambda: db.engine, ttl=0)
+    engine = db.engine
     rep[0].active = False
     db.session.commit()
-    assert switches.is_off(kid)
+    assert TrackingSwitches(lambda: engine).is_off(kid)
     rep[0].active = True
     db.session.get(SigningKey, kid).revoked_at = rep[0].created_at
     db.session.commit()
+    switches = TrackingSwitches(lambda: engine)
     assert switches.is_off(kid) and not switches.is_off("unknown-kid")
+    rep[0].tracking_enabled = None
+    db.session.get(SigningKey, kid).revoked_at = None
+    db.session.commit()
+    assert not TrackingSwitches(lambda: engine).is_off(kid)
 
 
 def test_event_ids_are_unique_and_time_ordered():
