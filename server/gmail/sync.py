@@ -12,6 +12,8 @@ gives headers and labels, never bodies) and then:
   delivery-failure notice is a `bounce` (matched by thread, In-Reply-To/References or
   X-Failed-Recipients). Automatic answers (out of office) are neither.
 
+With tracking switched off for the account or the rep, a run reads and records nothing.
+
 Event ids derive from the mailbox and the Gmail message id, and events go through the sink's
 idempotent batch writer, so running a sync twice never counts anything twice. A stored history
 id Google no longer knows (404) means a full resync: the tracked threads of the last 30 days and
@@ -92,11 +94,17 @@ def sync_mailbox(
     The caller (jobs.py) has checked the mailbox is syncing (not paused for a reconnect).
     """
     result = SyncResult()
-    mails, latest = _changes(mailbox, gmail)
-    if mails is None:
-        result.mode = "full"
-        mails, latest = _full_resync(session, mailbox, gmail, now)
-    _apply(session, mailbox, mails, write, now, result, gmail, tracker)
+    if not mailbox.user.tracks:
+        # Tracking off (account switch, the rep's override): nothing is read or recorded, no
+        # recipient, contact, reply or bounce. The position moves to now, so switching back on
+        # does not record what was sent or received meanwhile.
+        result.mode, latest = "off", gmail.profile()["historyId"]
+    else:
+        mails, latest = _changes(mailbox, gmail)
+        if mails is None:
+            result.mode = "full"
+            mails, latest = _full_resync(session, mailbox, gmail, now)
+        _apply(session, mailbox, mails, write, now, result, gmail, tracker)
     mailbox.history_id, mailbox.last_synced_at = str(latest), now
     result.history_id, result.quota_units = mailbox.history_id, gmail.quota_units
     session.commit()
@@ -170,10 +178,6 @@ def _apply(session, mailbox, mails: list[Mail], write, now, result: SyncResult, 
     if tracker is not None:
         result.adopted = gmail_adopt.adopt(session, mailbox, gmail, unmatched, tracker, now)
     session.commit()  # the batch writer below writes in a transaction of its own
-    # Replies and bounces are engagement analytics: with tracking off (account switch or the
-    # rep's override) the sync still confirms mail but records no engagement, like the pixel.
-    if not mailbox.user.tracks:
-        return
     sent_ids = {m.id for m in sent}
     received = sorted((m for m in mails if m.id not in sent_ids), key=lambda m: m.at)
     events = [e for e in (_engagement(session, mailbox, m) for m in received) if e is not None]

@@ -2,7 +2,7 @@
 
 from server.models.account import Account, ApiToken, SigningKey, User
 from server.models.contact import Company, Contact, ContactAddress, Enrichment
-from server.models.event import Event, PendingHit
+from server.models.event import Event, IpHashKey, PendingHit
 from server.models.extension import ConnectCode
 from server.models.gmail import GmailMailbox, OAuthState
 from server.models.job import JobRun, JobRunAddress
@@ -32,6 +32,7 @@ __all__ = [
     "Event",
     "GmailMailbox",
     "Invitation",
+    "IpHashKey",
     "JobRun",
     "JobRunAddress",
     "Link",

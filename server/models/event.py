@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.extensions import db
@@ -70,3 +70,17 @@ class PendingHit(db.Model):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     # The event as the hot path made it (de-identified already), JSON.
     payload: Mapped[str] = mapped_column(Text)
+
+
+class IpHashKey(db.Model):
+    """The random key of one period's address hashes, shared by every process of the server.
+
+    Deleted once its period has ended, so no stored hash can be tested against an address again
+    (server/tracking/ip_keys.py).
+    """
+
+    __tablename__ = "ip_hash_keys"
+
+    # The period's index: unix time divided by IP_HASH_ROTATION_HOURS.
+    period: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    key: Mapped[bytes] = mapped_column(LargeBinary(32))

@@ -16,8 +16,9 @@ def purge_expired_events(app, clock=lambda: datetime.now(UTC)):
     """A task deleting events older than each account's retention period."""
 
     def purge_expired_events() -> dict[int, int]:
+        hours = app.config["LEADCAMP"].ip_hash_rotation_hours
         with app.app_context():
-            removed = retention.purge(db.session, clock())
+            removed = retention.purge(db.session, clock(), hours)
             db.session.commit()
         if removed:
             log.info("retention purge removed %d events", sum(removed.values()))

@@ -2,7 +2,7 @@
 deleted.
 
 The per-message summaries stay: they are counts without identity. Expired data-export links'
-server-side halves go too.
+server-side halves go too, and so do the address-hash keys of ended periods (tracking/ip_keys.py).
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from server.common import audit
 from server.models import Account, Event, Message, SelfView
 from server.privacy import data_requests
+from server.tracking import ip_keys
+from server.tracking.deidentify import key_period
 
 
 def cutoff(now: datetime, retention_days: int) -> datetime:
@@ -22,9 +24,9 @@ def cutoff(now: datetime, retention_days: int) -> datetime:
     return now - timedelta(days=retention_days)
 
 
-def purge(session: Session, now: datetime) -> dict[int, int]:
+def purge(session: Session, now: datetime, ip_hash_rotation_hours: int = 24) -> dict[int, int]:
     """Delete expired events and sender views of every account; rows removed per account
-    (audited)."""
+    (audited). Address-hash keys of ended periods go as well."""
     removed = {}
     for account_id, days in session.execute(select(Account.id, Account.retention_days)):
         before = cutoff(now, days)
@@ -42,4 +44,6 @@ def purge(session: Session, now: datetime) -> dict[int, int]:
                 detail=f"{events} event(s), {views} sender view(s) older than {days} days", at=now,
             )  # fmt: skip
     data_requests.forget_expired_exports(session, now)
+    current = key_period(now.timestamp(), ip_hash_rotation_hours)
+    ip_keys.forget_ended(session.connection(), current)
     return removed

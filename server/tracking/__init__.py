@@ -21,17 +21,20 @@ def install_fast_path(app: Flask, settings: Settings) -> None:
     from server.tracking.deidentify import IpHasher
     from server.tracking.fastpath import TrackingFastPath
     from server.tracking.geo import GeoLocator
-    from server.tracking.hits import HitRecorder
+    from server.tracking.hits import HitRecorder, TrackingSwitches
+    from server.tracking.ip_keys import StoredKeys
     from server.tracking.sinks import build_sink
-    from server.tracking.writer import event_writer
+    from server.tracking.writer import app_engine, event_writer
 
     sink = build_sink(settings, event_writer(app, settings))
+    engine = lambda: app_engine(app)  # noqa: E731 - resolved lazily: the app is not set up yet
     recorder = HitRecorder(
         sink,
         GeoLocator(settings.geoip_database),
-        IpHasher(settings.secret_key, settings.ip_hash_rotation_hours),
+        IpHasher(StoredKeys(engine), settings.ip_hash_rotation_hours),
         network_index(settings),
         settings.trusted_proxies,
+        switches=TrackingSwitches(engine),
     )
     app.extensions["leadcamp.sink"] = sink
     app.extensions["leadcamp.recorder"] = recorder

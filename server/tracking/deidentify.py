@@ -3,8 +3,9 @@
 The raw address lives in memory for one request: the view finds it with `client_ip` (trusting
 `X-Forwarded-For` only from configured proxies), derives the location from it, and then stores only
 `truncate_ip` (/24 for IPv4, /48 for IPv6) and, for counting distinct devices, `IpHasher.hash`: a
-keyed hash whose key rotates, so stored hashes cannot be linked across periods or reversed by
-hashing the whole IPv4 space without the server secret.
+keyed hash under a random key per period, deleted when the period ends, so stored hashes cannot be
+linked across periods, nor, once their period is over, tested against the 256 addresses a /24
+leaves (or any other).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import socket
+from collections.abc import Callable
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -150,41 +152,34 @@ def client_address(
     return (_text(packed), _block(packed)) if packed is not None else None
 
 
-class IpHasher:
-    """Keyed hashes of addresses for counting distinct devices; the key rotates every period."""
+def key_period(now: float, rotation_hours: int) -> int:
+    """The index of the hash-key period containing unix time `now`."""
+    return int(now // (rotation_hours * 3600))
 
-    def __init__(self, secret: str, rotation_hours: int = 24):
-        if not secret:
-            raise ValueError("the address hashing secret must not be empty")
+
+class IpHasher:
+    """Keyed hashes of addresses for counting distinct devices; the key changes every period.
+
+    `keys(period)` gives the period's key: a random one shared by all processes and deleted when
+    the period ends (ip_keys.StoredKeys), so nothing that outlives the period can recompute a hash.
+    """
+
+    def __init__(self, keys: Callable[[int], bytes], rotation_hours: int = 24):
         if isinstance(rotation_hours, bool) or not isinstance(rotation_hours, int):
             raise ValueError(f"rotation_hours must be an integer, not {rotation_hours!r}")
         if rotation_hours < 1:
             raise ValueError(f"rotation_hours must be at least 1, not {rotation_hours}")
-        self._secret = secret.encode()
-        self._period_seconds = rotation_hours * 3600
-        # (period index, key): one tuple, replaced whole, so concurrent callers never see a key
-        # paired with the wrong period. Requests straddling a boundary at worst derive it twice.
-        self._current: tuple[int, bytes] | None = None
+        self._keys = keys
+        self.rotation_hours = rotation_hours
 
     def period(self, now: float) -> int:
         """The index of the key period containing unix time `now`."""
-        return int(now // self._period_seconds)
-
-    def _key(self, period: int) -> bytes:
-        current = self._current
-        if current is not None and current[0] == period:
-            return current[1]
-        # HMAC as a PRF over a purpose label: unrelated to the link keys derived from the same
-        # secret, and knowing one period's key reveals nothing about another's.
-        label = f"leadcamp ip hash key {period}".encode()
-        key = hmac.digest(self._secret, label, "sha256")
-        self._current = (period, key)
-        return key
+        return key_period(now, self.rotation_hours)
 
     def hash(self, ip: str, now: float) -> str:
         """The 128-bit keyed hash (hex) of `ip` for the period containing `now`.
 
         Pass the normalised form `client_ip` returns so one device always hashes the same.
         """
-        digest = hmac.digest(self._key(self.period(now)), ip.encode(), "sha256")
+        digest = hmac.digest(self._keys(self.period(now)), ip.encode(), "sha256")
         return digest.hex()[:HASH_HEX_CHARS]

@@ -2,7 +2,9 @@
 
 Recipients' mail clients hit these paths far more than anyone hits the rest of the app, so they
 skip Flask's request machinery (routing, request context, sessions): verify the token, record the
-hit in memory, answer. Nothing here waits on the database. Everything else goes to Flask.
+hit in memory, answer. Nothing here waits on the database but once per process (the first
+snapshot of the tracking switches) and once per hash-key period (its key, tracking/ip_keys.py).
+Everything else goes to Flask.
 """
 
 from __future__ import annotations

@@ -23,6 +23,14 @@ def windows(settings: Settings) -> Windows:
     )
 
 
+def app_engine(app: Flask):
+    """The app's database engine, from outside a request (the fast path has no app context)."""
+    from server.extensions import db
+
+    with app.app_context():
+        return db.engine
+
+
 def event_writer(app: Flask, settings: Settings):
     """A writer that resolves the engine lazily (it exists only once the app is set up)."""
     from server.extensions import db

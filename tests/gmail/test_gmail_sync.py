@@ -120,6 +120,44 @@ def test_no_engagement_is_recorded_while_tracking_is_off(sync, reported, google,
     )
 
 
+@pytest.mark.parametrize("switch", ["account", "rep"])
+def test_nothing_is_recorded_for_a_switched_off_account_or_rep(
+    sync, reported, google, mailbox, rep, switch
+):
+    mid, thread = reported
+    if switch == "account":
+        rep[0].account.tracking_enabled = False
+    else:
+        rep[0].tracking_enabled = False
+    db.session.commit()
+    google.add_message(reply_headers(), thread)
+    google.add_message(BOUNCE, thread)
+    google.calls.clear()
+
+    result = sync()
+    message = db.session.get(Message, mid)
+    # Gmail's Cc (bob) is neither a recipient nor a contact; the message is not confirmed.
+    assert {r.email for r in message.recipients} == {"jane@example.com"}
+    assert message.confirmed_at is None and message.gmail_message_id is None
+    assert "bob@gone.test" not in set(db.session.scalars(select(Contact.email)))
+    assert db.session.query(Event).count() == 0
+    assert (
+        db.session.get(MessageSummary, mid) is None
+        or not db.session.get(MessageSummary, mid).replies
+    )
+    assert result["mode"] == "off" and result["fetched"] == 0
+    assert dict(google.calls) == {"getProfile": 1}  # nothing of the mailbox was read
+    assert db.session.get(GmailMailbox, mailbox.id).history_id == str(google.history_id)
+
+    # Switched back on, what happened meanwhile stays unrecorded; what follows is recorded.
+    rep[0].account.tracking_enabled, rep[0].tracking_enabled = True, None
+    db.session.commit()
+    google.add_message(reply_headers(Subject="Re: Quick question, again"), thread)
+    result = sync()
+    assert (result["replies"], result["bounces"]) == (1, 0)
+    assert [e.kind for e in db.session.query(Event)] == ["reply"]
+
+
 def test_a_mailbox_without_changes_costs_one_history_call(sync, reported, google):
     sync()
     google.calls.clear()

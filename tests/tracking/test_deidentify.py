@@ -1,16 +1,23 @@
-"""Client address resolution, truncation and rotating hashes."""
+"""Client address resolution, truncation and hashes under a key per period."""
 
 from __future__ import annotations
 
 import hmac
 import ipaddress
+import secrets
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from server.tracking import deidentify as privacy
-from server.tracking.deidentify import IpHasher, client_address, client_ip, truncate_ip
+from server.tracking.deidentify import (
+    IpHasher,
+    client_address,
+    client_ip,
+    key_period,
+    truncate_ip,
+)
 
 TRUSTED = (
     ipaddress.ip_network("10.0.0.0/8"),
@@ -154,46 +161,60 @@ def test_truncate_ip_never_raises(text: str) -> None:
     assert result is None or ipaddress.ip_address(result)
 
 
+class RandomKeys:
+    """A key source as the server's (a random key per period), kept in this process only."""
+
+    def __init__(self):
+        self.keys: dict[int, bytes] = {}
+        self.asked: list[int] = []
+
+    def __call__(self, period: int) -> bytes:
+        self.asked.append(period)
+        return self.keys.setdefault(period, secrets.token_bytes(32))
+
+
 def test_hash_is_stable_within_a_period() -> None:
-    hasher = IpHasher("server secret")
+    keys = RandomKeys()
+    hasher = IpHasher(keys)
     first = hasher.hash("203.0.113.7", 10 * DAY)
     assert first == hasher.hash("203.0.113.7", 10 * DAY + DAY - 0.001)
-    assert first == IpHasher("server secret").hash("203.0.113.7", 10 * DAY + 3600)
+    assert first == IpHasher(keys).hash("203.0.113.7", 10 * DAY + 3600)
     assert len(first) == 32
     assert int(first, 16) >= 0
 
 
 def test_hash_rotates_each_period() -> None:
-    hasher = IpHasher("server secret")
+    hasher = IpHasher(RandomKeys())
     hashes = {hasher.hash("203.0.113.7", day * DAY) for day in range(50)}
     assert len(hashes) == 50
     assert hasher.hash("203.0.113.7", DAY - 0.001) != hasher.hash("203.0.113.7", DAY)
 
 
 def test_rotation_period_is_configurable() -> None:
-    hourly = IpHasher("server secret", rotation_hours=1)
+    hourly = IpHasher(RandomKeys(), rotation_hours=1)
     assert hourly.hash("203.0.113.7", 0) == hourly.hash("203.0.113.7", 3599)
     assert hourly.hash("203.0.113.7", 3599) != hourly.hash("203.0.113.7", 3600)
-    weekly = IpHasher("server secret", rotation_hours=168)
+    weekly = IpHasher(RandomKeys(), rotation_hours=168)
     assert weekly.hash("203.0.113.7", 0) == weekly.hash("203.0.113.7", 6 * DAY)
+    assert weekly.period(6 * DAY) == key_period(6 * DAY, 168) == 0
 
 
-def test_hash_depends_on_address_and_secret() -> None:
+def test_hash_depends_on_address_and_key() -> None:
     now = 1_700_000_000
-    hasher = IpHasher("server secret")
+    hasher = IpHasher(RandomKeys())
     assert hasher.hash("203.0.113.7", now) != hasher.hash("203.0.113.8", now)
-    assert hasher.hash("203.0.113.7", now) != IpHasher("other secret").hash("203.0.113.7", now)
+    assert hasher.hash("203.0.113.7", now) != IpHasher(RandomKeys()).hash("203.0.113.7", now)
 
 
 def test_hash_known_answer() -> None:
-    # Pinned: changing the derivation silently splits every device count at the next deploy.
+    # Pinned: the hash is HMAC-SHA256 of the address under the period's key, cut to 128 bits.
     now = 1_700_000_000
-    key = hmac.digest(b"server secret", f"leadcamp ip hash key {now // DAY}".encode(), "sha256")
-    expected = hmac.digest(key, b"203.0.113.7", "sha256")[:16].hex()
-    assert IpHasher("server secret").hash("203.0.113.7", now) == expected
+    keys = RandomKeys()
+    expected = hmac.digest(keys(now // DAY), b"203.0.113.7", "sha256")[:16].hex()
+    assert IpHasher(keys).hash("203.0.113.7", now) == expected
 
 
-def test_one_hmac_per_call_with_the_key_cached(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_hmac_per_call(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
     real_digest = hmac.digest
 
@@ -202,27 +223,25 @@ def test_one_hmac_per_call_with_the_key_cached(monkeypatch: pytest.MonkeyPatch) 
         return real_digest(key, msg, digest)
 
     monkeypatch.setattr(privacy.hmac, "digest", counting)
-    hasher = IpHasher("server secret")
+    keys = RandomKeys()
+    hasher = IpHasher(keys)
     for host in range(100):
         hasher.hash(f"203.0.113.{host}", 5 * DAY + host)
-    assert len(calls) == 101  # one key derivation, then one HMAC per address
-    hasher.hash("203.0.113.7", 6 * DAY)
-    assert len(calls) == 103
+    assert len(calls) == 100
+    assert set(keys.asked) == {5}
 
 
 def test_hasher_keeps_no_address() -> None:
-    hasher = IpHasher("server secret")
+    hasher = IpHasher(RandomKeys())
     hasher.hash("203.0.113.7", 0)
     assert "203.0.113.7" not in repr(vars(hasher))
     assert b"203.0.113.7" not in repr(vars(hasher)).encode()
 
 
-@pytest.mark.parametrize(
-    ("secret", "rotation_hours"), [("", 24), ("s", 0), ("s", -1), ("s", 1.5), ("s", True)]
-)
-def test_hasher_rejects_bad_configuration(secret: str, rotation_hours: int) -> None:
+@pytest.mark.parametrize("rotation_hours", [0, -1, 1.5, True])
+def test_hasher_rejects_bad_configuration(rotation_hours) -> None:
     with pytest.raises(ValueError):
-        IpHasher(secret, rotation_hours)
+        IpHasher(RandomKeys(), rotation_hours)
 
 
 @pytest.mark.parametrize(
