@@ -48,6 +48,7 @@ ACTIONS = (
     "contacts.export",
     "gmail.connect",
     "gmail.disconnect",
+    "gmail.revoke",
 )
 
 
