@@ -10,8 +10,8 @@ import requests
 import responses
 
 from server.accounts import users as accounts
-from server.extensions import db
 from server.common import audit
+from server.extensions import db
 from server.gmail.tokens import REVOKE_URI, TokenCipher
 from server.models import ConnectCode, GmailMailbox, OAuthState, User
 from server.privacy import termination
