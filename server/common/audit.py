@@ -39,6 +39,7 @@ ACTIONS = (
     "dsr.erase",
     "breach.record",
     "breach.action",
+    "breach.notified",
     "breach.close",
     "account.terminate",
     "retention.purge",
