@@ -52,8 +52,9 @@ def test_notifications_are_recorded_with_a_reference(app, login, people):
     client = login(people.admin)
     path = _record(client)
     told = _minutes(timedelta(0))
-    saved = post_form(client, f"{path}/notified", path, authority_notified_at=told,
-                      subjects_notified_at=told, notification_reference="CNIL-2026-0042")  # fmt: skip
+    form = {"authority_notified_at": told, "subjects_notified_at": told,
+            "notification_reference": "CNIL-2026-0042"}  # fmt: skip
+    saved = post_form(client, f"{path}/notified", path, **form)
     assert saved.status_code == 302
     page = client.get(path).text
     shown = f"{told.replace('T', ' ')} UTC"
