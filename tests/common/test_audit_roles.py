@@ -55,6 +55,6 @@ def test_the_app_role_appends_but_cannot_change_or_unguard(app, admin, app_role)
         "TRUNCATE audit_entries",
         "ALTER TABLE audit_entries DISABLE TRIGGER USER",
     ):
-        with app_role.connect() as conn, pytest.raises(DBAPIError, match="permission|owner"):
+        with app_role.connect() as conn, pytest.raises(DBAPIError, match=r"permission|owner"):
             conn.execute(text(statement))
     assert db.session.get(AuditEntry, entry_id).detail == "as the app role"
