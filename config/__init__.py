@@ -111,6 +111,11 @@ class Settings:
     # The hosting provider seeded into each account's sub-processor list.
     hosting_provider: str = ""
     hosting_country: str = ""
+    # Secrets keying the audit log's hash chain: the first signs new entries, all verify; empty:
+    # SECRET_KEY (docs/privacy.md, "Audit trail").
+    audit_chain_keys: tuple[str, ...] = ()
+    # A server-wide address that also receives breach notices (the operator's privacy contact).
+    privacy_notice_email: str = ""
     enrichment_api_key: str = ""
     enrichment_ttl_days: int = 30
     enrichment_rate_per_minute: int = 60
@@ -125,6 +130,11 @@ class Settings:
     rate_limit_connect: str = "10 per minute; 100 per hour"
     rate_limit_bad_tokens: str = "30 per minute; 300 per hour"
     rate_limit_key_prefix: str = "leadcamp-limits"
+
+    @property
+    def audit_chain_secrets(self) -> tuple[str, ...]:
+        """The secrets of the audit chain: AUDIT_CHAIN_KEYS, else SECRET_KEY alone."""
+        return self.audit_chain_keys or (self.secret_key,)
 
     @property
     def google_configured(self) -> bool:
@@ -177,6 +187,10 @@ class Settings:
             smtp_allow_plaintext=env_flag(env, "SMTP_ALLOW_PLAINTEXT", False),
             hosting_provider=env.get("HOSTING_PROVIDER", "").strip(),
             hosting_country=env.get("HOSTING_COUNTRY", "").strip(),
+            audit_chain_keys=tuple(
+                k.strip() for k in env.get("AUDIT_CHAIN_KEYS", "").split(",") if k.strip()
+            ),
+            privacy_notice_email=env.get("PRIVACY_NOTICE_EMAIL", "").strip(),
             enrichment_api_key=env.get("ENRICHMENT_API_KEY", "").strip(),
             enrichment_ttl_days=env_number(env, "ENRICHMENT_TTL_DAYS", 30, int),
             enrichment_rate_per_minute=env_number(env, "ENRICHMENT_RATE_PER_MINUTE", 60, int),

@@ -68,3 +68,29 @@ def test_the_migrated_schema_is_the_models(empty_app):
     with db.engine.connect() as conn:
         changes = compare_metadata(MigrationContext.configure(conn), db.metadata)
     assert changes == []
+
+
+def test_entries_older_than_the_chain_are_chained_and_user_ids_stay_unique(empty_app):
+    from click.testing import CliRunner
+
+    upgrade(revision="0012")
+    now = datetime.now(UTC)
+    with db.engine.begin() as conn:
+        for action in ("sign_in", "token.create"):
+            conn.execute(
+                text("INSERT INTO audit_entries (at, actor, action, target, detail) "
+                     "VALUES (:at, 'cli', :action, '', '')"),
+                {"at": now, "action": action},
+            )  # fmt: skip
+    upgrade()
+    with db.engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM audit_entries WHERE chain_hash IS NULL")) == 0
+    result = CliRunner().invoke(empty_app.cli, ["audit", "verify"], catch_exceptions=False)
+    assert result.exit_code == 0 and result.output.startswith("OK: 2 entries")
+    db.session.remove()  # its read would hold off the downgrade's table changes on PostgreSQL
+    if db.engine.dialect.name == "sqlite":
+        with db.engine.connect() as conn:
+            sql = conn.scalar(text("SELECT sql FROM sqlite_master WHERE name = 'users'"))
+        assert "AUTOINCREMENT" in sql
+    downgrade(revision="0012")
+    upgrade()

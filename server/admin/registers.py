@@ -98,19 +98,23 @@ def subprocessors_remove(entry_id: int):
 def breaches_page():
     """The breach register."""
     rows = breaches.listing(db.session, current_user.account_id)
-    return render_template("admin/breaches.html", rows=rows, error="")
+    return render_template("admin/breaches.html", rows=rows, error="", form={})
 
 
 @bp.post("/breaches")
 @admin_required
 def breaches_record():
     """Record an incident and notify the admins."""
+    notice_email = settings().privacy_notice_email
     try:
-        breach, sent = breaches.record(db.session, mailer(), current_user, request.form)
+        breach, sent = breaches.record(
+            db.session, mailer(), current_user, request.form, notice_email=notice_email
+        )
     except breaches.BreachError as exc:
         db.session.rollback()
         rows = breaches.listing(db.session, current_user.account_id)
-        return render_template("admin/breaches.html", rows=rows, error=str(exc)), 400
+        page = render_template("admin/breaches.html", rows=rows, error=str(exc), form=request.form)
+        return page, 400
     db.session.commit()
     flash("Recorded; the admins were notified by mail." if sent else "Recorded.")
     return redirect(url_for("admin.breach_page", breach_id=breach.id))
@@ -118,10 +122,18 @@ def breaches_record():
 
 @bp.get("/breaches/<int:breach_id>")
 @admin_required
-def breach_page(breach_id: int, error: str = "", status: int = 200):
-    """One breach and its remedial actions."""
+def breach_page(breach_id: int, error: str = "", status: int = 200, form=None):
+    """One breach, its 72-hour notification clock and its remedial actions."""
     breach = breaches.get(db.session, current_user.account_id, breach_id)
-    return render_template("admin/breach.html", breach=breach, error=error), status
+    page = render_template(
+        "admin/breach.html",
+        breach=breach,
+        error=error,
+        form=form or {},
+        deadline=breaches.deadline(breach),
+        overdue=breaches.overdue(breach),
+    )
+    return page, status
 
 
 def _breach_step(breach_id: int, action, *args, done: str):
@@ -129,7 +141,7 @@ def _breach_step(breach_id: int, action, *args, done: str):
         action(db.session, current_user, breach_id, *args)
     except breaches.BreachError as exc:
         db.session.rollback()
-        return breach_page(breach_id, str(exc), 400)
+        return breach_page(breach_id, str(exc), 400, request.form)
     db.session.commit()
     flash(done)
     return redirect(url_for("admin.breach_page", breach_id=breach_id))
@@ -148,6 +160,13 @@ def breach_add_action(breach_id: int):
 def breach_action_done(breach_id: int, action_id: int):
     """Mark a remedial action done."""
     return _breach_step(breach_id, breaches.complete_action, action_id, done="Action done.")
+
+
+@bp.post("/breaches/<int:breach_id>/notified")
+@admin_required
+def breach_notified(breach_id: int):
+    """Record when the authority and the people concerned were told."""
+    return _breach_step(breach_id, breaches.notified, request.form, done="Notifications saved.")
 
 
 @bp.post("/breaches/<int:breach_id>/close")

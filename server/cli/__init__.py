@@ -7,7 +7,17 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Attach every command group to the app's CLI."""
-    from server.cli import accounts, contacts, gmail, network, privacy, serve, users, verdicts
+    from server.cli import (
+        accounts,
+        audit,
+        contacts,
+        gmail,
+        network,
+        privacy,
+        serve,
+        users,
+        verdicts,
+    )
 
     for command in (
         users.users,
@@ -18,6 +28,7 @@ def register(app: Flask) -> None:
         contacts.contacts,
         gmail.gmail,
         privacy.purge,
+        audit.group,
         network.group,
         verdicts.group,
         serve.serve,

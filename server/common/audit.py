@@ -1,15 +1,17 @@
 """The audit trail: record what happened, search it, export it. Append-only: there is no
-function here (or anywhere in the app) that changes or removes an entry."""
+function here (or anywhere in the app) that changes or removes an entry, and each entry is
+chained to the one before by a keyed hash (server/common/audit_chain.py)."""
 
 from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
 
+from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from server.common import csv_safe
+from server.common import audit_chain, csv_safe
 from server.models import AuditEntry, User
 
 # What the audit log page offers to filter on.
@@ -37,6 +39,7 @@ ACTIONS = (
     "dsr.erase",
     "breach.record",
     "breach.action",
+    "breach.notified",
     "breach.close",
     "account.terminate",
     "retention.purge",
@@ -46,6 +49,7 @@ ACTIONS = (
     "contacts.export",
     "gmail.connect",
     "gmail.disconnect",
+    "gmail.revoke",
 )
 
 
@@ -70,9 +74,19 @@ def record(
         target=target,
         detail=detail,
     )
+    _chain(session, entry)
     session.add(entry)
     session.flush()
     return entry
+
+
+def _chain(session: Session, entry: AuditEntry) -> None:
+    """Link the entry to the chain's head, under the chain's lock (held until commit)."""
+    secret = current_app.config["LEADCAMP"].audit_chain_secrets[0]
+    key = audit_chain.derive(secret)
+    entry.chain_key_id = audit_chain.key_id(key)
+    entry.at = entry.at.astimezone(UTC)
+    entry.chain_hash = audit_chain.link(key, audit_chain.locked_head(session), entry)
 
 
 def search(

@@ -19,6 +19,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from config import Settings
+from server.common import audit
 from server.models import GmailMailbox
 
 AUTH_URI = "https://accounts.google.com/o/oauth2/auth"
@@ -180,8 +181,16 @@ def revoke_and_delete(
 
 def revoke_encrypted(cipher: TokenCipher, blob: str | None) -> bool:
     """Revoke a stored (encrypted) token at Google; True if Google confirmed."""
+    return revocation(cipher, blob) == REVOKED
+
+
+REVOKED = "revoked at Google"
+
+
+def revocation(cipher: TokenCipher, blob: str | None) -> str:
+    """Revoke a stored (encrypted) token at Google; REVOKED, or what went wrong."""
     if not blob:
-        return False
+        return "no token to revoke"
     try:
         answer = requests.post(
             REVOKE_URI,
@@ -189,9 +198,13 @@ def revoke_encrypted(cipher: TokenCipher, blob: str | None) -> bool:
             headers={"Content-Type": "application/x-www-form-urlencoded"},
             timeout=TIMEOUT,
         )
-    except (GoogleAuthError, requests.RequestException):
-        return False
-    return answer.status_code == 200
+    except GoogleAuthError as exc:
+        return f"not revoked: {exc}"
+    except requests.RequestException as exc:
+        return f"not revoked: Google could not be reached ({type(exc).__name__})"
+    if answer.status_code != 200:
+        return f"not revoked: Google answered HTTP {answer.status_code}"
+    return REVOKED
 
 
 _AFTER_COMMIT = "leadcamp.revoke_after_commit"
@@ -206,7 +219,7 @@ def delete_and_revoke_after_commit(
     would leave the connection dead at Google but still stored here, and the change undone.
     """
     session.info.setdefault(_AFTER_COMMIT, []).append(
-        (_settings(settings), mailbox.refresh_token_encrypted)
+        (_settings(settings), mailbox.refresh_token_encrypted, mailbox.account_id, mailbox.user_id)
     )
     session.delete(mailbox)
     session.flush()
@@ -214,8 +227,19 @@ def delete_and_revoke_after_commit(
 
 @event.listens_for(Session, "after_commit")
 def _revoke_committed(session: Session) -> None:
-    for settings, blob in session.info.pop(_AFTER_COMMIT, []):
-        revoke_token(settings, blob)
+    pending = session.info.pop(_AFTER_COMMIT, [])
+    if not pending:
+        return
+    # The committed session cannot run SQL any more: the outcomes go in a transaction of
+    # their own, so the trail says what Google really answered, not what was hoped for.
+    with Session(bind=session.get_bind()) as outcomes:
+        for settings, blob, account_id, user_id in pending:
+            outcome = "not revoked: TOKEN_ENCRYPTION_KEYS is not set"
+            if settings.token_encryption_keys:
+                outcome = revocation(TokenCipher(settings.token_encryption_keys), blob)
+            audit.record(outcomes, account_id, "gmail.revoke", target=f"user #{user_id}",
+                         detail=outcome)  # fmt: skip
+        outcomes.commit()
 
 
 @event.listens_for(Session, "after_rollback")

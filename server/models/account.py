@@ -40,6 +40,8 @@ class User(db.Model):
     """A person of an account: an admin or a sales rep."""
 
     __tablename__ = "users"
+    # SQLite: never hand a deleted user's id to someone new (old audit entries name ids).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)

@@ -29,6 +29,9 @@ class AuditEntry(db.Model):
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str] = mapped_column(String(200), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
+    # The keyed hash chain (server/common/audit_chain.py): this entry's link and its key's id.
+    chain_hash: Mapped[str | None] = mapped_column(String(64))
+    chain_key_id: Mapped[str | None] = mapped_column(String(16))
 
 
 class DataRequest(db.Model):
@@ -92,6 +95,10 @@ class Breach(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="open")  # open, closed
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reported_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # GDPR Art. 33/34: when the supervisory authority and the people concerned were told.
+    authority_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    subjects_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notification_reference: Mapped[str] = mapped_column(String(200), default="")
 
     actions: Mapped[list[BreachAction]] = relationship(
         back_populates="breach", cascade="all, delete-orphan", order_by="BreachAction.id"

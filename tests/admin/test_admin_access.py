@@ -80,6 +80,7 @@ OBJECT_ACTIONS = [
     "/admin/breaches/{breach}/actions",
     "/admin/breaches/{breach}/actions/{action}/done",
     "/admin/breaches/{breach}/close",
+    "/admin/breaches/{breach}/notified",
 ]
 ALL_GETS = PAGES + OBJECT_PAGES
 ALL_POSTS = ACTIONS + OBJECT_ACTIONS

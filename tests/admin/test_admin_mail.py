@@ -63,3 +63,15 @@ def test_an_invitation_not_mailed_for_want_of_tls_is_shown_to_the_admin(app, log
     assert page.status_code == 200 and "Invitation sent" not in page.text
     assert re.search(r'value="http://track\.test/admin/invitations/[^"]+"', page.text)
     assert inbox.messages == []
+
+
+def test_breach_notices_also_go_to_the_servers_privacy_address(app, login, people, inbox):
+    app.config["LEADCAMP"] = app.config["LEADCAMP"].replace(
+        privacy_notice_email="privacy@operator.test"
+    )
+    client = login(people.admin)
+    post_form(client, "/admin/breaches", "/admin/breaches", occurred_at="2026-11-20T09:30",
+              description="Lost laptop", data_affected="names",
+              subjects_affected="leads")  # fmt: skip
+    notice = inbox.messages[-1]
+    assert notice.rcpt_tos == ["boss@acme.test", "privacy@operator.test"]

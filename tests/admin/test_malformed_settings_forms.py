@@ -40,6 +40,10 @@ FORMS = {
     "admin.breach_add_action": Form("/admin/breaches/{breach}/actions", ("description",)),
     "admin.breach_action_done": Form("/admin/breaches/{breach}/actions/{action}/done"),
     "admin.breach_close": Form("/admin/breaches/{breach}/close"),
+    "admin.breach_notified": Form(
+        "/admin/breaches/{breach}/notified",
+        ("authority_notified_at", "subjects_notified_at", "notification_reference"),
+    ),
     "admin.requests_search": Form("/admin/privacy/search", ("email",)),
     "admin.requests_export": Form("/admin/privacy/export", ("email",)),
     "admin.requests_rectify": Form("/admin/privacy/rectify", ("email", "name", "title", "phone")),

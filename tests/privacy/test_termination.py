@@ -127,3 +127,16 @@ def test_signing_keys_are_deleted_or_kept_revoked(app, acme, mode):
         assert keys == []
     else:
         assert keys and all(k.revoked_at and k.retired_at for k in keys)
+
+
+def test_a_deleted_users_id_is_never_given_to_someone_new(app):
+    """Audit entries name users by id: a new person must not inherit a deleted one's."""
+    gone = accounts.create_user(db.session, "rep@acme.test", "Acme")
+    db.session.commit()
+    gone_id = gone.id
+    termination.terminate(db.session, gone.account, "Acme", "delete")
+    db.session.commit()
+    assert db.session.get(User, gone_id) is None
+    newcomer = accounts.create_user(db.session, "new@globex.test", "Globex")
+    db.session.commit()
+    assert newcomer.id > gone_id

@@ -6,10 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import requests
+import responses
 
 from server.accounts import users as accounts
+from server.common import audit
 from server.extensions import db
-from server.gmail.tokens import TokenCipher
+from server.gmail.tokens import REVOKE_URI, TokenCipher
 from server.models import ConnectCode, GmailMailbox, OAuthState, User
 from server.privacy import termination
 from tests.support.google import google, with_google  # noqa: F401 (the fixture)
@@ -71,3 +74,28 @@ def test_a_rolled_back_termination_revokes_nothing(app, google):  # noqa: F811
     assert google.revoked == []
     assert db.session.query(GmailMailbox).count() == 1
     assert db.session.get(User, rep.id).account.terminated_at is None
+
+
+@pytest.mark.parametrize(
+    ("answer", "detail"),
+    [
+        ({"status": 200}, "revoked at Google"),
+        ({"status": 400, "json": {"error": "invalid_token"}}, "Google answered HTTP 400"),
+        ({"status": 500}, "Google answered HTTP 500"),
+        ({"body": requests.ConnectionError("refused")}, "Google could not be reached"),
+    ],
+)
+def test_the_audit_trail_says_what_google_answered(app, answer, detail):
+    rep = accounts.create_user(db.session, "rep@acme.test", "Acme")
+    cipher = TokenCipher(app.config["LEADCAMP"].token_encryption_keys)
+    db.session.add(GmailMailbox(account_id=rep.account_id, user_id=rep.id, email=rep.email,
+                                refresh_token_encrypted=cipher.encrypt("1//refresh")))  # fmt: skip
+    db.session.commit()
+    with responses.RequestsMock() as fake:
+        fake.add(responses.POST, REVOKE_URI, **answer)
+        termination.terminate(db.session, rep.account, "Acme", "delete")
+        db.session.commit()
+        assert len(fake.calls) == 1
+    revoke = audit.search(db.session, rep.account_id, action="gmail.revoke")
+    assert [(e.target, detail in e.detail) for e in revoke] == [(f"user #{rep.id}", True)]
+    assert revoke[0].detail.startswith("revoked" if answer.get("status") == 200 else "not revoked")
