@@ -2,7 +2,7 @@
 replacing inserts; breach notification fields; user ids never reused on SQLite (AUTOINCREMENT).
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-05 15:40:00.000000
 
 """
@@ -18,7 +18,7 @@ from server.models.base import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = "0014"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
