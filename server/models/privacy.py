@@ -50,7 +50,11 @@ class DataRequest(db.Model):
 
 
 class SubProcessor(db.Model):
-    """An entry of the account's published sub-processor list."""
+    """An entry of the account's published sub-processor list.
+
+    `service` ties the entry to processing the product does ("enrichment" gates the enrichment
+    lookups; "" is an entry listed only); the entry is in use from `effective_at` on.
+    """
 
     __tablename__ = "sub_processors"
 
@@ -60,7 +64,9 @@ class SubProcessor(db.Model):
     country: Mapped[str] = mapped_column(String(100))
     purpose: Mapped[str] = mapped_column(Text)
     safeguard: Mapped[str] = mapped_column(Text)
+    service: Mapped[str] = mapped_column(String(32), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    effective_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class SubProcessorChange(db.Model):
@@ -75,6 +81,8 @@ class SubProcessorChange(db.Model):
     summary: Mapped[str] = mapped_column(Text, default="")
     announced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     objection_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When the change applies: after the notice period, at once when urgent or a removal.
+    effective_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Breach(db.Model):
