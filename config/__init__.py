@@ -114,6 +114,8 @@ class Settings:
     # The SMTP relay, listed as a sub-processor when SMTP_HOST is set.
     smtp_provider: str = ""
     smtp_country: str = ""
+    # The erasure ledger's HMAC key (docs/backup.md); without it, one derived from SECRET_KEY.
+    erasure_ledger_key: str = ""
     # Days between announcing a sub-processor change and its taking effect (unless urgent).
     subprocessor_notice_days: int = 30
     # Retention per kind of data, in days (docs/privacy.md); 0 keeps that kind forever.
@@ -190,6 +192,7 @@ class Settings:
             hosting_country=env.get("HOSTING_COUNTRY", "").strip(),
             smtp_provider=env.get("SMTP_PROVIDER", "").strip(),
             smtp_country=env.get("SMTP_COUNTRY", "").strip(),
+            erasure_ledger_key=env.get("ERASURE_LEDGER_KEY", "").strip(),
             subprocessor_notice_days=env_number(env, "SUBPROCESSOR_NOTICE_DAYS", 30, int),
             **_retention(env),
             enrichment_api_key=env.get("ENRICHMENT_API_KEY", "").strip(),

@@ -18,6 +18,7 @@ def register(app: Flask) -> None:
         contacts.contacts,
         gmail.gmail,
         privacy.purge,
+        privacy.privacy,
         network.group,
         verdicts.group,
         serve.serve,

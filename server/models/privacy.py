@@ -49,6 +49,20 @@ class DataRequest(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class ErasureLedgerEntry(db.Model):
+    """A done erasure, kept so it can be applied again after a backup is restored: the erased
+    address only as a keyed digest (HMAC with ERASURE_LEDGER_KEY), never the address."""
+
+    __tablename__ = "erasure_ledger"
+    __table_args__ = (Index("ix_erasure_ledger_account_digest", "account_id", "digest"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # No foreign key: the ledger must hold even for an account a restore brings back.
+    account_id: Mapped[int] = mapped_column()
+    digest: Mapped[str] = mapped_column(String(64))
+    erased_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class SubProcessor(db.Model):
     """An entry of the account's published sub-processor list.
 
