@@ -116,6 +116,19 @@ class Settings:
     audit_chain_keys: tuple[str, ...] = ()
     # A server-wide address that also receives breach notices (the operator's privacy contact).
     privacy_notice_email: str = ""
+    # The SMTP relay, listed as a sub-processor when SMTP_HOST is set.
+    smtp_provider: str = ""
+    smtp_country: str = ""
+    # The erasure ledger's HMAC key (docs/backup.md); without it, one derived from SECRET_KEY.
+    erasure_ledger_key: str = ""
+    # Days between announcing a sub-processor change and its taking effect (unless urgent).
+    subprocessor_notice_days: int = 30
+    # Retention per kind of data, in days (docs/privacy.md); 0 keeps that kind forever.
+    retention_messages_days: int = 730
+    retention_contacts_days: int = 1095
+    retention_enrichment_days: int = 365
+    retention_breaches_days: int = 1825
+    retention_data_requests_days: int = 1095
     enrichment_api_key: str = ""
     enrichment_ttl_days: int = 30
     enrichment_rate_per_minute: int = 60
@@ -191,6 +204,11 @@ class Settings:
                 k.strip() for k in env.get("AUDIT_CHAIN_KEYS", "").split(",") if k.strip()
             ),
             privacy_notice_email=env.get("PRIVACY_NOTICE_EMAIL", "").strip(),
+            smtp_provider=env.get("SMTP_PROVIDER", "").strip(),
+            smtp_country=env.get("SMTP_COUNTRY", "").strip(),
+            erasure_ledger_key=env.get("ERASURE_LEDGER_KEY", "").strip(),
+            subprocessor_notice_days=env_number(env, "SUBPROCESSOR_NOTICE_DAYS", 30, int),
+            **_retention(env),
             enrichment_api_key=env.get("ENRICHMENT_API_KEY", "").strip(),
             enrichment_ttl_days=env_number(env, "ENRICHMENT_TTL_DAYS", 30, int),
             enrichment_rate_per_minute=env_number(env, "ENRICHMENT_RATE_PER_MINUTE", 60, int),
@@ -291,3 +309,18 @@ def engine_options(url: str) -> dict:
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 5}}
     return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5}
+
+
+RETENTION_KINDS = ("messages", "contacts", "enrichment", "breaches", "data_requests")
+
+
+def _retention(env: dict[str, str]) -> dict:
+    """The RETENTION_<KIND>_DAYS settings; a negative number stops the app at start."""
+    values = {}
+    for kind in RETENTION_KINDS:
+        key, field = f"RETENTION_{kind.upper()}_DAYS", f"retention_{kind}_days"
+        days = env_number(env, key, Settings.__dataclass_fields__[field].default, int)
+        if days < 0:
+            raise ConfigError(f"{key} must be 0 (keep forever) or a number of days, got {days}")
+        values[field] = days
+    return values

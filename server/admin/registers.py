@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, logout_user
 
@@ -11,22 +13,28 @@ from server.models import Account
 from server.privacy import breaches, subprocessors, termination
 
 
-def _hosting() -> dict:
-    return subprocessors.hosting_entry(settings().hosting_provider, settings().hosting_country)
+def _listing(account_id: int) -> dict:
+    """What both list pages show: entries, changes, notice period, transfer notes, the time."""
+    rows = subprocessors.listing(db.session, account_id, subprocessors.defaults(settings()))
+    db.session.commit()  # the first read seeds the list
+    return {
+        "rows": rows,
+        "changes": subprocessors.changes(db.session, account_id),
+        "days": settings().subprocessor_notice_days,
+        "notes": {row.id: subprocessors.transfer_note(row) for row in rows},
+        "now": datetime.now(UTC),
+        "services": subprocessors.SERVICES,
+    }
 
 
 def _render_subprocessors(error: str = "", status: int = 200):
     account_id = current_user.account_id
-    rows = subprocessors.listing(db.session, account_id, _hosting())
-    db.session.commit()  # the first read seeds the list
     token = subprocessors.public_token(settings().secret_key, account_id)
     return render_template(
         "admin/subprocessors.html",
-        rows=rows,
-        changes=subprocessors.changes(db.session, account_id),
         error=error,
-        days=subprocessors.OBJECTION_DAYS,
         public_link=settings().public_url + url_for("admin.published_subprocessors", token=token),
+        **_listing(account_id),
     ), status
 
 
@@ -37,15 +45,7 @@ def published_subprocessors(token: str):
     account = db.session.get(Account, account_id) if account_id else None
     if account is None or account.terminated_at is not None:
         abort(404)
-    rows = subprocessors.listing(db.session, account.id, _hosting())
-    db.session.commit()
-    return render_template(
-        "admin/published.html",
-        account=account,
-        rows=rows,
-        changes=subprocessors.changes(db.session, account.id),
-        days=subprocessors.OBJECTION_DAYS,
-    )
+    return render_template("admin/published.html", account=account, **_listing(account.id))
 
 
 @bp.get("/subprocessors")
@@ -56,8 +56,9 @@ def subprocessors_page():
 
 
 def _change(action, *args, done: str):
+    notice = settings().subprocessor_notice_days
     try:
-        _, sent = action(db.session, mailer(), current_user, *args)
+        _, sent = action(db.session, mailer(), current_user, *args, notice_days=notice)
     except subprocessors.SubProcessorError as exc:
         db.session.rollback()
         return _render_subprocessors(str(exc), 400)
@@ -67,7 +68,7 @@ def _change(action, *args, done: str):
     elif sent:
         flash(f"{done}; the admins were notified by mail.")
     else:
-        flash(f"{done} and listed with its objection window; no mail went out (mail is not "
+        flash(f"{done} and listed with its notice period; no mail went out (mail is not "
               "configured or the mail server refused it): tell the admins yourself.")  # fmt: skip
     return redirect(url_for("admin.subprocessors_page"))
 
@@ -75,7 +76,8 @@ def _change(action, *args, done: str):
 @bp.post("/subprocessors")
 @admin_required
 def subprocessors_add():
-    """Add a sub-processor; the admins are told, with the objection window."""
+    """Add a sub-processor, in use after the notice period (at once if urgent); the admins are
+    told."""
     return _change(subprocessors.add, request.form, done="Added")
 
 

@@ -29,6 +29,7 @@ def register(app: Flask) -> None:
         gmail.gmail,
         privacy.purge,
         audit.group,
+        privacy.privacy,
         network.group,
         verdicts.group,
         serve.serve,

@@ -52,8 +52,26 @@ class DataRequest(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class ErasureLedgerEntry(db.Model):
+    """A done erasure, kept so it can be applied again after a backup is restored: the erased
+    address only as a keyed digest (HMAC with ERASURE_LEDGER_KEY), never the address."""
+
+    __tablename__ = "erasure_ledger"
+    __table_args__ = (Index("ix_erasure_ledger_account_digest", "account_id", "digest"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # No foreign key: the ledger must hold even for an account a restore brings back.
+    account_id: Mapped[int] = mapped_column()
+    digest: Mapped[str] = mapped_column(String(64))
+    erased_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class SubProcessor(db.Model):
-    """An entry of the account's published sub-processor list."""
+    """An entry of the account's published sub-processor list.
+
+    `service` ties the entry to processing the product does ("enrichment" gates the enrichment
+    lookups; "" is an entry listed only); the entry is in use from `effective_at` on.
+    """
 
     __tablename__ = "sub_processors"
 
@@ -63,7 +81,9 @@ class SubProcessor(db.Model):
     country: Mapped[str] = mapped_column(String(100))
     purpose: Mapped[str] = mapped_column(Text)
     safeguard: Mapped[str] = mapped_column(Text)
+    service: Mapped[str] = mapped_column(String(32), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    effective_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class SubProcessorChange(db.Model):
@@ -78,6 +98,8 @@ class SubProcessorChange(db.Model):
     summary: Mapped[str] = mapped_column(Text, default="")
     announced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     objection_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When the change applies: after the notice period, at once when urgent or a removal.
+    effective_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Breach(db.Model):

@@ -23,6 +23,7 @@ from server.accounts.users import AccountError, checked_email, normalize_email
 from server.common import audit, csv_safe, job_runs, personal_data
 from server.models import DataRequest, JobRun, User
 from server.models.base import utcnow
+from server.privacy import erasure_ledger
 
 EXPORT_MAX_AGE = 60 * 60
 FORMATS = {"json": "application/json", "csv": "text/csv"}
@@ -164,6 +165,7 @@ def erase(session: Session, secret_key: str, admin: User, email: str) -> dict[st
     """Erase the person everywhere in the admin's account."""
     email, digest = _subject(secret_key, admin, email)
     result = personal_data.erase_all(session, admin.account_id, email)
+    erasure_ledger.write(session, admin.account_id, email)  # kept for re-applying after a restore
     outcome = ", ".join(f"{n} {name}" for name, n in result.items())
     _record(session, admin, "erase", digest, ",".join(result), outcome)
     return result

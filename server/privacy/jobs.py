@@ -13,15 +13,21 @@ log = logging.getLogger(__name__)
 
 
 def purge_expired_events(app, clock=lambda: datetime.now(UTC)):
-    """A task deleting events older than each account's retention period."""
+    """A task deleting events older than each account's retention period, and every other kind
+    of data older than its RETENTION_<KIND>_DAYS."""
 
     def purge_expired_events() -> dict[int, int]:
         hours = app.config["LEADCAMP"].ip_hash_rotation_hours
+        periods = retention.Periods.from_settings(app.config["LEADCAMP"])
         with app.app_context():
-            removed = retention.purge(db.session, clock(), hours)
+            now = clock()
+            removed = retention.purge(db.session, now, hours)
+            kinds = retention.purge_kinds(db.session, now, periods)
             db.session.commit()
         if removed:
             log.info("retention purge removed %d events", sum(removed.values()))
+        if kinds:
+            log.info("retention purge removed %s", kinds)
         return removed
 
     return purge_expired_events

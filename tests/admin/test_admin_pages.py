@@ -182,6 +182,20 @@ def test_the_list_is_published_behind_a_signed_link(app, login, people):
     assert path not in other  # each account has its own link
 
 
+def test_both_list_pages_show_the_transfer_note_and_when_an_entry_takes_effect(app, login, people):
+    client = login(people.admin)
+    post_form(client, "/admin/subprocessors", "/admin/subprocessors", name="MailCo",
+              country="Ireland", purpose="Transactional mail", safeguard="EU")  # fmt: skip
+    page = client.get("/admin/subprocessors").text
+    note = "Transfer outside the EEA (third country); transfer mechanism: EU-U.S. Data Privacy"
+    assert page.count(note) == 2  # Clearbit and Google; the Irish MailCo needs none
+    assert "Not in effect yet</strong>: takes effect on" in page
+    link = re.search(r'id="public-link" class="wide" readonly value="([^"]+)"', page).group(1)
+    public = app.test_client().get(link.removeprefix("http://track.test")).text
+    assert public.count(note) == 2 and "Google" in public
+    assert public.count("since ") == 3 and public.count("from ") >= 1
+
+
 def test_a_breach_is_tracked_to_closure(app, login, people):
     client = login(people.admin)
     created = post_form(client, "/admin/breaches", "/admin/breaches",

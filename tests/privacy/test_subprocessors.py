@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -62,3 +63,68 @@ def test_an_overlong_field_is_refused_before_the_database(app, admin, field, lim
     db.session.commit()
     with pytest.raises(subprocessors.SubProcessorError, match=f"longer than {limit}"):
         subprocessors.edit(db.session, Mailer(), admin, entry.id, ENTRY | {field: "y" * 5000})
+
+
+def test_the_seeded_list_names_what_the_server_uses_with_countries(app, admin):
+    settings = app.config["LEADCAMP"].replace(
+        hosting_provider="Hetzner Online GmbH", hosting_country="Germany",
+        smtp_host="smtp.relay.test", smtp_provider="Postmark (ActiveCampaign)",
+        smtp_country="United States",
+    )  # fmt: skip
+    rows = subprocessors.listing(db.session, admin.account_id, subprocessors.defaults(settings))
+    seeded = {row.service: (row.name, row.country) for row in rows}
+    assert seeded == {
+        "hosting": ("Hetzner Online GmbH", "Germany"),
+        "enrichment": ("Clearbit (HubSpot, Inc.)", "United States"),
+        "google": ("Google (Google LLC; Google Ireland Limited)", "United States; Ireland"),
+        "smtp": ("Postmark (ActiveCampaign)", "United States"),
+    }
+    without_smtp = app.config["LEADCAMP"].replace(smtp_host="")
+    assert "smtp" not in {e["service"] for e in subprocessors.defaults(without_smtp)}
+
+
+def test_only_entries_outside_the_eea_carry_a_transfer_note(app, admin):
+    rows = subprocessors.listing(
+        db.session,
+        admin.account_id,
+        subprocessors.defaults(app.config["LEADCAMP"].replace(hosting_country="Germany")),
+    )
+    notes = {row.service: subprocessors.transfer_note(row) for row in rows}
+    assert notes["hosting"] == ""
+    assert (
+        notes["google"]
+        == notes["enrichment"]
+        == (
+            "Transfer outside the EEA (third country); transfer mechanism: "
+            "EU-U.S. Data Privacy Framework; Standard Contractual Clauses."
+        )
+    )
+
+
+def test_an_addition_waits_out_the_notice_period_unless_urgent(app, admin):
+    now = datetime(2026, 12, 5, 15, 0, tzinfo=UTC)
+    entry, _ = subprocessors.add(db.session, Mailer(), admin, ENTRY, now=now, notice_days=10)
+    assert entry.effective_at == now + timedelta(days=10)
+    assert not subprocessors.in_use(entry, now + timedelta(days=10, seconds=-1))
+    assert subprocessors.in_use(entry, now + timedelta(days=10))
+    urgent, _ = subprocessors.add(db.session, Mailer(), admin, ENTRY | {"urgent": "on"}, now=now)
+    assert urgent.effective_at == now and subprocessors.in_use(urgent, now)
+    [latest, first] = subprocessors.changes(db.session, admin.account_id)
+    assert (first.effective_at, latest.effective_at) == (now + timedelta(days=10), now)
+
+
+def test_a_new_country_restarts_the_notice_and_a_wording_fix_does_not(app, admin):
+    now = datetime(2026, 12, 5, 15, 0, tzinfo=UTC)
+    entry, _ = subprocessors.add(db.session, Mailer(), admin, ENTRY | {"urgent": "on"}, now=now)
+    later = now + timedelta(days=1)
+    reworded = ENTRY | {"safeguard": "EU adequacy"}
+    subprocessors.edit(db.session, Mailer(), admin, entry.id, reworded, now=later, notice_days=30)
+    assert entry.effective_at == now
+    moved = reworded | {"country": "United States"}
+    subprocessors.edit(db.session, Mailer(), admin, entry.id, moved, now=later, notice_days=30)
+    assert entry.effective_at == later + timedelta(days=30)
+
+
+def test_an_unknown_service_is_refused(app, admin):
+    with pytest.raises(subprocessors.SubProcessorError, match="used for"):
+        subprocessors.add(db.session, Mailer(), admin, ENTRY | {"service": "crm"})

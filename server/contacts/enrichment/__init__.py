@@ -4,8 +4,9 @@ An `Enrichment` row is both the stored answer and the work item: `request` marks
 a fresh answer is cached), the job calls `run_due`, which claims due rows (compare-and-set, so two
 workers never ask twice), asks the provider outside any transaction, and records the outcome.
 Nothing is asked while the account's tracking-and-enrichment switch is off, for a do-not-enrich
-contact, or without an API key; the claim checks both in its UPDATE and `record` reads them again,
-so a change during a batch counts.
+contact, without an API key, or while the provider is not in use on the account's sub-processor
+list (removed, or its notice period still running); the claim checks these in its UPDATE and
+`record` reads them again, so a change during a batch counts.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from server.contacts.enrichment import fill
 from server.contacts.enrichment.base import Lookup, Provider
+from server.contacts.enrichment.listed import listed as _listed
 from server.models import Account, Contact, Enrichment
 from server.models.base import iso, utcnow
 
@@ -113,7 +115,7 @@ def run_due(
     outcomes: Counter = Counter()
     if not policy.configured:
         return outcomes
-    for row_id in _due_ids(session, clock(), limit):
+    for row_id in _due_ids(session, clock(), limit):  # rows of unlisted providers wait
         try:
             outcomes[run_one(session, provider, policy, clock, row_id)] += 1
         except Exception:  # one row's failure must never stop the others
@@ -144,6 +146,7 @@ def _due_ids(session: Session, now: datetime, limit: int) -> list[int]:
             Enrichment.next_attempt_at <= now,
             Account.tracking_enabled.is_(True),
             Contact.do_not_enrich.is_(False),
+            _listed(Enrichment.account_id, now),
         )
         .order_by(Enrichment.next_attempt_at)
         .limit(limit)
@@ -162,8 +165,9 @@ def _fresh(row: Enrichment, now: datetime) -> bool:
     return row.fetched_at is not None and _cached(row, now, current_policy().ttl)
 
 
-def _allowed():
-    """Conditions on an Enrichment row: its account's switch on, its contact not opted out."""
+def _allowed(now: datetime):
+    """Conditions on an Enrichment row: its account's switch on, its contact not opted out, its
+    provider in use on the sub-processor list."""
     account_on = (
         select(Account.id)
         .where(Account.id == Enrichment.account_id, Account.tracking_enabled.is_(True))
@@ -174,12 +178,12 @@ def _allowed():
         .where(Contact.id == Enrichment.contact_id, Contact.do_not_enrich.is_(False))
         .exists()
     )
-    return account_on, contact_ok
+    return account_on, contact_ok, _listed(Enrichment.account_id, now)
 
 
-def _still_allowed(session: Session, row_id: int) -> bool:
+def _still_allowed(session: Session, row_id: int, now: datetime) -> bool:
     """Read from the database (not the session's cache): may this row be looked up now?"""
-    query = select(Enrichment.id).where(Enrichment.id == row_id, *_allowed())
+    query = select(Enrichment.id).where(Enrichment.id == row_id, *_allowed(now))
     return session.scalar(query) is not None
 
 
@@ -188,8 +192,8 @@ def _claim(session: Session, row_id: int, now: datetime, policy: Policy):
     row = session.get(Enrichment, row_id, populate_existing=True)
     if row is None or row.next_attempt_at is None:
         return None, "gone"
-    if not _still_allowed(session, row_id):
-        return None, "off"  # switched off since the due rows were listed
+    if not _still_allowed(session, row_id, now):
+        return None, "off"  # switched off (or the provider delisted) since the rows were listed
     if _cached(row, now, policy.ttl) or _gave_up_lately(row, now, policy.ttl):
         row.next_attempt_at = None
         return None, "cached"
@@ -211,7 +215,7 @@ def _claim(session: Session, row_id: int, now: datetime, policy: Policy):
             Enrichment.id == row_id,
             Enrichment.attempts == row.attempts,
             Enrichment.next_attempt_at <= now,
-            *_allowed(),
+            *_allowed(now),
         )
         .values(next_attempt_at=now + LEASE, last_attempt_at=now, attempts=spent + 1)
         .execution_options(synchronize_session=False)
@@ -250,7 +254,7 @@ def record(session: Session, row_id: int, result: Lookup, now: datetime) -> str:
     row = session.get(Enrichment, row_id, populate_existing=True)
     if row is None:
         return "off"  # deleted: the contact was marked do-not-enrich or erased
-    if not _still_allowed(session, row_id):
+    if not _still_allowed(session, row_id, now):
         row.next_attempt_at = now  # asked again (only) once enrichment is back on
         session.flush()
         return "off"

@@ -28,7 +28,8 @@ MEANINGS = {
     "deferred": "The account's lookups per minute are used up; it is asked within minutes.",
     "cached": "A fresh answer is stored already.",
     "gone": "Another lookup of this contact was under way; the contact shows its answer.",
-    "off": "Enrichment was switched off for this contact meanwhile.",
+    "off": "Enrichment was switched off for this contact meanwhile, or the provider is not in "
+    "use on the sub-processor list (removed, or its notice period still running).",
 }
 
 
