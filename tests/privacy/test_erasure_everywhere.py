@@ -14,7 +14,7 @@ from server.common import mentions
 from server.extensions import db
 from server.models import AuditEntry, GmailMailbox, Message, MessageSummary, User
 from server.privacy import data_requests
-from tests.common.test_personal_data import NOT_PERSONAL
+from tests.common.test_personal_data_registry import NOT_PERSONAL
 from tests.support.google import with_google
 from tests.support.person import GOOGLE_SUB, NAME, PERSON, seed
 

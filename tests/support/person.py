@@ -55,7 +55,8 @@ def encodings(address: str = PERSON) -> list[str]:
     ]
 
 
-def _message(user, to: list[tuple[str, str]], subject: str, **extra) -> Message:
+def message_to(user, to: list[tuple[str, str]], subject: str, **extra) -> Message:
+    """A message from `user` to (address, name) recipients."""
     key = accounts.current_signing_key(db.session, user)
     message = Message(
         id=signing.new_message_id(),
@@ -72,7 +73,8 @@ def _message(user, to: list[tuple[str, str]], subject: str, **extra) -> Message:
     return message
 
 
-def _hits(message: Message, urls: list[str | None]) -> None:
+def add_hits(message: Message, urls: list[str | None]) -> None:
+    """One human hit per URL (None: an open), then the message's summary rebuilt."""
     for i, url in enumerate(urls):
         db.session.add(
             Event(
@@ -119,7 +121,7 @@ def _rep_side(app, admin, google) -> tuple:
     )
     db.session.commit()
     connect_mailbox(app, user, google, [*SIGN_IN, METADATA], name=NAME)
-    sent = _message(user, [(OTHER, "Bo")], "Our call on Tuesday")
+    sent = message_to(user, [(OTHER, "Bo")], "Our call on Tuesday")
     db.session.add(SelfView(message_id=sent.id, user_id=user.id))
     return user, sent
 
@@ -128,7 +130,7 @@ def seed(app, admin, google) -> dict:
     """Put the person in every table; returns the messages made."""
     user, sent = _rep_side(app, admin, google)
     urls = [f"https://shop.test/?who={e}" for e in encodings()]
-    own = _message(
+    own = message_to(
         admin,
         [(PERSON, NAME)],
         f"Hello {NAME}",
@@ -136,19 +138,19 @@ def seed(app, admin, google) -> dict:
         gmail_thread_id="t1",
         rfc_message_id="<m1@acme.test>",
     )
-    shared = _message(
+    shared = message_to(
         admin,
         [(OTHER, "Bo"), (PERSON.upper(), NAME)],
         "Intro: Bo, meet Zoe",
         gmail_message_id="g2",
         gmail_thread_id="t2",
     )
-    kept = _message(admin, [(OTHER, "Bo")], f"Re: {quote(PERSON, safe='')} asked about you")
+    kept = message_to(admin, [(OTHER, "Bo")], f"Re: {quote(PERSON, safe='')} asked about you")
     for position, url in enumerate([*urls, "https://shop.test/?who=bo%40example.test"]):
         db.session.add(Link(message_id=kept.id, position=position, url=url))
-    _hits(own, [None, urls[0]])
-    _hits(shared, [None, "https://shop.test/pricing"])
-    _hits(kept, [None, *urls])
+    add_hits(own, [None, urls[0]])
+    add_hits(shared, [None, "https://shop.test/pricing"])
+    add_hits(kept, [None, *urls])
     payload = {"id": "p" * 32, "message_id": "q" * 32, "kid": own.kid, "link_url": urls[4]}
     db.session.add(
         PendingHit(
