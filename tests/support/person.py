@@ -126,10 +126,8 @@ def _rep_side(app, admin, google) -> tuple:
     return user, sent
 
 
-def seed(app, admin, google) -> dict:
-    """Put the person in every table; returns the messages made."""
-    user, sent = _rep_side(app, admin, google)
-    urls = [f"https://shop.test/?who={e}" for e in encodings()]
+def _lead_side(admin, urls: list[str]) -> dict:
+    """The person as a lead: their messages, links and hits in every encoding, a waiting hit."""
     own = message_to(
         admin,
         [(PERSON, NAME)],
@@ -160,6 +158,11 @@ def seed(app, admin, google) -> dict:
             payload=json.dumps(payload),
         )
     )
+    return {"own": own, "shared": shared, "kept": kept}
+
+
+def _records(admin, urls: list[str]) -> None:
+    """The person as a contact, in a job run, a breach entry; a sub-processor beside them."""
     contact, _ = contacts.upsert_contact(db.session, admin.account_id, PERSON, NAME)
     contact.notes = f"Met at the fair; also writes as {encodings()[0]}"
     db.session.add(
@@ -196,10 +199,18 @@ def seed(app, admin, google) -> dict:
         admin,
         {"name": "Hostco", "country": "DE", "purpose": "hosting", "safeguard": "EU"},
     )
+
+
+def seed(app, admin, google) -> dict:
+    """Put the person in every table; returns their user and the messages made."""
+    user, sent = _rep_side(app, admin, google)
+    urls = [f"https://shop.test/?who={e}" for e in encodings()]
+    made = _lead_side(admin, urls)
+    _records(admin, urls)
     db.session.commit()
     # A search, and an export whose files hold everything found.
     data_requests.search(db.session, "k", admin, PERSON)
     export = data_requests.export(db.session, "k", admin, PERSON)
     db.session.commit()
     assert job_runs.perform(db.session, export.id, data_requests.write_export) == "succeeded"
-    return {"user": user, "own": own, "shared": shared, "kept": kept, "sent": sent}
+    return {"user": user, "sent": sent, **made}
