@@ -110,19 +110,28 @@ def register_jobs(app: Flask, settings: Settings) -> None:
 
 
 def register_personal_data() -> None:
-    """Every holder of a person's data, in erasure order: messages and job runs first, so an
-    erasure finds them under every spelling the contact knows before the contact itself goes."""
-    from server.accounts import personal_data as invitations
+    """Every holder of a person's data, in erasure order: messages, job runs and breaches first,
+    so an erasure finds them under every spelling the contact knows before the contact itself
+    goes; the user row last, since the rep's mailbox, tokens and views are found through it."""
+    from server.accounts import personal_data as accounts
     from server.common import personal_data
     from server.contacts import personal_data as contacts
+    from server.gmail import personal_data as gmail
     from server.messages import personal_data as messages
     from server.privacy import job_runs
+    from server.privacy import personal_data as privacy
 
     personal_data.register(messages.PROVIDER)
+    personal_data.register(messages.SELF_VIEWS)
     personal_data.register(job_runs.PROVIDER)
-    personal_data.register(invitations.PROVIDER)
+    personal_data.register(accounts.INVITATIONS)
+    personal_data.register(privacy.BREACHES)
+    personal_data.register(privacy.AUDIT)
+    personal_data.register(gmail.PROVIDER)
+    personal_data.register(accounts.TOKENS)
     personal_data.register_aliases(contacts.aliases)
     personal_data.register(contacts.PROVIDER)
+    personal_data.register(accounts.USERS)
 
 
 def register_commands(app: Flask) -> None:

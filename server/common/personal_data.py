@@ -29,6 +29,9 @@ class Provider:
     # Fields an admin may rectify through this provider, and the function that does it.
     fields: tuple[str, ...] = ()
     rectify: Callable[[Session, int, str, dict], int] | None = None
+    # The tables whose rows about a person this provider finds and erases (or, for an
+    # append-only record, finds and keeps); a test holds every table to a provider or a reason.
+    tables: tuple[str, ...] = ()
 
 
 _PROVIDERS: dict[str, Provider] = {}
@@ -58,6 +61,11 @@ def register(provider: Provider) -> Provider:
 def providers() -> list[Provider]:
     """The registered providers, in registration order."""
     return list(_PROVIDERS.values())
+
+
+def covered_tables() -> set[str]:
+    """Every table some registered provider answers for."""
+    return {t for p in providers() for t in p.tables}
 
 
 def find_all(session: Session, account_id: int, email: str) -> dict[str, dict]:

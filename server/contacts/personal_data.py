@@ -76,4 +76,5 @@ PROVIDER = Provider(
     erase_account=erase_account,
     fields=FIELDS,
     rectify=rectify,
+    tables=("contacts", "contact_addresses", "enrichments", "companies"),
 )

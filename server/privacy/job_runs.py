@@ -10,12 +10,11 @@ contacts one (server/__init__.py), so the contact's spellings are still known.
 from __future__ import annotations
 
 import json
-import re
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from server.common import job_runs
+from server.common import job_runs, mentions
 from server.common.personal_data import Provider, addresses_of
 from server.models import JobRun, JobRunAddress
 from server.models.base import iso, utcnow
@@ -98,10 +97,8 @@ def _scrub(item: dict) -> dict:
 
 
 def _without(text: str | None, spellings: set[str]) -> str | None:
-    """`text` with every spelling of the person blanked out."""
-    for spelling in sorted(spellings, key=len, reverse=True):
-        text = text and re.sub(re.escape(spelling), "[erased]", text, flags=re.IGNORECASE)
-    return text
+    """`text` with every spelling of the person, in every encoding, blanked out."""
+    return mentions.redact(text, mentions.forms(spellings))
 
 
 def erase_account(session: Session, account_id: int, mode: str) -> int:
@@ -110,4 +107,7 @@ def erase_account(session: Session, account_id: int, mode: str) -> int:
     return session.execute(delete(JobRun).where(JobRun.account_id == account_id)).rowcount
 
 
-PROVIDER = Provider(name="job_runs", find=find, erase=erase, erase_account=erase_account)
+PROVIDER = Provider(
+    name="job_runs", find=find, erase=erase, erase_account=erase_account,
+    tables=("job_runs", "job_run_addresses"),
+)  # fmt: skip
