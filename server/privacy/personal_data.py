@@ -19,7 +19,7 @@ from server.models import AuditEntry, Breach, BreachAction, DataRequest
 from server.models.base import iso
 
 # The breach fields an admin types freely, where a person may be named.
-BREACH_TEXTS = ("description", "data_affected", "subjects_affected")
+BREACH_TEXTS = ("description", "data_affected", "subjects_affected", "notification_reference")
 
 
 def _naming(session: Session, account_id: int, email: str) -> tuple[list[Breach], set[str]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
@@ -27,7 +28,9 @@ from server.models import (
     Recipient,
     SelfView,
 )
-from server.privacy import data_requests, subprocessors
+from server.privacy import data_requests, erasure_ledger, subprocessors
+from server.tracking import ip_keys
+from server.tracking.deidentify import key_period
 from server.tracking.summaries import rebuild_summary
 from tests.support.google import METADATA, SIGN_IN, connect_mailbox
 
@@ -199,6 +202,10 @@ def _records(admin, urls: list[str]) -> None:
         admin,
         {"name": "Hostco", "country": "DE", "purpose": "hosting", "safeguard": "EU"},
     )
+    # Tables that hold nobody's data, filled too so the scan covers them: an earlier erasure's
+    # digest and this period's address-hash key.
+    erasure_ledger.write(db.session, admin.account_id, "erased.before@example.test", b"k")
+    ip_keys.key_for(db.session.connection(), key_period(time.time(), 24))
 
 
 def seed(app, admin, google) -> dict:
