@@ -71,7 +71,11 @@ def thread_context(gmail: GmailClient, thread_id: str) -> Thread:
         raise SendError(502, "gmail_error", f"Gmail did not return the thread: {exc}") from exc
     if not found or not found[0].get("messages"):
         raise SendError(404, "thread_not_found", "No such thread in your Gmail.")
+    # A draft or a trashed message is no message of the conversation to answer.
     mails = [Mail.parse(m) for m in found[0]["messages"]]
+    mails = [m for m in mails if not {"DRAFT", "TRASH"} & m.labels]
+    if not mails:
+        raise SendError(404, "thread_not_found", "No such thread in your Gmail.")
     parent = mails[-1].rfc_id
     references = " ".join(filter(None, [mails[-1].headers.get("references", ""), parent]))
     return Thread(thread_id, mails[0].headers.get("subject", ""), parent, references)
