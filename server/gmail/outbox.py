@@ -7,7 +7,8 @@ asks Gmail, once. Accepted: "sent". Refused (a 4xx, or no access token to send w
 out, so the copy's message is removed and the run fails. No answer, or a failure on Google's side:
 the copy may have gone out, so the item and the run end "unknown" and nothing more is sent. Its
 message stays recorded, unconfirmed, under its Message-ID: Gmail sync confirms it if it shows up
-in Sent, and a retry under the same id is refused.
+in Sent, and a retry under the same id first looks for it there (`_recover`): found, it is
+recorded sent; shown absent, it is sent once; when Gmail cannot say, it stays unknown.
 """
 
 from __future__ import annotations
