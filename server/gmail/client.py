@@ -200,12 +200,17 @@ class GmailClient:
             if not token:
                 return records, latest
 
-    def list_sent(self, max_results: int) -> list[dict]:
+    def list_sent(self, max_results: int, include_spam_trash: bool = False) -> list[dict]:
         """The newest sent messages (ids and thread ids)."""
         request = (
             self.service.users()
             .messages()
-            .list(userId="me", labelIds=["SENT"], maxResults=max_results)
+            .list(
+                userId="me",
+                labelIds=["SENT"],
+                maxResults=max_results,
+                includeSpamTrash=include_spam_trash,
+            )
         )
         return self._run("messages.list", request).get("messages", [])
 

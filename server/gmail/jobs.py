@@ -101,6 +101,21 @@ def syncing_mailboxes(app) -> list[int]:
         return list(ids)
 
 
+# A tick runs some seconds after its minute, early or late: half a tick of slack keeps a mailbox
+# on its interval instead of slipping a minute whenever one tick runs later than the last.
+TICK_SLACK = 30
+
+
+def _queued_key(mailbox_id: int) -> str:
+    return f"gmail-sync-queued-{mailbox_id}"
+
+
+def is_due(huey: Huey, mailbox_id: int, now: float, minutes: int) -> bool:
+    """Whether a mailbox's sync interval has passed since the sweep last queued it."""
+    queued = huey.get(_queued_key(mailbox_id), peek=True)
+    return queued is None or now - queued >= minutes * 60 - TICK_SLACK
+
+
 def register(huey: Huey, app) -> dict:
     """The per-mailbox sync task and the periodic sweep that queues it."""
     minutes = max(1, app.config["LEADCAMP"].gmail_sync_minutes)
@@ -121,13 +136,18 @@ def register(huey: Huey, app) -> dict:
         # Nothing returned: nobody reads these results, and stored ones would pile up in the
         # job store every few minutes per mailbox (sync_now logs what it did).
 
-    @huey.periodic_task(crontab(minute=f"*/{minutes}"), name="gmail_sync_all")
+    # Every minute, not crontab(minute=f"*/{minutes}"): a cron step that does not divide 60
+    # restarts at each hour (*/7 runs at :56 and again at :00). Each mailbox is queued once its
+    # interval has passed since it was last queued, so any interval runs evenly.
+    @huey.periodic_task(crontab(minute="*"), name="gmail_sync_all")
     def gmail_sync_all() -> int:
-        """Queue a sync of every mailbox that is not paused; returns how many."""
-        ids = syncing_mailboxes(app)
-        for mailbox_id in ids:
+        """Queue a sync of every mailbox that is not paused and is due; returns how many."""
+        now = time.time()
+        due = [i for i in syncing_mailboxes(app) if is_due(huey, i, now, minutes)]
+        for mailbox_id in due:
+            huey.put(_queued_key(mailbox_id), now)
             gmail_sync_mailbox(mailbox_id)
-        return len(ids)
+        return len(due)
 
     return {"gmail_sync_mailbox": gmail_sync_mailbox, "gmail_sync_all": gmail_sync_all}
 

@@ -15,6 +15,10 @@ from server.contacts import service as contacts
 from server.models import Message, Recipient
 
 _BOUNCE_SENDERS = {"mailer-daemon", "postmaster"}
+# Set by autoresponders (RFC 3834 predecessors, Exchange's out-of-office answers).
+_AUTO_HEADERS = {"x-autoreply", "x-autorespond", "x-auto-response-suppress"}
+_AUTO_PRECEDENCE = {"bulk", "junk", "auto_reply", "list"}
+_DELAY_SUBJECT = re.compile(r"\(delay\)|\bdelayed\b|delivery delay|warning:", re.IGNORECASE)
 _SUBJECT_PREFIX = re.compile(r"^\s*((re|fwd?|aw|wg|sv|tr)\s*:\s*)+", re.IGNORECASE)
 
 
@@ -60,19 +64,35 @@ class Mail:
 
 
 def is_bounce(mail: Mail) -> bool:
-    """Whether a message is a delivery-failure notice."""
+    """Whether a message is a delivery-failure notice (a delay notice is not one)."""
+    if "x-failed-recipients" in mail.headers:
+        return True
     local = mail.sender.partition("@")[0]
     content_type = mail.headers.get("content-type", "").lower()
-    return (
-        local in _BOUNCE_SENDERS
-        or "x-failed-recipients" in mail.headers
-        or ("multipart/report" in content_type and "delivery-status" in content_type)
+    notice = local in _BOUNCE_SENDERS or (
+        "multipart/report" in content_type and "delivery-status" in content_type
     )
+    return notice and not is_delay(mail)
+
+
+def is_delay(mail: Mail) -> bool:
+    """Whether a delivery notice only says delivery is delayed (the server keeps trying).
+
+    Format=metadata shows no body, so the DSN's `Action: delayed` is out of sight; Gmail's and
+    other servers' delay notices say so in the subject and name no failed recipient.
+    """
+    subject = mail.headers.get("subject", "")
+    return "x-failed-recipients" not in mail.headers and bool(_DELAY_SUBJECT.search(subject))
 
 
 def is_automatic(mail: Mail) -> bool:
     """Whether a message was sent by a program (an out-of-office answer, a notification)."""
-    return mail.headers.get("auto-submitted", "no").strip().lower() != "no"
+    headers = mail.headers
+    if headers.get("auto-submitted", "no").strip().lower() != "no":
+        return True
+    if _AUTO_HEADERS & headers.keys():
+        return True
+    return headers.get("precedence", "").strip().lower() in _AUTO_PRECEDENCE
 
 
 def subject_key(subject: str) -> str:

@@ -7,7 +7,8 @@ asks Gmail, once. Accepted: "sent". Refused (a 4xx, or no access token to send w
 out, so the copy's message is removed and the run fails. No answer, or a failure on Google's side:
 the copy may have gone out, so the item and the run end "unknown" and nothing more is sent. Its
 message stays recorded, unconfirmed, under its Message-ID: Gmail sync confirms it if it shows up
-in Sent, and a retry under the same id is refused.
+in Sent, and a retry under the same id first looks for it there (`_recover`): found, it is
+recorded sent; shown absent, it is sent once; when Gmail cannot say, it stays unknown.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import make_msgid
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,7 +34,7 @@ from server.messages import service as messages
 from server.models import GmailMailbox, JobRun, Message, User
 from server.models.base import utcnow
 
-KIND = "gmail_send"
+KIND = send.KIND
 
 
 def plan(session: Session, user: User, data: dict, link_secrets: tuple[str, ...]) -> JobRun:
@@ -117,11 +119,11 @@ def _deliver_one(session: Session, run: JobRun, index: int, copy: Copy) -> None:
     sure."""
     item = run.items[index]
     earlier = session.get(Message, item["id"])
+    if earlier is not None and not earlier.gmail_message_id:
+        _recover(session, run, index, copy, earlier)
     if earlier is not None and earlier.gmail_message_id:  # sent before under this id: skip
         _mark(session, run, index, "sent", gmail_message_id=earlier.gmail_message_id)
         return
-    if earlier is not None:
-        _refuse(session, run, index, "another send of this copy is under way or unconfirmed")
     try:
         message, raw = _compose(session, copy, copy.draft.recipients[item["id"]])
         _mark(session, run, index, "sending")
@@ -138,6 +140,41 @@ def _deliver_one(session: Session, run: JobRun, index: int, copy: Copy) -> None:
     message.gmail_message_id, message.gmail_thread_id = answer["id"], answer.get("threadId")
     _mark(session, run, index, "sent", gmail_message_id=answer["id"])
     session.commit()
+
+
+def _recover(session: Session, run: JobRun, index: int, copy: Copy, earlier: Message) -> None:
+    """A copy recorded before but never confirmed: refused while another send holds it or when
+    Gmail cannot say whether it went out; confirmed when it is in the rep's sent mail; otherwise
+    claimed (once, whoever else tries) to be sent again under its id."""
+    if earlier.rfc_message_id is None or send.in_flight(session, copy.user, earlier.id, run.id):
+        _refuse(session, run, index, "another send of this copy is under way")
+    try:
+        found = send.find_sent(copy.gmail, earlier.rfc_message_id, earlier.sent_at or copy.now)
+    except send.LookupFailed as exc:
+        _mark(session, run, index, "unknown", error=f"maybe_sent: {exc}")
+        _stop(session, run, index)
+        raise JobFailed(
+            f"The copy to {run.items[index]['email']} may have been sent already (maybe_sent): "
+            f"Gmail could not say whether it is in your sent mail ({exc}). Nothing was sent.",
+            "unknown",
+        ) from exc
+    if found is not None:
+        earlier.gmail_message_id, earlier.gmail_thread_id = found.id, found.thread_id
+        return
+    # Gmail shows it was not sent. The Message-ID is the claim: of two runs resending the copy,
+    # only the one that changes it sends (the other finds it changed and stops).
+    claimed = session.execute(
+        update(Message)
+        .where(
+            Message.id == earlier.id,
+            Message.rfc_message_id == earlier.rfc_message_id,
+            Message.gmail_message_id.is_(None),
+        )
+        .values(rfc_message_id=None)
+    ).rowcount
+    if claimed != 1:
+        session.rollback()
+        _refuse(session, run, index, "another send of this copy is under way")
 
 
 def _compose(session: Session, copy: Copy, recipient: dict) -> tuple[Message, str]:

@@ -10,23 +10,26 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.errors import HeaderDefect
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP, SMTPUTF8
 from email.utils import format_datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.accounts import users as accounts
 from server.accounts.users import normalize_email
 from server.common import signing
-from server.gmail.auth import SEND
+from server.gmail.auth import SEND, GoogleAuthError
 from server.gmail.client import GmailApiError, GmailClient
 from server.gmail.mail import Mail
 from server.messages import service as messages
-from server.models import GmailMailbox, Message, User
+from server.models import GmailMailbox, JobRun, Message, User
+
+KIND = "gmail_send"  # the job-run kind of a send (outbox.py)
 
 
 class SendError(Exception):
@@ -45,6 +48,36 @@ class Thread:
     subject: str
     in_reply_to: str | None
     references: str
+
+
+class LookupFailed(Exception):
+    """Gmail could not say whether a copy is in the rep's sent mail."""
+
+
+# The newest sent messages a lookup reads. `users.messages.list` cannot search by Message-ID
+# (`q=rfc822msgid:`) under the gmail.metadata scope every connected mailbox has, so the lookup
+# reads the Message-ID header of the newest sent messages instead.
+LOOKUP_SENT = 100
+# Gmail's clock and ours may differ: the listing must reach this far before the attempt.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def find_sent(gmail: GmailClient, rfc_id: str, attempted_at: datetime) -> Mail | None:
+    """The message in the rep's sent mail (trash included) carrying `rfc_id`, None when Gmail
+    shows it is not there; LookupFailed when Gmail cannot say."""
+    try:
+        listed = gmail.list_sent(LOOKUP_SENT, include_spam_trash=True)
+        found = gmail.get_messages([m["id"] for m in listed], ["Message-ID"]) if listed else []
+    except (GmailApiError, GoogleAuthError) as exc:
+        raise LookupFailed(str(exc)) from exc
+    mails = [Mail.parse(m) for m in found]
+    for mail in mails:
+        if mail.rfc_id == rfc_id and "SENT" in mail.labels:
+            return mail
+    # Not among the newest: proof it is not there only if they reach back before the attempt.
+    if len(listed) < LOOKUP_SENT or any(m.at < attempted_at - CLOCK_SKEW for m in mails):
+        return None
+    raise LookupFailed(f"more than {LOOKUP_SENT} messages were sent since; not all were read")
 
 
 def check_allowed(user: User, mailbox: GmailMailbox | None) -> GmailMailbox:
@@ -71,7 +104,11 @@ def thread_context(gmail: GmailClient, thread_id: str) -> Thread:
         raise SendError(502, "gmail_error", f"Gmail did not return the thread: {exc}") from exc
     if not found or not found[0].get("messages"):
         raise SendError(404, "thread_not_found", "No such thread in your Gmail.")
+    # A draft or a trashed message is no message of the conversation to answer.
     mails = [Mail.parse(m) for m in found[0]["messages"]]
+    mails = [m for m in mails if not {"DRAFT", "TRASH"} & m.labels]
+    if not mails:
+        raise SendError(404, "thread_not_found", "No such thread in your Gmail.")
     parent = mails[-1].rfc_id
     references = " ".join(filter(None, [mails[-1].headers.get("references", ""), parent]))
     return Thread(thread_id, mails[0].headers.get("subject", ""), parent, references)
@@ -149,9 +186,9 @@ def check_request(
 
 
 def _check_id(session: Session, user: User, recipient: dict, secrets_: tuple[str, ...]) -> None:
-    """Refuse an id not made with the user's key, or one of a copy that may have been sent
-    already; a copy Gmail accepted earlier is fine (the job skips it: sending again sends only
-    the rest)."""
+    """Refuse an id not made with the user's key, or one of a copy another send still holds; a
+    copy Gmail accepted earlier is fine (the job skips it: sending again sends only the rest), and
+    so is one whose send ended unknown (the job looks for it in the rep's sent mail)."""
     message = session.get(Message, recipient["id"])
     if message is None or message.user_id != user.id:
         try:
@@ -162,14 +199,28 @@ def _check_id(session: Session, user: User, recipient: dict, secrets_: tuple[str
     mine = [r.email for r in message.recipients] == [normalize_email(recipient["email"])]
     if mine and message.gmail_message_id is not None:
         return
-    if mine and message.rfc_message_id is not None:  # a server copy Gmail never confirmed
+    if mine and message.rfc_message_id is not None and not in_flight(session, user, message.id):
+        return  # a copy Gmail never confirmed: the job looks in the rep's sent mail first
+    if mine and message.rfc_message_id is not None:
         raise SendError(
             409,
             "maybe_sent",
-            f"The copy {recipient['id']} to {recipient['email']} is being sent, or may have been "
-            "sent already (Gmail never confirmed it). Look in your Sent folder; send it again "
-            "under a new id only if it is not there.",
+            f"The copy {recipient['id']} to {recipient['email']} is being sent by another "
+            "request; wait for it to end (its job says whether Gmail took it).",
         )
     raise SendError(
         409, "id_conflict", f"The id {recipient['id']} is already used by another of your messages."
     )
+
+
+def in_flight(session: Session, user: User, copy_id: str, but: str | None = None) -> bool:
+    """Whether a send run of the user other than `but`, queued or running, holds the copy."""
+    runs = session.scalars(
+        select(JobRun).where(
+            JobRun.user_id == user.id,
+            JobRun.kind == KIND,
+            JobRun.status.in_(("queued", "running")),
+            JobRun.id != (but or ""),
+        )
+    )
+    return any(i.get("id") == copy_id for run in runs for i in run.items or [])

@@ -8,9 +8,13 @@ gives headers and labels, never bodies) and then:
   subject, or subject, time and recipients; the match is confirmed with Gmail's ids, its
   Message-ID, its recipients and the time Gmail sent it; an unmatched one is adopted by the pixel
   in its body when the grant allows reading bodies (adopt.py);
-- a message from someone else in a thread holding a tracked message is a `reply` to it; a
-  delivery-failure notice is a `bounce` (matched by thread, In-Reply-To/References or
-  X-Failed-Recipients). Automatic answers (out of office) are neither.
+- a message from a recipient of a tracked message (under any spelling their contact is known
+  by), in its thread or naming it in In-Reply-To/References (Gmail files some replies in a new
+  thread), is a `reply` to it; an automatic answer (out of office: Auto-Submitted, X-Autoreply,
+  X-Autorespond, X-Auto-Response-Suppress, Precedence bulk/junk/auto_reply/list) is an
+  `auto_reply`, kept but not counted as a reply; a message from anyone else (a colleague) is
+  neither. A delivery-failure notice is a `bounce` (matched by thread, In-Reply-To/References or
+  X-Failed-Recipients); a delay notice (delivery still being tried) is not.
 
 With tracking switched off for the account or the rep, a run reads and records nothing.
 
@@ -22,7 +26,6 @@ the latest sent messages, then the profile's current history id.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,10 +37,10 @@ from sqlalchemy.orm import Session
 from server.accounts.users import normalize_email
 from server.gmail import adopt as gmail_adopt
 from server.gmail.client import GmailApiError, GmailClient
-from server.gmail.mail import Mail, confirm, is_automatic, is_bounce, subject_key
+from server.gmail.engagement import engagement
+from server.gmail.mail import Mail, confirm, subject_key
 from server.messages.service import Tracker
-from server.models import GmailMailbox, Message, Recipient
-from server.tracking.verdicts.agent import CLASSIFIER_VERSION
+from server.models import GmailMailbox, Message
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +55,10 @@ HEADERS = [
     "References",
     "Content-Type",
     "Auto-Submitted",
+    "X-Autoreply",
+    "X-Autorespond",
+    "X-Auto-Response-Suppress",
+    "Precedence",
     "X-Failed-Recipients",
 ]
 SKIP_LABELS = {"DRAFT", "SPAM", "TRASH", "CHAT"}
@@ -73,12 +80,6 @@ class SyncResult:
     adopted: int = 0
     quota_units: int = 0
     history_id: str | None = None
-
-
-def event_id(mailbox: GmailMailbox, mail: Mail, kind: str) -> str:
-    """The deterministic id of the event one Gmail message makes: a replay finds it stored."""
-    digest = hashlib.sha256(f"{kind}:{mailbox.email}:{mail.id}".encode()).hexdigest()
-    return "g" + digest[:31]
 
 
 def sync_mailbox(
@@ -180,7 +181,7 @@ def _apply(session, mailbox, mails: list[Mail], write, now, result: SyncResult, 
     session.commit()  # the batch writer below writes in a transaction of its own
     sent_ids = {m.id for m in sent}
     received = sorted((m for m in mails if m.id not in sent_ids), key=lambda m: m.at)
-    events = [e for e in (_engagement(session, mailbox, m) for m in received) if e is not None]
+    events = [e for e in (engagement(session, mailbox, m) for m in received) if e is not None]
     if events:
         write(events)
     result.replies = sum(e["kind"] == "reply" for e in events)
@@ -210,68 +211,3 @@ def _match_sent(session: Session, mailbox: GmailMailbox, mail: Mail) -> Message 
             if subject_key(m.subject) == key and to & {r.email for r in m.recipients}
         ]
     return min(candidates, key=lambda m: abs((m.sent_at - mail.at).total_seconds()), default=None)
-
-
-def _engagement(session: Session, mailbox: GmailMailbox, mail: Mail) -> dict | None:
-    """The reply or bounce event a received message makes, if it answers a tracked message."""
-    bounce = is_bounce(mail)
-    if not bounce and is_automatic(mail):
-        return None
-    mine = select(Message).where(
-        Message.user_id == mailbox.user_id, Message.account_id == mailbox.account_id
-    )
-    candidates = list(session.scalars(mine.where(Message.gmail_thread_id == mail.thread_id)))
-    if bounce and candidates:
-        # Copies sent one per recipient share a thread: the bounce is the failed recipient's.
-        failed = failed_recipients(mail)
-        candidates = [m for m in candidates if failed & {r.email for r in m.recipients}] or (
-            candidates
-        )
-    if bounce and not candidates:
-        candidates = _bounced_messages(session, mine, mail)
-    target = _answered(candidates, mail.at)
-    if target is None or not target.tracked:
-        return None
-    kind = "bounce" if bounce else "reply"
-    return {
-        "id": event_id(mailbox, mail, kind),
-        "account_id": target.account_id,
-        "message_id": target.id,
-        "kid": target.kid,
-        "kind": kind,
-        "occurred_at": mail.at.timestamp(),
-        "verdict": "machine" if bounce else "human",
-        "reasons": "gmail-delivery-failure" if bounce else "gmail-reply",
-        "classifier_version": CLASSIFIER_VERSION,
-        "method": "",
-        "link_url": None,
-    }
-
-
-def _bounced_messages(session: Session, mine, mail: Mail) -> list[Message]:
-    if mail.referenced:
-        found = list(session.scalars(mine.where(Message.rfc_message_id.in_(mail.referenced))))
-        if found:
-            return found
-    failed = failed_recipients(mail)
-    if not failed:
-        return []
-    query = mine.join(Recipient).where(Recipient.email.in_(failed), Message.sent_at <= mail.at)
-    latest = session.scalars(query.order_by(Message.sent_at.desc()).limit(1)).first()
-    return [latest] if latest else []
-
-
-def failed_recipients(mail: Mail) -> set[str]:
-    """The addresses a delivery-failure notice names (X-Failed-Recipients), normalized."""
-    failed = {normalize_email(a) for a in mail.headers.get("x-failed-recipients", "").split(",")}
-    failed.discard("")
-    return failed
-
-
-def _answered(candidates: list[Message], at: datetime) -> Message | None:
-    """The message a reply at `at` answers: the latest one sent before it, else the first."""
-    dated = sorted((m for m in candidates if m.sent_at), key=lambda m: m.sent_at)
-    before = [m for m in dated if m.sent_at <= at]
-    if before:
-        return before[-1]
-    return dated[0] if dated else (candidates[0] if candidates else None)

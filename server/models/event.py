@@ -10,9 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from server.extensions import db
 from server.models.base import UTCDateTime
 
-# open/click from tracking; reply/bounce from Gmail sync; view/download/visit reserved for
+# open/click from tracking; reply/auto_reply/bounce from Gmail sync (auto_reply: an
+# out-of-office answer, shown but never counted as a reply); view/download/visit reserved for
 # content and website tracking.
-KINDS = ("open", "click", "reply", "bounce", "view", "download", "visit")
+KINDS = ("open", "click", "reply", "auto_reply", "bounce", "view", "download", "visit")
 
 
 class Event(db.Model):

@@ -1,8 +1,11 @@
-"""The Gmail sync's per-mailbox lock: one sync at a time, none held forever by a dead worker."""
+"""The Gmail sync's per-mailbox lock (one sync at a time, none held forever by a dead worker) and
+its schedule (any interval, evenly)."""
 
 from __future__ import annotations
 
+import itertools
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from huey import MemoryHuey
@@ -52,3 +55,31 @@ def test_the_sync_command_takes_the_workers_lock(app, settings, mailbox, google)
     assert result.exit_code == 0, result.output
     assert "skipped (another sync is running)" in result.output
     assert sum(google.calls.values()) == 0
+
+
+@pytest.mark.parametrize("minutes", [7, 2, 45])
+def test_any_sync_interval_runs_evenly_across_hours(app, settings, mailbox, monkeypatch, minutes):
+    monkeypatch.setitem(app.config, "LEADCAMP", settings.replace(gmail_sync_minutes=minutes))
+    huey = MemoryHuey()
+    sweep = register_tasks(huey, app)["gmail_sync_all"]
+    db.session.commit()
+    start = datetime(2026, 3, 2, 9, 0)  # naive UTC, as huey's scheduler asks
+    queued_at = []
+    for minute in range(3 * 60):
+        tick = start + timedelta(minutes=minute)
+        if "gmail_sync_all" not in {t.name for t in huey.read_periodic(tick)}:
+            continue  # the scheduler does not run the sweep this minute
+        # The worker runs a tick some seconds into its minute, more or fewer each time.
+        ran = tick.replace(tzinfo=UTC).timestamp() + (minute * 7) % 25
+        with monkeypatch.context() as clock:
+            clock.setattr(time, "time", lambda ran=ran: ran)
+            if sweep.call_local():
+                queued_at.append(minute)
+    assert pending_syncs(huey) == len(queued_at)
+    gaps = {b - a for a, b in itertools.pairwise(queued_at)}
+    assert queued_at[0] == 0 and gaps == {minutes}
+
+
+def pending_syncs(huey) -> int:
+    """Syncs the sweep queued, by the task's name."""
+    return sum(t.name == "gmail_sync_mailbox" for t in huey.pending())

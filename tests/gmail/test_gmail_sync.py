@@ -85,14 +85,20 @@ def test_replies_and_bounces_become_events_exactly_once(sync, reported, google, 
     google.add_message(reply_headers(), thread)
     google.add_message(BOUNCE, thread)
     google.add_message(reply_headers(**{"Auto-Submitted": "auto-replied"}), thread)  # away
-    google.add_message(reply_headers(Subject="Other"), "18c000000000aaaa")  # untracked thread
+    other = {"Subject": "Other", "In-Reply-To": "<other@x>", "References": "<other@x>"}
+    google.add_message(reply_headers(**other), "18c000000000aaaa")  # untracked thread
     google.add_message({**SENT_HEADERS, "Message-ID": "<x@y>"}, thread, labels=("SENT",))
 
     result = sync()
     assert (result["mode"], result["replies"], result["bounces"]) == ("incremental", 1, 1)
     assert google.calls["history.list"] == 3  # five records, two per page
     events = db.session.query(Event).order_by(Event.occurred_at).all()
-    assert [(e.kind, e.message_id) for e in events] == [("reply", mid), ("bounce", mid)]
+    # The away answer is kept as an auto-reply, not counted as a reply.
+    assert [(e.kind, e.message_id) for e in events] == [
+        ("reply", mid),
+        ("bounce", mid),
+        ("auto_reply", mid),
+    ]
     summary = db.session.get(MessageSummary, mid)
     assert (summary.replies, summary.bounces, summary.status) == (1, 1, "replied")
     assert summary.counts()["human"] == 0  # replies are not hits
@@ -101,7 +107,7 @@ def test_replies_and_bounces_become_events_exactly_once(sync, reported, google, 
     db.session.get(GmailMailbox, mailbox.id).history_id = before  # as if the last run crashed
     again = sync()
     assert again["replies"] == 1  # seen again, but stored once
-    assert db.session.query(Event).count() == 2
+    assert db.session.query(Event).count() == 3
     assert db.session.get(MessageSummary, mid).replies == 1
 
 

@@ -93,14 +93,19 @@ def test_an_answer_that_never_came_ends_unknown_and_is_not_retried(
     assert first.gmail_message_id is None
     assert first.rfc_message_id == google.sent[0]["mime"]["Message-ID"]
     assert db.session.get(Message, run["items"][1]["id"]) is None
-    # Sending it again under the same id is refused: it may be in the recipient's inbox already.
+    # Sending it again under the same id looks in the rep's sent mail first: it is there, so it
+    # is recorded sent and not sent again.
     again = BODY | {"recipients": [BODY["recipients"][0] | {"id": first.id}]}
-    refused = post(client, rep[1], again)
-    assert refused.status_code == 409 and refused.json["error"] == "maybe_sent"
-    # Gmail sync finds it in Sent and confirms it.
-    run_sync(app, mailbox)
+    resent = follow(client, post(client, rep[1], again), auth(rep[1]))
+    assert resent["status"] == "succeeded", resent
+    assert [(i["status"], i["gmail_message_id"]) for i in resent["items"]] == [
+        ("sent", google.sent[0]["id"])
+    ]
     assert db.session.get(Message, first.id).gmail_message_id == google.sent[0]["id"]
-    assert google.calls["messages.send"] == 1
+    assert google.calls["messages.send"] == 1 and len(google.sent) == 1
+    # Gmail sync confirms it.
+    run_sync(app, mailbox)
+    assert db.session.get(Message, first.id).confirmed_at is not None
 
 
 def test_a_failure_on_googles_side_ends_unknown_without_a_retry(client, rep, mailbox, google):

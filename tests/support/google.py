@@ -74,6 +74,12 @@ RATE_LIMITED = (
     "RESOURCE_EXHAUSTED",
 )
 FULL_FORBIDDEN = (403, "Metadata scope doesn't allow format FULL", "forbidden", "PERMISSION_DENIED")
+Q_FORBIDDEN = (
+    403,
+    "Metadata scope does not support 'q' parameter",
+    "forbidden",
+    "PERMISSION_DENIED",
+)
 NOT_FOUND = (404, "Requested entity was not found.", "notFound", "NOT_FOUND")
 
 
@@ -301,9 +307,7 @@ class FakeGoogle:
         if endpoint == "history.list":
             return self._history(query)
         if endpoint == "messages.list":
-            sent = [m for m in self.messages.values() if "SENT" in m["labelIds"]][::-1]
-            items = [{"id": m["id"], "threadId": m["threadId"]} for m in sent]
-            return _ok({"messages": items, "resultSizeEstimate": len(items)})
+            return self._list(query, scope)
         if endpoint == "messages.send":
             answer = self._send(json.loads(body))
             if self.lost[endpoint]:
@@ -320,6 +324,38 @@ class FakeGoogle:
                 return _error(*FULL_FORBIDDEN)
             return _ok(self._full_message(message))
         return _ok(self._metadata(message, query))
+
+    def _list(self, query: dict, scope: str):
+        """messages.list: newest first, by label, without SPAM and TRASH unless asked, in pages
+        of maxResults (default 100); ids and thread ids only."""
+        if query.get("q"):
+            if METADATA in scope.split():  # as Google documents it for the metadata scope
+                return _error(*Q_FORBIDDEN)
+            wanted = query["q"][0].removeprefix("rfc822msgid:").strip("<>")
+        labels = set(query.get("labelIds", []))
+        hidden = set() if query.get("includeSpamTrash") == ["true"] else {"SPAM", "TRASH"}
+        found = [
+            m
+            for m in reversed(self.messages.values())
+            if labels <= set(m["labelIds"]) and not hidden & set(m["labelIds"])
+            and (not query.get("q") or self._header(m, "Message-ID").strip("<>") == wanted)
+        ]  # fmt: skip
+        size = int(query.get("maxResults", ["100"])[0])
+        offset = int(query.get("pageToken", ["0"])[0])
+        page = [{"id": m["id"], "threadId": m["threadId"]} for m in found[offset : offset + size]]
+        body = {"resultSizeEstimate": len(found)} | ({"messages": page} if page else {})
+        if offset + size < len(found):
+            body["nextPageToken"] = str(offset + size)
+        return _ok(body)
+
+    @staticmethod
+    def _header(message: dict, name: str) -> str:
+        headers = message["payload"]["headers"]
+        return next((h["value"] for h in headers if h["name"].lower() == name.lower()), "")
+
+    def trash(self, mid: str) -> None:
+        """The person moved a message to the trash (it keeps its other labels, as in Gmail)."""
+        self.messages[mid]["labelIds"].append("TRASH")
 
     def _full_message(self, message: dict) -> dict:
         html = self.bodies.get(message["id"], "<p></p>")
