@@ -5,18 +5,27 @@ import "@inboxsdk/core/background.js";
 import { api } from "./api.js";
 import { restrictStorage, save } from "./config.js";
 import { pollActivity } from "./notify.js";
-import { account, onTabUrl, signOut, startConnect, status } from "./session.js";
+import { getSecret } from "./secrets.js";
+import { account, onTabUrl, signOut, startConnect, status, trackingHosts } from "./session.js";
 import { flushQueue, reportSent, track } from "./tracking.js";
 
 const POLL_ALARM = "lc.poll";
 const EXTENSION_PAGE = chrome.runtime.getURL("");
 
-/** What Gmail's side may know of the account: connected, email, tracking switches and host. */
+/** Our hosts as far as they are known here (the key's links may point at another): every send
+ * strips our earlier pixels on them, tracked or not. */
+async function ownHosts(me) {
+  const key = await getSecret("signingKey");
+  return key ? trackingHosts(me, key) : [me.tracking.tracking_host];
+}
+
+/** What Gmail's side may know of the account: connected, email, tracking switches and hosts. */
 async function settings() {
   try {
     const me = await account();
     if (!me) return { connected: false, reason: "the extension is not connected to a Leadcamp server" };
     return {
+      ownHosts: await ownHosts(me),
       connected: true,
       email: me.user.email,
       trackingEnabled: me.tracking.enabled,

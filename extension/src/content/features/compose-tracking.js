@@ -1,6 +1,7 @@
 // Compose tracking: a per-message switch, and on presending the body signed and tracked by the
 // worker. A send is never blocked: anything that goes wrong sends the mail untracked and says why.
 
+import { stripPixels } from "../../shared/rewrite.js";
 import { el } from "../dom.js";
 import { selfEmails } from "../self.js";
 
@@ -15,18 +16,27 @@ function statusBar(compose, initial, note) {
   return { enabled: () => box.checked, say: (message) => { text.textContent = message; } };
 }
 
+/** Drop our earlier pixels (quoted text of a tracked mail) from a body going out untracked: left
+ * in, a reply or forward would count the reader's opens on the old message. */
+function stripOwnPixels(compose, hosts) {
+  const html = compose.html();
+  const clean = stripPixels(html, hosts);
+  if (clean !== html) compose.setHtml(clean);
+}
+
 function onlyToSelf(recipients, selves) {
   return recipients.every((r) => selves.has(r.email.toLowerCase()));
 }
 
 /** Send the tracked body (or the untracked one, saying why): the one send this message gets. */
-function goOut(result, message, { compose, bar, adapter, state }) {
+function goOut(result, message, { compose, bar, adapter, state, hosts }) {
   if (result.tracked) {
     compose.setHtml(result.html);
     state.mid = result.mid;
     state.pending = { id: result.mid, ...message };
   } else {
     state.pending = null;
+    stripOwnPixels(compose, hosts);
     const why = `Sent untracked: ${result.reason}.`;
     bar.say(why);
     adapter.notify(why);
@@ -38,7 +48,7 @@ function goOut(result, message, { compose, bar, adapter, state }) {
 
 /** Gmail's presending: hold the send, track the body, then send it once. */
 function onPresending(event, ctx) {
-  const { compose, bar, selves, state, ask } = ctx;
+  const { compose, bar, selves, state, ask, hosts } = ctx;
   // Our own re-send after tracking goes straight through.
   if (state.ready) return;
   // A second click (or presending) while tracking is under way: the send it ends with is the one.
@@ -47,7 +57,10 @@ function onPresending(event, ctx) {
     return;
   }
   const recipients = compose.recipients();
-  if (!bar.enabled() || !recipients.length || onlyToSelf(recipients, selves)) return;
+  if (!bar.enabled() || !recipients.length || onlyToSelf(recipients, selves)) {
+    stripOwnPixels(compose, hosts);
+    return;
+  }
   event.cancel();
   state.tracking = true;
   // Taken now: once sent, the compose view may be gone.
@@ -82,7 +95,8 @@ async function handleCompose(compose, { adapter, ask }) {
   const bar = statusBar(compose, usable && settings.trackByDefault !== false, note);
   const selves = selfEmails(adapter, settings);
   const state = { tracking: false, ready: false, mid: null, pending: null };
-  const ctx = { compose, bar, selves, state, adapter, ask };
+  const hosts = settings.ownHosts || [];
+  const ctx = { compose, bar, selves, state, adapter, ask, hosts };
   compose.onPresending((event) => onPresending(event, ctx));
   compose.onSent((ids) => onSent(ids, ctx));
 }
