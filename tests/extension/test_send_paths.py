@@ -48,3 +48,24 @@ def test_an_untracked_send_drops_our_earlier_pixels_from_quoted_text(
     assert "/o/" not in sent["html"], "an earlier pixel went out again"
     assert "gmail_quote" in sent["html"] and "Hi Lee" in sent["html"]
     page.close()
+
+
+def test_the_connect_code_is_taken_from_another_tab_as_a_magic_link_opens_one(
+    connected, browser, server
+):
+    """A rep who signs in by magic link confirms in the tab the mail opened, not in the one the
+    extension opened: the code counts from any tab while a connect is pending."""
+    connected.click("#sign-out")
+    connected.wait_for_selector("#connection[data-connected=false]")
+    connected.fill("#server-url", server.url)
+    with browser.expect_page() as opened:
+        connected.click("#connect")
+    first = opened.value
+    first.wait_for_selector("#connect")
+    other = browser.new_page()  # the magic link's tab, landing on the same connect page
+    other.goto(first.url)
+    other.click("#connect")
+    connected.wait_for_selector("#connection[data-connected=true]")
+    eventually(connected, lambda: REP in connected.text_content("#connection"))
+    eventually(connected, other.is_closed)  # the tab the code came to is closed
+    first.close()
