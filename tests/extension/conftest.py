@@ -144,12 +144,18 @@ class Mailbox:
     proxied: list = field(default_factory=list)
     thread_id: str = "18c2a5f0e1d2b3a4"
     on_send: object = None  # called as Gmail sends, before it answers
+    failures: int = 0  # sends Gmail fails (500) before it takes one again
+    attempts: list = field(default_factory=list)  # every send Gmail was asked for, failed or not
 
 
 def _gmail_route(mailbox: Mailbox):
     def handle(route):
         request = route.request
         if request.url.endswith("/mail/u/0/fake-send"):
+            mailbox.attempts.append(json.loads(request.post_data))
+            if mailbox.failures:
+                mailbox.failures -= 1
+                return route.fulfill(status=500, content_type="application/json", body="{}")
             mailbox.sent.append(json.loads(request.post_data))
             if mailbox.on_send:
                 mailbox.on_send()

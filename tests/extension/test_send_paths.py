@@ -4,6 +4,8 @@ scheduled sends."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.extension.conftest import REP, eventually
@@ -47,6 +49,91 @@ def test_an_untracked_send_drops_our_earlier_pixels_from_quoted_text(
     assert sent["subject"] == f"Re: {why}"
     assert "/o/" not in sent["html"], "an earlier pixel went out again"
     assert "gmail_quote" in sent["html"] and "Hi Lee" in sent["html"]
+    page.close()
+
+
+CLICK = re.compile(r'href="http://127\.0\.0\.1:\d+/c/[\w-]+\.([\w-]+)\.')
+
+
+def reported(connected, server, html: str) -> dict:
+    """The server's record of the tracked mail `html` (once its sent report is in); every tracked
+    link in it is signed for that very message."""
+    mid = PIXEL.search(html).group(3)
+    assert html.count("/o/") == 1
+    assert CLICK.findall(html) and set(CLICK.findall(html)) == {mid}, "a link signed for another id"
+    return eventually(connected, lambda: (d := server.api(f"/messages/{mid}"))[0] == 200 and d[1])
+
+
+def fill(page, to: str, subject: str) -> None:
+    page.wait_for_selector("[data-lc-track]")
+    page.fill("input[name=to]", to)
+    page.fill("input[name=subject]", subject)
+    page.locator("[data-lc-body]").evaluate("(el, html) => { el.innerHTML = html; }", BODY)
+
+
+def test_ctrl_enter_sends_tracked_once(connected, browser, mailbox, server):
+    page = open_gmail(browser, mailbox, compose=True, rows=[], threads=[])
+    count = len(mailbox.sent)
+    fill(page, LEAD, "Sent with Ctrl-Enter")
+    page.locator("[data-lc-body]").press("Control+Enter")
+    eventually(connected, lambda: len(mailbox.sent) > count)
+    assert (
+        reported(connected, server, mailbox.sent[-1]["html"])["subject"] == "Sent with Ctrl-Enter"
+    )
+    assert len(mailbox.sent) == count + 1
+    page.close()
+
+
+def test_send_and_archive_stays_send_and_archive(connected, browser, mailbox, server):
+    page = open_gmail(browser, mailbox, compose=True, rows=[], threads=[])
+    count = len(mailbox.sent)
+    fill(page, LEAD, "Sent and archived")
+    page.click("[data-lc-send-archive]")
+    eventually(connected, lambda: len(mailbox.sent) > count)
+    sent = mailbox.sent[-1]
+    assert sent["archive"] is True, "Send+Archive went out as plain Send"
+    assert reported(connected, server, sent["html"])["subject"] == "Sent and archived"
+    page.close()
+
+
+def test_a_failed_send_starts_over_and_the_retry_goes_to_the_recipients_it_then_has(
+    connected, browser, mailbox, server
+):
+    page = open_gmail(browser, mailbox, compose=True, rows=[], threads=[])
+    attempts = len(mailbox.attempts)
+    mailbox.failures = 1
+    fill(page, "lea@example.org", "Sent on the second try")
+    page.click("[data-lc-send]")
+    eventually(connected, lambda: len(mailbox.attempts) > attempts)
+    # Gmail gave up: the compose window holds the body as the rep wrote it.
+    eventually(connected, lambda: page.locator("[data-lc-body]").inner_html() == BODY)
+    page.fill("input[name=to]", LEAD)  # the rep fixes the address and sends again
+    count = len(mailbox.sent)
+    page.click("[data-lc-send]")
+    eventually(connected, lambda: len(mailbox.sent) > count)
+    detail = reported(connected, server, mailbox.sent[-1]["html"])
+    assert detail["recipients"] == [{"email": LEAD, "name": ""}]
+    page.close()
+
+
+def test_after_undo_the_draft_is_as_written_and_the_next_send_is_tracked_afresh(
+    connected, browser, mailbox, server
+):
+    page = open_gmail(browser, mailbox, compose=True, rows=[], threads=[])
+    page.evaluate("document.documentElement.dataset.lcUndoMs = '60000'")
+    count = len(mailbox.sent)
+    fill(page, LEAD, "Sent after an undo")
+    page.click("[data-lc-send]")
+    page.click("[data-lc-undo]")
+    # Gmail reopens the draft: as written, no pixel, no link signed for an id never reported.
+    eventually(connected, lambda: page.locator("[data-lc-body]").inner_html() == BODY)
+    page.wait_for_selector("[data-lc-track]")
+    assert page.locator("[data-lc-track]").count() == 1
+    page.evaluate("delete document.documentElement.dataset.lcUndoMs")
+    page.click("[data-lc-send]")
+    eventually(connected, lambda: len(mailbox.sent) > count)
+    assert len(mailbox.sent) == count + 1
+    assert reported(connected, server, mailbox.sent[-1]["html"])["subject"] == "Sent after an undo"
     page.close()
 
 

@@ -1,11 +1,17 @@
 // Compose tracking: a per-message switch, and on presending the body signed and tracked by the
 // worker. A send is never blocked: anything that goes wrong sends the mail untracked and says why.
 
+import { pixelIdsIn } from "../../shared/pixels.js";
 import { stripPixels } from "../../shared/rewrite.js";
 import { el } from "../dom.js";
 import { selfEmails } from "../self.js";
 
 const PREPARE_TIMEOUT = 8000;
+
+// The bodies as the rep wrote them, by the id they were tracked under, until Gmail reports the
+// send: a send that is undone or fails gives the draft back as it was, with no links signed for
+// an id the server never hears of. Per tab, which is where Undo reopens the draft.
+const drafts = new Map();
 
 function statusBar(compose, initial, note) {
   const box = el("input", { attrs: { type: "checkbox", "data-lc-track": "" } });
@@ -29,8 +35,9 @@ function onlyToSelf(recipients, selves) {
 }
 
 /** Send the tracked body (or the untracked one, saying why): the one send this message gets. */
-function goOut(result, message, { compose, bar, adapter, state, hosts }) {
+function goOut(result, { original, ...message }, { compose, bar, adapter, state, hosts }) {
   if (result.tracked) {
+    drafts.set(result.mid, original);
     compose.setHtml(result.html);
     state.mid = result.mid;
     state.pending = { id: result.mid, ...message };
@@ -43,7 +50,8 @@ function goOut(result, message, { compose, bar, adapter, state, hosts }) {
   }
   state.tracking = false;
   state.ready = true;
-  compose.send();
+  // The way the rep sent it: Send+Archive stays Send+Archive.
+  compose.send({ archive: state.archive });
 }
 
 /** Gmail's presending: hold the send, track the body, then send it once. */
@@ -63,9 +71,11 @@ function onPresending(event, ctx) {
   }
   event.cancel();
   state.tracking = true;
+  state.archive = Boolean(event.archive);
   // Taken now: once sent, the compose view may be gone.
-  const message = { subject: compose.subject(), recipients };
-  const payload = { html: compose.html(), recipients, mid: state.mid };
+  const html = compose.html();
+  const message = { subject: compose.subject(), recipients, original: html };
+  const payload = { html, recipients, mid: state.mid };
   // A worker that does not answer in time rejects, and the mail goes out untracked.
   ask("lc.track", payload, { timeout: PREPARE_TIMEOUT })
     .catch((error) => ({ tracked: false, reason: error.message }))
@@ -77,6 +87,7 @@ function onSent({ messageId, threadId }, { state, ask }) {
   if (!state.pending) return;
   const { id, subject, recipients } = state.pending;
   state.pending = null;
+  drafts.delete(id);
   const report = {
     id,
     subject,
@@ -88,17 +99,39 @@ function onSent({ messageId, threadId }, { state, ask }) {
   ask("lc.sent", { report }).catch(() => {});
 }
 
+/** Gmail's sendCanceled (a failed send, a refused address, Undo): start over, so the next send is
+ * tracked afresh with the recipients it then has (under the same id). */
+function onSendCanceled({ compose, state }) {
+  // Our own hold for tracking is followed by this event too.
+  if (state.tracking) return;
+  if (state.pending && drafts.has(state.pending.id)) compose.setHtml(drafts.get(state.pending.id));
+  state.ready = false;
+  state.pending = null;
+}
+
+/** A draft reopened by Undo still carries the body we tracked: give it back as the rep wrote it. */
+function restoreDraft(compose, hosts) {
+  for (const id of pixelIdsIn(compose.html(), hosts)) {
+    if (!drafts.has(id)) continue;
+    compose.setHtml(drafts.get(id));
+    drafts.delete(id);
+    return;
+  }
+}
+
 async function handleCompose(compose, { adapter, ask }) {
   const settings = await ask("lc.settings").catch((error) => ({ connected: false, reason: error.message }));
   const usable = settings.connected && settings.trackingEnabled !== false;
   const note = usable ? "" : `(off: ${settings.reason || "tracking is off for your account"})`;
   const bar = statusBar(compose, usable && settings.trackByDefault !== false, note);
   const selves = selfEmails(adapter, settings);
-  const state = { tracking: false, ready: false, mid: null, pending: null };
+  const state = { tracking: false, ready: false, mid: null, pending: null, archive: false };
   const hosts = settings.ownHosts || [];
+  restoreDraft(compose, hosts);
   const ctx = { compose, bar, selves, state, adapter, ask, hosts };
   compose.onPresending((event) => onPresending(event, ctx));
   compose.onSent((ids) => onSent(ids, ctx));
+  compose.onSendCanceled(() => onSendCanceled(ctx));
 }
 
 /** Register compose tracking. */

@@ -5,38 +5,86 @@ import { rowDescriptors } from "./row-receipt.js";
 
 const SEND_URL = "/mail/u/0/fake-send";
 
-function fakeCompose(root) {
-  const presending = [];
-  const sent = [];
+/** Gmail's undo window for the page (ms; none when unset): a test sets it on <html>. */
+const undoWindow = () => Number(document.documentElement.dataset.lcUndoMs || 0);
+
+/** Wait out the undo window; true when the rep pressed Undo in it. */
+function undone(root, signal) {
+  const button = root.querySelector("[data-lc-undo]");
+  button.hidden = false;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => { button.hidden = true; resolve(false); }, undoWindow());
+    button.addEventListener("click", () => {
+      clearTimeout(timer);
+      button.hidden = true;
+      resolve(true);
+    }, { once: true, signal });
+  });
+}
+
+/** One compose view over the form. Undo ends it and opens a new one over the same draft, as Gmail
+ * (and InboxSDK, with a new ComposeView) does. */
+function fakeCompose(root, reopen) {
+  const on = { presending: [], sent: [], sendCanceled: [] };
+  const live = new AbortController();
+  const signal = live.signal;
   const field = (name) => root.querySelector(`[name="${name}"]`)?.value || "";
   const body = root.querySelector("[data-lc-body]");
   const addresses = (name) =>
     field(name).split(",").map((s) => s.trim()).filter(Boolean).map((email) => ({ email, name: "" }));
-  async function deliver() {
+  const emit = (name, value) => { for (const cb of on[name]) cb(value); };
+  async function deliver(archive) {
+    if (undoWindow() && (await undone(root, signal))) {
+      live.abort();
+      reopen();
+      return;
+    }
     const message = {
-      to: addresses("to"), cc: addresses("cc"), subject: field("subject"), html: body.innerHTML,
+      to: addresses("to"), cc: addresses("cc"), subject: field("subject"), html: body.innerHTML, archive,
     };
     const response = await fetch(SEND_URL, { method: "POST", body: JSON.stringify(message) });
+    // Gmail's "could not send" error: the compose window stays, InboxSDK says sendCanceled.
+    if (!response.ok) return emit("sendCanceled");
     const ids = await response.json();
-    root.dataset.lcState = "sent";
-    for (const cb of sent) cb({ messageId: ids.messageId, threadId: ids.threadId });
+    root.dataset.lcState = archive ? "sent-archived" : "sent";
+    emit("sent", { messageId: ids.messageId, threadId: ids.threadId });
   }
-  function send() {
+  function send({ archive = false } = {}) {
     let cancelled = false;
-    for (const cb of presending) cb({ cancel: () => { cancelled = true; } });
-    if (!cancelled) deliver();
+    emit("presending", { archive, cancel: () => { cancelled = true; } });
+    // InboxSDK's cancel() is followed by a sendCanceled event, as on the real page.
+    if (cancelled) queueMicrotask(() => emit("sendCanceled"));
+    else deliver(archive);
   }
-  root.querySelector("[data-lc-send]").addEventListener("click", send);
+  const click = (selector, handler) => root.querySelector(selector).addEventListener("click", handler, { signal });
+  click("[data-lc-send]", () => send());
+  click("[data-lc-send-archive]", () => send({ archive: true }));
+  root.addEventListener("keydown", (event) => {
+    if ((event.ctrlKey || event.metaKey) && event.key === "Enter") send();
+  }, { signal });
   return {
     recipients: () => [...addresses("to"), ...addresses("cc"), ...addresses("bcc")],
     subject: () => field("subject"),
     html: () => body.innerHTML,
     setHtml: (html) => { body.innerHTML = html; },
     send,
-    statusBar: () => root.appendChild(document.createElement("div")),
-    onPresending: (cb) => presending.push(cb),
-    onSent: (cb) => sent.push(cb),
+    statusBar() {
+      const bar = root.appendChild(document.createElement("div"));
+      signal.addEventListener("abort", () => bar.remove());
+      return bar;
+    },
+    onPresending: (cb) => on.presending.push(cb),
+    onSent: (cb) => on.sent.push(cb),
+    onSendCanceled: (cb) => on.sendCanceled.push(cb),
   };
+}
+
+/** Each compose form as a compose view, and again (a new view) whenever Undo reopens it. */
+function onCompose(handler) {
+  for (const root of document.querySelectorAll("[data-lc-compose]")) {
+    const open = () => handler(fakeCompose(root, open));
+    open();
+  }
 }
 
 function fakeRow(row) {
@@ -90,7 +138,7 @@ const each = (selector, wrap) => (handler) => {
 export async function loadAdapter() {
   return {
     userEmail: () => document.documentElement.dataset.lcUser,
-    onCompose: each("[data-lc-compose]", fakeCompose),
+    onCompose,
     onThreadRow: each("[data-lc-row]", fakeRow),
     onMessageView: each("[data-lc-message]", fakeMessage),
     onThreadView: each("[data-lc-thread]", fakeThread),
