@@ -8,8 +8,16 @@ import re
 
 import pytest
 
-from tests.extension.conftest import REP, eventually
-from tests.extension.test_gmail_extension import BODY, LEAD, PIXEL, open_gmail, send_tracked
+from tests.extension.conftest import REP, connect, eventually
+from tests.extension.test_gmail_extension import (
+    BODY,
+    EXTENSION_TOKEN,
+    LEAD,
+    PIXEL,
+    open_gmail,
+    send_tracked,
+)
+from tests.support.live import flask_cli
 
 
 def quoting(html: str) -> str:
@@ -135,6 +143,48 @@ def test_after_undo_the_draft_is_as_written_and_the_next_send_is_tracked_afresh(
     assert len(mailbox.sent) == count + 1
     assert reported(connected, server, mailbox.sent[-1]["html"])["subject"] == "Sent after an undo"
     page.close()
+
+
+def poll_by_alarm(browser) -> None:
+    """Fire the worker's 30 s alarm now, through the real alarm path."""
+    worker = browser.service_workers[0]
+    worker.evaluate("chrome.alarms.create('lc.poll', {when: Date.now(), periodInMinutes: 0.5})")
+
+
+def catch_up(options) -> None:
+    """What each Gmail tab opening asks the worker: catch up (queue, activity) now."""
+    options.evaluate("chrome.runtime.sendMessage({ type: 'lc.opened' })")
+
+
+def test_alarms_poll_the_activity_feed_only_as_often_as_the_plan_says(connected, browser, server):
+    catch_up(connected)
+    polls = server.answered("GET", "/api/v1/activity")
+    eventually(connected, lambda: len(server.answered("GET", "/api/v1/activity")) > len(polls))
+    before = len(server.answered("GET", "/api/v1/activity"))
+    for _ in range(5):  # five alarms within a few seconds: none is due 15 s after the last poll
+        poll_by_alarm(browser)
+        connected.wait_for_timeout(600)
+    assert len(server.answered("GET", "/api/v1/activity")) == before
+
+
+def test_a_revoked_sign_in_stops_the_polls_until_the_rep_connects_again(
+    connected, browser, mailbox, server
+):
+    token = browser.service_workers[0].evaluate(EXTENSION_TOKEN)
+    flask_cli(server.env, "tokens", "revoke", token)
+    refused = server.answered("GET", "/api/v1/activity").count(401)
+    catch_up(connected)
+    eventually(connected, lambda: server.answered("GET", "/api/v1/activity").count(401) > refused)
+    polls = len(server.answered("GET", "/api/v1/activity"))
+    for _ in range(4):  # Gmail opening again and again, alarms firing
+        catch_up(connected)
+        poll_by_alarm(browser)
+        connected.wait_for_timeout(500)
+    assert len(server.answered("GET", "/api/v1/activity")) == polls, "polled on after a 401"
+
+    connect(browser, connected, server)
+    catch_up(connected)
+    eventually(connected, lambda: server.answered("GET", "/api/v1/activity")[-1] == 200)
 
 
 def test_the_connect_code_is_taken_from_another_tab_as_a_magic_link_opens_one(

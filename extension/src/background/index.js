@@ -4,7 +4,7 @@
 import "@inboxsdk/core/background.js";
 import { api } from "./api.js";
 import { restrictStorage, save } from "./config.js";
-import { pollActivity } from "./notify.js";
+import { pollIfDue } from "./notify.js";
 import { getSecret } from "./secrets.js";
 import { account, onTabUrl, signOut, startConnect, status, trackingHosts } from "./session.js";
 import { flushQueue, reportSent, track } from "./tracking.js";
@@ -39,7 +39,7 @@ async function settings() {
 
 const FROM_GMAIL = {
   // Gmail just opened: a good moment to retry queued reports and catch up on activity.
-  "lc.opened": () => { tick(); },
+  "lc.opened": () => { tick({ catchUp: true }); },
   "lc.settings": () => settings(),
   "lc.track": (m) => track(m),
   "lc.sent": (m) => reportSent(m.report),
@@ -81,10 +81,10 @@ chrome.tabs.onUpdated.addListener((tabId, change, tab) => {
   onTabUrl(tabId, change.url || tab.url).catch(() => {});
 });
 
-/** Retry the sent-report queue, then poll for activity. */
-async function tick() {
+/** Retry the sent-report queue, then poll for activity if it is time (`catchUp`: now). */
+async function tick({ catchUp = false } = {}) {
   await flushQueue().catch(() => {});
-  await pollActivity().catch(() => {});
+  await pollIfDue({ catchUp }).catch(() => {});
 }
 
 // Alarms fire at most every 30 s; a second poll half-way keeps the worst case (the feed's 5 s
@@ -95,7 +95,7 @@ const HALF_PERIOD_MS = 15_000;
 chrome.alarms.onAlarm.addListener((alarm) => {
   if (alarm.name !== POLL_ALARM) return;
   tick();
-  setTimeout(() => pollActivity().catch(() => {}), HALF_PERIOD_MS);
+  setTimeout(() => pollIfDue().catch(() => {}), HALF_PERIOD_MS);
 });
 
 chrome.runtime.onInstalled.addListener((details) => {

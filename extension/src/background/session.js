@@ -41,6 +41,7 @@ export async function onTabUrl(tabId, url) {
       method: "POST", body: { code, verifier: pending.verifier }, token: null,
     });
     await setSecret("token", answer.token);
+    await remove("pollPlan"); // polls stopped by a revoked sign-in start again
     await deleteSecret("signingKey"); // a new connection signs with its own server's key
     await save("connectError", "");
     await refreshAccount();
@@ -104,7 +105,7 @@ export async function signOut() {
     // Unreachable or already revoked: forgetting it here is what matters to this browser.
   }
   await clearSecrets();
-  await remove("me", "cursor", "seen", "queue");
+  await remove("me", "cursor", "seen", "queue", "pollPlan");
   await clearRules();
 }
 
