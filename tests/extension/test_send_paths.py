@@ -145,6 +145,37 @@ def test_after_undo_the_draft_is_as_written_and_the_next_send_is_tracked_afresh(
     page.close()
 
 
+def test_a_scheduled_send_is_tracked_and_reported(connected, browser, mailbox, server):
+    page = open_gmail(browser, mailbox, compose=True, rows=[], threads=[])
+    count = len(mailbox.sent)
+    fill(page, LEAD, "Scheduled for tomorrow")
+    page.click("[data-lc-schedule]")
+    page.click("[data-lc-schedule-at]")  # the menu, reopened once the body is tracked
+    eventually(connected, lambda: len(mailbox.sent) > count)
+    sent = mailbox.sent[-1]
+    assert sent["scheduled"] is True
+    assert PIXEL.search(sent["html"]), "the scheduled mail went out untracked"
+    detail = reported(connected, server, sent["html"])
+    assert detail["subject"] == "Scheduled for tomorrow"
+    assert detail["recipients"] == [{"email": LEAD, "name": ""}]
+    page.close()
+
+
+def test_a_draft_discarded_from_the_schedule_menu_is_never_reported(
+    connected, browser, mailbox, server
+):
+    reports = len(server.answered("POST", "/api/v1/messages"))
+    page = open_gmail(browser, mailbox, compose=True, rows=[], threads=[])
+    fill(page, LEAD, "Never scheduled")
+    page.click("[data-lc-schedule]")
+    page.wait_for_selector("[data-lc-schedule-at]")
+    page.click("[data-lc-discard]")
+    page.close()
+    # The next mail's report is the only one: none was made for the discarded draft.
+    send_tracked(browser, mailbox, server, "Sent after a discarded one")
+    assert len(server.answered("POST", "/api/v1/messages")) == reports + 1
+
+
 def poll_by_alarm(browser) -> None:
     """Fire the worker's 30 s alarm now, through the real alarm path."""
     worker = browser.service_workers[0]

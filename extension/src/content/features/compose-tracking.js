@@ -34,28 +34,42 @@ function onlyToSelf(recipients, selves) {
   return recipients.every((r) => selves.has(r.email.toLowerCase()));
 }
 
-/** Send the tracked body (or the untracked one, saying why): the one send this message gets. */
-function goOut(result, { original, ...message }, { compose, bar, adapter, state, hosts }) {
+// How a held message goes on once tracked: sent (the way the rep sent it: Send+Archive stays
+// Send+Archive), or the schedule-send menu opened again for the rep to pick the time. InboxSDK's
+// own reopening of the menu is not an event of the rep's, so it passes straight through.
+const SEND = {
+  said: "Sent",
+  release: ({ compose, state }) => compose.send({ archive: state.archive }),
+};
+const SCHEDULE = {
+  said: "Scheduled",
+  release: ({ compose }) => compose.openScheduleMenu(),
+};
+
+/** Let the tracked body (or the untracked one, saying why) go out: the one send it gets. */
+function goOut(result, { original, ...message }, ctx, way) {
+  const { compose, bar, adapter, state, hosts } = ctx;
   if (result.tracked) {
     drafts.set(result.mid, original);
     compose.setHtml(result.html);
     state.mid = result.mid;
-    state.pending = { id: result.mid, ...message };
+    state.pending = { id: result.mid, ...message, scheduled: way === SCHEDULE };
   } else {
     state.pending = null;
     stripOwnPixels(compose, hosts);
-    const why = `Sent untracked: ${result.reason}.`;
+    const why = `${way.said} untracked: ${result.reason}.`;
     bar.say(why);
     adapter.notify(why);
   }
   state.tracking = false;
-  state.ready = true;
-  // The way the rep sent it: Send+Archive stays Send+Archive.
-  compose.send({ archive: state.archive });
+  // A scheduled mail's menu may still be closed without a time: a later Send tracks it again.
+  state.ready = way === SEND;
+  way.release(ctx);
 }
 
-/** Gmail's presending: hold the send, track the body, then send it once. */
-function onPresending(event, ctx) {
+/** Hold a send (presending) or a schedule (the menu opening), track the body, then let it go on
+ * once. */
+function hold(event, ctx, way) {
   const { compose, bar, selves, state, ask, hosts } = ctx;
   // Our own re-send after tracking goes straight through.
   if (state.ready) return;
@@ -79,10 +93,12 @@ function onPresending(event, ctx) {
   // A worker that does not answer in time rejects, and the mail goes out untracked.
   ask("lc.track", payload, { timeout: PREPARE_TIMEOUT })
     .catch((error) => ({ tracked: false, reason: error.message }))
-    .then((result) => goOut(result, message, ctx));
+    .then((result) => goOut(result, message, ctx, way));
 }
 
-/** Gmail's sent: report the tracked message with Gmail's ids (the worker queues and retries). */
+/** Gmail's sent: report the tracked message with Gmail's ids (the worker queues and retries). A
+ * scheduled one is reported when its compose window closes, if no sent came first: then without
+ * Gmail's ids (the server's Gmail sync matches it once Gmail sends it). */
 function onSent({ messageId, threadId }, { state, ask }) {
   if (!state.pending) return;
   const { id, subject, recipients } = state.pending;
@@ -109,6 +125,12 @@ function onSendCanceled({ compose, state }) {
   state.pending = null;
 }
 
+/** A discarded draft goes nowhere: nothing to report (a schedule menu opened for it, say). */
+function onDiscard({ state }) {
+  if (state.pending) drafts.delete(state.pending.id);
+  state.pending = null;
+}
+
 /** A draft reopened by Undo still carries the body we tracked: give it back as the rep wrote it. */
 function restoreDraft(compose, hosts) {
   for (const id of pixelIdsIn(compose.html(), hosts)) {
@@ -129,7 +151,12 @@ async function handleCompose(compose, { adapter, ask }) {
   const hosts = settings.ownHosts || [];
   restoreDraft(compose, hosts);
   const ctx = { compose, bar, selves, state, adapter, ask, hosts };
-  compose.onPresending((event) => onPresending(event, ctx));
+  compose.onPresending((event) => hold(event, ctx, SEND));
+  compose.onScheduleMenu((event) => hold(event, ctx, SCHEDULE));
+  compose.onDiscard(() => onDiscard(ctx));
+  compose.onDestroy(() => {
+    if (state.pending?.scheduled) onSent({}, ctx);
+  });
   compose.onSent((ids) => onSent(ids, ctx));
   compose.onSendCanceled(() => onSendCanceled(ctx));
 }

@@ -25,7 +25,7 @@ function undone(root, signal) {
 /** One compose view over the form. Undo ends it and opens a new one over the same draft, as Gmail
  * (and InboxSDK, with a new ComposeView) does. */
 function fakeCompose(root, reopen) {
-  const on = { presending: [], sent: [], sendCanceled: [] };
+  const on = { presending: [], sent: [], sendCanceled: [], scheduleMenu: [], discard: [], destroy: [] };
   const live = new AbortController();
   const signal = live.signal;
   const field = (name) => root.querySelector(`[name="${name}"]`)?.value || "";
@@ -56,9 +56,33 @@ function fakeCompose(root, reopen) {
     if (cancelled) queueMicrotask(() => emit("sendCanceled"));
     else deliver(archive);
   }
+  const menu = root.querySelector("[data-lc-schedule-menu]");
+  function close(state) {
+    root.dataset.lcState = state;
+    emit("destroy");
+    live.abort();
+  }
+  async function schedule() {
+    menu.hidden = true;
+    const message = { to: addresses("to"), subject: field("subject"), html: body.innerHTML, scheduled: true };
+    await fetch(SEND_URL, { method: "POST", body: JSON.stringify(message) });
+    // Gmail files it under Scheduled and closes the window; InboxSDK says nothing was sent.
+    close("scheduled");
+  }
+  function openMenu() {
+    let cancelled = false;
+    emit("scheduleMenu", { cancel: () => { cancelled = true; } });
+    if (!cancelled) menu.hidden = false;
+  }
   const click = (selector, handler) => root.querySelector(selector).addEventListener("click", handler, { signal });
   click("[data-lc-send]", () => send());
   click("[data-lc-send-archive]", () => send({ archive: true }));
+  click("[data-lc-schedule]", openMenu);
+  click("[data-lc-schedule-at]", schedule);
+  click("[data-lc-discard]", () => {
+    emit("discard", { cancel() {} });
+    close("discarded");
+  });
   root.addEventListener("keydown", (event) => {
     if ((event.ctrlKey || event.metaKey) && event.key === "Enter") send();
   }, { signal });
@@ -76,6 +100,11 @@ function fakeCompose(root, reopen) {
     onPresending: (cb) => on.presending.push(cb),
     onSent: (cb) => on.sent.push(cb),
     onSendCanceled: (cb) => on.sendCanceled.push(cb),
+    onScheduleMenu: (cb) => on.scheduleMenu.push(cb),
+    // InboxSDK reopens the menu with a click that is not the rep's: no scheduleSendMenuOpening.
+    openScheduleMenu: () => { menu.hidden = false; },
+    onDiscard: (cb) => on.discard.push(cb),
+    onDestroy: (cb) => on.destroy.push(cb),
   };
 }
 

@@ -53,6 +53,12 @@ function wrapCompose(view) {
     onPresending: (cb) =>
       view.on("presending", (event) => cb({ archive: gesture.archive, cancel: () => event.cancel() })),
     onSendCanceled: (cb) => view.on("sendCanceled", () => cb()),
+    // Schedule send: the menu opening can be held (cancel) and reopened once the body is tracked;
+    // InboxSDK's reopening click is not trusted, so it raises no second event.
+    onScheduleMenu: (cb) => view.on("scheduleSendMenuOpening", (event) => cb({ cancel: () => event.cancel() })),
+    openScheduleMenu: () => view.openScheduleSendMenu(),
+    onDiscard: (cb) => view.on("discard", () => cb()),
+    onDestroy: (cb) => view.on("destroy", () => cb()),
     onSent: (cb) =>
       view.on("sent", async (event) => {
         cb({ messageId: await event.getMessageID(), threadId: await event.getThreadID() });
