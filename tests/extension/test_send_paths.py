@@ -176,6 +176,30 @@ def test_a_draft_discarded_from_the_schedule_menu_is_never_reported(
     assert len(server.answered("POST", "/api/v1/messages")) == reports + 1
 
 
+def test_another_gmail_account_in_the_browser_gets_nothing_and_is_told_why(
+    connected, browser, mailbox, server
+):
+    """A personal Gmail beside the work one: nothing of it reaches the company's server."""
+    threads = len(server.answered("POST", "/api/v1/threads/status"))
+    row = {"thread_id": mailbox.thread_id, "sender": "me", "subject": "Scheduled for tomorrow"}
+    try:
+        page = open_gmail(
+            browser, mailbox, user="me@personal.test", compose=True, rows=[row], threads=[]
+        )
+        notice = page.locator("[data-lc-butterbar]")
+        eventually(
+            connected, lambda: "Leadcamp is off in me@personal.test" in notice.text_content()
+        )
+        assert f"tracks only {REP}" in notice.text_content()
+        assert page.locator("[data-lc-track]").count() == 0
+        # No compose switch, no receipt: nothing of this mailbox is sent to the server.
+        assert page.text_content("[data-lc-receipt]") == ""
+        assert len(server.answered("POST", "/api/v1/threads/status")) == threads
+        page.close()
+    finally:
+        mailbox.user = REP
+
+
 def poll_by_alarm(browser) -> None:
     """Fire the worker's 30 s alarm now, through the real alarm path."""
     worker = browser.service_workers[0]

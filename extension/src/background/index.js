@@ -26,6 +26,8 @@ async function settings() {
     if (!me) return { connected: false, reason: "the extension is not connected to a Leadcamp server" };
     return {
       ownHosts: await ownHosts(me),
+      // The one Gmail account tracked: the mailbox connected at the server, else the rep's address.
+      gmailAccount: me.gmail?.email || me.user.email,
       connected: true,
       email: me.user.email,
       trackingEnabled: me.tracking.enabled,

@@ -4,7 +4,7 @@
 import { pixelIdsIn } from "../../shared/pixels.js";
 import { stripPixels } from "../../shared/rewrite.js";
 import { el } from "../dom.js";
-import { selfEmails } from "../self.js";
+import { otherAccount, selfEmails } from "../self.js";
 
 const PREPARE_TIMEOUT = 8000;
 
@@ -143,6 +143,8 @@ function restoreDraft(compose, hosts) {
 
 async function handleCompose(compose, { adapter, ask }) {
   const settings = await ask("lc.settings").catch((error) => ({ connected: false, reason: error.message }));
+  // The tab's account was checked as Gmail opened, unless the worker had no account to say then.
+  if (otherAccount(adapter, settings)) return;
   const usable = settings.connected && settings.trackingEnabled !== false;
   const note = usable ? "" : `(off: ${settings.reason || "tracking is off for your account"})`;
   const bar = statusBar(compose, usable && settings.trackByDefault !== false, note);
