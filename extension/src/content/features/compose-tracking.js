@@ -1,5 +1,6 @@
-// Compose tracking: a per-message switch, and on presending the body signed and tracked by the
-// worker. A send is never blocked: anything that goes wrong sends the mail untracked and says why.
+// Compose tracking: a per-message switch, and on presending (or the schedule-send menu opening)
+// the body signed and tracked by the worker. A send is never blocked: anything that goes wrong
+// sends the mail untracked and says why. docs/extension.md lists every send path.
 
 import { pixelIdsIn } from "../../shared/pixels.js";
 import { stripPixels } from "../../shared/rewrite.js";
