@@ -1,6 +1,7 @@
 // Builds the extension with esbuild.
 //   node build.mjs          -> dist/ (InboxSDK adapter) and leadcamp-extension.zip for the store
 //   node build.mjs --test   -> dist-test/ (the fake Gmail adapter the e2e tests drive)
+//   --outdir=DIR            -> that directory instead (and DIR.zip): tests check the real build
 // Environment: INBOXSDK_APP_ID (required for dist/: your app id from InboxSDK),
 // LEADCAMP_SERVER_URL (optional: the server preset in the options, granted host access).
 
@@ -12,7 +13,8 @@ import { writeZip } from "./tools/zip.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const test = process.argv.includes("--test");
-const outdir = join(here, test ? "dist-test" : "dist");
+const outdirArg = process.argv.find((arg) => arg.startsWith("--outdir="));
+const outdir = outdirArg ? outdirArg.slice("--outdir=".length) : join(here, test ? "dist-test" : "dist");
 const appId = process.env.INBOXSDK_APP_ID || "";
 const serverUrl = (process.env.LEADCAMP_SERVER_URL || "").replace(/\/+$/, "");
 
@@ -79,6 +81,6 @@ if (!test) {
     }
   };
   walk(outdir);
-  writeZip(join(here, "leadcamp-extension.zip"), files);
+  writeZip(outdirArg ? `${outdir}.zip` : join(here, "leadcamp-extension.zip"), files);
 }
 console.log(`built ${relative(process.cwd(), outdir) || "."}${test ? " (test adapter)" : ""}`);

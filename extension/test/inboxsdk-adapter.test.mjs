@@ -82,3 +82,58 @@ test("a thread row in real Gmail shows the receipt and its full text as a toolti
   row.setReceipt(null); // no longer tracked: everything goes
   assert.deepEqual(sdk.shown(), { labels: [null, null], icons: [null] });
 });
+
+/** A compose view as InboxSDK hands it over, recording its listeners and the sends asked of it. */
+function sdkCompose() {
+  const listeners = {};
+  const calls = [];
+  return {
+    listeners,
+    calls,
+    on: (name, cb) => { listeners[name] = cb; },
+    getElement: () => ({ contains: () => true }),
+    send: (options) => calls.push(["send", options]),
+    openScheduleSendMenu: () => calls.push(["openScheduleSendMenu"]),
+  };
+}
+
+test("a compose view in real Gmail: Send+Archive is seen and kept, the schedule menu held and reopened", async () => {
+  const documentListeners = {};
+  globalThis.document = { addEventListener: (type, cb) => { documentListeners[type] = cb; }, removeEventListener() {} };
+  const { loadAdapter } = await loadRealAdapter();
+  const adapter = await loadAdapter({ appId: "sdk_test" });
+  let compose;
+  adapter.onCompose((c) => { compose = c; });
+  const view = sdkCompose();
+  handlers.compose(view);
+  const seen = [];
+  compose.onPresending((event) => seen.push(event.archive));
+  // The rep clicks Gmail's Send+Archive button, then (another time) presses Ctrl-Enter in the body.
+  const archiveButton = { closest: (selector) => (selector.includes("role=button") ? {} : null) };
+  documentListeners.click({ target: archiveButton });
+  view.listeners.presending({ cancel() {} });
+  documentListeners.keydown({ target: { closest: () => null } });
+  view.listeners.presending({ cancel() {} });
+  assert.deepEqual(seen, [true, false]);
+  compose.send({ archive: true });
+  compose.send();
+
+  let held = 0;
+  compose.onScheduleMenu((event) => { held += 1; event.cancel(); });
+  let cancelled = false;
+  view.listeners.scheduleSendMenuOpening({ cancel: () => { cancelled = true; } });
+  compose.openScheduleMenu();
+  assert.equal(held, 1);
+  assert.ok(cancelled);
+  assert.deepEqual(view.calls, [
+    ["send", { sendAndArchive: true }], ["send", { sendAndArchive: false }], ["openScheduleSendMenu"],
+  ]);
+
+  const heard = [];
+  compose.onSendCanceled(() => heard.push("sendCanceled"));
+  compose.onDiscard(() => heard.push("discard"));
+  view.listeners.sendCanceled();
+  view.listeners.discard({ cancel() {} });
+  assert.deepEqual(heard, ["sendCanceled", "discard"]);
+  delete globalThis.document;
+});

@@ -10,6 +10,7 @@ import os
 import re
 import socket
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -143,12 +144,18 @@ class Mailbox:
     proxied: list = field(default_factory=list)
     thread_id: str = "18c2a5f0e1d2b3a4"
     on_send: object = None  # called as Gmail sends, before it answers
+    failures: int = 0  # sends Gmail fails (500) before it takes one again
+    attempts: list = field(default_factory=list)  # every send Gmail was asked for, failed or not
 
 
 def _gmail_route(mailbox: Mailbox):
     def handle(route):
         request = route.request
         if request.url.endswith("/mail/u/0/fake-send"):
+            mailbox.attempts.append(json.loads(request.post_data))
+            if mailbox.failures:
+                mailbox.failures -= 1
+                return route.fulfill(status=500, content_type="application/json", body="{}")
             mailbox.sent.append(json.loads(request.post_data))
             if mailbox.on_send:
                 mailbox.on_send()
@@ -218,3 +225,46 @@ def mailbox(browser) -> Mailbox:
         re.compile(r"^https://[a-z0-9-]+\.googleusercontent\.com/.*"), _image_proxy_route(box)
     )
     return box
+
+
+def eventually(page, check, timeout=20.0):
+    """Poll `check` until it returns something truthy; fail otherwise. Waiting through the page
+    keeps Playwright's event loop (and so the routed Gmail) running."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            assert result, "condition not met in time"
+            return result
+        page.wait_for_timeout(250)
+
+
+def connect(browser, options, server):
+    """Connect the extension through its options page and the server's sign-in page (the rep is
+    signed in to the server in this browser)."""
+    options.fill("#server-url", server.url)
+    with browser.expect_page() as confirm_info:
+        options.click("#connect")
+    confirm = confirm_info.value
+    confirm.wait_for_selector("#connect")
+    assert REP in confirm.text_content("main")
+    confirm.click("#connect")
+    options.wait_for_selector("#connection[data-connected=true]")
+    eventually(options, lambda: REP in options.text_content("#connection"))
+    eventually(options, confirm.is_closed)  # the worker closes the tab once it has the code
+
+
+@pytest.fixture(scope="module")
+def connected(browser, extension_id, server, mailbox):
+    """Connect the extension through its options page and the server's sign-in."""
+    login = flask_cli(server.env, "users", "login-link", REP).strip()
+    page = browser.new_page()
+    page.goto(login)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r".*/$"))
+    options = browser.new_page()
+    options.goto(f"chrome-extension://{extension_id}/options.html")
+    options.wait_for_selector("body[data-ready]")
+    connect(browser, options, server)
+    page.close()
+    return options

@@ -9,10 +9,9 @@ import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import create_engine, text
 
-from tests.extension.conftest import REP
+from tests.extension.conftest import REP, connect, eventually
 from tests.support.live import flask_cli, http_get
 
 CHROME = (
@@ -27,18 +26,6 @@ BODY = (
     '<a href="tel:+15551234567">call</a></div></div>'
 )
 PIXEL = re.compile(r'<img src="(http://127\.0\.0\.1:\d+/o/([\w-]+)\.([\w-]+)\.[\w-]{43}\.gif)"')
-
-
-def eventually(page, check, timeout=20.0):
-    """Poll `check` until it returns something truthy; fail otherwise. Waiting through the page
-    keeps Playwright's event loop (and so the routed Gmail) running."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            assert result, "condition not met in time"
-            return result
-        page.wait_for_timeout(250)
 
 
 def open_gmail(browser, mailbox, **state):
@@ -68,37 +55,6 @@ def send_tracked(browser, mailbox, server, subject) -> str:
     assert mailbox.sent[-1]["subject"] == subject
     page.close()
     return PIXEL.search(mailbox.sent[-1]["html"]).group(3)
-
-
-def connect(browser, options, server):
-    """Connect the extension through its options page and the server's sign-in page (the rep is
-    signed in to the server in this browser)."""
-    options.fill("#server-url", server.url)
-    with browser.expect_page() as confirm_info:
-        options.click("#connect")
-    confirm = confirm_info.value
-    confirm.wait_for_selector("#connect")
-    assert REP in confirm.text_content("main")
-    confirm.click("#connect")
-    options.wait_for_selector("#connection[data-connected=true]")
-    eventually(options, lambda: REP in options.text_content("#connection"))
-    eventually(options, confirm.is_closed)  # the worker closes the tab once it has the code
-
-
-@pytest.fixture(scope="module")
-def connected(browser, extension_id, server, mailbox):
-    """Connect the extension through its options page and the server's sign-in."""
-    login = flask_cli(server.env, "users", "login-link", REP).strip()
-    page = browser.new_page()
-    page.goto(login)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r".*/$"))
-    options = browser.new_page()
-    options.goto(f"chrome-extension://{extension_id}/options.html")
-    options.wait_for_selector("body[data-ready]")
-    connect(browser, options, server)
-    page.close()
-    return options
 
 
 def test_connecting_through_the_server_sign_in_shows_the_account(connected, server):

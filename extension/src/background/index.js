@@ -4,19 +4,30 @@
 import "@inboxsdk/core/background.js";
 import { api } from "./api.js";
 import { restrictStorage, save } from "./config.js";
-import { pollActivity } from "./notify.js";
-import { account, onTabUrl, signOut, startConnect, status } from "./session.js";
+import { pollIfDue } from "./notify.js";
+import { getSecret } from "./secrets.js";
+import { account, onTabUrl, signOut, startConnect, status, trackingHosts } from "./session.js";
 import { flushQueue, reportSent, track } from "./tracking.js";
 
 const POLL_ALARM = "lc.poll";
 const EXTENSION_PAGE = chrome.runtime.getURL("");
 
-/** What Gmail's side may know of the account: connected, email, tracking switches and host. */
+/** Our hosts as far as they are known here (the key's links may point at another): every send
+ * strips our earlier pixels on them, tracked or not. */
+async function ownHosts(me) {
+  const key = await getSecret("signingKey");
+  return key ? trackingHosts(me, key) : [me.tracking.tracking_host];
+}
+
+/** What Gmail's side may know of the account: connected, email, tracking switches and hosts. */
 async function settings() {
   try {
     const me = await account();
     if (!me) return { connected: false, reason: "the extension is not connected to a Leadcamp server" };
     return {
+      ownHosts: await ownHosts(me),
+      // The one Gmail account tracked: the mailbox connected at the server, else the rep's address.
+      gmailAccount: me.gmail?.email || me.user.email,
       connected: true,
       email: me.user.email,
       trackingEnabled: me.tracking.enabled,
@@ -30,7 +41,7 @@ async function settings() {
 
 const FROM_GMAIL = {
   // Gmail just opened: a good moment to retry queued reports and catch up on activity.
-  "lc.opened": () => { tick(); },
+  "lc.opened": () => { tick({ catchUp: true }); },
   "lc.settings": () => settings(),
   "lc.track": (m) => track(m),
   "lc.sent": (m) => reportSent(m.report),
@@ -72,10 +83,10 @@ chrome.tabs.onUpdated.addListener((tabId, change, tab) => {
   onTabUrl(tabId, change.url || tab.url).catch(() => {});
 });
 
-/** Retry the sent-report queue, then poll for activity. */
-async function tick() {
+/** Retry the sent-report queue, then poll for activity if it is time (`catchUp`: now). */
+async function tick({ catchUp = false } = {}) {
   await flushQueue().catch(() => {});
-  await pollActivity().catch(() => {});
+  await pollIfDue({ catchUp }).catch(() => {});
 }
 
 // Alarms fire at most every 30 s; a second poll half-way keeps the worst case (the feed's 5 s
@@ -86,7 +97,7 @@ const HALF_PERIOD_MS = 15_000;
 chrome.alarms.onAlarm.addListener((alarm) => {
   if (alarm.name !== POLL_ALARM) return;
   tick();
-  setTimeout(() => pollActivity().catch(() => {}), HALF_PERIOD_MS);
+  setTimeout(() => pollIfDue().catch(() => {}), HALF_PERIOD_MS);
 });
 
 chrome.runtime.onInstalled.addListener((details) => {

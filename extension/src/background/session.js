@@ -21,14 +21,17 @@ export async function startConnect(url) {
   await save("serverUrl", base);
   const verifier = b64encode(crypto.getRandomValues(new Uint8Array(32)));
   const challenge = b64encode(await sha256(verifier));
-  const tab = await chrome.tabs.create({ url: `${base}/auth/extension/connect?challenge=${challenge}` });
-  await setSecret("pending", { verifier, base, tabId: tab.id, at: Date.now() });
+  // Stored first: the code may come back before the tab has even finished opening.
+  await setSecret("pending", { verifier, base, at: Date.now() });
+  await chrome.tabs.create({ url: `${base}/auth/extension/connect?challenge=${challenge}` });
 }
 
-/** Watch the tab we opened: its URL fragment carries the one-time code. */
+/** Watch tabs while a connect is pending: the URL fragment carries the one-time code. Any tab, not
+ * only the one we opened: a rep who signs in by magic link confirms in the tab the mail opened.
+ * The code alone is worthless; only this worker's verifier turns it into a token. */
 export async function onTabUrl(tabId, url) {
   const pending = await getSecret("pending");
-  if (!pending || pending.tabId !== tabId || !url) return;
+  if (!pending || !url) return;
   const prefix = `${pending.base}/auth/extension/connected#code=`;
   if (!url.startsWith(prefix)) return;
   await deleteSecret("pending");
@@ -38,6 +41,7 @@ export async function onTabUrl(tabId, url) {
       method: "POST", body: { code, verifier: pending.verifier }, token: null,
     });
     await setSecret("token", answer.token);
+    await remove("pollPlan"); // polls stopped by a revoked sign-in start again
     await deleteSecret("signingKey"); // a new connection signs with its own server's key
     await save("connectError", "");
     await refreshAccount();
@@ -101,7 +105,7 @@ export async function signOut() {
     // Unreachable or already revoked: forgetting it here is what matters to this browser.
   }
   await clearSecrets();
-  await remove("me", "cursor", "seen", "queue");
+  await remove("me", "cursor", "seen", "queue", "pollPlan");
   await clearRules();
 }
 

@@ -40,7 +40,7 @@ function escapeHtml(text) {
 }
 
 /** An attribute's value without quotes, references decoded, URL-trimmed. */
-function attrValue(raw) {
+export function attrValue(raw) {
   let value = raw;
   if (value.length >= 2 && value[0] === value[value.length - 1] && `'"`.includes(value[0])) {
     value = value.slice(1, -1);

@@ -1,43 +1,8 @@
 // The test adapter: the same interface over a saved Gmail-like page (tests/extension/pages/),
 // selected by the test build. Its markup names each part with a data-lc-* attribute.
 
+import { onCompose } from "./fake-compose.js";
 import { rowDescriptors } from "./row-receipt.js";
-
-const SEND_URL = "/mail/u/0/fake-send";
-
-function fakeCompose(root) {
-  const presending = [];
-  const sent = [];
-  const field = (name) => root.querySelector(`[name="${name}"]`)?.value || "";
-  const body = root.querySelector("[data-lc-body]");
-  const addresses = (name) =>
-    field(name).split(",").map((s) => s.trim()).filter(Boolean).map((email) => ({ email, name: "" }));
-  async function deliver() {
-    const message = {
-      to: addresses("to"), cc: addresses("cc"), subject: field("subject"), html: body.innerHTML,
-    };
-    const response = await fetch(SEND_URL, { method: "POST", body: JSON.stringify(message) });
-    const ids = await response.json();
-    root.dataset.lcState = "sent";
-    for (const cb of sent) cb({ messageId: ids.messageId, threadId: ids.threadId });
-  }
-  function send() {
-    let cancelled = false;
-    for (const cb of presending) cb({ cancel: () => { cancelled = true; } });
-    if (!cancelled) deliver();
-  }
-  root.querySelector("[data-lc-send]").addEventListener("click", send);
-  return {
-    recipients: () => [...addresses("to"), ...addresses("cc"), ...addresses("bcc")],
-    subject: () => field("subject"),
-    html: () => body.innerHTML,
-    setHtml: (html) => { body.innerHTML = html; },
-    send,
-    statusBar: () => root.appendChild(document.createElement("div")),
-    onPresending: (cb) => presending.push(cb),
-    onSent: (cb) => sent.push(cb),
-  };
-}
 
 function fakeRow(row) {
   const receipt = row.querySelector("[data-lc-receipt]");
@@ -90,7 +55,7 @@ const each = (selector, wrap) => (handler) => {
 export async function loadAdapter() {
   return {
     userEmail: () => document.documentElement.dataset.lcUser,
-    onCompose: each("[data-lc-compose]", fakeCompose),
+    onCompose,
     onThreadRow: each("[data-lc-row]", fakeRow),
     onMessageView: each("[data-lc-message]", fakeMessage),
     onThreadView: each("[data-lc-thread]", fakeThread),

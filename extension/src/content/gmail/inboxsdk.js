@@ -22,16 +22,43 @@ function updatable() {
   };
 }
 
+// Gmail's Send+Archive button in a reply, as InboxSDK's own getSendAndArchiveButton finds it.
+const SEND_AND_ARCHIVE = ".IZ .Up div > div[role=button].Uo:not([aria-haspopup=true])";
+
+/** Whether each send gesture in the compose view is a Send+Archive: presending does not say, so
+ * the click or key is seen first, on the document (InboxSDK listens on the compose element). */
+function archiveGestures(view) {
+  const seen = { archive: false };
+  const note = (event) => {
+    if (!view.getElement().contains(event.target)) return;
+    seen.archive = Boolean(event.target.closest?.(SEND_AND_ARCHIVE));
+  };
+  for (const type of ["click", "keydown"]) document.addEventListener(type, note, true);
+  view.on("destroy", () => {
+    for (const type of ["click", "keydown"]) document.removeEventListener(type, note, true);
+  });
+  return seen;
+}
+
 function wrapCompose(view) {
+  const gesture = archiveGestures(view);
   const contacts = () => [...view.getToRecipients(), ...view.getCcRecipients(), ...view.getBccRecipients()];
   return {
     recipients: () => contacts().map((c) => ({ email: c.emailAddress, name: c.name || "" })),
     subject: () => view.getSubject(),
     html: () => view.getHTMLContent(),
     setHtml: (html) => view.setBodyHTML(html),
-    send: () => view.send(),
+    send: ({ archive = false } = {}) => view.send({ sendAndArchive: archive }),
     statusBar: () => view.addStatusBar({ height: 28 }).el,
-    onPresending: (cb) => view.on("presending", (event) => cb({ cancel: () => event.cancel() })),
+    onPresending: (cb) =>
+      view.on("presending", (event) => cb({ archive: gesture.archive, cancel: () => event.cancel() })),
+    onSendCanceled: (cb) => view.on("sendCanceled", () => cb()),
+    // Schedule send: the menu opening can be held (cancel) and reopened once the body is tracked;
+    // InboxSDK's reopening click is not trusted, so it raises no second event.
+    onScheduleMenu: (cb) => view.on("scheduleSendMenuOpening", (event) => cb({ cancel: () => event.cancel() })),
+    openScheduleMenu: () => view.openScheduleSendMenu(),
+    onDiscard: (cb) => view.on("discard", () => cb()),
+    onDestroy: (cb) => view.on("destroy", () => cb()),
     onSent: (cb) =>
       view.on("sent", async (event) => {
         cb({ messageId: await event.getMessageID(), threadId: await event.getThreadID() });
