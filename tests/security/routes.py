@@ -144,6 +144,9 @@ PROBES = {
     ),
     ("admin.breach_action_done", "POST"): obj("/admin/breaches/{breach}/actions/{action}/done"),
     ("admin.breach_close", "POST"): obj("/admin/breaches/{breach}/close"),
+    ("admin.breach_notified", "POST"): obj(
+        "/admin/breaches/{breach}/notified", form={"notification_reference": "x"}
+    ),
     ("admin.terminate_page", "GET"): own("/admin/terminate"),
     # The victim's name as the typed confirmation: it must not terminate the victim.
     ("admin.terminate_post", "POST"): own(
