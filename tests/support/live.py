@@ -87,7 +87,7 @@ def wait_until_serving(
     port: int,
     path: str,
     ready=lambda: True,
-    timeout: float = 30,
+    timeout: float = 120,
     host: str = "127.0.0.1",
 ) -> None:
     """Wait until `path` answers 200 on `port` and `ready()` holds; fail if `process` exits."""
