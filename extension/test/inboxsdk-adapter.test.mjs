@@ -14,8 +14,9 @@ globalThis.stubInboxSDK = {
   Lists: { registerThreadRowViewHandler: (h) => { handlers.threadRow = h; } },
   Compose: { registerComposeViewHandler: (h) => { handlers.compose = h; } },
   Conversations: { registerMessageViewHandler() {}, registerThreadViewHandler() {} },
-  ButterBar: { showMessage() {} },
+  ButterBar: { showMessage: (m) => butters.push(m), hideMessage: (key) => butters.push({ hidden: key }) },
 };
+const butters = [];
 const STUB = "export async function load() { return globalThis.stubInboxSDK; }";
 
 /** The real InboxSDK adapter, bundled with @inboxsdk/core replaced by the stand-in. */
@@ -136,4 +137,24 @@ test("a compose view in real Gmail: Send+Archive is seen and kept, the schedule 
   view.listeners.discard({ cancel() {} });
   assert.deepEqual(heard, ["sendCanceled", "discard"]);
   delete globalThis.document;
+});
+
+test("a banner in real Gmail is a butter bar that stays, its button opening the page to act on", async () => {
+  const opened = [];
+  globalThis.window = { open: (...args) => opened.push(args) };
+  const { loadAdapter } = await loadRealAdapter();
+  const adapter = await loadAdapter({ appId: "sdk_test" });
+  butters.length = 0;
+  adapter.banner({ text: "Leadcamp lost access", action: "Reconnect Gmail", url: "https://lc.test/auth/google" });
+  const [shown] = butters;
+  assert.equal(shown.text, "Leadcamp lost access");
+  assert.equal(shown.persistent, true);
+  assert.equal(shown.hideOnViewChanged, false);
+  assert.equal(Number.isFinite(shown.time), false);
+  assert.deepEqual(shown.buttons.map((b) => b.title), ["Reconnect Gmail"]);
+  shown.buttons[0].onClick();
+  assert.deepEqual(opened, [["https://lc.test/auth/google", "_blank", "noopener"]]);
+  adapter.banner(null); // healthy again: the banner goes
+  assert.deepEqual(butters[1], { hidden: shown.messageKey });
+  delete globalThis.window;
 });

@@ -118,6 +118,30 @@ function wrapThread(view) {
   };
 }
 
+const BANNER = "leadcamp-banner";
+
+/** A butter bar that stays (persistent, across views, no timeout) until the rep closes it, with a
+ * button opening the page to act on; shown again when Gmail next loads if still needed. None
+ * (null) hides it. */
+function showBanner(sdk, banner) {
+  if (!banner) {
+    sdk.ButterBar.hideMessage(BANNER);
+    return;
+  }
+  const { text, action, url } = banner;
+  sdk.ButterBar.showMessage({
+    text,
+    buttons: [{ title: action, onClick: () => window.open(url, "_blank", "noopener") }],
+    messageKey: BANNER,
+    persistent: true,
+    hideOnViewChanged: false,
+    time: Infinity,
+    // The default priority: an activity notice shows over it for its 10 s, then it is back (a
+    // higher one would drop every notice that is not persistent while it shows).
+    priority: 0,
+  });
+}
+
 /** Load InboxSDK (the worker injects its page-world script) and expose what the features use. */
 export async function loadAdapter({ appId }) {
   const sdk = await InboxSDK.load(2, appId, {
@@ -134,5 +158,6 @@ export async function loadAdapter({ appId }) {
     onThreadView: (handler) => sdk.Conversations.registerThreadViewHandler((v) => handler(wrapThread(v))),
     ready: () => {},
     notify: (text) => sdk.ButterBar.showMessage({ text, time: 10000 }),
+    banner: (b) => showBanner(sdk, b),
   };
 }
