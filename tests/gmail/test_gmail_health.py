@@ -200,3 +200,13 @@ def test_the_connection_page_says_when_the_sync_stalled(app, rep, mailbox):
     page = client.get("/auth/google").text
     assert "Not syncing: Leadcamp has not been able to sync rep@acme.test" in page
     assert "<dd>not syncing</dd>" in page and 'href="/auth/google/connect"' in page
+
+
+def test_the_notice_is_in_the_persons_data(app, rep, mailbox, google, notices):
+    from server.gmail import personal_data
+
+    google.revoke_all()
+    run_sync(app, mailbox)
+    notices()
+    [found] = personal_data.find(db.session, rep[0].account_id, "rep@acme.test")["gmail_mailboxes"]
+    assert found["status"] == "reconnect_needed" and found["health_notified_at"].endswith("Z")
