@@ -15,7 +15,15 @@ globalThis.stubInboxSDK = {
   Compose: { registerComposeViewHandler: (h) => { handlers.compose = h; } },
   Conversations: { registerMessageViewHandler() {}, registerThreadViewHandler() {} },
   ButterBar: { showMessage() {} },
+  Widgets: {
+    showTopMessageBarView({ el }) {
+      const bar = { el, removed: false, remove() { bar.removed = true; } };
+      topBars.push(bar);
+      return bar;
+    },
+  },
 };
+const topBars = [];
 const STUB = "export async function load() { return globalThis.stubInboxSDK; }";
 
 /** The real InboxSDK adapter, bundled with @inboxsdk/core replaced by the stand-in. */
@@ -135,5 +143,40 @@ test("a compose view in real Gmail: Send+Archive is seen and kept, the schedule 
   view.listeners.sendCanceled();
   view.listeners.discard({ cancel() {} });
   assert.deepEqual(heard, ["sendCanceled", "discard"]);
+  delete globalThis.document;
+});
+
+/** Just enough of a DOM element for the banner the adapter builds. */
+function fakeElement(tag) {
+  return {
+    tag,
+    children: [],
+    attributes: {},
+    listeners: {},
+    style: {},
+    setAttribute(name, value) { this.attributes[name] = value; },
+    append(...nodes) { this.children.push(...nodes); },
+    addEventListener(type, fn) { this.listeners[type] = fn; },
+  };
+}
+
+test("a banner in real Gmail is a top message bar that stays, linking to the page to act on", async () => {
+  globalThis.document = { createElement: fakeElement };
+  const { loadAdapter } = await loadRealAdapter();
+  const adapter = await loadAdapter({ appId: "sdk_test" });
+  adapter.banner({ text: "Leadcamp lost access", action: "Reconnect Gmail", url: "https://lc.test/auth/google" });
+  const [bar] = topBars;
+  assert.equal(bar.el.attributes.role, "alert");
+  const [words, link, close] = bar.el.children;
+  assert.equal(words.textContent, "Leadcamp lost access");
+  assert.deepEqual([link.tag, link.textContent, link.href, link.target, link.rel],
+    ["a", "Reconnect Gmail", "https://lc.test/auth/google", "_blank", "noopener"]);
+  close.listeners.click(); // the rep closes it
+  assert.equal(bar.removed, true);
+
+  adapter.banner({ text: "Leadcamp has not been able to sync", action: "Reconnect Gmail", url: "https://lc.test/" });
+  adapter.banner(null); // healthy again: it goes
+  assert.equal(topBars.length, 2);
+  assert.equal(topBars[1].removed, true);
   delete globalThis.document;
 });

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -11,13 +13,18 @@ from server.admin import admin_required, bp, mailer, settings
 from server.auth import throttle
 from server.auth.views import sign_in
 from server.extensions import db
+from server.gmail import health as gmail_health
 
 
 def _render_team(error: str = "", invite_link: str = "", invited: str = "", status: int = 200):
     account_id = current_user.account_id
+    members = team.members(db.session, account_id)
     return render_template(
         "admin/team.html",
-        members=team.members(db.session, account_id),
+        members=members,
+        gmail=gmail_health.of_users(
+            db.session, [m.id for m in members], datetime.now(UTC), settings().gmail_sync_minutes
+        ),
         invitations=team.pending_invitations(db.session, account_id),
         error=error,
         invite_link=invite_link,

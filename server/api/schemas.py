@@ -80,8 +80,15 @@ class TrackingOut(BaseModel):
 class GmailOut(BaseModel):
     connected: bool
     status: str = Field(description="ok, reconnect_needed or not_connected")
+    health: str = Field(
+        description="ok; reconnect_needed (Google revoked or expired the access: sync is paused); "
+        "stalled (connected, but no successful sync for 6 sync intervals, at least 30 minutes); "
+        "or not_connected"
+    )
     email: str | None
     scopes: list[str]
+    last_synced_at: str | None = Field(description="The last successful sync (ISO 8601, UTC)")
+    connect_url: str = Field(description="The server's page that shows and (re)connects Gmail")
 
 
 class MeOut(BaseModel):

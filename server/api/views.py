@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from flask import current_app, g
@@ -13,7 +14,7 @@ from server.api.errors import ApiError
 from server.api.openapi import document, operation
 from server.common import signing
 from server.extensions import db
-from server.gmail import auth as gmail_auth
+from server.gmail import health as gmail_health
 from server.messages import service as messages
 from server.models import MessageSummary
 from server.tracking import self_views
@@ -52,7 +53,13 @@ def me():
             "track_by_default": user.account.track_by_default,
             "tracking_host": urlsplit(_base_url()).netloc,
         },
-        "gmail": gmail_auth.gmail_status(db.session, user),
+        "gmail": gmail_health.status_view(
+            db.session,
+            user,
+            datetime.now(UTC),
+            _settings().gmail_sync_minutes,
+            _settings().public_url + gmail_health.CONNECT_PATH,
+        ),
     }
 
 

@@ -16,6 +16,7 @@ from server.auth.views import sign_in
 from server.common import audit
 from server.extensions import db
 from server.gmail import auth as gmail_auth
+from server.gmail import health as gmail_health
 from server.models import User
 
 STATE_KEY = "google_oauth_state"
@@ -195,10 +196,12 @@ def _finish_connect(client, pending, grant: gmail_auth.Grant, now: datetime):
 @login_required
 def google_status():
     """The rep's Google connection: which mailbox, its health and the granted scopes."""
+    mailbox = gmail_auth.mailbox_of(db.session, current_user)
     return render_template(
         "auth/google.html",
         configured=_settings().google_configured,
-        mailbox=gmail_auth.mailbox_of(db.session, current_user),
+        mailbox=mailbox,
+        health=gmail_health.health_of(mailbox, datetime.now(UTC), _settings().gmail_sync_minutes),
         labels=gmail_auth.SCOPE_LABELS,
     )
 

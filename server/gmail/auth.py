@@ -232,6 +232,7 @@ def save_mailbox(
     mailbox.access_token_expires_at = grant.expires_at
     mailbox.scopes = " ".join(sorted(grant.granted))
     mailbox.status, mailbox.status_detail, mailbox.connected_at = "ok", "", now
+    mailbox.health_notified_at = None  # healthy again: the next outage is told again
     session.flush()
     return mailbox
 
@@ -249,16 +250,3 @@ SCOPE_LABELS = {
 def mailbox_of(session: Session, user: User) -> GmailMailbox | None:
     """The user's connected mailbox, if any."""
     return session.scalar(select(GmailMailbox).where(GmailMailbox.user_id == user.id))
-
-
-def gmail_status(session: Session, user: User) -> dict:
-    """The rep's Gmail connection as the API's `me` shows it."""
-    mailbox = mailbox_of(session, user)
-    if mailbox is None:
-        return {"connected": False, "status": "not_connected", "email": None, "scopes": []}
-    return {
-        "connected": True,
-        "status": mailbox.status,
-        "email": mailbox.email,
-        "scopes": mailbox.scope_list,
-    }

@@ -1,5 +1,5 @@
-"""Gmail jobs: a periodic sweep queues one sync per connected mailbox; send runs go out through
-the outbox."""
+"""Gmail jobs: a periodic sweep queues one sync per connected mailbox, another mails the reps
+whose sync stopped (health.py); send runs go out through the outbox."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ from huey import Huey, crontab
 from sqlalchemy import select
 
 from server.accounts import settings as account_settings
+from server.common import mail
 from server.extensions import db
 from server.gmail import auth as gmail_auth
 from server.gmail import client as gmail_client
+from server.gmail import health as gmail_health
 from server.gmail import outbox
 from server.gmail import sync as gmail_sync
 from server.messages import service as messages
@@ -149,7 +151,34 @@ def register(huey: Huey, app) -> dict:
             gmail_sync_mailbox(mailbox_id)
         return len(due)
 
-    return {"gmail_sync_mailbox": gmail_sync_mailbox, "gmail_sync_all": gmail_sync_all}
+    @huey.periodic_task(crontab(minute="*/5"), name="gmail_health_notices")
+    def gmail_health_notices() -> int:
+        """Mail the reps whose Gmail sync stopped (once per outage); returns how many."""
+        return notify_outages(app, datetime.now(UTC))
+
+    return {
+        "gmail_sync_mailbox": gmail_sync_mailbox,
+        "gmail_sync_all": gmail_sync_all,
+        "gmail_health_notices": gmail_health_notices,
+    }
+
+
+def notify_outages(app, now: datetime) -> int:
+    """Tell the reps whose mailbox stopped syncing, once per outage (see health.py)."""
+    settings = app.config["LEADCAMP"]
+    mailer = mail.from_settings(settings)
+    # Without Google nothing syncs, and without SMTP nothing can be told: the pages say so.
+    if not settings.google_configured or not mailer.configured:
+        return 0
+    with app.app_context():
+        try:
+            sent = gmail_health.notify_outages(
+                db.session, mailer, now, settings.gmail_sync_minutes, settings.public_url
+            )
+            db.session.commit()
+        finally:
+            db.session.remove()
+    return sent
 
 
 def run_tasks(app) -> dict:

@@ -35,6 +35,9 @@ class GmailMailbox(db.Model):
     status_detail: Mapped[str] = mapped_column(Text, default="")
     last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     connected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the rep was mailed that the sync stopped (server/gmail/health.py): set once per
+    # outage, cleared once the mailbox is healthy again, so a later outage is told again.
+    health_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
 

@@ -170,8 +170,11 @@ def test_connect_gmail_stores_encrypted_tokens_and_me_shows_it(client, google, m
     assert client.get("/api/v1/me", headers=auth(token)).json["gmail"] == {
         "connected": False,
         "status": "not_connected",
+        "health": "not_connected",
         "email": None,
         "scopes": [],
+        "last_synced_at": None,
+        "connect_url": "http://track.test/auth/google",
     }
     url = start(client, "/auth/google/connect")
     query = parse_qs(urlsplit(url).query)
@@ -191,8 +194,11 @@ def test_connect_gmail_stores_encrypted_tokens_and_me_shows_it(client, google, m
     assert me == {
         "connected": True,
         "status": "ok",
+        "health": "ok",
         "email": "rep@acme.test",
         "scopes": sorted([*SIGN_IN, METADATA]),
+        "last_synced_at": None,
+        "connect_url": "http://track.test/auth/google",
     }
     page = client.get("/auth/google")
     assert (

@@ -2,8 +2,8 @@
 // rules, shows notifications, and injects InboxSDK's page-world script when asked.
 
 import "@inboxsdk/core/background.js";
-import { api } from "./api.js";
-import { restrictStorage, save } from "./config.js";
+import { api, Unreachable } from "./api.js";
+import { load, restrictStorage, save } from "./config.js";
 import { pollIfDue } from "./notify.js";
 import { getSecret } from "./secrets.js";
 import { account, onTabUrl, signOut, startConnect, status, trackingHosts } from "./session.js";
@@ -39,10 +39,22 @@ async function settings() {
   }
 }
 
+/** The rep's Gmail health (`me.gmail`), fresh from the server as Gmail opens: a revoked grant must
+ * show at once, not after the stored account's 5 minutes. The stored one when the server does not
+ * answer; null when not connected or refused (a revoked sign-in: the options page says so). */
+async function gmailHealth() {
+  try {
+    return (await account({ fresh: true, budget: 5000 }))?.gmail ?? null;
+  } catch (error) {
+    return error instanceof Unreachable ? ((await load("me", null))?.gmail ?? null) : null;
+  }
+}
+
 const FROM_GMAIL = {
   // Gmail just opened: a good moment to retry queued reports and catch up on activity.
   "lc.opened": () => { tick({ catchUp: true }); },
   "lc.settings": () => settings(),
+  "lc.gmailHealth": () => gmailHealth(),
   "lc.track": (m) => track(m),
   "lc.sent": (m) => reportSent(m.report),
   "lc.threads": (m) => api("/threads/status", { method: "POST", body: { thread_ids: m.threadIds } }),

@@ -60,6 +60,19 @@ export async function loadAdapter() {
     onMessageView: each("[data-lc-message]", fakeMessage),
     onThreadView: each("[data-lc-thread]", fakeThread),
     ready: () => { document.documentElement.dataset.lcReady = "true"; },
+    banner(shown) {
+      document.querySelector("[data-lc-banner]")?.remove();
+      // Said either way, so a test can tell "no banner" from "not decided yet".
+      document.documentElement.dataset.lcBannerChecked = "true";
+      if (!shown) return;
+      const { text, action, url } = shown;
+      const banner = Object.assign(document.createElement("div"), { role: "alert" });
+      banner.dataset.lcBanner = "";
+      const link = Object.assign(document.createElement("a"), { href: url, target: "_blank", rel: "noopener" });
+      link.textContent = action;
+      banner.append(Object.assign(document.createElement("p"), { textContent: text }), link);
+      document.body.prepend(banner);
+    },
     notify(text) {
       const bar = document.querySelector("[data-lc-butterbar]");
       bar.append(Object.assign(document.createElement("p"), { textContent: text }));

@@ -118,6 +118,38 @@ function wrapThread(view) {
   };
 }
 
+/** The banner's element: the words, a link opening the page to act on, and a close button. */
+function bannerElement({ text, action, url }, close) {
+  const el = document.createElement("div");
+  el.setAttribute("role", "alert");
+  el.style.cssText =
+    "display:flex;gap:16px;align-items:center;padding:8px 16px;background:#fce8e6;color:#202124;font:14px/1.4 sans-serif";
+  const words = document.createElement("span");
+  words.textContent = text;
+  const link = Object.assign(document.createElement("a"), { href: url, target: "_blank", rel: "noopener" });
+  link.textContent = action;
+  link.style.cssText = "font-weight:bold;color:#1a73e8;white-space:nowrap";
+  const dismiss = Object.assign(document.createElement("button"), { type: "button", textContent: "×", title: "Close" });
+  dismiss.setAttribute("aria-label", "Close");
+  dismiss.addEventListener("click", close);
+  el.append(words, link, dismiss);
+  return el;
+}
+
+/** Show or (null) remove the banner: InboxSDK's top message bar, which stays until closed. Not a
+ * butter bar: InboxSDK ends those after 2 minutes and reports that as an error to its servers. */
+function banners(sdk) {
+  let shown = null;
+  const remove = () => {
+    shown?.remove();
+    shown = null;
+  };
+  return (banner) => {
+    remove();
+    if (banner) shown = sdk.Widgets.showTopMessageBarView({ el: bannerElement(banner, remove) });
+  };
+}
+
 /** Load InboxSDK (the worker injects its page-world script) and expose what the features use. */
 export async function loadAdapter({ appId }) {
   const sdk = await InboxSDK.load(2, appId, {
@@ -134,5 +166,6 @@ export async function loadAdapter({ appId }) {
     onThreadView: (handler) => sdk.Conversations.registerThreadViewHandler((v) => handler(wrapThread(v))),
     ready: () => {},
     notify: (text) => sdk.ButterBar.showMessage({ text, time: 10000 }),
+    banner: banners(sdk),
   };
 }
