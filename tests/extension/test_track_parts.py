@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from tests.extension.conftest import eventually
+from tests.extension.conftest import REP, eventually
 from tests.extension.test_gmail_extension import BODY, LEAD, PIXEL, open_gmail, send_tracked
 from tests.extension.test_send_paths import quoting
 
@@ -145,6 +145,15 @@ def test_the_receipt_of_a_links_only_mail_says_opens_are_not_tracked(
         receipt = page.locator(f'[data-thread-id="{LEAD_THREAD}"] [data-lc-receipt]')
         eventually(connected, lambda: receipt.text_content() == "✔")
         assert receipt.get_attribute("title") == "Sent (opens not tracked)"
+        page.close()
+        # Opened in Gmail, the message (no pixel in it) is known by its own links.
+        html = mailbox.sent[-1]["html"]
+        message = {"sender": REP, "to": LEAD, "html": html}
+        thread = {"thread_id": LEAD_THREAD, "subject": "Links only", "messages": [message]}
+        page = open_gmail(browser, mailbox, compose=False, rows=[], threads=[thread])
+        timeline = page.locator("[data-lc-timeline]")
+        timeline.wait_for()
+        assert "Leadcamp: Sent (opens not tracked)" in timeline.text_content()
         page.close()
     finally:
         mailbox.thread_id = original
