@@ -94,3 +94,34 @@ def test_entries_older_than_the_chain_are_chained_and_user_ids_stay_unique(empty
         assert "AUTOINCREMENT" in sql
     downgrade(revision="0012")
     upgrade()
+
+
+def message_columns() -> set[str]:
+    """The columns the messages table has in the database."""
+    with db.engine.connect() as conn:
+        return {column["name"] for column in inspect(conn).get_columns("messages")}
+
+
+def test_messages_sent_before_the_track_parts_tracked_both_and_downgrade_drops_them(empty_app):
+    upgrade(revision="0016")
+    now = datetime.now(UTC)
+    tables = MetaData()
+    tables.reflect(db.engine, only=["accounts", "users", "messages"])
+    account = {"id": 1, "name": "Acme", "tracking_enabled": True, "track_by_default": True,
+               "retention_days": 396, "sending_enabled": False, "created_at": now}  # fmt: skip
+    user = {"id": 1, "account_id": 1, "email": "rep@acme.test", "name": "", "role": "rep",
+            "active": True, "login_generation": 0, "session_generation": 0,
+            "created_at": now}  # fmt: skip
+    message = {"id": "m" * 22, "account_id": 1, "user_id": 1, "kid": "k1", "subject": "",
+               "tracked": True, "created_at": now}  # fmt: skip
+    with db.engine.begin() as conn:
+        for name, row in (("accounts", account), ("users", user), ("messages", message)):
+            conn.execute(tables.tables[name].insert().values(row))
+    upgrade(revision="0019_track_parts")
+    with db.engine.connect() as conn:
+        row = conn.execute(text("SELECT track_opens, track_links FROM messages")).one()
+    assert tuple(map(bool, row)) == (True, True)
+    downgrade(revision="0016")
+    assert not {"track_opens", "track_links"} & message_columns()
+    upgrade()
+    assert {"track_opens", "track_links"} <= message_columns()

@@ -30,6 +30,7 @@ test("the self-view signal starts once the worker knows the tracking host, unkno
   const ours = {
     fromMe: () => true,
     imageSources: () => [PIXEL],
+    linkHrefs: () => [],
     addPanel() {},
   };
   const selfViews = () => asked.filter((a) => a.type === "lc.selfView").map((a) => a.mid);
@@ -42,4 +43,31 @@ test("the self-view signal starts once the worker knows the tracking host, unkno
   await tick();
   assert.deepEqual(selfViews(), [MID, MID]);
   assert.equal(asked.filter((a) => a.type === "lc.settings").length, 2, "a known host is kept");
+});
+
+test("a links-only message of the rep's: its timeline, found by its own link, no self-view", async () => {
+  globalThis.document = { visibilityState: "hidden", addEventListener() {}, createElement: () => ({}) };
+  const interval = globalThis.setInterval;
+  globalThis.setInterval = () => 0;
+  const asked = [];
+  const ask = async (type, payload) => {
+    asked.push({ type, ...payload });
+    if (type === "lc.settings") return { connected: true, trackingHost: "t.example" };
+    if (type === "lc.message") return null; // no panel drawn: the stub has no DOM
+    throw new Error("not found");
+  };
+  let onMessage;
+  const adapter = { onThreadRow() {}, onMessageView: (handler) => { onMessage = handler; } };
+  try {
+    register({ adapter, ask });
+  } finally {
+    globalThis.setInterval = interval;
+  }
+  const link = `https://t.example/c/k1.${MID}.${SIG}/aHR0cHM6Ly9hLmV4YW1wbGUv`;
+  await onMessage({
+    fromMe: () => true, imageSources: () => [], linkHrefs: () => ["mailto:x@a.example", link], addPanel() {},
+  });
+  await tick();
+  assert.deepEqual(asked.filter((a) => a.type === "lc.message").map((a) => a.mid), [MID]);
+  assert.deepEqual(asked.filter((a) => a.type === "lc.selfView"), []);
 });

@@ -85,3 +85,15 @@ test("links inside comments and scripts are not links", () => {
     "<script>'<a href=\"https://acme.example/s\">'</script>";
   assert.deepEqual(linkTargets(body, OWN), []);
 });
+
+test("opens only keeps the links as written; links only adds no pixel; both drop old pixels", () => {
+  const old = '<img src="https://t.example/o/k0.old.sig.gif">';
+  const body = `${GMAIL_SIGNATURE}${old}`;
+  const opensOnly = trackHtml(body, PIXEL, null, OWN);
+  assert.deepEqual(opensOnly.links, []);
+  assert.equal(opensOnly.html, GMAIL_SIGNATURE + PIXEL_TAG);
+  const linksOnly = trackHtml(body, null, link, OWN);
+  assert.equal(linksOnly.links.length, 2);
+  assert.equal(linksOnly.html, track(GMAIL_SIGNATURE).html.replace(PIXEL_TAG, ""));
+  assert.equal(trackHtml(body, null, null, OWN).html, GMAIL_SIGNATURE);
+});

@@ -105,3 +105,18 @@ test("the contact card's other tracked messages leave out the thread it is shown
   assert.deepEqual(contactCard(contact, UTC, { thread: "t1" }).messages.map((m) => m.subject), ["elsewhere"]);
   assert.deepEqual(contactCard(contact, UTC).messages.map((m) => m.subject), ["here", "elsewhere"]);
 });
+
+test("receipts of messages sent with a part untracked say so, never 'not opened'", () => {
+  const linksOnly = receipt([summary({ track_opens: false, track_links: true })], UTC);
+  assert.equal(linksOnly.glyph, "✔");
+  assert.match(linksOnly.tooltip, /^Sent \(opens not tracked\)$/);
+  const opensOnly = receipt([summary({ track_opens: true, track_links: false })], UTC);
+  assert.equal(opensOnly.tooltip, "Sent, not opened yet\nLinks not tracked");
+  const clicked = receipt([summary({ track_opens: false, track_links: true, clicks: 1 })], UTC);
+  assert.equal(clicked.tooltip, "Sent (opens not tracked)\n1 click");
+  // One message of the thread tracks opens: "not opened" is true of the thread.
+  const mixed = receipt([summary({ track_opens: false }), summary({ track_links: false })], UTC);
+  assert.equal(mixed.tooltip, "Sent, not opened yet");
+  const detail = timeline({ ...summary({ track_opens: false }), events: [] }, UTC);
+  assert.equal(detail.summary.tooltip.split("\n")[0], "Sent (opens not tracked)");
+});

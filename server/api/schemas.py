@@ -9,6 +9,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 MessageId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{16,32}$", description="128-bit id")]
 GmailId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Email = Annotated[str, Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")]
+TRACK_OPENS = "Opens are tracked: the mail carries the open pixel"
+TRACK_LINKS = "Links are tracked: they go through the click redirect"
 
 
 class Strict(BaseModel):
@@ -42,6 +44,8 @@ class MessageIn(Strict):
     gmail_message_id: GmailId | None = None
     gmail_thread_id: GmailId | None = None
     html: Annotated[str, Field(max_length=900_000)] | None = None
+    track_opens: bool = Field(default=True, description=TRACK_OPENS)
+    track_links: bool = Field(default=True, description=TRACK_LINKS)
 
 
 class ThreadsIn(Strict):
@@ -132,6 +136,8 @@ class MessageSummaryOut(Summary):
     subject: str
     sent_at: str | None
     tracked: bool
+    track_opens: bool = Field(description=TRACK_OPENS + " (off: no open can be seen)")
+    track_links: bool = Field(description=TRACK_LINKS + " (off: no click can be seen)")
     gmail_message_id: str | None
     gmail_thread_id: str | None
     recipients: list[RecipientOut]
@@ -195,6 +201,8 @@ class SendIn(Strict):
     thread_id: GmailId | None = Field(
         default=None, description="Reply in this Gmail thread (its subject and headers follow)"
     )
+    track_opens: bool = Field(default=True, description=TRACK_OPENS)
+    track_links: bool = Field(default=True, description=TRACK_LINKS)
 
 
 class JobAcceptedOut(BaseModel):

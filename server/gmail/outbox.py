@@ -57,6 +57,9 @@ class Draft:
     html: str
     text: str
     recipients: dict[str, dict]
+    # The parts the sender tracks ({"track_opens": …, "track_links": …}); a run queued before
+    # these existed tracks both.
+    parts: dict[str, bool]
 
 
 def deliver(
@@ -99,7 +102,8 @@ def _draft(session: Session, gmail: GmailClient, data: dict) -> Draft:
     subject = send.reply_subject(thread.subject) if thread else data.get("subject") or ""
     text = data.get("text") or html_to_text(data["html"])
     by_id = {r["id"]: r for r in data["recipients"]}
-    return Draft(thread, subject, data["html"], text, by_id)
+    parts = {part: data.get(part, True) for part in ("track_opens", "track_links")}
+    return Draft(thread, subject, data["html"], text, by_id, parts)
 
 
 @dataclass(frozen=True)
@@ -181,6 +185,7 @@ def _compose(session: Session, copy: Copy, recipient: dict) -> tuple[Message, st
     """Record the copy's message (tracked) and build its MIME, base64url-encoded for Gmail."""
     draft = copy.draft
     data = {"id": recipient["id"], "subject": draft.subject, "recipients": [recipient]}
+    data |= draft.parts
     message, tracked = messages.register(
         session, copy.user, data | {"html": draft.html, "sent_at": copy.now}, copy.tracker
     )

@@ -1,7 +1,8 @@
 """Turn an outgoing HTML mail body into a tracked one.
 
 `track_html` sends every absolute http(s) link the redirect can send (common/targets.py) through
-the click redirect, appends the open pixel and drops open pixels of ours that came along in
+the click redirect, appends the open pixel (each part can be left out: a message may track opens
+only, or links only) and drops open pixels of ours that came along in
 quoted replies and forwards (otherwise reading the reply would count as an open of the earlier
 message). A link the redirect could not send is left as written.
 
@@ -283,17 +284,30 @@ def strip_pixels(html: str, own_hosts: Iterable[str]) -> str:
 
 
 def track_html(
-    html: str, pixel_url: str, link_url: Callable[[str], str], own_hosts: Iterable[str]
+    html: str,
+    pixel_url: str | None,
+    link_url: Callable[[str], str] | None,
+    own_hosts: Iterable[str],
 ) -> Tracked:
-    """Append the open pixel, rewrite http(s) links via `link_url`, strip our earlier pixels."""
+    """Append the open pixel, rewrite http(s) links via `link_url`, strip our earlier pixels.
+
+    Without `pixel_url` (opens not tracked) no pixel is added; without `link_url` (links not
+    tracked) every link stays as written. Our earlier pixels are stripped either way.
+    """
     own = _own_hosts(own_hosts)
     scan = _scan(html)
     # Matching `pixel_url` itself keeps a second run idempotent even if its host is not listed.
     edits = _pixel_edits(html, scan.tags, lambda src: src == pixel_url or _is_our_pixel(src, own))
-    links, link_edits = _link_edits(scan.tags, own, link_url)
-    # The last </body>, since a forward may quote a whole document; one that close() only found
-    # inside unfinished markup is no real end tag.
-    ends = [end for end in scan.body_ends if end < scan.unfinished]
-    at = ends[-1] if ends else scan.unfinished
-    pixel = _at_tag_boundary(html, at, at, PIXEL_TAG.format(escape(pixel_url, quote=True)))
-    return Tracked(_apply(html, [*edits, *link_edits, pixel]), links)
+    links: list[str] = []
+    if link_url is not None:
+        links, link_edits = _link_edits(scan.tags, own, link_url)
+        edits += link_edits
+    if pixel_url is not None:
+        # The last </body>, since a forward may quote a whole document; one that close() only
+        # found inside unfinished markup is no real end tag.
+        ends = [end for end in scan.body_ends if end < scan.unfinished]
+        at = ends[-1] if ends else scan.unfinished
+        edits.append(
+            _at_tag_boundary(html, at, at, PIXEL_TAG.format(escape(pixel_url, quote=True)))
+        )
+    return Tracked(_apply(html, edits), links)

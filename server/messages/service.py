@@ -58,6 +58,9 @@ def register(session: Session, user: User, data: dict, tracker: Tracker) -> tupl
         mid = mid or signing.bound_message_id(material)
         message = Message(id=mid, account_id=user.account_id, user_id=user.id, kid=key.kid)
         message.tracked = user.tracks
+        # The parts the sender chose; only at creation, so a repeated report changes nothing.
+        message.track_opens = data.get("track_opens", True) is not False
+        message.track_links = data.get("track_links", True) is not False
         message.recipients = [
             Recipient(email=accounts.normalize_email(r["email"]), name=r.get("name") or "")
             for r in data["recipients"]
@@ -95,19 +98,15 @@ def _track(message: Message, html: str, tracker: Tracker) -> dict:
         return {"html": html, "pixel_url": None, "links": []}
     key = accounts.key_material(tracker.link_secrets, message.kid)
     base = tracker.public_url
-    pixel = base + signing.pixel_path(key, message.kid, message.id)
-    tracked = track_html(
-        html,
-        pixel,
-        lambda url: base + signing.click_path(key, message.kid, message.id, url),
-        tracker.own_hosts,
-    )
+    pixel = base + signing.pixel_path(key, message.kid, message.id) if message.track_opens else None
+
+    def link_url(url: str) -> str:
+        return base + signing.click_path(key, message.kid, message.id, url)
+
+    tracked = track_html(html, pixel, link_url if message.track_links else None, tracker.own_hosts)
     if not message.links:
         message.links = [Link(position=i, url=url) for i, url in enumerate(tracked.links)]
-    links = [
-        {"url": url, "tracked_url": base + signing.click_path(key, message.kid, message.id, url)}
-        for url in tracked.links
-    ]
+    links = [{"url": url, "tracked_url": link_url(url)} for url in tracked.links]
     return {"html": tracked.html, "pixel_url": pixel, "links": links}
 
 
@@ -131,6 +130,8 @@ def summary_of(message: Message | None, summary: MessageSummary | None) -> dict:
             "subject": message.subject,
             "sent_at": iso(message.sent_at),
             "tracked": message.tracked,
+            "track_opens": message.track_opens,
+            "track_links": message.track_links,
             "gmail_message_id": message.gmail_message_id,
             "gmail_thread_id": message.gmail_thread_id,
             "recipients": [{"email": r.email, "name": r.name} for r in message.recipients],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.extensions import db
@@ -28,6 +29,10 @@ class Message(db.Model):
     gmail_message_id: Mapped[str | None] = mapped_column(String(64), index=True)
     gmail_thread_id: Mapped[str | None] = mapped_column(String(64), index=True)
     tracked: Mapped[bool] = mapped_column(default=True)
+    # Which parts the sender chose to track: the pixel (opens) and the click redirects (links).
+    # Off, the part was never put in the mail, so "not opened" would be a wrong answer.
+    track_opens: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    track_links: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
     # The RFC 5322 Message-ID header, learned from Gmail sync or set by server-side sending.
     rfc_message_id: Mapped[str | None] = mapped_column(String(998), index=True)
     # When Gmail sync found the message in the sender's mailbox.

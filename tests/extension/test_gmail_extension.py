@@ -431,8 +431,10 @@ def test_a_report_refused_for_a_revoked_sign_in_waits_until_the_rep_connects_aga
 def test_no_tracking_when_switched_off_or_only_to_oneself(connected, browser, mailbox, server):
     page = open_gmail(browser, mailbox, compose=True, rows=[], threads=[])
     page.wait_for_selector("[data-lc-track]")
-    assert page.is_checked("[data-lc-track]")  # the account tracks by default
-    page.uncheck("[data-lc-track]")
+    # The account tracks by default, and the rep set no defaults of their own: both parts.
+    assert page.is_checked("[data-lc-track-opens]") and page.is_checked("[data-lc-track-links]")
+    page.uncheck("[data-lc-track-opens]")
+    page.uncheck("[data-lc-track-links]")
     count = len(mailbox.sent)
     compose_and_send(page, "Not tracked on purpose")
     eventually(connected, lambda: len(mailbox.sent) > count)

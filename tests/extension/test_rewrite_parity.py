@@ -1,4 +1,5 @@
-"""The extension rewrites mail bodies exactly as the server does: same links, same bytes."""
+"""The extension rewrites mail bodies exactly as the server does: same links, same bytes, for each
+combination of the parts tracked (opens, links)."""
 
 from __future__ import annotations
 
@@ -76,10 +77,16 @@ def link(url: str) -> str:
     return "https://t.example/c/" + base64.urlsafe_b64encode(url.encode()).rstrip(b"=").decode()
 
 
+# Both parts, opens only, links only, neither: what the rep's two compose toggles can ask for.
+PARTS = [(True, True), (True, False), (False, True), (False, False)]
+
+
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js")
-def test_the_extension_and_the_server_make_the_same_tracked_bodies():
+@pytest.mark.parametrize(("opens", "links"), PARTS)
+def test_the_extension_and_the_server_make_the_same_tracked_bodies(opens: bool, links: bool):
     bodies = corpus()
-    cases = [{"html": body, "pixel": PIXEL, "own": OWN} for body in bodies]
+    pixel = PIXEL if opens else None
+    cases = [{"html": body, "pixel": pixel, "own": OWN, "links": links} for body in bodies]
     result = subprocess.run(
         ["node", str(ROOT / "extension/tools/rewrite-cli.mjs")],
         input=json.dumps(cases),
@@ -90,7 +97,7 @@ def test_the_extension_and_the_server_make_the_same_tracked_bodies():
     )
     mismatches = []
     for body, js in zip(bodies, json.loads(result.stdout), strict=True):
-        server = track_html(body, PIXEL, link, OWN)
+        server = track_html(body, pixel, link if links else None, OWN)
         expected = {"html": server.html, "links": server.links, "stripped": strip_pixels(body, OWN)}
         if js != expected:
             mismatches.append({"body": body, "server": expected, "extension": js})

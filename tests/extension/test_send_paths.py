@@ -27,8 +27,9 @@ def quoting(html: str) -> str:
 
 def send_body(page, to: str, subject: str, body: str, *, track: bool = True) -> None:
     page.wait_for_selector("[data-lc-track]")
-    if not track:
-        page.uncheck("[data-lc-track]")
+    if not track:  # neither part ticked: an untracked send
+        page.uncheck("[data-lc-track-opens]")
+        page.uncheck("[data-lc-track-links]")
     page.fill("input[name=to]", to)
     page.fill("input[name=subject]", subject)
     page.locator("[data-lc-body]").evaluate("(el, html) => { el.innerHTML = html; }", body)

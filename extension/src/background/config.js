@@ -3,7 +3,8 @@
 
 import { BUILD } from "./build-config.js";
 
-const DEFAULT_PREFS = { muted: false, quietStart: "", quietEnd: "" };
+// trackOpens/trackLinks: the rep's defaults for the compose toggles.
+const DEFAULT_PREFS = { muted: false, quietStart: "", quietEnd: "", trackOpens: true, trackLinks: true };
 
 /** Keep storage.local to the extension's own pages (content scripts may read it by default). */
 export async function restrictStorage() {
@@ -30,7 +31,7 @@ export async function serverUrl() {
   return (await load("serverUrl", BUILD.serverUrl || "")).replace(/\/+$/, "");
 }
 
-/** The rep's notification preferences, defaults filled in. */
+/** The rep's preferences (notifications, compose defaults), defaults filled in. */
 export async function prefs() {
   return { ...DEFAULT_PREFS, ...(await load("prefs", {})) };
 }

@@ -3,7 +3,7 @@
 
 import "@inboxsdk/core/background.js";
 import { api, Unreachable } from "./api.js";
-import { load, restrictStorage, save } from "./config.js";
+import { load, prefs, restrictStorage, save } from "./config.js";
 import { pollIfDue } from "./notify.js";
 import { getSecret } from "./secrets.js";
 import { account, onTabUrl, signOut, startConnect, status, trackingHosts } from "./session.js";
@@ -21,6 +21,8 @@ async function ownHosts(me) {
 
 /** What Gmail's side may know of the account: connected, email, tracking switches and hosts. */
 async function settings() {
+  // The rep's own defaults for the compose toggles (used unless the account's default is off).
+  const { trackOpens, trackLinks } = await prefs();
   try {
     const me = await account();
     if (!me) return { connected: false, reason: "the extension is not connected to a Leadcamp server" };
@@ -32,10 +34,13 @@ async function settings() {
       email: me.user.email,
       trackingEnabled: me.tracking.enabled,
       trackByDefault: me.tracking.track_by_default,
+      trackOpens,
+      trackLinks,
       trackingHost: me.tracking.tracking_host,
     };
   } catch (error) {
-    return { connected: true, reason: error.message, trackingEnabled: true, trackByDefault: true };
+    const parts = { trackOpens, trackLinks };
+    return { connected: true, reason: error.message, trackingEnabled: true, trackByDefault: true, ...parts };
   }
 }
 

@@ -33,8 +33,10 @@ async function trackingAccount() {
   }
 }
 
-/** The tracked body of a message about to be sent, or why it goes out untracked. */
-export async function track({ html, recipients, mid }) {
+/** The tracked body of a message about to be sent (with the parts the rep ticked: opens, links),
+ * or why it goes out untracked. */
+export async function track({ html, recipients, mid, opens = true, links: trackLinks = true }) {
+  if (!opens && !trackLinks) return untracked("neither opens nor links are ticked");
   if (!(await getSecret("token"))) return untracked("the extension is not connected to a Leadcamp server");
   const { me, reason } = await trackingAccount();
   if (!me) return untracked(reason);
@@ -47,12 +49,12 @@ export async function track({ html, recipients, mid }) {
   // A retry of the same compose keeps its id (made with this rep's key, maybe an older one).
   const id = MID.test(mid || "") ? mid : await sign.messageId();
   const own = trackingHosts(me, stored);
-  const pixel = stored.baseUrl + (await sign.pixelPath(stored.kid, id));
+  const pixel = opens ? stored.baseUrl + (await sign.pixelPath(stored.kid, id)) : null;
   const links = new Map();
-  for (const target of linkTargets(html, own)) {
+  for (const target of trackLinks ? linkTargets(html, own) : []) {
     links.set(target, stored.baseUrl + (await sign.clickPath(stored.kid, id, target)));
   }
-  const out = trackHtml(html, pixel, (target) => links.get(target), own);
+  const out = trackHtml(html, pixel, trackLinks ? (target) => links.get(target) : null, own);
   return { tracked: true, mid: id, html: out.html, links: out.links.length };
 }
 

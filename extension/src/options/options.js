@@ -1,5 +1,6 @@
 // The options page (also the first-run tab): server URL, connect, the connected account,
-// sign-out, notification preferences. It asks the worker for everything.
+// sign-out, preferences (the compose toggles' defaults, notifications). It asks the worker for
+// everything.
 
 import { ask } from "../shared/ask.js";
 
@@ -28,6 +29,8 @@ async function fillPrefs() {
   $("muted").checked = Boolean(prefs.muted);
   $("quiet-start").value = prefs.quietStart || "";
   $("quiet-end").value = prefs.quietEnd || "";
+  $("track-opens").checked = prefs.trackOpens !== false;
+  $("track-links").checked = prefs.trackLinks !== false;
 }
 
 $("connect-form").addEventListener("submit", async (event) => {
@@ -53,6 +56,7 @@ $("prefs-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const prefs = {
     muted: $("muted").checked, quietStart: $("quiet-start").value, quietEnd: $("quiet-end").value,
+    trackOpens: $("track-opens").checked, trackLinks: $("track-links").checked,
   };
   await ask("lc.prefs", { prefs });
   $("prefs-saved").textContent = "Saved.";

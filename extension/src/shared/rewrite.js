@@ -1,7 +1,8 @@
 // Turn an outgoing HTML mail body into a tracked one, with the server's rules
 // (server/messages/rewrite.py): every absolute http(s) link goes through the click redirect,
-// the open pixel is appended, and our earlier pixels in quoted text are dropped. Only the new
-// attribute values are spliced into the original text; every other byte stays as written.
+// the open pixel is appended (either part may be left out: opens only, links only), and our
+// earlier pixels in quoted text are dropped. Only the new attribute values are spliced into the
+// original text; every other byte stays as written.
 
 import { attribute, scan } from "./htmlscan.js";
 import { hasScheme, isOwn, isWebScheme, ownHosts, split, unproxied } from "./urls.js";
@@ -136,14 +137,16 @@ export function stripPixels(html, ownHostList) {
   return apply(html, pixelEdits(html, scan(html).tags, (src) => isOurPixel(src, own)));
 }
 
-/** Append the pixel, rewrite links through `linkUrl(target)` (sync), strip our old pixels. */
+/** Append the pixel, rewrite links through `linkUrl(target)` (sync), strip our old pixels. With
+ * no `pixelUrl` (opens not tracked) no pixel is added; with no `linkUrl` (links not tracked) the
+ * links stay as written. */
 export function trackHtml(html, pixelUrl, linkUrl, ownHostList) {
   const own = ownHosts(ownHostList);
   const found = scan(html);
   const edits = pixelEdits(html, found.tags, (src) => src === pixelUrl || isOurPixel(src, own));
   const base = baseUrl(found.tags);
   const tracked = new Map();
-  for (const tag of found.tags) {
+  for (const tag of linkUrl ? found.tags : []) {
     const href = tag.name === "a" || tag.name === "area" ? attribute(tag, "href") : null;
     const target = href ? linkTarget(attrValue(href.raw), base, own) : null;
     if (target === null) continue;
@@ -151,8 +154,10 @@ export function trackHtml(html, pixelUrl, linkUrl, ownHostList) {
     const quote = `'"`.includes(href.raw[0]) ? href.raw[0] : '"';
     edits.push([href.start, href.end, quote + escapeHtml(tracked.get(target)) + quote]);
   }
-  const ends = found.bodyEnds.filter((at) => at < found.unfinished);
-  const at = ends.length ? ends[ends.length - 1] : found.unfinished;
-  edits.push(atTagBoundary(html, at, at, PIXEL_TAG(escapeHtml(pixelUrl))));
+  if (pixelUrl) {
+    const ends = found.bodyEnds.filter((at) => at < found.unfinished);
+    const at = ends.length ? ends[ends.length - 1] : found.unfinished;
+    edits.push(atTagBoundary(html, at, at, PIXEL_TAG(escapeHtml(pixelUrl))));
+  }
   return { html: apply(html, edits), links: [...tracked.keys()] };
 }

@@ -35,9 +35,15 @@ export function receipt(messages, format = {}) {
   const replies = tracked.reduce((n, m) => n + (m.replies || 0), 0);
   const machine = tracked.reduce((n, m) => n + machineHits(m.counts), 0);
   const lastOpen = tracked.map((m) => m.last_open_at).filter(Boolean).sort().pop() || null;
-  const lines = [opens ? `Opened ${plural(opens, "time")}` : "Sent, not opened yet"];
+  // A part the rep did not track (a compose toggle off) cannot show activity: say so rather than
+  // "not opened" (older servers say nothing of parts: both were tracked).
+  const opensTracked = tracked.some((m) => m.track_opens !== false);
+  const linksTracked = tracked.some((m) => m.track_links !== false);
+  const sent = opensTracked ? "Sent, not opened yet" : "Sent (opens not tracked)";
+  const lines = [opens ? `Opened ${plural(opens, "time")}` : sent];
   if (lastOpen) lines.push(`Last opened ${formatTime(lastOpen, format)}`);
   if (clicks) lines.push(plural(clicks, "click"));
+  else if (!linksTracked) lines.push("Links not tracked");
   if (replies) lines.push(replies === 1 ? "Replied" : `${replies} replies`);
   if (machine) lines.push(`Machine activity (not counted): ${plural(machine, "hit")}`);
   return {

@@ -1,26 +1,41 @@
-// Compose tracking: a per-message switch, and on presending (or the schedule-send menu opening)
-// the body signed and tracked by the worker. A send is never blocked: anything that goes wrong
-// sends the mail untracked and says why. docs/extension.md lists every send path.
+// Compose tracking: per-message toggles for opens and for links, and on presending (or the
+// schedule-send menu opening) the body signed and tracked by the worker. A send is never blocked:
+// anything that goes wrong sends the mail untracked and says why. docs/extension.md lists every
+// send path.
 
-import { pixelIdsIn } from "../../shared/pixels.js";
+import { anyPart, defaultParts, reportParts } from "../../shared/parts.js";
+import { trackedIdsIn } from "../../shared/pixels.js";
 import { stripPixels } from "../../shared/rewrite.js";
 import { el } from "../dom.js";
 import { otherAccount, selfEmails } from "../self.js";
 
 const PREPARE_TIMEOUT = 8000;
 
-// The bodies as the rep wrote them, by the id they were tracked under, until Gmail reports the
-// send: a send that is undone or fails gives the draft back as it was, with no links signed for
-// an id the server never hears of. Per tab, which is where Undo reopens the draft.
+// The bodies as the rep wrote them (and the parts ticked), by the id they were tracked under,
+// until Gmail reports the send: a send that is undone or fails gives the draft back as it was,
+// with no links signed for an id the server never hears of. Per tab, which is where Undo reopens
+// the draft.
 const drafts = new Map();
 
+/** One toggle of the status bar: a checkbox `data-lc-track-<part>` with its label. */
+function toggle(part, label, checked) {
+  const box = el("input", { attrs: { type: "checkbox", [`data-lc-track-${part}`]: "" } });
+  box.checked = checked;
+  return { box, label: el("label", {}, [box, el("span", { text: ` ${label} ` })]) };
+}
+
 function statusBar(compose, initial, note) {
-  const box = el("input", { attrs: { type: "checkbox", "data-lc-track": "" } });
-  box.checked = initial;
+  const opens = toggle("opens", "Opens", initial.opens);
+  const links = toggle("links", "Links", initial.links);
   const text = el("span", { cls: "lc-note", text: note, attrs: { "data-lc-note": "" } });
-  const words = el("span", { text: " Track opens and clicks " });
-  compose.statusBar().append(el("label", { cls: "lc-track" }, [box, words, text]));
-  return { enabled: () => box.checked, say: (message) => { text.textContent = message; } };
+  const words = el("span", { text: "Track: " });
+  compose.statusBar().append(
+    el("span", { cls: "lc-track", attrs: { "data-lc-track": "" } }, [words, opens.label, links.label, text]),
+  );
+  return {
+    parts: () => ({ opens: opens.box.checked, links: links.box.checked }),
+    say: (message) => { text.textContent = message; },
+  };
 }
 
 /** Drop our earlier pixels (quoted text of a tracked mail) from a body going out untracked: left
@@ -51,7 +66,7 @@ const SCHEDULE = {
 function goOut(result, { original, ...message }, ctx, way) {
   const { compose, bar, adapter, state, hosts } = ctx;
   if (result.tracked) {
-    drafts.set(result.mid, original);
+    drafts.set(result.mid, { html: original, parts: message.parts });
     compose.setHtml(result.html);
     state.mid = result.mid;
     state.pending = { id: result.mid, ...message, scheduled: way === SCHEDULE };
@@ -80,7 +95,9 @@ function hold(event, ctx, way) {
     return;
   }
   const recipients = compose.recipients();
-  if (!bar.enabled() || !recipients.length || onlyToSelf(recipients, selves)) {
+  const parts = bar.parts();
+  // Neither part ticked is an untracked send: nothing is asked of the worker or reported.
+  if (!anyPart(parts) || !recipients.length || onlyToSelf(recipients, selves)) {
     stripOwnPixels(compose, hosts);
     return;
   }
@@ -89,8 +106,8 @@ function hold(event, ctx, way) {
   state.archive = Boolean(event.archive);
   // Taken now: once sent, the compose view may be gone.
   const html = compose.html();
-  const message = { subject: compose.subject(), recipients, original: html };
-  const payload = { html, recipients, mid: state.mid };
+  const message = { subject: compose.subject(), recipients, original: html, parts };
+  const payload = { html, recipients, mid: state.mid, opens: parts.opens, links: parts.links };
   // A worker that does not answer in time rejects, and the mail goes out untracked.
   ask("lc.track", payload, { timeout: PREPARE_TIMEOUT })
     .catch((error) => ({ tracked: false, reason: error.message }))
@@ -102,7 +119,7 @@ function hold(event, ctx, way) {
  * Gmail's ids (the server's Gmail sync matches it once Gmail sends it). */
 function onSent({ messageId, threadId }, { state, ask }) {
   if (!state.pending) return;
-  const { id, subject, recipients } = state.pending;
+  const { id, subject, recipients, parts } = state.pending;
   state.pending = null;
   drafts.delete(id);
   const report = {
@@ -112,6 +129,7 @@ function onSent({ messageId, threadId }, { state, ask }) {
     sent_at: new Date().toISOString(),
     gmail_message_id: messageId || undefined,
     gmail_thread_id: threadId || undefined,
+    ...reportParts(parts),
   };
   ask("lc.sent", { report }).catch(() => {});
 }
@@ -121,7 +139,7 @@ function onSent({ messageId, threadId }, { state, ask }) {
 function onSendCanceled({ compose, state }) {
   // Our own hold for tracking is followed by this event too.
   if (state.tracking) return;
-  if (state.pending && drafts.has(state.pending.id)) compose.setHtml(drafts.get(state.pending.id));
+  if (state.pending && drafts.has(state.pending.id)) compose.setHtml(drafts.get(state.pending.id).html);
   state.ready = false;
   state.pending = null;
 }
@@ -132,14 +150,18 @@ function onDiscard({ state }) {
   state.pending = null;
 }
 
-/** A draft reopened by Undo still carries the body we tracked: give it back as the rep wrote it. */
+/** A draft reopened by Undo still carries the body we tracked: give it back as the rep wrote it;
+ * the parts the rep had ticked for it, or null when it is no such draft. */
 function restoreDraft(compose, hosts) {
-  for (const id of pixelIdsIn(compose.html(), hosts)) {
-    if (!drafts.has(id)) continue;
-    compose.setHtml(drafts.get(id));
+  // By the pixel's id, or a link's when only links were tracked.
+  for (const id of trackedIdsIn(compose.html(), hosts)) {
+    const draft = drafts.get(id);
+    if (!draft) continue;
+    compose.setHtml(draft.html);
     drafts.delete(id);
-    return;
+    return draft.parts;
   }
+  return null;
 }
 
 async function handleCompose(compose, { adapter, ask }) {
@@ -148,11 +170,11 @@ async function handleCompose(compose, { adapter, ask }) {
   if (otherAccount(adapter, settings)) return;
   const usable = settings.connected && settings.trackingEnabled !== false;
   const note = usable ? "" : `(off: ${settings.reason || "tracking is off for your account"})`;
-  const bar = statusBar(compose, usable && settings.trackByDefault !== false, note);
+  const hosts = settings.ownHosts || [];
+  const restored = restoreDraft(compose, hosts);
+  const bar = statusBar(compose, (usable && restored) || defaultParts(settings, usable), note);
   const selves = selfEmails(adapter, settings);
   const state = { tracking: false, ready: false, mid: null, pending: null, archive: false };
-  const hosts = settings.ownHosts || [];
-  restoreDraft(compose, hosts);
   const ctx = { compose, bar, selves, state, adapter, ask, hosts };
   compose.onPresending((event) => hold(event, ctx, SEND));
   compose.onScheduleMenu((event) => hold(event, ctx, SCHEDULE));

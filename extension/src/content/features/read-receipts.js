@@ -1,7 +1,7 @@
 // Read receipts: one batched status request per visible page of thread rows, refreshed while
 // visible; in an open message of the rep's, the timeline and the self-view signal.
 
-import { pixelMessageId } from "../../shared/pixels.js";
+import { linkMessageId, pixelMessageId } from "../../shared/pixels.js";
 import { receipt, timeline } from "../../shared/status.js";
 import { el, timelineLine } from "../dom.js";
 
@@ -61,10 +61,13 @@ function messageViews({ adapter, ask }) {
   adapter.onMessageView(async (message) => {
     if (!message.fromMe()) return;
     const own = await hosts();
-    const mid = message.imageSources().map((src) => pixelMessageId(src, own)).find(Boolean);
+    const pixel = message.imageSources().map((src) => pixelMessageId(src, own)).find(Boolean);
+    // A message tracked for links only has no pixel: its own (unquoted) links name it.
+    const mid = pixel || message.linkHrefs().map((href) => linkMessageId(href, own)).find(Boolean);
     if (!mid) return;
-    // The rep is looking at their own tracked message: opens now are theirs.
-    ask("lc.selfView", { mid }).catch(() => {});
+    // The rep is looking at their own tracked message: opens now are theirs (with no pixel in
+    // it, the view fetches nothing to explain).
+    if (pixel) ask("lc.selfView", { mid }).catch(() => {});
     const detail = await ask("lc.message", { mid }).catch(() => null);
     if (detail) message.addPanel(renderTimeline(detail));
   });

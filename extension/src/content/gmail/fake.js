@@ -2,6 +2,7 @@
 // selected by the test build. Its markup names each part with a data-lc-* attribute.
 
 import { onCompose } from "./fake-compose.js";
+import { linkHrefs } from "./message-body.js";
 import { rowDescriptors } from "./row-receipt.js";
 
 function fakeRow(row) {
@@ -23,6 +24,7 @@ function fakeMessage(message) {
   return {
     imageSources: () =>
       [...message.querySelectorAll("[data-lc-message-body] img")].map((img) => img.getAttribute("src") || ""),
+    linkHrefs: () => linkHrefs(message.querySelector("[data-lc-message-body]")),
     fromMe: () => message.dataset.from === document.documentElement.dataset.lcUser,
     addPanel: (panel) => message.append(panel),
   };

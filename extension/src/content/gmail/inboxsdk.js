@@ -1,6 +1,7 @@
 // The real Gmail adapter: InboxSDK, with its telemetry off. The only module touching Gmail.
 
 import * as InboxSDK from "@inboxsdk/core";
+import { linkHrefs } from "./message-body.js";
 import { rowDescriptors } from "./row-receipt.js";
 
 /** A minimal Kefir-compatible stream (onAny/offAny) so InboxSDK labels can be updated. */
@@ -93,6 +94,7 @@ function imageSources(body) {
 function wrapMessage(view, sdk) {
   return {
     imageSources: () => imageSources(view.getBodyElement()),
+    linkHrefs: () => linkHrefs(view.getBodyElement()),
     fromMe: () => view.getSender().emailAddress.toLowerCase() === sdk.User.getEmailAddress().toLowerCase(),
     addPanel(panel) {
       view.getBodyElement().after(panel);
