@@ -2,7 +2,7 @@
 so a status can say "opens not tracked" rather than "not opened". Existing messages tracked both.
 
 Revision ID: 0019_track_parts
-Revises: 0016
+Revises: 0017_gmail_health
 Create Date: 2026-12-05 21:30:00.000000
 
 """
