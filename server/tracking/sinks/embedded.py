@@ -46,6 +46,9 @@ class EmbeddedSink:
 
     def _reset(self) -> None:
         self._lock = threading.Lock()
+        # One flush at a time: a flush that finds the buffer empty must still wait for the one
+        # writing the previous batch, or "flushed" could return before those events are stored.
+        self._flushing = threading.Lock()
         self._buffer: list[dict] = []
         self._wake = threading.Event()
         self._stopping = False
@@ -77,6 +80,10 @@ class EmbeddedSink:
 
     def flush(self) -> None:
         """Write the buffered batch now; used by the flusher thread and at shutdown."""
+        with self._flushing:
+            self._flush()
+
+    def _flush(self) -> None:
         with self._lock:
             batch, self._buffer = self._buffer, []
         if time.monotonic() < self._retry_at:

@@ -6,6 +6,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+import threading
 
 import pytest
 from sqlalchemy import create_engine
@@ -51,6 +52,28 @@ def test_flushes_on_interval_size_and_close(app, kid, tmp_path):
     sink.close()
     assert stored() == 58
     assert max(writes) <= 50
+
+
+def test_a_flush_returns_only_after_the_batch_in_flight_is_written(tmp_path):
+    """flush() while the flusher thread is writing waits for that write (callers then read it)."""
+    writing, release, written = threading.Event(), threading.Event(), []
+
+    def write(batch):
+        writing.set()
+        release.wait(30)
+        written.extend(batch)
+
+    sink = EmbeddedSink(write, Spool(tmp_path), flush_interval=0.01, batch_size=50)
+    sink.put({"n": 1})
+    assert writing.wait(30)  # the flusher thread holds the batch, the buffer is empty
+    caller = threading.Thread(target=sink.flush)
+    caller.start()
+    caller.join(0.2)
+    assert caller.is_alive(), "flush returned while the batch was still being written"
+    release.set()
+    caller.join(30)
+    assert written == [{"n": 1}]
+    sink.close()
 
 
 def test_an_outage_spools_then_replays_exactly_once(app, kid, settings, tmp_path):
