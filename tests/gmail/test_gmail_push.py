@@ -229,6 +229,19 @@ def test_certificates_are_cached_and_fetched_again_for_a_new_key(app, client, ma
     assert pubsub.cert_fetches == 3
 
 
+def test_without_googles_certificates_a_notice_waits_for_pubsubs_retry(
+    app, client, mailbox, pubsub
+):
+    pubsub.down = True
+    response = pubsub.push(client, mailbox.email)
+    assert response.status_code == 503 and response.is_json  # Pub/Sub sends it again later
+    assert pending(app) == 0
+    pubsub.down = False
+    db.session.commit()
+    assert pubsub.push(client, mailbox.email).status_code == 204
+    assert pending(app) == 1
+
+
 # --- The sweep ------------------------------------------------------------------------------
 
 

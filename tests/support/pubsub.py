@@ -67,6 +67,7 @@ class FakePubSub:
     def __init__(self, rsps: responses.RequestsMock):
         self.published: dict[str, int] = {}  # key id -> which key, as Google lists them
         self.cert_fetches = 0
+        self.down = False  # Google's certificate endpoint failing
         self.kid = self.rotate()
         rsps.add_callback(responses.GET, CERTS_URL, self._certs)
 
@@ -79,6 +80,8 @@ class FakePubSub:
 
     def _certs(self, request):
         self.cert_fetches += 1
+        if self.down:
+            return 503, {"Content-Type": "text/html; charset=UTF-8"}, "<p>Service Unavailable</p>"
         body = {kid: _key(number)[1] for kid, number in self.published.items()}
         headers = {
             "Content-Type": "application/json; charset=UTF-8",
