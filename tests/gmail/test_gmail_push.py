@@ -97,6 +97,33 @@ def test_a_mailbox_waiting_for_a_reconnect_is_not_watched(app, mailbox, google, 
     assert google.calls["watch"] == 0
 
 
+def test_connecting_another_gmail_address_drops_the_old_watch(app, rep, mailbox, google, pubsub):
+    from server.gmail import auth as gmail_auth
+
+    mailbox.watch_expires_at = datetime.now(UTC) + 5 * DAY
+    db.session.commit()
+    scopes = {*SIGN_IN, METADATA}
+    refresh, access = google.issue(" ".join(scopes))
+    grant = gmail_auth.Grant(
+        purpose="connect",
+        user_id=rep[0].id,
+        requested=scopes,
+        granted=scopes,
+        refresh_token=refresh,
+        access_token=access,
+        expires_at=datetime.now(UTC) + timedelta(hours=1),
+        email="ana.ruiz@gmail.test",
+        email_verified=True,
+        sub="110169484474386276335",
+        name="Ana Ruiz",
+    )
+    client = gmail_auth.GoogleClient.from_settings(app.config["LEADCAMP"])
+    gmail_auth.save_mailbox(db.session, client, rep[0], grant, datetime.now(UTC))
+    db.session.commit()
+    assert watch_of(mailbox) is None  # the new address is watched at the next renewal
+    assert renew_watches(app) == 1
+
+
 def test_nothing_is_watched_with_push_off(app, mailbox, google, pubsub, monkeypatch, settings):
     monkeypatch.setitem(app.config, "LEADCAMP", settings.replace(gmail_push_topic=""))
     db.session.commit()
