@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
@@ -138,6 +139,12 @@ class Settings:
     gmail_sync_minutes: int = 2
     gmail_read_bodies: bool = False
     gmail_api_url: str = ""
+    # Gmail push (users.watch through Pub/Sub), off unless GMAIL_PUSH_TOPIC is set; a watched
+    # mailbox is still swept every gmail_push_fallback_minutes, in case a notice is lost.
+    gmail_push_topic: str = ""
+    gmail_push_audience: str = ""
+    gmail_push_service_account: str = ""
+    gmail_push_fallback_minutes: int = 60
     # Per client address (limits' notation, e.g. "10 per minute; 100 per hour").
     rate_limit_sign_in: str = "10 per minute; 100 per hour"
     rate_limit_connect: str = "10 per minute; 100 per hour"
@@ -153,6 +160,11 @@ class Settings:
     def google_configured(self) -> bool:
         """Whether Google sign-in and Gmail are set up (client id and secret given)."""
         return bool(self.google_client_id and self.google_client_secret)
+
+    @property
+    def gmail_push(self) -> bool:
+        """Whether Gmail push is on (GMAIL_PUSH_TOPIC set; from_env checked the rest)."""
+        return bool(self.gmail_push_topic)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -283,6 +295,41 @@ def _google(env: dict[str, str]) -> dict:
         "token_encryption_keys": keys,
         "gmail_sync_minutes": env_number(env, "GMAIL_SYNC_MINUTES", 2, int),
         "gmail_read_bodies": env_flag(env, "GMAIL_READ_BODIES", False),
+        **_gmail_push(env, bool(client_id)),
+    }
+
+
+# A Pub/Sub topic's full name, as users.watch takes it: projects/<project id>/topics/<name>.
+_TOPIC = re.compile(r"projects/[a-z][-a-z0-9.:]{4,61}[a-z0-9]/topics/[A-Za-z][-\w.~+%]{2,254}")
+_PUSH_NEEDS = ("GMAIL_PUSH_AUDIENCE", "GMAIL_PUSH_SERVICE_ACCOUNT")
+
+
+def _gmail_push(env: dict[str, str], google: bool) -> dict:
+    """The GMAIL_PUSH_* settings: off without a topic; a topic needs Google and both the
+    audience and the service account its push requests are checked against."""
+    topic = env.get("GMAIL_PUSH_TOPIC", "").strip()
+    values = {name: env.get(name, "").strip() for name in _PUSH_NEEDS}
+    if not topic:
+        stray = [name for name, value in values.items() if value]
+        if stray:
+            raise ConfigError(f"{stray[0]} is set but GMAIL_PUSH_TOPIC is not")
+    else:
+        if not _TOPIC.fullmatch(topic):
+            raise ConfigError(
+                f"GMAIL_PUSH_TOPIC must be projects/<project>/topics/<topic>, got {topic!r}"
+            )
+        if not google:
+            raise ConfigError("GMAIL_PUSH_TOPIC needs Google (GOOGLE_CLIENT_ID/SECRET)")
+        for name, value in values.items():
+            if not value:
+                raise ConfigError(f"GMAIL_PUSH_TOPIC is set: {name} is required too")
+        if "@" not in values["GMAIL_PUSH_SERVICE_ACCOUNT"]:
+            raise ConfigError("GMAIL_PUSH_SERVICE_ACCOUNT must be the service account's email")
+    return {
+        "gmail_push_topic": topic,
+        "gmail_push_audience": values["GMAIL_PUSH_AUDIENCE"],
+        "gmail_push_service_account": values["GMAIL_PUSH_SERVICE_ACCOUNT"].lower(),
+        "gmail_push_fallback_minutes": _positive(env, "GMAIL_PUSH_FALLBACK_MINUTES", 60),
     }
 
 

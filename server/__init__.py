@@ -85,6 +85,7 @@ def register_blueprints(app: Flask) -> None:
     from server.auth import bp as auth_bp
     from server.common.inputs import IdConverter
     from server.extensions import csrf
+    from server.gmail import bp as gmail_bp
     from server.tracking import bp as tracking_bp
 
     app.url_map.converters["int"] = IdConverter  # before any route is added
@@ -93,6 +94,8 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(api_bp)  # bearer tokens, not cookies: nothing to forge
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(gmail_bp)
+    csrf.exempt(gmail_bp)  # Pub/Sub's signed OIDC token, not cookies: nothing to forge
 
 
 def register_tracking(app: Flask, settings: Settings) -> None:

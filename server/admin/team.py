@@ -23,7 +23,10 @@ def _render_team(error: str = "", invite_link: str = "", invited: str = "", stat
         "admin/team.html",
         members=members,
         gmail=gmail_health.of_users(
-            db.session, [m.id for m in members], datetime.now(UTC), settings().gmail_sync_minutes
+            db.session,
+            [m.id for m in members],
+            datetime.now(UTC),
+            gmail_health.Sweep.of(settings()),
         ),
         invitations=team.pending_invitations(db.session, account_id),
         error=error,

@@ -57,7 +57,7 @@ def me():
             db.session,
             user,
             datetime.now(UTC),
-            _settings().gmail_sync_minutes,
+            gmail_health.Sweep.of(_settings()),
             _settings().public_url + gmail_health.CONNECT_PATH,
         ),
     }

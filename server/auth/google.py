@@ -201,7 +201,9 @@ def google_status():
         "auth/google.html",
         configured=_settings().google_configured,
         mailbox=mailbox,
-        health=gmail_health.health_of(mailbox, datetime.now(UTC), _settings().gmail_sync_minutes),
+        health=gmail_health.health_of(
+            mailbox, datetime.now(UTC), gmail_health.Sweep.of(_settings())
+        ),
         labels=gmail_auth.SCOPE_LABELS,
     )
 

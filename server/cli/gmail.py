@@ -1,10 +1,11 @@
-"""`flask --app wsgi gmail ...`: sync now, token key rotation."""
+"""`flask --app wsgi gmail ...`: sync now, renew or stop push watches, token key rotation."""
 
 from __future__ import annotations
 
 import click
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from server.accounts import users as accounts
 from server.cli.common import fail
@@ -62,6 +63,52 @@ def _describe(result: dict | None) -> str:
         f"{result['adopted']} adopted, {result['replies']} replies, {result['bounces']} bounces, "
         f"{result['quota_units']} quota units"
     )
+
+
+@gmail.command("watch")
+@click.argument("email", required=False)
+@click.option("--stop", "stopping", is_flag=True, help="Stop the watches (push switched off).")
+def gmail_watch(email: str | None, stopping: bool):
+    """Renew the Gmail push watch of every syncing mailbox now (or of the user with EMAIL)."""
+    from server.gmail import push
+
+    settings = current_app.config["LEADCAMP"]
+    google = gmail_auth.GoogleClient.from_settings(settings)
+    if google is None:
+        raise click.ClickException("Google is not configured (GOOGLE_CLIENT_ID/SECRET).")
+    if not stopping and not settings.gmail_push:
+        raise click.ClickException("Gmail push is off (GMAIL_PUSH_TOPIC is not set).")
+    mailboxes = _mailboxes(db.session, email, watched_only=stopping)
+    if stopping:
+        results = push.stop(db.session, google, mailboxes)
+    else:
+        results = push.renew(db.session, google, mailboxes, settings.gmail_push_topic)
+    db.session.remove()
+    for result in results:
+        if result.error:
+            click.echo(f"{result.email}: refused: {result.error}", err=True)
+        elif result.expires_at is None:
+            click.echo(f"{result.email}: stopped")
+        else:
+            click.echo(f"{result.email}: watched until {result.expires_at:%Y-%m-%d %H:%M} UTC")
+    failed = sum(bool(r.error) for r in results)
+    if failed:
+        raise click.ClickException(f"{failed} of {len(results)} watches failed")
+
+
+def _mailboxes(session: Session, email: str | None, watched_only: bool) -> list[GmailMailbox]:
+    """The syncing mailboxes (with a watch, when `watched_only`), or the one of EMAIL's user."""
+    query = select(GmailMailbox).where(GmailMailbox.status == "ok").order_by(GmailMailbox.id)
+    if watched_only:
+        query = query.where(GmailMailbox.watch_expires_at.is_not(None))
+    if email:
+        query = query.join(User, User.id == GmailMailbox.user_id).where(
+            User.email == accounts.normalize_email(email)
+        )
+    mailboxes = list(session.scalars(query))
+    if email and not mailboxes:
+        raise click.ClickException(f"no syncing Gmail for {email}")
+    return mailboxes
 
 
 @gmail.command("rotate-key")

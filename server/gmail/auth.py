@@ -225,6 +225,7 @@ def save_mailbox(
         # Another Gmail account replaces this one: the old grant must not stay alive at Google.
         revoke_encrypted(client.cipher, mailbox.refresh_token_encrypted)
         mailbox.history_id = None  # and its history ids mean nothing here
+        mailbox.watch_expires_at = None  # nor its watch: the new address is watched anew
     if grant.refresh_token is not None:
         mailbox.refresh_token_encrypted = client.cipher.encrypt(grant.refresh_token)
     mailbox.email, mailbox.google_sub = grant.email, grant.sub

@@ -44,6 +44,8 @@ COSTS = {
     "messages.send": 100,
     "threads.get": 10,
     "getProfile": 1,
+    "watch": 100,
+    "stop": 50,
 }
 # Not 401: RequestsHttp refreshes the token and resends the whole batch on a 401 in any part.
 RETRYABLE = {429, 500, 502, 503, 504}
@@ -199,6 +201,20 @@ class GmailClient:
             token = page.get("nextPageToken")
             if not token:
                 return records, latest
+
+    def watch(self, topic: str) -> dict:
+        """users.watch: push this mailbox's changes to the Pub/Sub `topic` for the next 7 days;
+        answers {historyId, expiration (epoch ms)}. Calling it again renews the watch.
+
+        No label filter: a reply a filter keeps out of the inbox must wake the sync too, and a
+        change that brings nothing new costs that sync one history.list.
+        """
+        request = self.service.users().watch(userId="me", body={"topicName": topic})
+        return self._run("watch", request)
+
+    def stop(self) -> None:
+        """users.stop: Gmail stops pushing this mailbox's changes."""
+        self._run("stop", self.service.users().stop(userId="me"))
 
     def list_sent(self, max_results: int, include_spam_trash: bool = False) -> list[dict]:
         """The newest sent messages (ids and thread ids)."""

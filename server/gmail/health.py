@@ -66,39 +66,61 @@ def _when(at: datetime | None) -> str:
     return at.strftime("%Y-%m-%d %H:%M UTC") if at else "never"
 
 
+@dataclass(frozen=True)
+class Sweep:
+    """How often a mailbox is synced: every `minutes`, or every `pushed_minutes` while Gmail
+    pushes its changes (a quiet watched mailbox is only swept that often: not a stall)."""
+
+    minutes: int
+    pushed_minutes: int = 0
+
+    @classmethod
+    def of(cls, settings) -> Sweep:
+        """The sweep the server's settings run."""
+        pushed = settings.gmail_push_fallback_minutes if settings.gmail_push else 0
+        return cls(settings.gmail_sync_minutes, max(pushed, settings.gmail_sync_minutes))
+
+    def minutes_for(self, mailbox: GmailMailbox, now: datetime) -> int:
+        """The interval at which `mailbox` is swept at `now`."""
+        watched = mailbox.watch_expires_at is not None and mailbox.watch_expires_at > now
+        return self.pushed_minutes if watched and self.pushed_minutes else self.minutes
+
+
 def stall_after(sync_minutes: int) -> timedelta:
     """How long without a successful sync makes a connected mailbox stalled."""
     return max(timedelta(minutes=max(1, sync_minutes) * STALL_INTERVALS), STALL_MINIMUM)
 
 
-def health_of(mailbox: GmailMailbox | None, now: datetime, sync_minutes: int) -> Health:
-    """The health of a mailbox (None: not connected) at `now`, syncing every `sync_minutes`."""
+def health_of(mailbox: GmailMailbox | None, now: datetime, sweep: Sweep | int) -> Health:
+    """The health of a mailbox (None: not connected) at `now`, synced as `sweep` (or every so
+    many minutes) says."""
     if mailbox is None:
         return Health(NOT_CONNECTED)
     last = mailbox.last_synced_at or mailbox.connected_at
     if mailbox.status != OK:
         return Health(RECONNECT_NEEDED, last, mailbox.status_detail)
-    if last is None or now - last > stall_after(sync_minutes):
+    sweep = sweep if isinstance(sweep, Sweep) else Sweep(sweep)
+    if last is None or now - last > stall_after(sweep.minutes_for(mailbox, now)):
         return Health(STALLED, last)
     return Health(OK, mailbox.last_synced_at)
 
 
 def of_users(
-    session: Session, user_ids: Iterable[int], now: datetime, sync_minutes: int
+    session: Session, user_ids: Iterable[int], now: datetime, sweep: Sweep | int
 ) -> dict[int, Health]:
     """The health of each user's mailbox, by user id (not connected for those without one)."""
     ids = list(user_ids)
     boxes = session.scalars(select(GmailMailbox).where(GmailMailbox.user_id.in_(ids)))
-    found = {m.user_id: health_of(m, now, sync_minutes) for m in boxes}
+    found = {m.user_id: health_of(m, now, sweep) for m in boxes}
     return {i: found.get(i, Health(NOT_CONNECTED)) for i in ids}
 
 
 def status_view(
-    session: Session, user: User, now: datetime, sync_minutes: int, connect_url: str
+    session: Session, user: User, now: datetime, sweep: Sweep | int, connect_url: str
 ) -> dict:
     """The rep's Gmail connection as the API's `me` shows it (schemas.GmailOut)."""
     mailbox = session.scalar(select(GmailMailbox).where(GmailMailbox.user_id == user.id))
-    health = health_of(mailbox, now, sync_minutes)
+    health = health_of(mailbox, now, sweep)
     return {
         "connected": mailbox is not None,
         "status": mailbox.status if mailbox else NOT_CONNECTED,
@@ -135,7 +157,7 @@ def notice(health: Health, mailbox: GmailMailbox, connect_url: str) -> tuple[str
 
 
 def notify_outages(
-    session: Session, mailer: Mailer, now: datetime, sync_minutes: int, public_url: str
+    session: Session, mailer: Mailer, now: datetime, sweep: Sweep | int, public_url: str
 ) -> int:
     """Mail each rep whose mailbox stopped syncing, once per outage; returns how many were
     mailed. A healthy mailbox's notice is cleared so its next outage is told again. The caller
@@ -143,7 +165,7 @@ def notify_outages(
     sent = 0
     query = select(GmailMailbox, User).join(User, User.id == GmailMailbox.user_id)
     for mailbox, user in session.execute(query.order_by(GmailMailbox.id)).all():
-        health = health_of(mailbox, now, sync_minutes)
+        health = health_of(mailbox, now, sweep)
         if not health.broken:
             mailbox.health_notified_at = None
             continue

@@ -1,4 +1,5 @@
-"""Gmail jobs: a periodic sweep queues one sync per connected mailbox, another mails the reps
+"""Gmail jobs: a periodic sweep queues one sync per connected mailbox (a mailbox Gmail pushes
+changes of, less often); an hourly job renews those pushes (users.watch); another mails the reps
 whose sync stopped (health.py); send runs go out through the outbox."""
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from server.gmail import auth as gmail_auth
 from server.gmail import client as gmail_client
 from server.gmail import health as gmail_health
 from server.gmail import outbox
+from server.gmail import push as gmail_push
 from server.gmail import sync as gmail_sync
 from server.messages import service as messages
 from server.models import GmailMailbox, JobRun, User
@@ -103,6 +105,32 @@ def syncing_mailboxes(app) -> list[int]:
         return list(ids)
 
 
+def watched_mailboxes(app, now: datetime) -> set[int]:
+    """Ids of the mailboxes Gmail pushes changes of (push on and their watch running)."""
+    if not app.config["LEADCAMP"].gmail_push:
+        return set()
+    with app.app_context():
+        try:
+            return gmail_push.watched(db.session, now)
+        finally:
+            db.session.remove()
+
+
+def renew_watches(app, now: datetime | None = None) -> int:
+    """Renew the watches running out within a day (or missing); how many Google granted."""
+    settings = app.config["LEADCAMP"]
+    with app.app_context():
+        google = gmail_auth.GoogleClient.from_settings(settings)
+        if google is None or not settings.gmail_push:
+            return 0
+        try:
+            due = gmail_push.due(db.session, now or datetime.now(UTC))
+            renewed = gmail_push.renew(db.session, google, due, settings.gmail_push_topic)
+        finally:
+            db.session.remove()
+        return sum(not r.error for r in renewed)
+
+
 # A tick runs some seconds after its minute, early or late: half a tick of slack keeps a mailbox
 # on its interval instead of slipping a minute whenever one tick runs later than the last.
 TICK_SLACK = 30
@@ -119,8 +147,11 @@ def is_due(huey: Huey, mailbox_id: int, now: float, minutes: int) -> bool:
 
 
 def register(huey: Huey, app) -> dict:
-    """The per-mailbox sync task and the periodic sweep that queues it."""
-    minutes = max(1, app.config["LEADCAMP"].gmail_sync_minutes)
+    """The per-mailbox sync task, the periodic sweep that queues it, the watches' renewal."""
+    settings = app.config["LEADCAMP"]
+    minutes = max(1, settings.gmail_sync_minutes)
+    # A watched mailbox is synced on each notice; the sweep only covers a lost one.
+    fallback = max(minutes, settings.gmail_push_fallback_minutes)
 
     @huey.task(retries=RETRIES, retry_delay=BASE_DELAY, context=True, name="gmail_sync_mailbox")
     def gmail_sync_mailbox(mailbox_id: int, task=None):
@@ -145,7 +176,12 @@ def register(huey: Huey, app) -> dict:
     def gmail_sync_all() -> int:
         """Queue a sync of every mailbox that is not paused and is due; returns how many."""
         now = time.time()
-        due = [i for i in syncing_mailboxes(app) if is_due(huey, i, now, minutes)]
+        watched = watched_mailboxes(app, datetime.fromtimestamp(now, UTC))
+        due = [
+            i
+            for i in syncing_mailboxes(app)
+            if is_due(huey, i, now, fallback if i in watched else minutes)
+        ]
         for mailbox_id in due:
             huey.put(_queued_key(mailbox_id), now)
             gmail_sync_mailbox(mailbox_id)
@@ -156,10 +192,17 @@ def register(huey: Huey, app) -> dict:
         """Mail the reps whose Gmail sync stopped (once per outage); returns how many."""
         return notify_outages(app, datetime.now(UTC))
 
+    # Hourly: a watch has a day of margin when it is renewed, so a missed hour costs nothing.
+    @huey.periodic_task(crontab(minute="41"), name="gmail_renew_watches")
+    def gmail_renew_watches() -> int:
+        """Renew the Gmail watches running out (push on); returns how many were renewed."""
+        return renew_watches(app)
+
     return {
         "gmail_sync_mailbox": gmail_sync_mailbox,
         "gmail_sync_all": gmail_sync_all,
         "gmail_health_notices": gmail_health_notices,
+        "gmail_renew_watches": gmail_renew_watches,
     }
 
 
@@ -173,7 +216,7 @@ def notify_outages(app, now: datetime) -> int:
     with app.app_context():
         try:
             sent = gmail_health.notify_outages(
-                db.session, mailer, now, settings.gmail_sync_minutes, settings.public_url
+                db.session, mailer, now, gmail_health.Sweep.of(settings), settings.public_url
             )
             db.session.commit()
         finally:

@@ -1,6 +1,6 @@
 """The Gmail provider of the personal-data registry: a user's connected mailbox (its address,
-Google account id, scopes, sync state, when they were told it stopped) and their pending Google
-sign-in round trips.
+Google account id, scopes, sync and push state, when they were told it stopped) and their pending
+Google sign-in round trips.
 
 Erasure disconnects the mailbox: it is deleted and its token revoked at Google once the erasure
 commits (as at termination). The encrypted tokens are never shown.
@@ -41,6 +41,7 @@ def find(session: Session, account_id: int, email: str) -> dict:
                 "connected_at": iso(m.connected_at),
                 "last_synced_at": iso(m.last_synced_at),
                 "health_notified_at": iso(m.health_notified_at),
+                "watched_until": iso(m.watch_expires_at),
             }
             for m in _mailboxes(session, account_id, email)
         ]

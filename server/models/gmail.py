@@ -34,6 +34,8 @@ class GmailMailbox(db.Model):
     status: Mapped[str] = mapped_column(String(32), default="ok")
     status_detail: Mapped[str] = mapped_column(Text, default="")
     last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When Gmail stops pushing this mailbox's changes (users.watch); None: not watched.
+    watch_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     connected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # When the rep was mailed that the sync stopped (server/gmail/health.py): set once per
     # outage, cleared once the mailbox is healthy again, so a later outage is told again.

@@ -73,6 +73,30 @@ def test_the_states_of_a_mailbox():
     assert health_of(box(), NOW, 2).state == "stalled"
 
 
+def test_a_mailbox_gmail_pushes_is_stalled_only_after_missing_its_fallback_sweeps(settings):
+    """With push on, a quiet watched mailbox is swept hourly: 45 minutes without a sync is fine."""
+    pushed = health.Sweep.of(
+        settings.replace(
+            gmail_push_topic="projects/p/topics/t",
+            gmail_push_audience="https://leadcamp.test/gmail/push",
+            gmail_push_service_account="push@p.iam.gserviceaccount.com",
+            gmail_push_fallback_minutes=60,
+            gmail_sync_minutes=2,
+        )
+    )
+    quiet = NOW - timedelta(minutes=45)
+    watched = box(last_synced_at=quiet, watch_expires_at=NOW + timedelta(days=3))
+    assert health_of(watched, NOW, pushed).state == "ok"
+    assert health_of(box(last_synced_at=quiet), NOW, pushed).state == "stalled"  # not watched
+    lapsed = box(last_synced_at=quiet, watch_expires_at=NOW - timedelta(hours=1))
+    assert health_of(lapsed, NOW, pushed).state == "stalled"  # its watch ran out
+    long_ago = NOW - timedelta(hours=7)
+    watched.last_synced_at = long_ago
+    assert health_of(watched, NOW, pushed) == Health("stalled", long_ago)
+    assert health_of(box(last_synced_at=quiet, watch_expires_at=NOW + timedelta(days=3)), NOW,
+                     health.Sweep.of(settings)).state == "stalled"  # fmt: skip
+
+
 def test_the_states_in_plain_words():
     synced = datetime(2026, 12, 5, 11, 58, tzinfo=UTC)
     assert Health("ok", synced).words == "connected, last sync 2026-12-05 11:58 UTC"

@@ -29,6 +29,8 @@ PUBLIC = {
     "auth.extension_connected": "a fixed page; the connect code travels in its URL fragment",
     "api.openapi": "the API's description, no data",
     "api.extension_token": "the one-time connect code and its PKCE verifier are the credential",
+    "gmail.receive_push": "Pub/Sub's Google-signed OIDC token is the credential; a notice only "
+    "queues a sync of the mailbox it names, and the sync trusts nothing in it",
 }
 
 

@@ -81,6 +81,16 @@ Q_FORBIDDEN = (
     "PERMISSION_DENIED",
 )
 NOT_FOUND = (404, "Requested entity was not found.", "notFound", "NOT_FOUND")
+WATCH_DAYS = 7  # how long Gmail keeps a users.watch
+
+
+def pubsub_forbidden(topic: str) -> tuple:
+    """Gmail's answer to users.watch on a topic it may not publish to (or that does not exist)."""
+    message = (
+        f"Error sending test message to Cloud PubSub {topic} : "
+        "User not authorized to perform this action."
+    )
+    return 403, message, "forbidden", "PERMISSION_DENIED"
 
 
 _REASONS = {200: "OK", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
@@ -100,6 +110,7 @@ class FakeGoogle:
 
     def __init__(self, rsps: responses.RequestsMock, email: str = "rep@acme.test"):
         self.email = email
+        self.rsps = rsps  # other fakes (Pub/Sub) answer on the same mock
         self.pending: dict[str, dict] = {}  # authorization code -> what was consented
         self.refresh_tokens: dict[str, str] = {}  # refresh token -> granted scope
         self.access_tokens: dict[str, str] = {}  # access token -> granted scope
@@ -119,6 +130,9 @@ class FakeGoogle:
         self.threads_read: list[str] = []  # threads.get ids, in the order they were asked for
         self.failures: dict[str, list[tuple]] = defaultdict(list)
         self.lost: dict[str, list[Exception]] = defaultdict(list)
+        # Pub/Sub topics Gmail was granted publish rights on, and the mailbox's watch, if any.
+        self.topics: set[str] = set()
+        self.watching: dict | None = None
         self._ids = itertools.count(0x18C2A5F0E1D20000)
         rsps.add_callback(responses.POST, TOKEN_URL, self._token)
         rsps.add_callback(responses.GET, USERINFO_URL, self._userinfo)
@@ -291,6 +305,8 @@ class FakeGoogle:
             "history": "history.list",
             "messages": "messages.list",
             "messages/send": "messages.send",
+            "watch": "watch",
+            "stop": "stop",
         }.get(path) or ("threads.get" if path.startswith("threads/") else "messages.get")
         self.calls[endpoint] += 1
         if self.failures[endpoint]:
@@ -306,6 +322,8 @@ class FakeGoogle:
             )
         if endpoint == "history.list":
             return self._history(query)
+        if endpoint in ("watch", "stop"):
+            return self._watch(json.loads(body)) if endpoint == "watch" else self._stop()
         if endpoint == "messages.list":
             return self._list(query, scope)
         if endpoint == "messages.send":
@@ -324,6 +342,20 @@ class FakeGoogle:
                 return _error(*FULL_FORBIDDEN)
             return _ok(self._full_message(message))
         return _ok(self._metadata(message, query))
+
+    def _watch(self, body: dict):
+        """users.watch: Gmail publishes a test message to the topic first, so a topic it may not
+        publish to is refused; a watch again replaces the last (labelIds are kept, not used)."""
+        topic = body.get("topicName", "")
+        if topic not in self.topics:
+            return _error(*pubsub_forbidden(topic))
+        expiration = int(time.time() * 1000) + WATCH_DAYS * 86400 * 1000
+        self.watching = {"topic": topic, "labelIds": body.get("labelIds"), "expiration": expiration}
+        return _ok({"historyId": str(self.history_id), "expiration": str(expiration)})
+
+    def _stop(self):
+        self.watching = None
+        return 204, {"Content-Type": "application/json; charset=UTF-8"}, ""
 
     def _list(self, query: dict, scope: str):
         """messages.list: newest first, by label, without SPAM and TRASH unless asked, in pages
