@@ -124,6 +124,7 @@ def register_personal_data() -> None:
     from server.privacy import job_runs
     from server.privacy import personal_data as privacy
 
+    personal_data.register(messages.FOLLOW_UPS)
     personal_data.register(messages.PROVIDER)
     personal_data.register(messages.SELF_VIEWS)
     personal_data.register(job_runs.PROVIDER)

@@ -2,7 +2,7 @@
 so a status can say "opens not tracked" rather than "not opened". Existing messages tracked both.
 
 Revision ID: 0019_track_parts
-Revises: 0017_gmail_health
+Revises: 0018_follow_ups
 Create Date: 2026-12-05 21:30:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0019_track_parts"
-down_revision = "0017_gmail_health"
+down_revision = "0018_follow_ups"
 branch_labels = None
 depends_on = None
 

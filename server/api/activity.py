@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from flask import g, request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from server.api import bp
 from server.api.args import int_arg
@@ -23,11 +23,12 @@ class ActivityEventOut(BaseModel):
     message_id: str
     subject: str
     at: str | None
-    kind: str
-    verdict: str
+    kind: str = Field(description="open, click, reply or follow_up_due (a reminder with no reply)")
+    verdict: str | None = Field(description="human or proxy; null for follow_up_due")
     device: DeviceOut
     location: dict | None
     link: str | None
+    days: int | None = Field(default=None, description="follow_up_due: the reminder's days")
 
 
 class ActivityOut(BaseModel):
@@ -36,10 +37,15 @@ class ActivityOut(BaseModel):
 
 
 @operation(
-    bp, "/activity", "GET", "New opens, clicks and replies of your mail after a cursor", ActivityOut
+    bp,
+    "/activity",
+    "GET",
+    "New opens, clicks and replies of your mail, and follow-ups come due, after a cursor",
+    ActivityOut,
 )
 def activity_feed():
-    """Real engagement on the rep's own messages since `after` (omit it to get a cursor)."""
+    """Real engagement on the rep's own messages, and their reminders come due without a reply,
+    since `after` (omit it to get a cursor)."""
     after = request.args.get("after")
     if after is not None and not _CURSOR.fullmatch(after):
         raise ApiError(400, "invalid_request", "`after` must be a cursor this API handed out.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 MessageId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{16,32}$", description="128-bit id")]
 GmailId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -54,6 +54,12 @@ class ThreadsIn(Strict):
 
 class SelfViewIn(Strict):
     viewed_at: AwareDatetime | None = None
+
+
+class FollowUpIn(Strict):
+    """Remind me if no reply comes to this message within `days` days from now."""
+
+    days: Annotated[StrictInt, Field(ge=1, le=90, description="whole days, 1 to 90")]
 
 
 class Error(BaseModel):
@@ -131,6 +137,17 @@ class RecipientOut(BaseModel):
     name: str
 
 
+class FollowUpOut(BaseModel):
+    days: int
+    due_at: str
+    state: str = Field(
+        description="pending, due (no reply in time: the rep was notified), cancelled or done "
+        "(the lead replied)"
+    )
+    created_at: str = Field(description="when it was set; a reply counts from then on")
+    fired_at: str | None
+
+
 class MessageSummaryOut(Summary):
     id: str
     subject: str
@@ -141,6 +158,9 @@ class MessageSummaryOut(Summary):
     gmail_message_id: str | None
     gmail_thread_id: str | None
     recipients: list[RecipientOut]
+    follow_up: FollowUpOut | None = Field(
+        default=None, description="your reminder on this message, if you ever set one"
+    )
 
 
 class MessageCreatedOut(MessageSummaryOut):
@@ -181,6 +201,10 @@ class ThreadsOut(BaseModel):
 
 class SelfViewOut(BaseModel):
     relabelled: int
+
+
+class FollowUpAnswerOut(BaseModel):
+    follow_up: FollowUpOut | None
 
 
 class SendRecipientIn(RecipientIn):

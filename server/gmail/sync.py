@@ -19,7 +19,8 @@ gives headers and labels, never bodies) and then:
 With tracking switched off for the account or the rep, a run reads and records nothing.
 
 Event ids derive from the mailbox and the Gmail message id, and events go through the sink's
-idempotent batch writer, so running a sync twice never counts anything twice. A stored history
+idempotent batch writer, so running a sync twice never counts anything twice. A reply ends the
+follow-up reminders of its thread set before it (messages/follow_ups.py). A stored history
 id Google no longer knows (404) means a full resync: the tracked threads of the last 30 days and
 the latest sent messages, then the profile's current history id.
 """
@@ -39,6 +40,7 @@ from server.gmail import adopt as gmail_adopt
 from server.gmail.client import GmailApiError, GmailClient
 from server.gmail.engagement import engagement
 from server.gmail.mail import Mail, confirm, subject_key
+from server.messages import follow_ups
 from server.messages.service import Tracker
 from server.models import GmailMailbox, Message
 
@@ -184,6 +186,8 @@ def _apply(session, mailbox, mails: list[Mail], write, now, result: SyncResult, 
     events = [e for e in (engagement(session, mailbox, m) for m in received) if e is not None]
     if events:
         write(events)
+    # The lead answered: their thread's reminders end (committed with the sync's position).
+    follow_ups.end_on_replies(session, [e for e in events if e["kind"] == "reply"], now)
     result.replies = sum(e["kind"] == "reply" for e in events)
     result.bounces = sum(e["kind"] == "bounce" for e in events)
 

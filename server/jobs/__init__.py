@@ -1,9 +1,10 @@
 """Background jobs on Huey: SQLite storage by default, Redis when configured.
 
 Tasks are thin: they open an app context and call services. Periodic tasks (spool replay,
-enrichment, Gmail sync, retention) run on the worker's clock; run tasks do the slow work requests
-hand over as job runs (server/common/job_runs.py), one task per run kind, never retried: a run is
-claimed once and reports its own failure (a Gmail send must never go out twice).
+enrichment, Gmail sync, follow-up reminders, retention) run on the worker's clock; run tasks do
+the slow work requests hand over as job runs (server/common/job_runs.py), one task per run kind,
+never retried: a run is claimed once and reports its own failure (a Gmail send must never go out
+twice).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def register_tasks(huey: Huey, app) -> dict:
     """Register the tasks, bound to `app`; returns them by name (run tasks by their kind)."""
     from server.contacts import jobs as contacts
     from server.gmail import jobs as gmail
+    from server.messages import jobs as messages
     from server.privacy import jobs as privacy
     from server.tracking import jobs as ingestion
 
@@ -50,6 +52,7 @@ def register_tasks(huey: Huey, app) -> dict:
             ingestion.settle_pending_hits(app)
         ),
         "enrich_due": huey.periodic_task(crontab(minute="*"))(contacts.enrich_due(app)),
+        "fire_follow_ups": huey.periodic_task(crontab(minute="*"))(messages.fire_follow_ups(app)),
         "purge_expired_events": huey.periodic_task(crontab(minute="17", hour="3"))(
             privacy.purge_expired_events(app)
         ),

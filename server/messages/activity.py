@@ -1,9 +1,11 @@
-"""The rep's activity feed: new opens, clicks and replies on their own mail, after a cursor.
+"""The rep's activity feed: new opens, clicks and replies on their own mail, and follow-up
+reminders that came due without a reply (kind `follow_up_due`), after a cursor.
 
 The cursor is an event id. Event ids start with the hex nanosecond time the hit was received, so
 they sort by arrival; the feed only reaches up to `SETTLE` ago, which gives the event writer time
 to store every hit received before that bound (and the classifier's context rules time to relabel
-scanner bursts), so a hit is never stored behind a cursor already handed out.
+scanner bursts), so a hit is never stored behind a cursor already handed out. A reminder's
+notice id is made the same way when the job fires it (follow_ups.py); both merge in id order.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ import time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.models import Event, Message, User
+from server.models import Event, FollowUp, Message, User
+from server.models.base import iso
 from server.models.message import REAL_VERDICTS
 from server.tracking.events import event_view
 
 SETTLE_SECONDS = 5.0
 KINDS = ("open", "click", "reply")
+FOLLOW_UP_DUE = "follow_up_due"
 MAX_LIMIT = 200
 
 
@@ -31,7 +35,8 @@ def horizon(now_ns: int | None = None) -> str:
 def feed(
     session: Session, user: User, after: str | None, limit: int = 100, now_ns: int | None = None
 ) -> dict:
-    """Real opens, clicks and replies on the user's messages since `after`, and the next cursor.
+    """Real opens, clicks and replies on the user's messages, and their reminders come due,
+    since `after`, and the next cursor.
 
     Without `after`, only the cursor: a new client starts from now instead of replaying history.
     """
@@ -53,12 +58,53 @@ def feed(
         .order_by(Event.id)
         .limit(limit)
     )
-    rows = session.execute(query).all()
-    events = [
-        event_view(event) | {"id": event.id, "message_id": event.message_id, "subject": subject}
-        for event, subject in rows
-    ]
+    rows = [(event.id, _event_item(event, subject)) for event, subject in session.execute(query)]
+    rows = sorted(rows + _follow_up_items(session, user, after, bound, limit), key=_id)[:limit]
     full = len(rows) == limit
-    # A full page resumes after its last event; otherwise everything up to the bound was seen.
-    cursor = rows[-1][0].id if full else max(after, bound)
-    return {"events": events, "cursor": cursor}
+    # A full page resumes after its last item; otherwise everything up to the bound was seen.
+    cursor = rows[-1][0] if full else max(after, bound)
+    return {"events": [item for _, item in rows], "cursor": cursor}
+
+
+def _id(row: tuple[str, dict]) -> str:
+    return row[0]
+
+
+def _event_item(event: Event, subject: str) -> dict:
+    return event_view(event) | {"id": event.id, "message_id": event.message_id, "subject": subject}
+
+
+def _follow_up_items(
+    session: Session, user: User, after: str, bound: str, limit: int
+) -> list[tuple[str, dict]]:
+    """The user's reminders that came due without a reply, as feed items after `after`."""
+    query = (
+        select(FollowUp, Message.subject)
+        .join(Message, Message.id == FollowUp.message_id)
+        .where(
+            FollowUp.user_id == user.id,
+            FollowUp.account_id == user.account_id,
+            FollowUp.state == "due",
+            FollowUp.notice_id > after,
+            FollowUp.notice_id < bound,
+        )
+        .order_by(FollowUp.notice_id)
+        .limit(limit)
+    )
+    return [(f.notice_id, _follow_up_item(f, subject)) for f, subject in session.execute(query)]
+
+
+def _follow_up_item(follow_up: FollowUp, subject: str) -> dict:
+    """A reminder's notice, shaped like an event (no device, place or link)."""
+    return {
+        "id": follow_up.notice_id,
+        "message_id": follow_up.message_id,
+        "subject": subject,
+        "at": iso(follow_up.fired_at),
+        "kind": FOLLOW_UP_DUE,
+        "verdict": None,
+        "device": {"type": None, "os": None, "browser": None},
+        "location": None,
+        "link": None,
+        "days": follow_up.days,
+    }

@@ -10,14 +10,14 @@ stored IP prefix and hash, location and device.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from server.accounts.personal_data import user_of
 from server.common import mentions
 from server.common.personal_data import Provider, addresses_of
 from server.messages import erasure
-from server.models import Event, Link, Message, Recipient, SelfView
+from server.models import Event, FollowUp, Link, Message, Recipient, SelfView
 from server.models.base import iso
 from server.tracking.events import event_view
 
@@ -131,6 +131,53 @@ def erase_self_views(session: Session, account_id: int, email: str) -> int:
     return session.execute(delete(SelfView).where(SelfView.user_id == user.id)).rowcount
 
 
+def _follow_ups_of(session: Session, account_id: int, email: str):
+    """A condition: the account's reminders on the person's messages (as a lead) or set by them
+    (as a rep)."""
+    mids = erasure.message_ids(session, account_id, addresses_of(session, account_id, email))
+    user = user_of(session, account_id, email)
+    mine = FollowUp.message_id.in_(mids)
+    if user is not None:
+        mine = or_(mine, FollowUp.user_id == user.id)
+    return (FollowUp.account_id == account_id) & mine
+
+
+def find_follow_ups(session: Session, account_id: int, email: str) -> dict:
+    """Reminders on the person's messages, or set by them: which message, when and how it ended."""
+    rows = session.scalars(
+        select(FollowUp).where(_follow_ups_of(session, account_id, email)).order_by(FollowUp.id)
+    )
+    return {
+        "follow_ups": [
+            {"message_id": f.message_id, "user_id": f.user_id, "days": f.days, "state": f.state,
+             "created_at": iso(f.created_at), "due_at": iso(f.due_at),
+             "fired_at": iso(f.fired_at), "ended_at": iso(f.ended_at)}
+            for f in rows
+        ]
+    }  # fmt: skip
+
+
+def erase_follow_ups(session: Session, account_id: int, email: str) -> int:
+    """Delete the reminders on the person's messages (a reminder waits for their reply) and
+    those they set."""
+    condition = _follow_ups_of(session, account_id, email)
+    return session.execute(delete(FollowUp).where(condition)).rowcount
+
+
+def erase_account_follow_ups(session: Session, account_id: int, mode: str) -> int:
+    """Delete the account's reminders in both modes: working state, nothing to keep."""
+    return session.execute(delete(FollowUp).where(FollowUp.account_id == account_id)).rowcount
+
+
+# Registered before the messages provider: it finds the person's messages by their recipient
+# rows, which that provider deletes, and termination deletes the messages reminders point at.
+FOLLOW_UPS = Provider(
+    name="follow_ups",
+    find=find_follow_ups,
+    erase=erase_follow_ups,
+    erase_account=erase_account_follow_ups,
+    tables=("follow_ups",),
+)
 # Termination deletes or keeps self-views with the messages and users they belong to.
 SELF_VIEWS = Provider(
     name="self_views", find=find_self_views, erase=erase_self_views, tables=("self_views",)

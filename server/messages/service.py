@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 from server.accounts import users as accounts
 from server.common import signing
 from server.contacts import service as contacts
+from server.messages import follow_ups
 from server.messages.rewrite import track_html
-from server.models import Event, Link, Message, MessageSummary, Recipient, User
+from server.models import Event, FollowUp, Link, Message, MessageSummary, Recipient, User
 from server.models.base import iso
 from server.tracking.events import event_view
 
@@ -110,8 +111,12 @@ def _track(message: Message, html: str, tracker: Tracker) -> dict:
     return {"html": tracked.html, "pixel_url": pixel, "links": links}
 
 
-def summary_of(message: Message | None, summary: MessageSummary | None) -> dict:
-    """The status a client shows for one message."""
+def summary_of(
+    message: Message | None,
+    summary: MessageSummary | None,
+    follow_up: FollowUp | None = None,
+) -> dict:
+    """The status a client shows for one message (with the rep's reminder on it, if any)."""
     s = summary or MessageSummary(opens=0, clicks=0, replies=0, bounces=0)
     out = {
         "status": s.status,
@@ -135,6 +140,7 @@ def summary_of(message: Message | None, summary: MessageSummary | None) -> dict:
             "gmail_message_id": message.gmail_message_id,
             "gmail_thread_id": message.gmail_thread_id,
             "recipients": [{"email": r.email, "name": r.name} for r in message.recipients],
+            "follow_up": follow_ups.view(follow_up),
         }
     return out
 
@@ -151,7 +157,8 @@ def message_detail(session: Session, user: User, mid: str, limit: int = 500) -> 
         .order_by(Event.occurred_at)
         .limit(limit)
     )
-    return summary_of(message, summary) | {"events": [event_view(e) for e in events]}
+    follow_up = follow_ups.of_messages(session, user, [mid]).get(mid)
+    return summary_of(message, summary, follow_up) | {"events": [event_view(e) for e in events]}
 
 
 def threads_status(session: Session, user: User, thread_ids: list[str]) -> dict[str, list[dict]]:
@@ -163,7 +170,10 @@ def threads_status(session: Session, user: User, thread_ids: list[str]) -> dict[
         .where(Message.gmail_thread_id.in_(thread_ids))
         .order_by(Message.sent_at)
     )
+    rows = session.execute(query).all()
+    reminders = follow_ups.of_messages(session, user, [m.id for m, _ in rows])
     out: dict[str, list[dict]] = {}
-    for message, summary in session.execute(query):
-        out.setdefault(message.gmail_thread_id, []).append(summary_of(message, summary))
+    for message, summary in rows:
+        status = summary_of(message, summary, reminders.get(message.id))
+        out.setdefault(message.gmail_thread_id, []).append(status)
     return out

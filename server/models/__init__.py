@@ -4,6 +4,7 @@ from server.models.account import Account, ApiToken, SigningKey, User
 from server.models.contact import Company, Contact, ContactAddress, Enrichment
 from server.models.event import Event, IpHashKey, PendingHit
 from server.models.extension import ConnectCode
+from server.models.follow_up import FollowUp
 from server.models.gmail import GmailMailbox, OAuthState
 from server.models.job import JobRun, JobRunAddress
 from server.models.message import Link, Message, MessageSummary, Recipient, SelfView
@@ -32,6 +33,7 @@ __all__ = [
     "Enrichment",
     "ErasureLedgerEntry",
     "Event",
+    "FollowUp",
     "GmailMailbox",
     "Invitation",
     "IpHashKey",

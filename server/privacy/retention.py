@@ -1,6 +1,7 @@
 """Retention: every kind of personal data is deleted once older than its period.
 
-Raw events and sender views go by their account's retention period (`retention_days`); the
+Raw events, sender views and follow-up reminders that ended or fired go by their account's
+retention period (`retention_days`); the
 other kinds by the server's RETENTION_<KIND>_DAYS settings (0 keeps that kind): messages (with
 their recipients, links, events, summaries, sender views and Gmail ids), inactive contacts (with
 their enrichment and addresses), enrichment answers, closed breaches and data-request records.
@@ -27,6 +28,7 @@ from server.models import (
     DataRequest,
     Enrichment,
     Event,
+    FollowUp,
     Link,
     Message,
     MessageSummary,
@@ -63,8 +65,8 @@ def cutoff(now: datetime, retention_days: int) -> datetime:
 
 
 def purge(session: Session, now: datetime, ip_hash_rotation_hours: int = 24) -> dict[int, int]:
-    """Delete expired events and sender views of every account; rows removed per account
-    (audited). Address-hash keys of ended periods go as well."""
+    """Delete expired events, sender views and reminders of every account; rows removed per
+    account (audited). Address-hash keys of ended periods go as well."""
     removed = {}
     for account_id, days in session.execute(select(Account.id, Account.retention_days)):
         before = cutoff(now, days)
@@ -75,16 +77,27 @@ def purge(session: Session, now: datetime, ip_hash_rotation_hours: int = 24) -> 
         views = session.execute(
             delete(SelfView).where(SelfView.message_id.in_(messages), SelfView.viewed_at < before)
         ).rowcount
-        if events or views:
-            removed[account_id] = events + views
-            audit.record(
-                session, account_id, "retention.purge", actor_label="system",
-                detail=f"{events} event(s), {views} sender view(s) older than {days} days", at=now,
-            )  # fmt: skip
+        reminders = _follow_ups(session, account_id, before)
+        if events or views or reminders:
+            removed[account_id] = events + views + reminders
+            detail = f"{events} event(s), {views} sender view(s)"
+            detail += f", {reminders} follow-up(s)" if reminders else ""
+            audit.record(session, account_id, "retention.purge", actor_label="system",
+                         detail=f"{detail} older than {days} days", at=now)  # fmt: skip
     data_requests.forget_expired_exports(session, now)
     current = key_period(now.timestamp(), ip_hash_rotation_hours)
     ip_keys.forget_ended(session.connection(), current)
     return removed
+
+
+def _follow_ups(session: Session, account_id: int, before: datetime) -> int:
+    """Reminders that ended (cancelled, done) or fired before `before`; pending ones stay."""
+    ended = func.coalesce(FollowUp.ended_at, FollowUp.fired_at)
+    return session.execute(
+        delete(FollowUp).where(
+            FollowUp.account_id == account_id, FollowUp.state != "pending", ended < before
+        )
+    ).rowcount
 
 
 def purge_kinds(session: Session, now: datetime, periods: Periods) -> dict[int, dict[str, int]]:
@@ -123,7 +136,7 @@ def _messages(session: Session, account_id: int, before: datetime) -> int:
     ids = list(session.scalars(query))
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        for model in (Event, MessageSummary, SelfView, Link, Recipient):
+        for model in (Event, MessageSummary, SelfView, FollowUp, Link, Recipient):
             session.execute(delete(model).where(model.message_id.in_(chunk)))
         session.execute(delete(Message).where(Message.id.in_(chunk)))
     session.expire_all()  # loaded messages' collections would still hold the deleted rows

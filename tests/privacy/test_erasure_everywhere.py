@@ -12,7 +12,7 @@ from sqlalchemy import func, select, text
 
 from server.common import mentions
 from server.extensions import db
-from server.models import AuditEntry, GmailMailbox, Message, MessageSummary, User
+from server.models import AuditEntry, FollowUp, GmailMailbox, Message, MessageSummary, User
 from server.privacy import data_requests
 from tests.common.test_personal_data_registry import NOT_PERSONAL
 from tests.support.google import with_google
@@ -80,6 +80,8 @@ def test_an_erased_person_is_in_no_table_and_no_file(app, admin, google):
     user = db.session.get(User, made["user"].id)
     assert (user.email, user.active) == (f"user-{user.id}@anonymized.invalid", False)
     assert db.session.scalar(select(func.count()).select_from(GmailMailbox)) == 0
+    # The reminder the person set as a rep, and the one awaiting their reply as a lead.
+    assert db.session.scalar(select(func.count()).select_from(FollowUp)) == 0
     assert google.revoked, "the mailbox's token was revoked at Google"
     # What stays of the messages names nobody; the summaries are of the events that remain.
     assert db.session.get(MessageSummary, made["own"].id) is None

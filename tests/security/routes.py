@@ -91,6 +91,8 @@ PROBES = {
     ("api.send_message", "POST"): own("/api/v1/messages/send", json=SEND),
     ("api.get_message", "GET"): obj("/api/v1/messages/{mid}"),
     ("api.self_view", "POST"): obj("/api/v1/messages/{mid}/self-view", json={}),
+    ("api.set_follow_up", "PUT"): obj("/api/v1/messages/{mid}/follow-up", json={"days": 3}),
+    ("api.cancel_follow_up", "DELETE"): obj("/api/v1/messages/{mid}/follow-up"),
     ("api.threads_status", "POST"): own("/api/v1/threads/status", json=THREADS),
     ("api.extension_sign_out", "DELETE"): own("/api/v1/extension/token"),
     # Sign-in and connections (session)

@@ -19,6 +19,7 @@ from server.accounts import users as accounts
 from server.common import job_runs, signing
 from server.common.mail import Mailer
 from server.extensions import db
+from server.messages import follow_ups
 from server.messages import service as messages
 from server.models import Event, User
 from server.privacy import breaches, data_requests, subprocessors
@@ -68,6 +69,8 @@ def _victim_rows(admin: User, rep: User, secret_key: str, link_secret: str) -> d
         "gmail_message_id": "18c2a5f0e1d2m001",
     }
     message, _ = messages.register(db.session, rep, data, tracker)
+    # A reminder on it: another account's delete or set must leave it as it is.
+    follow_ups.set_follow_up(db.session, rep, message.id, 3, datetime.now(UTC))
     db.session.add(
         Event(
             id=signing.new_message_id(),

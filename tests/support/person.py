@@ -15,6 +15,7 @@ from server.accounts import users as accounts
 from server.common import job_runs, mail, signing
 from server.contacts import service as contacts
 from server.extensions import db
+from server.messages import follow_ups
 from server.models import (
     Breach,
     BreachAction,
@@ -126,6 +127,7 @@ def _rep_side(app, admin, google) -> tuple:
     connect_mailbox(app, user, google, [*SIGN_IN, METADATA], name=NAME)
     sent = message_to(user, [(OTHER, "Bo")], "Our call on Tuesday")
     db.session.add(SelfView(message_id=sent.id, user_id=user.id))
+    follow_ups.set_follow_up(db.session, user, sent.id, 3, now)  # a reminder the person set
     return user, sent
 
 
@@ -150,6 +152,7 @@ def _lead_side(admin, urls: list[str]) -> dict:
     for position, url in enumerate([*urls, "https://shop.test/?who=bo%40example.test"]):
         db.session.add(Link(message_id=kept.id, position=position, url=url))
     add_hits(own, [None, urls[0]])
+    follow_ups.set_follow_up(db.session, admin, own.id, 5, datetime.now(UTC))  # awaiting them
     add_hits(shared, [None, "https://shop.test/pricing"])
     add_hits(kept, [None, *urls])
     payload = {"id": "p" * 32, "message_id": "q" * 32, "kid": own.kid, "link_url": urls[4]}

@@ -65,6 +65,8 @@ const FROM_GMAIL = {
   "lc.threads": (m) => api("/threads/status", { method: "POST", body: { thread_ids: m.threadIds } }),
   "lc.message": (m) => api(`/messages/${encodeURIComponent(m.mid)}`),
   "lc.selfView": (m) => api(`/messages/${encodeURIComponent(m.mid)}/self-view`, { method: "POST", body: {} }),
+  "lc.followUp": (m) => api(`/messages/${encodeURIComponent(m.mid)}/follow-up`, { method: "PUT", body: { days: m.days } }),
+  "lc.cancelFollowUp": (m) => api(`/messages/${encodeURIComponent(m.mid)}/follow-up`, { method: "DELETE" }),
   "lc.contact": (m) => api(`/contacts/${encodeURIComponent(m.email)}`),
 };
 

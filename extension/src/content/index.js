@@ -3,6 +3,7 @@
 import { loadAdapter } from "gmail-adapter";
 import { ask } from "../shared/ask.js";
 import * as composeTracking from "./features/compose-tracking.js";
+import * as followUp from "./features/follow-up.js";
 import * as gmailHealth from "./features/gmail-health.js";
 import * as notifications from "./features/notifications.js";
 import * as readReceipts from "./features/read-receipts.js";
@@ -11,7 +12,7 @@ import { otherAccount } from "./self.js";
 import { onPush } from "./worker.js";
 
 /* global __LC_BUILD__ */
-const FEATURES = [composeTracking, readReceipts, sidebar, notifications, gmailHealth];
+const FEATURES = [composeTracking, readReceipts, sidebar, followUp, notifications, gmailHealth];
 
 /** Register every feature, unless this tab is another Gmail account's than the rep connected:
  * then nothing is added, tracked or asked of the server, and the rep is told why. */

@@ -1,5 +1,6 @@
 // What the rep sees of a message's status: receipts in thread lists, the timeline in a message,
-// the lead sidebar. Pure: plain strings and objects; the content script renders them as text.
+// the lead sidebar, follow-up reminders. Pure: plain strings and objects; the content script
+// renders them as text.
 
 const REAL = new Set(["human", "proxy"]);
 const MACHINE_LABELS = {
@@ -143,9 +144,43 @@ export function activityText(event) {
     return { title: "Link clicked", message: `${subject}\n${event.link || ""}`.trim() };
   }
   if (event.kind === "reply") return { title: "Reply received", message: subject };
+  if (event.kind === "follow_up_due") {
+    const days = event.days ? ` in ${plural(event.days, "day")}` : "";
+    return { title: "No reply yet", message: `${subject}\nNo reply${days}: time to follow up` };
+  }
   const where = event.verdict === "proxy" || !event.location ? {} : event.location;
   const place = [where.city, where.region, where.country].filter(Boolean).join(", ");
   return { title: "Email opened", message: place ? `${subject}\n${place}` : subject };
+}
+
+export const FOLLOW_UP_DAYS = { min: 1, max: 90, default: 3 };
+
+/** The message of a thread a reminder goes on: the latest tracked one (thread status list). */
+export function followUpTarget(messages) {
+  const tracked = (messages || []).filter((m) => m.tracked !== false);
+  return [...tracked].sort((a, b) => (a.sent_at || "").localeCompare(b.sent_at || "")).pop() || null;
+}
+
+/** Whole days from 1 to 90 as typed in the control, or null when that is not what was typed. */
+export function parseDays(value) {
+  const text = String(value ?? "").trim();
+  if (!/^\d{1,2}$/.test(text)) return null;
+  const days = Number(text);
+  return days >= FOLLOW_UP_DAYS.min && days <= FOLLOW_UP_DAYS.max ? days : null;
+}
+
+/** What the follow-up control shows for a message's reminder: a line of text and whether a
+ * reminder is active (pending or due: it can be cancelled). */
+export function followUpState(followUp, format = {}) {
+  const state = followUp?.state;
+  if (state === "pending") {
+    return { active: true, text: `Reminder on ${formatTime(followUp.due_at, format)} if no reply` };
+  }
+  if (state === "due") {
+    return { active: true, text: `No reply by ${formatTime(followUp.due_at, format)}: time to follow up` };
+  }
+  if (state === "done") return { active: false, text: "They replied: the reminder ended." };
+  return { active: false, text: "No reminder set." };
 }
 
 function minutes(hhmm) {
