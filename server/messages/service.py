@@ -112,7 +112,9 @@ def _track(message: Message, html: str, tracker: Tracker) -> dict:
 
 
 def summary_of(message: Message | None, summary: MessageSummary | None) -> dict:
-    """The status a client shows for one message."""
+    """The status a client shows for one message: its real opens and clicks (human and proxy
+    hits; machine, scanner, prefetch, bot and the sender's own are only in `counts`), when the
+    last real one was, and whether and when it was replied to and bounced."""
     s = summary or MessageSummary(opens=0, clicks=0, replies=0, bounces=0)
     out = {
         "status": s.status,
@@ -124,6 +126,10 @@ def summary_of(message: Message | None, summary: MessageSummary | None) -> dict:
         "first_open_at": iso(s.first_open_at),
         "last_open_at": iso(s.last_open_at),
         "last_click_at": iso(s.last_click_at),
+        "replied": bool(s.replies),
+        "last_reply_at": iso(s.last_reply_at),
+        "bounced": bool(s.bounces),
+        "bounced_at": iso(s.last_bounce_at),
     }
     if message is not None:
         out |= {
