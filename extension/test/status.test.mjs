@@ -229,3 +229,13 @@ test("the contact card's other tracked messages leave out the thread it is shown
   assert.deepEqual(contactCard(contact, UTC, { thread: "t1" }).messages.map((m) => m.subject), ["elsewhere"]);
   assert.deepEqual(contactCard(contact, UTC).messages.map((m) => m.subject), ["here", "elsewhere"]);
 });
+
+test("receipts of mail sent with opens or links untracked say so, with when", () => {
+  const sent = ago(3 * 60 * MIN);
+  const linksOnly = receipt([summary({ track_opens: false, sent_at: sent })], AT);
+  assert.equal(linksOnly.label, "✔");
+  assert.equal(linksOnly.tooltip, "Sent 3 h ago (25 Nov 2026, 11:08), opens not tracked");
+  const opensOnly = receipt([summary({ track_links: false, opens: 1, last_open_at: ago(5 * MIN) })], AT);
+  assert.equal(opensOnly.tooltip, "Opened 1 time, last 5 min ago (25 Nov 2026, 14:03)\nLinks not tracked");
+  assert.equal(receipt([summary({ track_opens: false })], AT).tooltip, "Sent (opens not tracked)");
+});

@@ -94,6 +94,16 @@ function receiptLabel(state, opens, anyBounce) {
   return `${glyph}${opens ? ` ${opens}×` : ""}${mark}${anyBounce ? " ⚠" : ""}`;
 }
 
+/** "Sent 3 h ago (…), not opened yet"; a mail sent without its pixel (the compose window's Opens
+ * toggle off) cannot show an open, so it says so rather than "not opened" (older servers say
+ * nothing of parts: both were tracked). */
+function sentLine(tracked, format) {
+  const sent = latestOf(tracked, "sent_at");
+  const opensTracked = tracked.some((m) => m.track_opens !== false);
+  if (!sent) return opensTracked ? "Sent, not opened yet" : "Sent (opens not tracked)";
+  return `Sent ${when(sent, format)}, ${opensTracked ? "not opened yet" : "opens not tracked"}`;
+}
+
 function receiptLines(tracked, state, format) {
   const opens = sum(tracked, "opens");
   const clicks = sum(tracked, "clicks");
@@ -105,11 +115,9 @@ function receiptLines(tracked, state, format) {
   const lines = [];
   if (state === "bounced") lines.push(`${bounceText}: not delivered`);
   if (opens) lines.push(`Opened ${plural(opens, "time")}${lastOpen ? `, last ${when(lastOpen, format)}` : ""}`);
-  else if (state !== "bounced") {
-    const sent = latestOf(tracked, "sent_at");
-    lines.push(sent ? `Sent ${when(sent, format)}, not opened yet` : "Sent, not opened yet");
-  }
+  else if (state !== "bounced") lines.push(sentLine(tracked, format));
   if (clicks) lines.push(plural(clicks, "click"));
+  else if (!tracked.some((m) => m.track_links !== false)) lines.push("Links not tracked");
   const lastReply = latestOf(tracked, "last_reply_at");
   if (replies) {
     const what = replies === 1 ? "Replied" : `${replies} replies, last`;
