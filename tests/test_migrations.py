@@ -125,3 +125,41 @@ def test_messages_sent_before_the_track_parts_tracked_both_and_downgrade_drops_t
     assert not {"track_opens", "track_links"} & message_columns()
     upgrade()
     assert {"track_opens", "track_links"} <= message_columns()
+
+
+def test_summaries_of_messages_that_bounced_before_get_the_bounce_time(empty_app):
+    upgrade(revision="0016")
+    tables = MetaData()
+    tables.reflect(db.engine, only=["accounts", "events", "message_summaries"])
+    now = datetime.now(UTC)
+    account = {"id": 1, "name": "Acme", "tracking_enabled": True, "track_by_default": True,
+               "retention_days": 396, "sending_enabled": False, "created_at": now}  # fmt: skip
+    bounced = datetime(2026, 11, 25, 14, 3, tzinfo=UTC)
+    event = {"account_id": 1, "kid": "k", "verdict": "machine", "reasons": "",
+             "classifier_version": 1, "method": ""}  # fmt: skip
+    events = [
+        event | {"id": "e1", "message_id": "bounced", "kind": "bounce", "occurred_at": bounced},
+        event | {"id": "e2", "message_id": "bounced", "kind": "open", "occurred_at": now},
+        event | {"id": "e3", "message_id": "fine", "kind": "open", "occurred_at": bounced},
+    ]  # fmt: skip
+    summary = {"account_id": 1, "opens": 0, "clicks": 0, "replies": 0, "n_human": 0,
+               "n_proxy": 0, "n_machine": 0, "n_scanner": 0, "n_prefetch": 0, "n_bot": 0,
+               "n_self": 0}  # fmt: skip
+    with db.engine.begin() as conn:
+        conn.execute(tables.tables["accounts"].insert().values(account))
+        conn.execute(tables.tables["events"].insert(), events)
+        conn.execute(
+            tables.tables["message_summaries"].insert(),
+            [summary | {"message_id": "bounced", "bounces": 1},
+             summary | {"message_id": "fine", "bounces": 0}],
+        )  # fmt: skip
+    upgrade(revision="0021_receipts")
+    with db.engine.connect() as conn:
+        query = text("SELECT message_id, last_bounce_at FROM message_summaries")
+        rows = dict(conn.execute(query).all())
+    assert set(rows) == {"bounced", "fine"} and rows["fine"] is None
+    got = rows["bounced"]
+    got = datetime.fromisoformat(got) if isinstance(got, str) else got
+    assert got.replace(tzinfo=got.tzinfo or UTC) == bounced
+    downgrade(revision="0016")
+    upgrade()

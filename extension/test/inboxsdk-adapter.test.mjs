@@ -77,15 +77,21 @@ test("a thread row in real Gmail shows the receipt and its full text as a toolti
   const message = {
     opens: 3, clicks: 2, replies: 1, last_open_at: "2026-11-25T14:03:00Z", counts: { scanner: 1 },
   };
-  row.setReceipt(receipt([message], UTC));
+  const now = Date.parse("2026-11-25T14:08:00Z");
+  row.setReceipt(receipt([message], { ...UTC, now }));
   const { labels, icons } = sdk.shown();
-  assert.deepEqual(labels.filter(Boolean).map((l) => l.title), ["✔✔ 3", "⚙ 1"]);
+  assert.deepEqual(labels.filter(Boolean).map((l) => l.title), ["✔✔ 3× ↩", "⚙ 1"]);
   const tooltips = icons.filter(Boolean).map((i) => i.tooltip);
   assert.deepEqual(tooltips, [
-    "Opened 3 times · Last opened 25 Nov 2026, 14:03 · 2 clicks · Replied · " +
+    "Opened 3 times, last 5 min ago (25 Nov 2026, 14:03) · 2 clicks · Replied · " +
       "Machine activity (not counted): 1 hit",
   ]);
   assert.equal(icons[0].iconUrl, "chrome-extension://abc/icon128.png");
+
+  row.setReceipt(receipt([{ bounces: 1, bounced: true, bounced_at: "2026-11-25T12:08:00Z" }], { ...UTC, now }));
+  const bounced = sdk.shown();
+  assert.deepEqual(bounced.labels[0], { title: "⚠ Bounced", foregroundColor: "#b3261e", backgroundColor: "#fce8e6" });
+  assert.equal(bounced.icons[0].tooltip, "Bounced 2 h ago (25 Nov 2026, 12:08): not delivered");
 
   row.setReceipt(null); // no longer tracked: everything goes
   assert.deepEqual(sdk.shown(), { labels: [null, null], icons: [null] });

@@ -71,3 +71,50 @@ test("a links-only message of the rep's: its timeline, found by its own link, no
   assert.deepEqual(asked.filter((a) => a.type === "lc.message").map((a) => a.mid), [MID]);
   assert.deepEqual(asked.filter((a) => a.type === "lc.selfView"), []);
 });
+
+test("thread rows: one status request, then the relative times move on with the clock alone", async () => {
+  const timers = { intervals: [], timeouts: [] };
+  const saved = { setInterval, setTimeout, now: Date.now, document: globalThis.document };
+  let now = Date.parse("2026-11-25T14:08:00Z");
+  globalThis.document = { visibilityState: "visible", addEventListener() {}, createElement: () => ({}) };
+  globalThis.setInterval = (fn, ms) => timers.intervals.push({ fn, ms });
+  globalThis.setTimeout = (fn, ms) => timers.timeouts.push({ fn, ms });
+  Date.now = () => now;
+  const asked = [];
+  const threads = {
+    t1: [{ opens: 3, last_open_at: "2026-11-25T14:03:00Z", counts: {} }],
+    t2: [{ bounces: 1, bounced: true, bounced_at: "2026-11-25T13:00:00Z", counts: {} }],
+  };
+  const ask = async (type, payload) => {
+    asked.push(type);
+    if (type === "lc.threads") return { threads: Object.fromEntries(payload.threadIds.map((id) => [id, threads[id]])) };
+    return {};
+  };
+  const drawn = { t1: [], t2: [] };
+  const row = (id) => ({ threadId: async () => id, onDestroy() {}, setReceipt: (r) => drawn[id].push(r) });
+  let onRow;
+  try {
+    register({ adapter: { onThreadRow: (h) => { onRow = h; }, onMessageView() {} }, ask });
+    await onRow(row("t1"));
+    await onRow(row("t2"));
+    const clock = timers.intervals.find((t) => t.ms < 60000);
+    assert.ok(clock, "a clock shorter than the server refresh");
+    await timers.timeouts.shift().fn(); // the batched status request
+    assert.deepEqual(asked, ["lc.threads"]);
+    assert.equal(drawn.t1.at(-1).label, "✔✔ 3×");
+    assert.match(drawn.t1.at(-1).tooltip, /last 5 min ago/);
+    assert.equal(drawn.t2.at(-1).label, "⚠ Bounced");
+
+    now += 20 * 60 * 1000;
+    clock.fn();
+    assert.match(drawn.t1.at(-1).tooltip, /last 25 min ago/);
+    assert.match(drawn.t2.at(-1).tooltip, /Bounced 1 h ago/);
+    const draws = drawn.t1.length;
+    clock.fn(); // the same minute: nothing changed, nothing redrawn
+    assert.equal(drawn.t1.length, draws);
+    assert.deepEqual(asked, ["lc.threads"], "the clock asks the server nothing");
+  } finally {
+    Object.assign(globalThis, { setInterval: saved.setInterval, setTimeout: saved.setTimeout, document: saved.document });
+    Date.now = saved.now;
+  }
+});

@@ -121,15 +121,22 @@ class LinkOut(BaseModel):
 
 
 class Summary(BaseModel):
-    status: str = Field(description="sent, opened, clicked or replied")
-    opens: int
-    clicks: int
+    status: str = Field(
+        description="The furthest stage: replied, clicked, opened, bounced (a delivery failure "
+        "and no real open or click) or sent"
+    )
+    opens: int = Field(description="real opens: human and proxy hits, never machine ones")
+    clicks: int = Field(description="real clicks: human and proxy hits")
     replies: int
-    bounces: int
+    bounces: int = Field(description="delivery-failure notices Gmail sync found")
     counts: dict[str, int] = Field(description="hits per verdict")
-    first_open_at: str | None
-    last_open_at: str | None
-    last_click_at: str | None
+    first_open_at: str | None = Field(description="the first real open (or click)")
+    last_open_at: str | None = Field(description="the last real open")
+    last_click_at: str | None = Field(description="the last real click")
+    replied: bool = Field(description="the lead replied (auto-replies do not count)")
+    last_reply_at: str | None = Field(description="when the last reply came")
+    bounced: bool = Field(description="a delivery-failure notice came for this message")
+    bounced_at: str | None = Field(description="when the last delivery-failure notice came")
 
 
 class RecipientOut(BaseModel):

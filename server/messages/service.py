@@ -116,7 +116,10 @@ def summary_of(
     summary: MessageSummary | None,
     follow_up: FollowUp | None = None,
 ) -> dict:
-    """The status a client shows for one message (with the rep's reminder on it, if any)."""
+    """The status a client shows for one message: its real opens and clicks (human and proxy
+    hits; machine, scanner, prefetch, bot and the sender's own are only in `counts`), when the
+    last real one was, whether and when it was replied to and bounced, and the rep's reminder
+    on it, if any."""
     s = summary or MessageSummary(opens=0, clicks=0, replies=0, bounces=0)
     out = {
         "status": s.status,
@@ -128,6 +131,10 @@ def summary_of(
         "first_open_at": iso(s.first_open_at),
         "last_open_at": iso(s.last_open_at),
         "last_click_at": iso(s.last_click_at),
+        "replied": bool(s.replies),
+        "last_reply_at": iso(s.last_reply_at),
+        "bounced": bool(s.bounces),
+        "bounced_at": iso(s.last_bounce_at),
     }
     if message is not None:
         out |= {

@@ -98,6 +98,7 @@ class MessageSummary(db.Model):
     last_open_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_click_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_bounce_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def counts(self) -> dict[str, int]:
@@ -106,13 +107,16 @@ class MessageSummary(db.Model):
 
     @property
     def status(self) -> str:
-        """The furthest stage reached: replied, clicked, opened or sent. A click implies an open."""
+        """The furthest stage reached: replied, clicked, opened, bounced or sent. A click implies an
+        open; a bounce with real opens or clicks was one recipient's copy, the others arrived."""
         if self.replies:
             return "replied"
         if self.clicks:
             return "clicked"
         if self.opens:
             return "opened"
+        if self.bounces:
+            return "bounced"
         return "sent"
 
 

@@ -1,4 +1,5 @@
-"""Per-message summaries: counts per kind and verdict, first and last real open, kept current.
+"""Per-message summaries: counts per kind and verdict, first and last real open, the last click,
+reply and bounce, kept current.
 
 The batch writer adds each batch to them in one upsert; a relabelling rebuilds the messages it
 touched from their events, so the inbox's status reads never scan events.
@@ -38,7 +39,12 @@ def insert_for(conn: Connection, table):
 
 
 _COUNTER = {"open": "opens", "click": "clicks", "reply": "replies", "bounce": "bounces"}
-_LATEST = {"open": "last_open_at", "click": "last_click_at", "reply": "last_reply_at"}
+_LATEST = {
+    "open": "last_open_at",
+    "click": "last_click_at",
+    "reply": "last_reply_at",
+    "bounce": "last_bounce_at",
+}
 _TIMES = ("first_open_at", *_LATEST.values())
 _COUNTERS = (*_COUNTER.values(), *(f"n_{v}" for v in VERDICTS))
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from html import escape
 
 from server.extensions import db
 from server.models import Link, Message
-from tests.support import auth
+from server.models.base import iso
+from server.models.message import VERDICTS
+from server.tracking.ingest import BatchWriter
+from server.tracking.verdicts.context import Windows
+from tests.support import auth, make_event
 
 AN_HOUR_AGO = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
 BODY = {
@@ -130,3 +135,34 @@ def test_a_self_view_explains_the_one_fetch_it_caused(client, app, rep):
     assert detail["counts"]["self"] == 1 and detail["counts"]["proxy"] == 1
     assert detail["opens"] == 1
     assert detail["events"][0]["reasons"] == ["gmail-image-proxy", "self-view"]
+
+
+def test_thread_status_counts_real_opens_only_with_the_last_real_ones_time(client, rep, kid):
+    """The receipt's "opened 3 times, last …": human and proxy opens; machine, scanner, prefetch,
+    bot and the sender's own hits are counted apart and never move the last open."""
+    _, token = rep
+    mid = client.post("/api/v1/messages", json=BODY, headers=auth(token)).json["id"]
+    start = time.time() - 600
+    real = [("human", start), ("proxy", start + 60), ("human", start + 120)]
+    machine = ["machine", "scanner", "prefetch", "bot", "self"]
+    hits = [make_event(kid, mid, verdict=v, occurred_at=at) for v, at in real]
+    # Later than every real open: a last open taken from them would be wrong.
+    hits += [make_event(kid, mid, verdict=v, occurred_at=start + 300) for v in machine]
+    assert BatchWriter(db.engine, Windows(scanner=0, burst=3, self_view=0))(hits) == 8
+
+    asked = {"thread_ids": [BODY["gmail_thread_id"]]}
+    status = client.post("/api/v1/threads/status", json=asked, headers=auth(token)).json
+    [message] = status["threads"][BODY["gmail_thread_id"]]
+    assert (message["status"], message["opens"], message["clicks"]) == ("opened", 3, 0)
+    assert message["last_open_at"] == iso(datetime.fromtimestamp(start + 120, UTC))
+    assert message["counts"] == dict.fromkeys(VERDICTS, 1) | {"human": 2}
+    assert (message["replied"], message["last_reply_at"]) == (False, None)
+    assert (message["bounced"], message["bounced_at"]) == (False, None)
+
+
+def test_the_openapi_document_describes_the_receipt_fields(client):
+    schema = client.get("/api/v1/openapi.json").json["components"]["schemas"]["MessageSummaryOut"]
+    fields = schema["properties"]
+    assert {"replied", "last_reply_at", "bounced", "bounced_at"} <= set(fields)
+    assert "bounced" in fields["status"]["description"]
+    assert {"replied", "bounced", "bounced_at", "last_reply_at"} <= set(schema["required"])

@@ -1,6 +1,7 @@
-"""The extension end to end: connect, compose and send, hits recorded, receipts, the sender's own
-view, the lead sidebar, notifications, the sent-report queue against the server's answers, and
-sends while the server is down or hanging. One browser, one server, in order."""
+"""The extension end to end: connect, compose and send, hits recorded, receipts (how often, how
+long ago, bounced), the sender's own view, the lead sidebar, notifications, the sent-report queue
+against the server's answers, and sends while the server is down or hanging. One browser, one
+server, in order."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import create_engine, text
 
+from server.tracking.ingest import BatchWriter
+from server.tracking.verdicts.context import Windows
 from tests.extension.conftest import REP, connect, eventually
+from tests.support import make_event
 from tests.support.live import flask_cli, http_get
 
 CHROME = (
@@ -25,6 +29,7 @@ BODY = (
     'pricing</a>.</div><div>-- <br><a href="mailto:rep@acme.test">rep@acme.test</a> · '
     '<a href="tel:+15551234567">call</a></div></div>'
 )
+TIMES = "\u00d7"  # the multiplication sign of a receipt's "3 times"
 PIXEL = re.compile(r'<img src="(http://127\.0\.0\.1:\d+/o/([\w-]+)\.([\w-]+)\.[\w-]{43}\.gif)"')
 
 
@@ -150,11 +155,73 @@ def test_receipts_in_the_thread_list_show_the_servers_data(connected, browser, m
     other = {"thread_id": "18c2a5f0e1d2ffff", "sender": "someone", "subject": "Untracked"}
     page = open_gmail(browser, mailbox, compose=False, rows=[row, other], threads=[])
     receipt = page.locator(f'[data-thread-id="{mailbox.thread_id}"] [data-lc-receipt]')
-    eventually(connected, lambda: receipt.text_content() == f"✔✔ {detail['opens']}")
+    # Opened and a link clicked: the count of opens, then the click's arrow.
+    eventually(connected, lambda: receipt.text_content() == f"✔✔ {detail['opens']}{TIMES} ↗")
+    assert receipt.get_attribute("data-state") == "clicked"
     tooltip = receipt.get_attribute("title")
-    assert f"Opened {detail['opens']} time" in tooltip and "1 click" in tooltip
-    assert "Last opened" in tooltip
+    assert re.search(rf"Opened {detail['opens']} times?, last (just now|\d+ min ago) \(", tooltip)
+    assert "1 click" in tooltip
     assert page.text_content('[data-thread-id="18c2a5f0e1d2ffff"] [data-lc-receipt]') == ""
+    page.close()
+
+
+def record(server, events: list[dict]) -> None:
+    """Store events through the server's batch writer, the one the tracking sink and Gmail sync
+    hand theirs to, with the times the test gives them."""
+    engine = create_engine(server.env["DATABASE_URL"])
+    try:
+        BatchWriter(engine, Windows(scanner=0, burst=3, self_view=1))(events)
+    finally:
+        engine.dispose()
+
+
+def report(server, thread: str, subject: str, to: str) -> str:
+    """A message the rep sent `to` three hours ago in `thread`, reported; its id."""
+    sent = (datetime.now(UTC) - timedelta(hours=3)).isoformat()
+    body = {"recipients": [{"email": to}], "subject": subject, "gmail_thread_id": thread}
+    status, created = server.post("/messages", body | {"sent_at": sent})
+    assert status == 201, created
+    return created["id"]
+
+
+def test_thread_rows_say_how_often_and_how_long_ago_and_show_a_bounce(
+    connected, browser, mailbox, server
+):
+    kid = server.api("/signing-key")[1]["kid"]
+    # Other leads than the one the later tests follow.
+    read = report(server, "18c2a5f0e1d2aaa1", "Read three times", "reader@example.net")
+    bounced = report(server, "18c2a5f0e1d2aaa2", "To an address that is gone", "gone@example.net")
+    now = time.time()
+    opens = [("human", now - 1000), ("proxy", now - 700), ("human", now - 330)]
+    record(
+        server,
+        [make_event(kid, read, verdict=v, occurred_at=at) for v, at in opens]
+        # A scanner after the last open: shown apart, never counted, not the last open.
+        + [make_event(kid, read, verdict="scanner", occurred_at=now - 60)]
+        # As Gmail sync records a delivery-failure notice.
+        + [
+            make_event(
+                kid, bounced, kind="bounce", verdict="machine", method="",
+                reasons="gmail-delivery-failure", occurred_at=now - 2 * 3600 - 600,
+            )
+        ],
+    )  # fmt: skip
+    rows = [
+        {"thread_id": "18c2a5f0e1d2aaa1", "sender": "me", "subject": "Read three times"},
+        {"thread_id": "18c2a5f0e1d2aaa2", "sender": "me", "subject": "To an address that is gone"},
+    ]
+    page = open_gmail(browser, mailbox, compose=False, rows=rows, threads=[])
+    opened = page.locator('[data-thread-id="18c2a5f0e1d2aaa1"] [data-lc-receipt]')
+    eventually(connected, lambda: opened.text_content() == f"✔✔ 3{TIMES} ⚙ 1")
+    assert opened.get_attribute("data-state") == "opened"
+    tooltip = opened.get_attribute("title")
+    assert tooltip.startswith("Opened 3 times, last 5 min ago ("), tooltip
+    assert "Machine activity (not counted): 1 hit" in tooltip
+
+    gone = page.locator('[data-thread-id="18c2a5f0e1d2aaa2"] [data-lc-receipt]')
+    eventually(connected, lambda: gone.text_content() == "⚠ Bounced")
+    assert gone.get_attribute("data-state") == "bounced"
+    assert re.match(r"Bounced 2 h ago \(.+\): not delivered$", gone.get_attribute("title"))
     page.close()
 
 

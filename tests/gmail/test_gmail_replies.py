@@ -1,6 +1,7 @@
 """Replies and bounces are true: only a recipient's answer is a reply, an out-of-office answer
 is an auto-reply, a reply Gmail files in a new thread is found, a delay notice is no bounce, and
-a server reply answers the thread's last real message (never a draft or a trashed one)."""
+a server reply answers the thread's last real message (never a draft or a trashed one); the
+thread status the receipts read says bounced and replied, and when."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 
 from server.extensions import db
 from server.models import Event, MessageSummary
+from server.models.base import iso
 from tests.support import auth
 from tests.support.google import METADATA, RFC_ID, SEND, SIGN_IN, connect_mailbox, run_sync
 from tests.support.google import with_google as google_settings
@@ -145,3 +147,41 @@ def test_a_server_reply_answers_the_last_real_message_not_a_draft_or_trash(
     [sent] = google.sent
     assert sent["mime"]["In-Reply-To"] == "<b@example.com>"
     assert sent["mime"]["References"] == "<a@mail.gmail.com> <b@example.com>"
+
+
+def thread_status(client, rep, thread) -> dict:
+    """The thread's one tracked message as the extension's receipts read it."""
+    asked = {"thread_ids": [thread]}
+    status = client.post("/api/v1/threads/status", json=asked, headers=auth(rep[1]))
+    [message] = status.json["threads"][thread]
+    return message
+
+
+def test_a_bounce_gmail_sync_records_shows_as_bounced_in_the_thread_status(
+    client, rep, sync, reported, google
+):
+    _mid, thread = reported
+    sync()
+    assert thread_status(client, rep, thread)["status"] == "sent"
+    failure = DELAY | {
+        "Subject": "Delivery Status Notification (Failure)",
+        "X-Failed-Recipients": "jane@example.com",
+    }
+    google.add_message(failure, thread)
+    assert sync()["bounces"] == 1
+    [bounce] = db.session.query(Event).all()
+    status = thread_status(client, rep, thread)
+    assert (status["status"], status["bounced"], status["bounces"]) == ("bounced", True, 1)
+    assert status["bounced_at"] == iso(bounce.occurred_at)
+    assert (status["opens"], status["replied"]) == (0, False)
+
+    # An out-of-office answer is no reply; the lead's own answer is, and it outranks the bounce.
+    google.add_message(answer(Subject="Automatic reply", **{"X-Autoreply": "yes"}), thread)
+    sync()
+    assert thread_status(client, rep, thread)["replied"] is False
+    google.add_message(answer(**{"Message-ID": "<jane-2@example.com>"}), thread)
+    sync()
+    reply = db.session.query(Event).filter_by(kind="reply").one()
+    status = thread_status(client, rep, thread)
+    assert (status["status"], status["replied"], status["bounced"]) == ("replied", True, True)
+    assert status["last_reply_at"] == iso(reply.occurred_at)

@@ -73,6 +73,26 @@ def test_a_click_implies_an_open(writer, kid, reported):
     assert s.first_open_at.timestamp() == pytest.approx(NOW + 9)
 
 
+def test_a_bounce_keeps_its_time_and_is_the_status_only_while_nothing_real_came(
+    writer, kid, reported
+):
+    def bounce(at):
+        return make_event(
+            kid, kind="bounce", verdict="machine", method="", occurred_at=at,
+            reasons="gmail-delivery-failure", account_id=reported.account_id,
+        )  # fmt: skip
+
+    writer([bounce(NOW + 20), bounce(NOW + 10), hit(kid, verdict="scanner", at=NOW + 30)])
+    s = summary()
+    assert (s.status, s.bounces, s.opens) == ("bounced", 2, 0)
+    assert s.last_bounce_at.timestamp() == pytest.approx(NOW + 20)
+    assert s.last_open_at is None
+    # Another recipient's copy was read: the message arrived somewhere.
+    writer([hit(kid, at=NOW + 40)])
+    s = summary()
+    assert s.status == "opened" and s.last_bounce_at.timestamp() == pytest.approx(NOW + 20)
+
+
 def test_first_and_last_times_come_from_real_hits_whatever_the_batch_order(writer, kid, reported):
     batch = [
         hit(kid, at=NOW + 30),

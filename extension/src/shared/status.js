@@ -22,34 +22,126 @@ function plural(n, word) {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
+const MINUTE = 60 * 1000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/** The calendar day of `ms` in the zone, as a day number (so two days subtract). */
+function dayNumber(ms, timeZone) {
+  const parts = new Intl.DateTimeFormat("en-CA", {
+    year: "numeric", month: "2-digit", day: "2-digit", ...(timeZone ? { timeZone } : {}),
+  }).format(new Date(ms));
+  return Date.UTC(...parts.split("-").map((p, i) => Number(p) - (i === 1 ? 1 : 0))) / DAY;
+}
+
+/** How long before `now` the time `from` was, as a rep reads it: "just now", "5 min ago",
+ * "3 h ago", "yesterday", "3 days ago", then the date ("25 Nov", with the year when not this
+ * year's). A time a little ahead of `now` (another clock) is "just now". */
+export function relativeTime(from, now = Date.now(), { locale, timeZone } = {}) {
+  const then = from ? new Date(from).getTime() : NaN;
+  const at = new Date(now).getTime();
+  if (!Number.isFinite(then) || !Number.isFinite(at)) return "";
+  const ago = at - then;
+  if (ago < MINUTE) return "just now";
+  if (ago < HOUR) return `${Math.floor(ago / MINUTE)} min ago`;
+  if (ago < DAY) return `${Math.floor(ago / HOUR)} h ago`;
+  const days = dayNumber(at, timeZone) - dayNumber(then, timeZone);
+  if (days <= 1) return "yesterday";
+  if (days < 7) return `${days} days ago`;
+  const year = (ms) => new Intl.DateTimeFormat("en", { year: "numeric", timeZone }).format(ms);
+  const options = { day: "numeric", month: "short", ...(timeZone ? { timeZone } : {}) };
+  if (year(then) !== year(at)) options.year = "numeric";
+  return new Intl.DateTimeFormat(locale, options).format(new Date(then));
+}
+
+/** "5 min ago (25 Nov 2026, 14:03)": relative for a glance, absolute for the record. */
+function when(iso, format) {
+  return iso ? `${relativeTime(iso, format.now ?? Date.now(), format)} (${formatTime(iso, format)})` : "";
+}
+
 /** Hits of machines (scanners, prefetch, bots) and of the sender, kept apart from real opens. */
 function machineHits(counts = {}) {
   return ["machine", "prefetch", "scanner", "bot"].reduce((n, v) => n + (counts[v] || 0), 0);
 }
 
-/** The receipt of a thread's tracked messages: ✔ sent, ✔✔ opened; null when none is tracked. */
+const replied = (m) => Boolean(m.replied || m.replies);
+const bounced = (m) => Boolean(m.bounced || m.bounces);
+
+/** One message's state: replied, clicked, opened, bounced (a delivery failure and nothing real
+ * opened or clicked: with several recipients, one copy may bounce while others are read) or sent. */
+export function messageState(m) {
+  if (replied(m)) return "replied";
+  if (m.clicks) return "clicked";
+  if (m.opens) return "opened";
+  return bounced(m) ? "bounced" : "sent";
+}
+
+/** A thread's state: replied when the lead answered any of its messages; bounced when its latest
+ * tracked message bounced (the rep's last mail did not arrive); else the furthest of the rest. */
+function threadState(tracked) {
+  const states = tracked.map(messageState);
+  if (states.includes("replied")) return "replied";
+  if (states[states.length - 1] === "bounced") return "bounced";
+  return ["clicked", "opened"].find((s) => states.includes(s)) || "sent";
+}
+
+const latestOf = (tracked, field) => tracked.map((m) => m[field]).filter(Boolean).sort().pop() || null;
+const sum = (tracked, field) => tracked.reduce((n, m) => n + (m[field] || 0), 0);
+
+function receiptLabel(state, opens, anyBounce) {
+  if (state === "bounced") return "⚠ Bounced";
+  const glyph = state === "sent" ? "✔" : "✔✔";
+  const mark = { clicked: " ↗", replied: " ↩" }[state] || "";
+  return `${glyph}${opens ? ` ${opens}×` : ""}${mark}${anyBounce ? " ⚠" : ""}`;
+}
+
+/** "Sent 3 h ago (…), not opened yet"; a mail sent without its pixel (the compose window's Opens
+ * toggle off) cannot show an open, so it says so rather than "not opened" (older servers say
+ * nothing of parts: both were tracked). */
+function sentLine(tracked, format) {
+  const sent = latestOf(tracked, "sent_at");
+  const opensTracked = tracked.some((m) => m.track_opens !== false);
+  if (!sent) return opensTracked ? "Sent, not opened yet" : "Sent (opens not tracked)";
+  return `Sent ${when(sent, format)}, ${opensTracked ? "not opened yet" : "opens not tracked"}`;
+}
+
+function receiptLines(tracked, state, format) {
+  const opens = sum(tracked, "opens");
+  const clicks = sum(tracked, "clicks");
+  const replies = sum(tracked, "replies");
+  const machine = tracked.reduce((n, m) => n + machineHits(m.counts), 0);
+  const lastOpen = latestOf(tracked, "last_open_at");
+  const lastBounce = latestOf(tracked, "bounced_at");
+  const bounceText = `Bounced${lastBounce ? ` ${when(lastBounce, format)}` : ""}`;
+  const lines = [];
+  if (state === "bounced") lines.push(`${bounceText}: not delivered`);
+  if (opens) lines.push(`Opened ${plural(opens, "time")}${lastOpen ? `, last ${when(lastOpen, format)}` : ""}`);
+  else if (state !== "bounced") lines.push(sentLine(tracked, format));
+  if (clicks) lines.push(plural(clicks, "click"));
+  else if (!tracked.some((m) => m.track_links !== false)) lines.push("Links not tracked");
+  const lastReply = latestOf(tracked, "last_reply_at");
+  if (replies) {
+    const what = replies === 1 ? "Replied" : `${replies} replies, last`;
+    lines.push(lastReply ? `${what} ${when(lastReply, format)}` : what.replace(", last", ""));
+  }
+  if (state !== "bounced" && tracked.some(bounced)) lines.push(`${bounceText} (one of the copies)`);
+  if (machine) lines.push(`Machine activity (not counted): ${plural(machine, "hit")}`);
+  return { lines, opens, machine };
+}
+
+/** The receipt of a thread's tracked messages: its state (sent, opened, clicked, replied,
+ * bounced), a short label ("✔✔ 3×", "⚠ Bounced") and the tooltip ("Opened 3 times, last 5 min
+ * ago (…)"); null when none is tracked. `format.now` is the clock the relative times read. */
 export function receipt(messages, format = {}) {
   const tracked = (messages || []).filter((m) => m.tracked !== false);
   if (!tracked.length) return null;
-  const opens = tracked.reduce((n, m) => n + (m.opens || 0), 0);
-  const clicks = tracked.reduce((n, m) => n + (m.clicks || 0), 0);
-  const replies = tracked.reduce((n, m) => n + (m.replies || 0), 0);
-  const machine = tracked.reduce((n, m) => n + machineHits(m.counts), 0);
-  const lastOpen = tracked.map((m) => m.last_open_at).filter(Boolean).sort().pop() || null;
-  // A part the rep did not track (a compose toggle off) cannot show activity: say so rather than
-  // "not opened" (older servers say nothing of parts: both were tracked).
-  const opensTracked = tracked.some((m) => m.track_opens !== false);
-  const linksTracked = tracked.some((m) => m.track_links !== false);
-  const sent = opensTracked ? "Sent, not opened yet" : "Sent (opens not tracked)";
-  const lines = [opens ? `Opened ${plural(opens, "time")}` : sent];
-  if (lastOpen) lines.push(`Last opened ${formatTime(lastOpen, format)}`);
-  if (clicks) lines.push(plural(clicks, "click"));
-  else if (!linksTracked) lines.push("Links not tracked");
-  if (replies) lines.push(replies === 1 ? "Replied" : `${replies} replies`);
-  if (machine) lines.push(`Machine activity (not counted): ${plural(machine, "hit")}`);
+  const state = threadState(tracked);
+  const { lines, opens, machine } = receiptLines(tracked, state, format);
   return {
-    glyph: opens ? "✔✔" : "✔",
-    label: opens ? `✔✔ ${opens}` : "✔",
+    state,
+    glyph: state === "bounced" ? "⚠" : state === "sent" ? "✔" : "✔✔",
+    label: receiptLabel(state, opens, state !== "bounced" && tracked.some(bounced)),
+    opens,
     machine,
     tooltip: lines.join("\n"),
   };
@@ -69,14 +161,23 @@ function placeText(event) {
   return [city, region, country].filter(Boolean).join(", ") || "unknown region";
 }
 
+// What Gmail sync finds in the thread: mail, not hits, so never "machine activity" (a bounce and an
+// auto-reply carry the machine verdict only so that nothing counts them as a reader's).
+const MAIL_TEXT = {
+  reply: "Replied",
+  bounce: "⚠ Bounced: the mail was not delivered",
+  auto_reply: "Automatic reply (out of office), not counted as a reply",
+};
+
 /** One event of a message as a timeline line: {kind, at, text, machine}. */
 function timelineItem(event, format = {}) {
   const at = formatTime(event.at, format);
-  const machine = !REAL.has(event.verdict) && event.kind !== "reply";
+  const mail = event.kind in MAIL_TEXT;
+  const machine = !REAL.has(event.verdict) && !mail;
   let text;
   if (event.kind === "open") text = `Opened — ${deviceText(event.device)} — ${placeText(event)}`;
   else if (event.kind === "click") text = `Clicked ${event.link || "a link"}`;
-  else if (event.kind === "reply") text = "Replied";
+  else if (mail) text = MAIL_TEXT[event.kind];
   else text = event.kind.charAt(0).toUpperCase() + event.kind.slice(1);
   if (machine) text += ` (${MACHINE_LABELS[event.verdict] || event.verdict}, not counted)`;
   return { kind: event.kind, at, text, machine };

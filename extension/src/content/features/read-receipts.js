@@ -1,32 +1,48 @@
 // Read receipts: one batched status request per visible page of thread rows, refreshed while
-// visible; in an open message of the rep's, the timeline and the self-view signal.
+// visible, their relative times redrawn on a clock of their own; in an open message of the
+// rep's, the timeline and the self-view signal.
 
 import { linkMessageId, pixelMessageId } from "../../shared/pixels.js";
 import { receipt, timeline } from "../../shared/status.js";
 import { el, timelineLine } from "../dom.js";
 
 const REFRESH_MS = 60000;
+// The relative times ("5 min ago") are redrawn from the last answer on this clock: no server
+// request just for the clock.
+const CLOCK_MS = 30000;
 const MAX_THREADS = 500;
 
 function threadList({ adapter, ask }) {
   const rows = new Map();
+  const shown = new WeakMap(); // each row's receipt as last drawn: an unchanged one is not redrawn
+  let answer = null;
   let timer = null;
+  const draw = (row) => {
+    const id = rows.get(row);
+    if (!answer || id === undefined) return;
+    const r = receipt(answer.threads[id] || [], { now: Date.now() });
+    const key = JSON.stringify(r);
+    if (shown.get(row) === key) return;
+    shown.set(row, key);
+    row.setReceipt(r);
+  };
   async function refresh() {
     timer = null;
     const ids = [...new Set(rows.values())].slice(0, MAX_THREADS);
     if (!ids.length) return;
-    const answer = await ask("lc.threads", { threadIds: ids }).catch(() => null);
-    if (!answer) return;
-    for (const [row, id] of rows) row.setReceipt(receipt(answer.threads[id] || []));
+    answer = (await ask("lc.threads", { threadIds: ids }).catch(() => null)) || answer;
+    for (const row of rows.keys()) draw(row);
   }
   const schedule = () => { timer = timer || setTimeout(refresh, 150); };
+  const visible = () => document.visibilityState === "visible";
   adapter.onThreadRow(async (row) => {
     rows.set(row, await row.threadId());
     row.onDestroy(() => rows.delete(row));
     schedule();
   });
-  setInterval(() => document.visibilityState === "visible" && schedule(), REFRESH_MS);
-  document.addEventListener("visibilitychange", () => document.visibilityState === "visible" && schedule());
+  setInterval(() => visible() && schedule(), REFRESH_MS);
+  setInterval(() => visible() && [...rows.keys()].forEach(draw), CLOCK_MS);
+  document.addEventListener("visibilitychange", () => visible() && schedule());
 }
 
 function renderTimeline(detail) {

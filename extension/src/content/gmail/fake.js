@@ -15,6 +15,7 @@ function fakeRow(row) {
       const d = rowDescriptors(r, "");
       receipt.textContent = [d.label, d.machine].filter(Boolean).map((l) => l.title).join(" ");
       receipt.title = d.icon ? d.icon.tooltip : "";
+      receipt.dataset.state = d.state || "";
     },
     onDestroy: () => {},
   };
