@@ -4,6 +4,7 @@ nothing (sync.py reads the messages; this decides)."""
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import datetime
 
 from sqlalchemy import select
@@ -12,14 +13,40 @@ from sqlalchemy.orm import Session
 from server.accounts.users import normalize_email
 from server.contacts import service as contacts
 from server.gmail.mail import Mail, is_automatic, is_bounce
-from server.models import GmailMailbox, Message, Recipient
+from server.models import Event, GmailMailbox, Message, Recipient
 from server.tracking.verdicts.agent import CLASSIFIER_VERSION
 
 
-def event_id(mailbox: GmailMailbox, mail: Mail, kind: str) -> str:
-    """The deterministic id of the event one Gmail message makes: a replay finds it stored."""
+def event_key(mailbox: GmailMailbox, mail: Mail, kind: str) -> str:
+    """The part of an event's id that one Gmail message always makes: a replay finds it stored."""
     digest = hashlib.sha256(f"{kind}:{mailbox.email}:{mail.id}".encode()).hexdigest()
-    return "g" + digest[:31]
+    return "g" + digest[:15]
+
+
+def event_id(key: str, now_ns: int | None = None) -> str:
+    """A Gmail event's id: the hex time it is recorded, then its key. The time comes first as in
+    every event id, so the activity feed, which hands out ids in arrival order, reaches it."""
+    return f"{time.time_ns() if now_ns is None else now_ns:016x}{key}"
+
+
+def unrecorded(session: Session, events: list[dict]) -> list[dict]:
+    """The events whose Gmail message has not made one already (a resync replays history)."""
+    if not events:
+        return []
+    stored = session.scalars(
+        select(Event.id).where(
+            Event.message_id.in_({e["message_id"] for e in events}),
+            Event.kind.in_(tuple(_REASONS)),
+        )
+    )
+    # Ids made before the time prefix were "g" + 31 digest digits: their key is the start.
+    seen = {i[:16] if i.startswith("g") else i[16:] for i in stored}
+    fresh = []
+    for event in events:  # one Gmail message listed twice in a batch is one event too
+        if event["id"][16:] not in seen:
+            seen.add(event["id"][16:])
+            fresh.append(event)
+    return fresh
 
 
 def engagement(session: Session, mailbox: GmailMailbox, mail: Mail) -> dict | None:
@@ -38,7 +65,7 @@ def engagement(session: Session, mailbox: GmailMailbox, mail: Mail) -> dict | No
         return None
     kind = "bounce" if bounce else "auto_reply" if is_automatic(mail) else "reply"
     return {
-        "id": event_id(mailbox, mail, kind),
+        "id": event_id(event_key(mailbox, mail, kind)),
         "account_id": target.account_id,
         "message_id": target.id,
         "kid": target.kid,

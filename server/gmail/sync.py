@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 from server.accounts.users import normalize_email
 from server.gmail import adopt as gmail_adopt
 from server.gmail.client import GmailApiError, GmailClient
-from server.gmail.engagement import engagement
+from server.gmail.engagement import engagement, unrecorded
 from server.gmail.mail import Mail, confirm, subject_key
 from server.messages import follow_ups
 from server.messages.service import Tracker
@@ -184,6 +184,7 @@ def _apply(session, mailbox, mails: list[Mail], write, now, result: SyncResult, 
     sent_ids = {m.id for m in sent}
     received = sorted((m for m in mails if m.id not in sent_ids), key=lambda m: m.at)
     events = [e for e in (engagement(session, mailbox, m) for m in received) if e is not None]
+    events = unrecorded(session, events)
     if events:
         write(events)
     # The lead answered: their thread's reminders end (committed with the sync's position).

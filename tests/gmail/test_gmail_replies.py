@@ -5,9 +5,12 @@ thread status the receipts read says bounced and replied, and when."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from server.extensions import db
+from server.messages import activity
 from server.models import Event, MessageSummary
 from server.models.base import iso
 from tests.support import auth
@@ -185,3 +188,23 @@ def test_a_bounce_gmail_sync_records_shows_as_bounced_in_the_thread_status(
     status = thread_status(client, rep, thread)
     assert (status["status"], status["replied"], status["bounced"]) == ("replied", True, True)
     assert status["last_reply_at"] == iso(reply.occurred_at)
+
+
+def test_the_leads_reply_reaches_the_reps_notifications_once(client, rep, sync, reported, google):
+    """A reply's event id starts with the time it was recorded, like a hit's, so the feed (which
+    hands ids out in arrival order) reaches it; a full resync replaying it adds nothing."""
+    user, token = rep
+    _mid, thread = reported
+    sync()
+    cursor = client.get("/api/v1/activity", headers=auth(token)).json["cursor"]
+    google.add_message(answer(), thread)
+    assert sync()["replies"] == 1
+    settled = time.time_ns() + int((activity.SETTLE_SECONDS + 1) * 1e9)
+    feed = activity.feed(db.session, user, cursor, now_ns=settled)
+    assert [(e["kind"], e["subject"]) for e in feed["events"]] == [("reply", "Quick question")]
+
+    google.oldest_history = google.history_id + 1  # Gmail forgot the position: full resync
+    assert sync()["mode"] == "full"
+    assert kinds() == ["reply"]
+    later = settled + int(60e9)
+    assert activity.feed(db.session, user, feed["cursor"], now_ns=later)["events"] == []
