@@ -11,7 +11,8 @@ from server.api import bp
 from server.api.args import int_arg
 from server.api.errors import ApiError
 from server.api.openapi import operation
-from server.api.schemas import DeviceOut
+from server.api.schemas import DeviceOut, GmailOut
+from server.api.views import gmail_view
 from server.extensions import db
 from server.messages import activity
 
@@ -34,6 +35,10 @@ class ActivityEventOut(BaseModel):
 class ActivityOut(BaseModel):
     events: list[ActivityEventOut]
     cursor: str
+    gmail: GmailOut = Field(
+        description="The rep's Gmail connection and health, as GET /me has it: the extension's "
+        "polls keep its Reconnect Gmail banner current without asking /me"
+    )
 
 
 @operation(
@@ -50,4 +55,4 @@ def activity_feed():
     if after is not None and not _CURSOR.fullmatch(after):
         raise ApiError(400, "invalid_request", "`after` must be a cursor this API handed out.")
     limit = int_arg("limit", 100, 1, activity.MAX_LIMIT)
-    return activity.feed(db.session, g.user, after, limit)
+    return activity.feed(db.session, g.user, after, limit) | {"gmail": gmail_view(g.user)}

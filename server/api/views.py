@@ -53,14 +53,19 @@ def me():
             "track_by_default": user.account.track_by_default,
             "tracking_host": urlsplit(_base_url()).netloc,
         },
-        "gmail": gmail_health.status_view(
-            db.session,
-            user,
-            datetime.now(UTC),
-            gmail_health.Sweep.of(_settings()),
-            _settings().public_url + gmail_health.CONNECT_PATH,
-        ),
+        "gmail": gmail_view(user),
     }
+
+
+def gmail_view(user) -> dict:
+    """The rep's Gmail connection and its health (schemas.GmailOut)."""
+    return gmail_health.status_view(
+        db.session,
+        user,
+        datetime.now(UTC),
+        gmail_health.Sweep.of(_settings()),
+        _settings().public_url + gmail_health.CONNECT_PATH,
+    )
 
 
 @operation(

@@ -1,6 +1,7 @@
 """The extension's "Reconnect Gmail" banner: shown in Gmail when the server can no longer read the
 rep's mailbox (Google revoked or expired the grant, or the sync stalled), never when it is healthy.
-Each Gmail opening asks the server afresh, so a grant that just died shows at once."""
+Gmail opening polls the activity feed, whose answer carries the health, so a grant that just died
+shows at once, and no request of its own is made for it."""
 
 from __future__ import annotations
 
@@ -37,12 +38,18 @@ def set_mailbox(server, **fields) -> None:
 
 
 def open_gmail(browser):
-    """A Gmail tab, once the banner feature has heard from the worker."""
+    """A Gmail tab, once the banner feature has said what the worker last heard."""
     page = browser.new_page()
     page.goto("https://mail.google.com/mail/u/0/#inbox")
     page.wait_for_selector("html[data-lc-ready]")
     page.wait_for_selector("html[data-lc-banner-checked]")
     return page
+
+
+def banner_appears(page):
+    """The banner, once the poll Gmail's opening made has brought the news."""
+    page.wait_for_selector("[data-lc-banner]", timeout=30_000)
+    return page.locator("[data-lc-banner]")
 
 
 def test_a_mailbox_needing_a_reconnect_shows_the_banner_a_healthy_one_does_not(
@@ -57,8 +64,10 @@ def test_a_mailbox_needing_a_reconnect_shows_the_banner_a_healthy_one_does_not(
     set_mailbox(
         server, status="reconnect_needed", status_detail="Token has been expired or revoked."
     )
+    polls = len(server.answered("GET", "/api/v1/activity"))
     page = open_gmail(browser)
-    banner = page.locator("[data-lc-banner]")
+    banner = banner_appears(page)
+    assert len(server.answered("GET", "/api/v1/activity")) > polls
     assert "Leadcamp lost access to your Gmail" in banner.text_content()
     link = banner.locator("a")
     assert link.text_content() == "Reconnect Gmail"
@@ -68,14 +77,15 @@ def test_a_mailbox_needing_a_reconnect_shows_the_banner_a_healthy_one_does_not(
 
     set_mailbox(server)  # reconnected
     page = open_gmail(browser)
-    assert page.locator("[data-lc-banner]").count() == 0
+    # The worker last heard "reconnect needed": said at first, taken back once the poll answers.
+    page.wait_for_selector("[data-lc-banner]", state="detached", timeout=30_000)
     page.close()
 
 
 def test_a_stalled_sync_shows_the_banner(connected, browser, mailbox, server):
     set_mailbox(server, last_synced_at=datetime.now(UTC) - timedelta(hours=3))
     page = open_gmail(browser)
-    banner = page.locator("[data-lc-banner]")
+    banner = banner_appears(page)
     assert "has not been able to sync your Gmail" in banner.text_content()
     assert banner.locator("a").get_attribute("href") == f"{server.url}/auth/google"
     page.close()

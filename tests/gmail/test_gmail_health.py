@@ -207,6 +207,17 @@ def test_me_gives_the_health_and_the_page_to_reconnect_on(client, rep, mailbox, 
     )
 
 
+def test_each_activity_poll_carries_the_health_so_the_extension_needs_no_me(client, rep, mailbox):
+    """The extension's banner follows its notification polls: no extra request per Gmail tab."""
+    polled = client.get("/api/v1/activity", headers=auth(rep[1])).json
+    assert polled["gmail"]["health"] == "ok"
+    db.session.get(GmailMailbox, mailbox.id).status = "reconnect_needed"
+    db.session.commit()
+    after = client.get(f"/api/v1/activity?after={polled['cursor']}", headers=auth(rep[1])).json
+    assert after["gmail"]["health"] == "reconnect_needed"
+    assert after["gmail"] == client.get("/api/v1/me", headers=auth(rep[1])).json["gmail"]
+
+
 def test_me_without_a_mailbox_says_not_connected(client, rep):
     gmail = client.get("/api/v1/me", headers=auth(rep[1])).json["gmail"]
     assert gmail["connected"] is False and gmail["health"] == "not_connected"

@@ -44,15 +44,14 @@ async function settings() {
   }
 }
 
-/** The rep's Gmail health (`me.gmail`), fresh from the server as Gmail opens: a revoked grant must
- * show at once, not after the stored account's 5 minutes. The stored one when the server does not
- * answer; null when not connected or refused (a revoked sign-in: the options page says so). */
+/** The rep's Gmail health as last heard, with when: from the notification polls (each carries it)
+ * or the account check, whichever is newer. No request of its own: Gmail opening polls anyway. */
 async function gmailHealth() {
-  try {
-    return (await account({ fresh: true, budget: 5000 }))?.gmail ?? null;
-  } catch (error) {
-    return error instanceof Unreachable ? ((await load("me", null))?.gmail ?? null) : null;
-  }
+  const polled = await load("gmailHealth", null);
+  const me = await load("me", null);
+  const fromMe = me?.gmail ? { gmail: me.gmail, at: me.fetchedAt || 0 } : null;
+  if (!polled) return fromMe;
+  return fromMe && fromMe.at > polled.at ? fromMe : polled;
 }
 
 const FROM_GMAIL = {

@@ -47,6 +47,7 @@ async function planned(now) {
 async function poll(now) {
   const cursor = await load("cursor", null);
   const page = await api(cursor ? `/activity?after=${encodeURIComponent(cursor)}` : "/activity");
+  if (page.gmail) await tellGmailHealth({ gmail: page.gmail, at: Date.now() });
   const seen = new Set(await load("seen", []));
   const fresh = page.events.filter((e) => !seen.has(e.id));
   await save("cursor", page.cursor);
@@ -61,6 +62,15 @@ async function poll(now) {
   }
   await tellGmailTabs(fresh);
   return { fresh, shown: fresh };
+}
+
+/** Keep the Gmail health each poll carries and push it to open Gmail tabs (their banner). */
+async function tellGmailHealth(health) {
+  await save("gmailHealth", health);
+  const tabs = await chrome.tabs.query({ url: "https://mail.google.com/*" });
+  for (const tab of tabs) {
+    chrome.tabs.sendMessage(tab.id, { type: "lc.gmailHealth", ...health }).catch(() => {});
+  }
 }
 
 /** Push new events to open Gmail tabs for their in-Gmail notices. */

@@ -105,7 +105,7 @@ export async function signOut() {
     // Unreachable or already revoked: forgetting it here is what matters to this browser.
   }
   await clearSecrets();
-  await remove("me", "cursor", "seen", "queue", "pollPlan");
+  await remove("me", "cursor", "seen", "queue", "pollPlan", "gmailHealth");
   await clearRules();
 }
 
