@@ -17,6 +17,7 @@ from server.models.privacy import (
     SubProcessor,
     SubProcessorChange,
 )
+from server.models.webhook import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "Account",
@@ -48,4 +49,7 @@ __all__ = [
     "SubProcessor",
     "SubProcessorChange",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
 ]
