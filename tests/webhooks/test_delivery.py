@@ -178,7 +178,8 @@ def test_replay_one_delivery_and_a_time_range(app, hook_admin, endpoint, receive
     assert queued == 2  # the replayed one succeeded already
     delivery.deliver_due(db.session, config())
     assert {h["webhook-id"] for h, _ in receiver.requests[4:]} == {
-        first[1].event_id, first[2].event_id
+        first[1].event_id,
+        first[2].event_id,
     }
     assert endpoints.replay_range(db.session, admin, endpoint[0], since, until) == 0
 

@@ -59,10 +59,22 @@ def test_real_opens_and_clicks_become_events_machine_activity_does_not(sent):
         make_event(kid, message.id, occurred_at=at + 60, verdict="proxy"),
         make_event(kid, message.id, occurred_at=at + 120, verdict="machine"),
         make_event(kid, message.id, occurred_at=at + 180, verdict="bot"),
-        make_event(kid, message.id, kind="click", occurred_at=at + 240, verdict="human",
-                   link_url="https://shop.test/x"),  # fmt: skip
-        make_event(kid, message.id, kind="click", occurred_at=at + 300, verdict="scanner",
-                   link_url="https://shop.test/x"),  # fmt: skip
+        make_event(
+            kid,
+            message.id,
+            kind="click",
+            occurred_at=at + 240,
+            verdict="human",
+            link_url="https://shop.test/x",
+        ),
+        make_event(
+            kid,
+            message.id,
+            kind="click",
+            occurred_at=at + 300,
+            verdict="scanner",
+            link_url="https://shop.test/x",
+        ),
     )
     opens = emitted("message.opened")
     assert [o["data"]["verdict"] for o in opens] == ["human", "proxy"]
@@ -81,8 +93,14 @@ def test_a_link_burst_relabelled_as_a_scanner_is_no_click(sent):
     message, kid = sent
     at = time.time() - 60
     burst = [
-        make_event(kid, message.id, kind="click", occurred_at=at + i * 0.1, verdict="human",
-                   link_url=f"https://shop.test/{i}")  # fmt: skip
+        make_event(
+            kid,
+            message.id,
+            kind="click",
+            occurred_at=at + i * 0.1,
+            verdict="human",
+            link_url=f"https://shop.test/{i}",
+        )
         for i in range(4)
     ]
     write(*burst)
@@ -94,12 +112,20 @@ def test_replies_bounces_contact_edits_and_data_requests(app, sent, hook_admin):
     account = hook_admin[0].account_id
     now = time.time()
     write(
-        make_event("", message.id, kind="reply", account_id=account, verdict="human",
-                   occurred_at=now),  # fmt: skip
-        make_event("", message.id, kind="bounce", account_id=account, verdict="human",
-                   occurred_at=now + 1),  # fmt: skip
-        make_event("", message.id, kind="auto_reply", account_id=account, verdict="human",
-                   occurred_at=now + 2),  # fmt: skip
+        make_event(
+            "", message.id, kind="reply", account_id=account, verdict="human", occurred_at=now
+        ),
+        make_event(
+            "", message.id, kind="bounce", account_id=account, verdict="human", occurred_at=now + 1
+        ),
+        make_event(
+            "",
+            message.id,
+            kind="auto_reply",
+            account_id=account,
+            verdict="human",
+            occurred_at=now + 2,
+        ),
     )
     assert [e["data"]["message_id"] for e in emitted("message.replied")] == [message.id]
     assert len(emitted("message.bounced")) == 1
@@ -179,4 +205,3 @@ def test_retention_removes_bodies_then_log_lines(app, sent, hook_admin):
     db.session.commit()
     counts = webhook_data.purge(db.session, utcnow() + timedelta(days=31), 7)
     assert (counts["log"], counts["events"]) == (1, 1)
-
