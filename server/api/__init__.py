@@ -12,4 +12,4 @@ from server.api.errors import register_error_handlers  # noqa: E402
 
 register_error_handlers(bp)
 
-from server.api import activity, contacts, extension, jobs  # noqa: E402,F401  (more routes)
+from server.api import activity, contacts, extension, jobs, webhooks  # noqa: E402,F401  (more routes)

@@ -71,6 +71,8 @@ BREACH = {
     "subjects_affected": "x",
 }
 
+WEBHOOK = {"url": "https://hooks.globex.test/in", "event_types": ["contact.updated"]}
+REPLAY = {"since": "2026-01-01T00:00:00Z", "until": "2099-01-01T00:00:00Z", "failed_only": False}
 PROBES = {
     # JSON API (bearer token)
     ("api.me", "GET"): own("/api/v1/me"),
@@ -91,6 +93,15 @@ PROBES = {
     ("api.self_view", "POST"): obj("/api/v1/messages/{mid}/self-view", json={}),
     ("api.threads_status", "POST"): own("/api/v1/threads/status", json=THREADS),
     ("api.extension_sign_out", "DELETE"): own("/api/v1/extension/token"),
+    ("api.list_webhooks", "GET"): own("/api/v1/webhooks"),
+    ("api.create_webhook", "POST"): own("/api/v1/webhooks", json=WEBHOOK),
+    ("api.get_webhook", "GET"): obj("/api/v1/webhooks/{webhook}"),
+    ("api.patch_webhook", "PATCH"): obj("/api/v1/webhooks/{webhook}", json={"enabled": False}),
+    ("api.delete_webhook", "DELETE"): obj("/api/v1/webhooks/{webhook}"),
+    ("api.rotate_webhook_secret", "POST"): obj("/api/v1/webhooks/{webhook}/rotate-secret"),
+    ("api.webhook_deliveries", "GET"): obj("/api/v1/webhooks/{webhook}/deliveries"),
+    ("api.replay_webhooks", "POST"): obj("/api/v1/webhooks/{webhook}/replay", json=REPLAY),
+    ("api.replay_webhook_delivery", "POST"): obj("/api/v1/webhooks/deliveries/{delivery}/replay"),
     # Sign-in and connections (session)
     ("auth.logout", "POST"): own("/auth/logout"),
     ("auth.extension_connect_page", "GET"): own("/auth/extension/connect?challenge=" + "c" * 43),
