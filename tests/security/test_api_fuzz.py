@@ -72,7 +72,13 @@ def _document(app) -> dict:
 
 def _real_ids(world) -> dict:
     """Path parameters naming rows the fuzzing rep may see, so requests reach past the lookup."""
-    return {"mid": world.ids["mid"], "email": world.ids["contact"], "run_id": world.ids["run"]}
+    return {
+        "mid": world.ids["mid"],
+        "email": world.ids["contact"],
+        "run_id": world.ids["run"],
+        "endpoint_id": world.ids["webhook"],
+        "delivery_id": world.ids["delivery"],
+    }
 
 
 def _fuzz(operation, mode, user, ids: dict) -> None:
