@@ -121,6 +121,17 @@ def endpoint_of(session: Session, account_id: int, endpoint_id: int) -> WebhookE
     return endpoint if endpoint and endpoint.account_id == account_id else None
 
 
+def receivers(session: Session, account_id: int) -> list[dict]:
+    """The account's enabled endpoints as the sub-processor pages list them: the customer's own
+    recipients of personal data, by host (a URL's path and query may hold a credential)."""
+    found = []
+    for endpoint in endpoints(session, account_id):
+        if endpoint.enabled:
+            host = guard.split(endpoint.url)[1]
+            found.append({"host": host, "types": ", ".join(endpoint.types) or "every event type"})
+    return found
+
+
 def view(endpoint: WebhookEndpoint) -> dict:
     """An endpoint as the API and pages show it (never its secret)."""
     return {

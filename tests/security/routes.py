@@ -72,6 +72,8 @@ BREACH = {
 }
 
 WEBHOOK = {"url": "https://hooks.globex.test/in", "event_types": ["contact.updated"]}
+WEBHOOK_FORM = {"url": "https://hooks.globex.test/in", "event_types": "contact.updated"}
+RANGE = {"since": "2026-01-01T00:00", "until": "2099-01-01T00:00"}
 REPLAY = {"since": "2026-01-01T00:00:00Z", "until": "2099-01-01T00:00:00Z", "failed_only": False}
 PROBES = {
     # JSON API (bearer token)
@@ -143,6 +145,17 @@ PROBES = {
     ("admin.requests_erase", "POST"): own(
         "/admin/privacy/erase", form={"email": "{contact}", "confirm": "{contact}"}
     ),
+    ("admin.webhooks_page", "GET"): own("/admin/webhooks"),
+    ("admin.webhooks_add", "POST"): own("/admin/webhooks", form=WEBHOOK_FORM),
+    ("admin.webhook_page", "GET"): obj("/admin/webhooks/{webhook}"),
+    ("admin.webhook_save", "POST"): obj("/admin/webhooks/{webhook}", form=WEBHOOK_FORM),
+    ("admin.webhook_rotate", "POST"): obj("/admin/webhooks/{webhook}/rotate"),
+    ("admin.webhook_delete", "POST"): obj("/admin/webhooks/{webhook}/delete"),
+    ("admin.webhook_replay_range", "POST"): obj(
+        "/admin/webhooks/{webhook}/replay",
+        form={"since": "2026-01-01T00:00", "until": "2099-01-01T00:00"},
+    ),
+    ("admin.webhook_replay_one", "POST"): obj("/admin/webhooks/deliveries/{delivery}/replay"),
     ("admin.subprocessors_page", "GET"): own("/admin/subprocessors"),
     ("admin.subprocessors_add", "POST"): own("/admin/subprocessors", form=SUBPROCESSOR),
     ("admin.subprocessors_edit", "POST"): obj("/admin/subprocessors/{entry}", form=SUBPROCESSOR),
