@@ -82,6 +82,7 @@ PROBES = {
     ("api.activity_feed", "GET"): own("/api/v1/activity"),
     ("api.list_contacts", "GET"): own("/api/v1/contacts?q={contact}"),
     ("api.export_contacts", "GET"): own("/api/v1/contacts/export"),
+    ("api.export_contacts_hubspot", "GET"): own("/api/v1/contacts/export/hubspot"),
     ("api.import_contacts", "POST"): own(
         "/api/v1/contacts/import", body=CSV, content_type="text/csv"
     ),
@@ -129,6 +130,7 @@ PROBES = {
     ("admin.team_tracking", "POST"): obj("/admin/team/{user}/tracking", form={"tracking": "off"}),
     ("admin.contacts_page", "GET"): own("/admin/contacts?q={contact}"),
     ("admin.contacts_export", "GET"): own("/admin/contacts.csv"),
+    ("admin.contacts_export_hubspot", "GET"): own("/admin/contacts.hubspot.csv"),
     ("admin.contacts_import", "POST"): own("/admin/contacts/import", upload=CSV),
     ("admin.contact_page", "GET"): obj("/admin/contacts/view/{contact}"),
     ("admin.contact_save", "POST"): obj("/admin/contacts/view/{contact}", form={"name": "M"}),
