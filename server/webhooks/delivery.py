@@ -34,6 +34,7 @@ RETRY_DELAYS = tuple(
 JITTER = 0.2  # each wait is stretched or shortened by up to a fifth, so retries spread out
 LEASE = timedelta(minutes=2)  # longer than one attempt can take (connect + read timeouts)
 BATCH = 100
+RUN_SECONDS = 50  # a run ends before the next one starts (the task runs every minute)
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,20 @@ def retry_delay(attempts: int, rand: Callable[[], float] = random.random) -> tim
 
 
 def deliver_due(session: Session, config: Config, now: datetime | None = None) -> Counter:
-    """Attempt every due delivery (up to BATCH); counts of outcomes. Commits per delivery."""
+    """Attempt the due deliveries, batch after batch, until none is due or RUN_SECONDS have
+    passed (the next run takes over); counts of outcomes. Commits per delivery."""
     now = now or utcnow()
+    counts: Counter = Counter()
+    started = time.monotonic()
+    while time.monotonic() - started < RUN_SECONDS:
+        done = _batch(session, config, now)
+        counts += done
+        if sum(done.values()) < BATCH:
+            break
+    return counts
+
+
+def _batch(session: Session, config: Config, now: datetime) -> Counter:
     due = session.scalars(
         select(WebhookDelivery.id)
         .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
