@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, insert, or_, select, update
 
+from server.common import mentions
 from server.models import Account, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from server.models.base import iso, utcnow
 from server.webhooks.signing import new_event_id
@@ -72,7 +73,8 @@ def emit(
     conn.execute(
         insert(WebhookEvent).values(
             id=event_id, account_id=account_id, type=type_, subject=subject.lower(),
-            user_id=user_id, payload=json.dumps(body, separators=(",", ":")), created_at=now,
+            user_id=user_id, payload=json.dumps(body, separators=(",", ":"), ensure_ascii=False),
+            created_at=now,
         )
     )  # fmt: skip
     conn.execute(
@@ -95,11 +97,11 @@ def emit(
 
 
 def events_about(account_id: int, emails: set[str]):
-    """The condition for the account's events about any of `emails` (by subject, or named in a
-    body still kept)."""
+    """The condition for the account's events about any of `emails`: by subject, or named in a
+    body still kept in any of the forms an address takes in text (a click's URL encodes it)."""
     lowered = {e.lower() for e in emails}
-    named = [WebhookEvent.payload.contains(json.dumps(e), autoescape=True) for e in sorted(lowered)]
-    return (WebhookEvent.account_id == account_id) & or_(WebhookEvent.subject.in_(lowered), *named)
+    named = mentions.column_mentions(WebhookEvent.payload, mentions.forms(emails))
+    return (WebhookEvent.account_id == account_id) & or_(WebhookEvent.subject.in_(lowered), named)
 
 
 def erase_person(session, account_id: int, emails: set[str]) -> int:
