@@ -18,7 +18,8 @@ class Receiver:
     """Records (headers, body) of each POST and answers `status`; can go down and come back on
     the same port."""
 
-    def __init__(self):
+    def __init__(self, tls=None):
+        self.tls = tls  # a server SSLContext: the receiver speaks HTTPS
         self.requests: list[tuple[dict, bytes]] = []
         self.status = 204
         self.port = 0
@@ -43,6 +44,8 @@ class Receiver:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.port = self._server.server_address[1]
+        if self.tls is not None:
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         self.running = True
 
@@ -55,7 +58,8 @@ class Receiver:
     @property
     def url(self) -> str:
         """The receiver's URL."""
-        return f"http://127.0.0.1:{self.port}/hooks?src=leadcamp"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://127.0.0.1:{self.port}/hooks?src=leadcamp"
 
 
 @pytest.fixture

@@ -136,3 +136,22 @@ def test_loopback_without_the_allowance_never_connects():
         assert receiver.requests == []
     finally:
         receiver.stop()
+
+
+def test_https_verifies_the_certificate_against_the_urls_name(resolving, test_authority):
+    """Pinned to the checked address, TLS still checks the URL's host: a certificate for
+    127.0.0.1 passes for https://127.0.0.1 and fails for a name that resolves there."""
+    receiver = Receiver(tls=test_authority.server_context())
+    allowed = guard.networks("127.0.0.1/32")
+    context = test_authority.client_context()
+    try:
+        target = guard.check(receiver.url, allowed)
+        outcome = transport.post(target, {}, b"{}", 5.0, context)
+        assert outcome.status == 204 and len(receiver.requests) == 1
+        resolving(["127.0.0.1"])
+        other = guard.check(f"https://hooks.example.test:{receiver.port}/in", allowed)
+        failed = transport.post(other, {}, b"{}", 5.0, context)
+        assert failed.status is None and failed.error.startswith("TLS failed")
+        assert len(receiver.requests) == 1
+    finally:
+        receiver.stop()
