@@ -155,3 +155,74 @@ def test_https_verifies_the_certificate_against_the_urls_name(resolving, test_au
         assert len(receiver.requests) == 1
     finally:
         receiver.stop()
+
+
+def test_a_receiver_that_never_answers_times_out():
+    import socket
+
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts (the backlog), never answers
+    try:
+        port = silent.getsockname()[1]
+        target = guard.check(f"http://127.0.0.1:{port}/", guard.networks("127.0.0.1/32"))
+        outcome = transport.post(target, {}, b"{}", 0.5)
+        assert (outcome.status, outcome.error) == (None, "timed out")
+        assert outcome.latency_ms < 5000
+    finally:
+        silent.close()
+
+
+def test_a_redirect_is_not_followed_and_a_huge_answer_is_cut(monkeypatch):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    hits = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            hits.append(self.path)
+            if self.path == "/moved":
+                self.send_response(307)
+                self.send_header("Location", "/elsewhere")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.end_headers()
+            try:
+                for _ in range(1000):  # 8 MB unless the client stops reading
+                    self.wfile.write(b"x" * 8192)
+            except OSError:
+                pass
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setattr(transport, "MAX_RESPONSE_BYTES", 16 * 1024)
+    read = []
+    original = transport._drain
+
+    def drain(response, deadline):
+        reader = response.read
+
+        def counted(amount):
+            chunk = reader(amount)
+            read.append(len(chunk))
+            return chunk
+
+        response.read = counted
+        original(response, deadline)
+
+    monkeypatch.setattr(transport, "_drain", drain)
+    try:
+        allowed = guard.networks("127.0.0.1/32")
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        moved = transport.post(guard.check(base + "/moved", allowed), {}, b"{}", 5.0)
+        assert moved.status == 307 and not moved.ok
+        assert hits == ["/moved"]  # /elsewhere never asked for
+        big = transport.post(guard.check(base + "/big", allowed), {}, b"{}", 5.0)
+        assert big.ok and sum(read) == 16 * 1024  # the cap, of an 8 MB answer
+    finally:
+        server.shutdown()
+        server.server_close()
