@@ -203,3 +203,15 @@ def test_a_refused_address_is_logged_and_retried_like_a_failure(app, hook_admin,
     [line] = deliveries()
     assert line.error.startswith("refused:") and "loopback" in line.error
     assert receiver.requests == []
+
+
+def test_the_periodic_tasks_send_and_purge(app, hook_admin, endpoint, receiver):
+    from server.jobs import build_huey, register_tasks
+    from server.webhooks import jobs
+
+    tasks = register_tasks(build_huey(app.config["LEADCAMP"]), app)
+    assert {"deliver_webhooks", "purge_webhooks"} <= set(tasks)
+    send_message(hook_admin[0], 1)
+    assert jobs.deliver_webhooks(app)() == {"succeeded": 1}
+    assert len(receiver.requests) == 1
+    assert jobs.purge_webhooks(app)() == {"bodies": 0, "log": 0, "events": 0}
