@@ -205,3 +205,31 @@ def test_retention_removes_bodies_then_log_lines(app, sent, hook_admin):
     db.session.commit()
     counts = webhook_data.purge(db.session, utcnow() + timedelta(days=31), 7)
     assert (counts["log"], counts["events"]) == (1, 1)
+
+
+def test_a_reps_tracking_switched_off_scrubs_only_their_pending_opens(app, sent, hook_admin):
+    from server.accounts import users as accounts
+    from server.messages import service as messages
+
+    message, kid = sent  # the admin's own mail
+    rep = accounts.create_user(db.session, "rep@acme.test", "Acme")
+    db.session.commit()
+    tracker = messages.Tracker("http://track.test", ("test-link-secret",))
+    data = {"subject": "Hi", "recipients": [{"email": "bo@customer.test"}]}
+    theirs, _ = messages.register(db.session, rep, data, tracker)
+    db.session.commit()
+    now = time.time() - 10
+    write(
+        make_event(kid, message.id, verdict="human", occurred_at=now),
+        make_event(theirs.kid, theirs.id, verdict="human", occurred_at=now),
+    )
+    client = sign_in(app.test_client(), SECRET_KEY, hook_admin[0])
+    path = f"/admin/team/{rep.id}/tracking"
+    assert post_form(client, path, "/admin/team", tracking="off").status_code == 302
+    db.session.expire_all()
+    rows = db.session.execute(
+        select(WebhookEvent.user_id, WebhookDelivery.status)
+        .join(WebhookDelivery, WebhookDelivery.event_id == WebhookEvent.id)
+        .where(WebhookEvent.type == "message.opened")
+    ).all()
+    assert sorted(rows) == sorted([(hook_admin[0].id, "pending"), (rep.id, "cancelled")])
