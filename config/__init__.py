@@ -130,6 +130,13 @@ class Settings:
     retention_enrichment_days: int = 365
     retention_breaches_days: int = 1825
     retention_data_requests_days: int = 1095
+    # Webhooks (docs/webhooks.md): private ranges every endpoint may reach (none by default),
+    # the time one attempt may take, how long bodies are kept, and the failing time that
+    # disables an endpoint.
+    webhook_allow_private: tuple = ()
+    webhook_timeout_seconds: float = 10.0
+    webhook_body_retention_days: int = 7
+    webhook_disable_after_hours: int = 72
     enrichment_api_key: str = ""
     enrichment_ttl_days: int = 30
     enrichment_rate_per_minute: int = 60
@@ -221,6 +228,7 @@ class Settings:
             erasure_ledger_key=env.get("ERASURE_LEDGER_KEY", "").strip(),
             subprocessor_notice_days=env_number(env, "SUBPROCESSOR_NOTICE_DAYS", 30, int),
             **_retention(env),
+            **_webhooks(env),
             enrichment_api_key=env.get("ENRICHMENT_API_KEY", "").strip(),
             enrichment_ttl_days=env_number(env, "ENRICHMENT_TTL_DAYS", 30, int),
             enrichment_rate_per_minute=env_number(env, "ENRICHMENT_RATE_PER_MINUTE", 60, int),
@@ -265,6 +273,23 @@ class Settings:
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         values.update(changes)
         return Settings(**values)
+
+
+def _webhooks(env: dict[str, str]) -> dict:
+    """The WEBHOOK_* settings."""
+    days = _positive(env, "WEBHOOK_BODY_RETENTION_DAYS", 7)
+    if days < 4:
+        # Bodies must outlive the retry schedule (about three days).
+        raise ConfigError(f"WEBHOOK_BODY_RETENTION_DAYS must be at least 4, got {days}")
+    timeout = env_number(env, "WEBHOOK_TIMEOUT_SECONDS", 10.0)
+    if not 0 < timeout <= 60:
+        raise ConfigError(f"WEBHOOK_TIMEOUT_SECONDS must be above 0 and at most 60, got {timeout}")
+    return {
+        "webhook_allow_private": _networks(env, "WEBHOOK_ALLOW_PRIVATE"),
+        "webhook_timeout_seconds": timeout,
+        "webhook_body_retention_days": days,
+        "webhook_disable_after_hours": _positive(env, "WEBHOOK_DISABLE_AFTER_HOURS", 72),
+    }
 
 
 def _google(env: dict[str, str]) -> dict:

@@ -123,7 +123,9 @@ def register_personal_data() -> None:
     from server.messages import personal_data as messages
     from server.privacy import job_runs
     from server.privacy import personal_data as privacy
+    from server.webhooks import personal_data as webhooks
 
+    personal_data.register(webhooks.PROVIDER)  # finds bodies naming the person's messages
     personal_data.register(messages.FOLLOW_UPS)
     personal_data.register(messages.PROVIDER)
     personal_data.register(messages.SELF_VIEWS)

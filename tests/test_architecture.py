@@ -26,6 +26,8 @@ RANKS = {
     "messages": 5,
     "contacts": 6,
     "tracking": 7,
+    # Below every producer of events (tracking, contacts, messages, privacy), above accounts.
+    "webhooks": 7.5,
     "accounts": 8,
     "common": 9,
     "models": 10,

@@ -61,4 +61,4 @@ def forbidden(_exc):
     return render_template("admin/error.html", title="Admins only"), 403
 
 
-from server.admin import contacts, jobs, privacy, registers, team, views  # noqa: E402,F401
+from server.admin import contacts, jobs, privacy, registers, team, views, webhooks  # noqa: E402,F401

@@ -14,7 +14,7 @@ from server.admin import admin_required, bp
 from server.admin.jobs import queued
 from server.common.inputs import whole_number
 from server.contacts import csv_io as contacts_csv
-from server.contacts import enrichment, imports
+from server.contacts import enrichment, hubspot, imports
 from server.contacts import listing as contact_views
 from server.contacts import service as contacts
 from server.contacts.enrichment import refresh
@@ -105,6 +105,19 @@ def contacts_export():
         body,
         mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="contacts.csv"'},
+    )
+
+
+@bp.get("/contacts.hubspot.csv")
+@admin_required
+def contacts_export_hubspot():
+    """Every contact with its engagement, in HubSpot's import columns (audited)."""
+    body = hubspot.export(db.session, current_user.account_id, utcnow(), current_user)
+    db.session.commit()
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="contacts-hubspot.csv"'},
     )
 
 

@@ -11,6 +11,7 @@ from server.admin import admin_required, bp, mailer, settings
 from server.extensions import db
 from server.models import Account
 from server.privacy import breaches, subprocessors, termination
+from server.webhooks import endpoints as webhooks
 
 
 def _listing(account_id: int) -> dict:
@@ -24,6 +25,7 @@ def _listing(account_id: int) -> dict:
         "notes": {row.id: subprocessors.transfer_note(row) for row in rows},
         "now": datetime.now(UTC),
         "services": subprocessors.SERVICES,
+        "receivers": webhooks.receivers(db.session, account_id),
     }
 
 

@@ -14,6 +14,7 @@ from server.auth import throttle
 from server.auth.views import sign_in
 from server.extensions import db
 from server.gmail import health as gmail_health
+from server.webhooks import events as webhook_events
 
 
 def _render_team(error: str = "", invite_link: str = "", invited: str = "", status: int = 200):
@@ -82,12 +83,15 @@ def team_withdraw(invitation_id: int):
     return redirect(url_for("admin.team_page"))
 
 
-def _member_action(action, *args, done: str):
+def _member_action(action, *args, done: str, untracked: int | None = None):
     try:
         result = action(db.session, current_user, *args)
     except AccountError as exc:
         db.session.rollback()
         return _render_team(str(exc), status=400)
+    if untracked is not None:
+        # The rep's tracking stopped: their opens and clicks pending for webhooks are not sent.
+        webhook_events.scrub_tracking(db.session, current_user.account_id, untracked)
     db.session.commit()
     flash(done.format(**(result or {})))
     return redirect(url_for("admin.team_page"))
@@ -98,7 +102,10 @@ def _member_action(action, *args, done: str):
 def team_deactivate(user_id: int):
     """Deactivate a member: their tokens and signing keys are revoked at once."""
     return _member_action(
-        team.deactivate, user_id, done="Deactivated; {tokens} token(s) and {keys} key(s) revoked."
+        team.deactivate,
+        user_id,
+        done="Deactivated; {tokens} token(s) and {keys} key(s) revoked.",
+        untracked=user_id,
     )
 
 
@@ -121,7 +128,13 @@ def team_role(user_id: int):
 def team_tracking(user_id: int):
     """Per-rep tracking override: follow the account, or off."""
     follow = request.form.get("tracking") == "account"
-    return _member_action(team.set_tracking, user_id, follow, done="Tracking override saved.")
+    return _member_action(
+        team.set_tracking,
+        user_id,
+        follow,
+        done="Tracking override saved.",
+        untracked=None if follow else user_id,
+    )
 
 
 @bp.get("/invitations/<token>")

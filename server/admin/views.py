@@ -12,6 +12,7 @@ from server.admin import admin_required, bp, settings
 from server.extensions import db
 from server.models.message import VERDICTS
 from server.tracking import mix
+from server.webhooks import events as webhook_events
 
 WEEKS = 12
 
@@ -54,6 +55,9 @@ def account_save():
     except account_settings.SettingsError as exc:
         return _render_settings(str(exc), 400)
     changed = account_settings.update(db.session, account, current_user, changes)
+    if "tracking_enabled" in changed and not account.tracking_enabled:
+        # Opens and clicks still waiting to be sent to webhooks are not sent any more.
+        webhook_events.scrub_tracking(db.session, account.id)
     db.session.commit()
     flash("Settings saved." if changed else "Nothing changed.")
     return redirect(url_for("admin.account"))

@@ -12,4 +12,11 @@ from server.api.errors import register_error_handlers  # noqa: E402
 
 register_error_handlers(bp)
 
-from server.api import activity, contacts, extension, follow_ups, jobs  # noqa: E402,F401  (more routes)
+from server.api import (  # noqa: E402,F401  (more routes)
+    activity,
+    contacts,
+    extension,
+    follow_ups,
+    jobs,
+    webhooks,
+)

@@ -12,7 +12,7 @@ from server.api.jobs import accepted
 from server.api.openapi import operation
 from server.api.schemas import JobAcceptedOut
 from server.contacts import csv_io as contacts_csv
-from server.contacts import enrichment, imports
+from server.contacts import enrichment, hubspot, imports
 from server.contacts import listing as contact_views
 from server.contacts import service as contacts
 from server.contacts.enrichment import refresh
@@ -133,4 +133,26 @@ def export_contacts():
         body,
         mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="contacts.csv"'},
+    )
+
+
+@operation(
+    bp,
+    "/contacts/export/hubspot",
+    "GET",
+    "Every contact with its engagement, in HubSpot's import columns, as CSV (admins only)",
+    None,
+    produces="text/csv",
+)
+def export_contacts_hubspot():
+    """The HubSpot-compatible export (admins only, audited)."""
+    user = g.user
+    if not user.is_admin:
+        raise ApiError(403, "forbidden", "Only an admin may export the account's contacts.")
+    body = hubspot.export(db.session, user.account_id, utcnow(), user)
+    db.session.commit()
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="contacts-hubspot.csv"'},
     )

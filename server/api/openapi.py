@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import wraps
 
@@ -16,6 +17,9 @@ from server.auth import throttle
 from server.common.inputs import MAX_JSON_DEPTH, contains_nul, json_too_deep
 
 PREFIX = "/api/v1"
+# A path parameter, with or without its converter (`<run_id>`, `<int:endpoint_id>`).
+_PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
+_PARAM_TYPES = {"": {"type": "string"}, "int": {"type": "integer", "minimum": 0}}
 
 
 @dataclass(frozen=True)
@@ -117,7 +121,7 @@ def document(title: str, version: str) -> dict:
     )
     paths: dict[str, dict] = {}
     for op in OPERATIONS:
-        paths.setdefault(op.path.replace("<", "{").replace(">", "}"), {})[op.method] = _op_doc(op)
+        paths.setdefault(_PARAM.sub(r"{\1}", op.path), {})[op.method] = _op_doc(op)
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version},
@@ -166,11 +170,11 @@ def _op_doc(op: Operation) -> dict:
             "429": {"description": _THROTTLED, **error, **_RETRY_AFTER},
         },
     }
-    params = [p.strip("<>").split(":")[-1] for p in op.path.split("/") if p.startswith("<")]
+    params = [p.strip("<>").rpartition(":")[::-2] for p in op.path.split("/") if p[:1] == "<"]
     if params:
         doc["parameters"] = [
-            {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
-            for p in params
+            {"name": name, "in": "path", "required": True, "schema": _PARAM_TYPES[converter]}
+            for name, converter in params
         ]
     if op.body is not None or op.consumes:
         media = op.consumes or "application/json"

@@ -23,6 +23,7 @@ from server.common.addresses import (
 )
 from server.models import Company, Contact, ContactAddress, Enrichment, User
 from server.models.base import iso, utcnow
+from server.webhooks import hits as webhooks
 
 log = logging.getLogger(__name__)
 EDITABLE = ("name", "title", "phone", "notes")
@@ -167,6 +168,9 @@ def update_contact(session: Session, contact: Contact, changes: dict) -> Contact
             forget_enrichment(session, contact)
     contact.updated_at = utcnow()
     session.flush()
+    changed = [f for f in (*EDITABLE, "company_name", "do_not_enrich") if f in changes]
+    if changed:
+        webhooks.emit_contact(session, contact, changed)
     return contact
 
 

@@ -45,6 +45,7 @@ def register_tasks(huey: Huey, app) -> dict:
     from server.messages import jobs as messages
     from server.privacy import jobs as privacy
     from server.tracking import jobs as ingestion
+    from server.webhooks import jobs as webhooks
 
     tasks = {
         "replay_spools": huey.periodic_task(crontab(minute="*"))(ingestion.replay_spools(app)),
@@ -60,6 +61,10 @@ def register_tasks(huey: Huey, app) -> dict:
             privacy.purge_job_runs(app)
         ),
         "abandon_stale_runs": huey.periodic_task(crontab(minute="*/10"))(abandon_stale_runs(app)),
+        "deliver_webhooks": huey.periodic_task(crontab(minute="*"))(webhooks.deliver_webhooks(app)),
+        "purge_webhooks": huey.periodic_task(crontab(minute="37", hour="3"))(
+            webhooks.purge_webhooks(app)
+        ),
     }
     tasks |= gmail.register(huey, app)
     runs = gmail.run_tasks(app) | contacts.run_tasks(app) | privacy.run_tasks(app)

@@ -17,6 +17,7 @@ from server.messages.rewrite import track_html
 from server.models import Event, FollowUp, Link, Message, MessageSummary, Recipient, User
 from server.models.base import iso
 from server.tracking.events import event_view
+from server.webhooks import hits as webhooks
 
 
 class MessageError(ValueError):
@@ -53,7 +54,8 @@ def register(session: Session, user: User, data: dict, tracker: Tracker) -> tupl
     message = session.get(Message, mid) if mid else None
     if mid and (message is None or message.user_id != user.id):
         check_new_id(session, user, tracker.link_secrets, mid)
-    if message is None:
+    created = message is None
+    if created:
         key = accounts.current_signing_key(session, user)
         material = accounts.key_material(tracker.link_secrets, key.kid)
         mid = mid or signing.bound_message_id(material)
@@ -78,6 +80,8 @@ def register(session: Session, user: User, data: dict, tracker: Tracker) -> tupl
     if data.get("html") is not None:
         extra = _track(message, data["html"], tracker)
     session.flush()
+    if created:
+        webhooks.emit_sent(session, message)
     return message, extra
 
 

@@ -18,6 +18,7 @@ from server.models.privacy import (
     SubProcessor,
     SubProcessorChange,
 )
+from server.models.webhook import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "Account",
@@ -50,4 +51,7 @@ __all__ = [
     "SubProcessor",
     "SubProcessorChange",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
 ]

@@ -24,6 +24,7 @@ from server.common import audit, csv_safe, job_runs, personal_data
 from server.models import DataRequest, JobRun, User
 from server.models.base import utcnow
 from server.privacy import erasure_ledger
+from server.webhooks import hits as webhooks
 
 EXPORT_MAX_AGE = 60 * 60
 FORMATS = {"json": "application/json", "csv": "text/csv"}
@@ -57,6 +58,8 @@ def _record(session, admin: User, kind, digest, scope, outcome) -> DataRequest:
     )
     session.add(row)
     session.flush()
+    if kind in ("rectify", "erase"):  # an export completes when its files are written
+        webhooks.emit_data_request(session, row)
     audit.record(
         session, admin.account_id, f"dsr.{kind}", actor=admin, target=f"request #{row.id}",
         detail=f"{scope}: {outcome}",
@@ -94,6 +97,7 @@ def write_export(session: Session, run: JobRun) -> None:
     request = session.get(DataRequest, run.input["request_id"])
     if request is not None:
         request.scope, request.outcome = ",".join(found), "files written"
+        webhooks.emit_data_request(session, request)
     item = run.items[0] | {"status": "written"}
     job_runs.progress(session, run, [item], utcnow(), replace=True)
     run.result = {"formats": list(FORMATS), "request_id": run.input["request_id"]}

@@ -23,6 +23,7 @@ from server.tracking.self_views import record_claims
 from server.tracking.summaries import account_of, add_to_summaries, relabel, to_datetime
 from server.tracking.verdicts import context as context_rules
 from server.tracking.verdicts.context import Windows
+from server.webhooks.hits import emit_hits
 
 EVENT_COLUMNS = [c.name for c in Event.__table__.columns]
 _AT, _ACCOUNT = EVENT_COLUMNS.index("occurred_at"), EVENT_COLUMNS.index("account_id")
@@ -76,6 +77,9 @@ class BatchWriter:
         if burst_ids:
             relabel(conn, burst_ids, "scanner", "link-burst")
         record_claims(conn, {v: e for v, e in claims.items() if e in inserted})
+        # In this transaction: an open's webhook exists exactly when the open does.
+        fresh = [e for e in kept if e["id"] in inserted and e["id"] not in burst_ids]
+        emit_hits(conn, [(account_of(e, owners), e) for e in fresh])
         return inserted
 
     def _count(self, dropped: Counter[str]) -> None:

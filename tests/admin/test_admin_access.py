@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from server.accounts import team
 from server.accounts import users as accounts
 from server.common.mail import Mailer
 from server.extensions import db
+from server.models import WebhookDelivery
 from server.privacy import breaches, subprocessors, termination
+from server.webhooks import endpoints, events
 from tests.support.admin import SUBJECT, add_message, csrf_from
 
 
@@ -35,8 +38,13 @@ def acme(app, people):
         {"name": "MailCo", "country": "Ireland", "purpose": "Mail", "safeguard": "EU"},
     )
     invitation, _ = team.invite(db.session, "k", people.admin, "new@acme.test", "rep")
+    hook, _ = endpoints.create(db.session, "k", people.admin, {"url": "https://hooks.acme.test/"})
+    event_id = events.emit(db.session, people.admin.account_id, "contact.updated", {})
+    delivery = db.session.scalar(select(WebhookDelivery).filter_by(event_id=event_id))
     db.session.commit()
     return {
+        "webhook": hook.id,
+        "delivery": delivery.id,
         "user": people.rep.id,
         "breach": breach.id,
         "action": action.id,
@@ -56,8 +64,9 @@ PAGES = [
     "/admin/breaches",
     "/admin/terminate",
     "/admin/verdicts",
+    "/admin/webhooks",
 ]
-OBJECT_PAGES = ["/admin/breaches/{breach}"]
+OBJECT_PAGES = ["/admin/breaches/{breach}", "/admin/webhooks/{webhook}"]
 ACTIONS = [
     "/admin/settings",
     "/admin/team/invite",
@@ -68,8 +77,14 @@ ACTIONS = [
     "/admin/subprocessors",
     "/admin/breaches",
     "/admin/terminate",
+    "/admin/webhooks",
 ]
 OBJECT_ACTIONS = [
+    "/admin/webhooks/{webhook}",
+    "/admin/webhooks/{webhook}/rotate",
+    "/admin/webhooks/{webhook}/replay",
+    "/admin/webhooks/{webhook}/delete",
+    "/admin/webhooks/deliveries/{delivery}/replay",
     "/admin/team/{user}/deactivate",
     "/admin/team/{user}/reactivate",
     "/admin/team/{user}/role",

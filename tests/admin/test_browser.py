@@ -167,7 +167,20 @@ PAGES = (
     "subprocessors",
     "breaches",
     "terminate",
+    "webhooks",
 )
+
+
+def add_webhook(admin: User) -> int:
+    """An endpoint with a delivery in its log; its id."""
+    from server.webhooks import endpoints, events
+
+    endpoint, _ = endpoints.create(db.session, "k", admin, {"url": "https://hooks.acme.test/in"})
+    events.emit(db.session, admin.account_id, "contact.updated", {"email": SUBJECT}, SUBJECT)
+    db.session.commit()
+    return endpoint.id
+
+
 UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea, button')]
   .filter(el => el.type !== 'hidden')
   .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
@@ -177,8 +190,9 @@ UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea, bu
 
 def test_every_control_has_a_name_and_the_keyboard_reaches_it(app, page, live_app, people):
     add_message(people.rep, SUBJECT)
+    pages = [*PAGES, f"webhooks/{add_webhook(people.admin)}"]
     browser_sign_in(page, live_app, app, people.admin)
-    for path in PAGES:
+    for path in pages:
         page.goto(f"{live_app}/admin/{path}")
         assert page.evaluate(UNLABELLED) == [], path
         assert page.locator("h1").count() == 1, path
@@ -189,7 +203,7 @@ def test_every_control_has_a_name_and_the_keyboard_reaches_it(app, page, live_ap
     assert page.get_by_role("heading", name=f"Held about {SUBJECT}").is_visible()
     assert page.evaluate(UNLABELLED) == []
     page.set_viewport_size({"width": 360, "height": 740})  # a phone: nothing wider than it
-    for path in PAGES:
+    for path in pages:
         page.goto(f"{live_app}/admin/{path}")
         assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
 
@@ -212,8 +226,10 @@ def watch_for_problems(page) -> list[str]:
 def test_every_page_works_under_the_servers_csp(app, page, live_app, people):
     problems = watch_for_problems(page)
     add_message(people.rep, SUBJECT)
+    hook = add_webhook(people.admin)
     browser_sign_in(page, live_app, app, people.admin)
     paths = ["/", "/auth/google", "/auth/login", *(f"/admin/{path}" for path in PAGES)]
+    paths.append(f"/admin/webhooks/{hook}")
     for path in [*paths, "/admin/verdicts"]:
         response = page.goto(live_app + path)
         assert response.status == 200, path

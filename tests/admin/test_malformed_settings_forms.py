@@ -8,16 +8,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 
 from server.accounts import team
 from server.accounts.settings import SWITCHES
 from server.common import mail
 from server.contacts import service as contacts
 from server.extensions import db
+from server.models import WebhookDelivery
 from server.privacy import breaches, subprocessors
+from server.webhooks import endpoints, events
 from tests.support.admin import SUBJECT, csrf_from
 from tests.support.malformed import Form, check_form, post_endpoints
 
+WEBHOOK_FIELDS = ("url", "description", "event_types", "allow_private")
 FORMS = {
     "admin.account_save": Form("/admin/settings", ("retention_days", "tracking_domain", *SWITCHES)),
     "admin.team_invite": Form("/admin/team/invite", ("email", "role")),
@@ -55,6 +59,12 @@ FORMS = {
     "admin.contact_enrich": Form("/admin/contacts/view/{contact}/enrich"),
     "admin.contacts_import": Form("/admin/contacts/import", files=("file",)),
     "admin.terminate_post": Form("/admin/terminate", ("confirmation", "mode")),
+    "admin.webhooks_add": Form("/admin/webhooks", WEBHOOK_FIELDS),
+    "admin.webhook_save": Form("/admin/webhooks/{webhook}", (*WEBHOOK_FIELDS, "enabled")),
+    "admin.webhook_rotate": Form("/admin/webhooks/{webhook}/rotate"),
+    "admin.webhook_delete": Form("/admin/webhooks/{webhook}/delete"),
+    "admin.webhook_replay_range": Form("/admin/webhooks/{webhook}/replay", ("since", "until")),
+    "admin.webhook_replay_one": Form("/admin/webhooks/deliveries/{delivery}/replay"),
 }
 
 
@@ -78,10 +88,15 @@ def rows(app, people) -> dict:
         db.session, app.config["SECRET_KEY"], people.admin, "new@acme.test", "rep"
     )
     contacts.upsert_contact(db.session, people.admin.account_id, SUBJECT, "Ana Ruiz")
+    hook = {"url": "https://hooks.acme.test/in"}
+    webhook = endpoints.create(db.session, app.config["SECRET_KEY"], people.admin, hook)[0]
+    event_id = events.emit(db.session, people.admin.account_id, "contact.updated", {})
+    delivery = db.session.scalar(select(WebhookDelivery).filter_by(event_id=event_id))
     db.session.commit()
     return {
         "rep": people.rep.id, "entry": entry.id, "breach": breach.id, "action": action.id,
         "invitation": invitation.id, "invitation_token": token, "contact": SUBJECT,
+        "webhook": webhook.id, "delivery": delivery.id,
     }  # fmt: skip
 
 

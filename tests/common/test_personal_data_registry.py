@@ -11,6 +11,8 @@ NOT_PERSONAL = {
     "accounts": "the customer organisation (its name, switches); ended by termination",
     "sub_processors": "companies the account hands data to, not people",
     "sub_processor_changes": "announced changes of that company list",
+    "webhook_endpoints": "the customer's own receiving URLs, secrets and switches; ended by "
+    "termination",
     "ip_hash_keys": "random per-period keys, nobody's data; deleted when their period ends",
     "erasure_ledger": "keyed digests of erased addresses, kept to erase them again after a "
     "restore; without the key they name nobody (docs/backup.md)",

@@ -144,9 +144,7 @@ def test_the_receipt_of_a_links_only_mail_says_opens_are_not_tracked(
         page = open_gmail(browser, mailbox, compose=False, rows=[row], threads=[])
         receipt = page.locator(f'[data-thread-id="{LEAD_THREAD}"] [data-lc-receipt]')
         eventually(connected, lambda: receipt.text_content() == "✔")
-        assert re.fullmatch(
-            r"Sent .+ \(.+\), opens not tracked", receipt.get_attribute("title")
-        )
+        assert re.fullmatch(r"Sent .+ \(.+\), opens not tracked", receipt.get_attribute("title"))
         page.close()
         # Opened in Gmail, the message (no pixel in it) is known by its own links.
         html = mailbox.sent[-1]["html"]

@@ -73,6 +73,10 @@ BREACH = {
     "subjects_affected": "x",
 }
 
+WEBHOOK = {"url": "https://hooks.globex.test/in", "event_types": ["contact.updated"]}
+WEBHOOK_FORM = {"url": "https://hooks.globex.test/in", "event_types": "contact.updated"}
+RANGE = {"since": "2026-01-01T00:00", "until": "2099-01-01T00:00"}
+REPLAY = {"since": "2026-01-01T00:00:00Z", "until": "2099-01-01T00:00:00Z", "failed_only": False}
 PROBES = {
     # JSON API (bearer token)
     ("api.me", "GET"): own("/api/v1/me"),
@@ -80,6 +84,7 @@ PROBES = {
     ("api.activity_feed", "GET"): own("/api/v1/activity"),
     ("api.list_contacts", "GET"): own("/api/v1/contacts?q={contact}"),
     ("api.export_contacts", "GET"): own("/api/v1/contacts/export"),
+    ("api.export_contacts_hubspot", "GET"): own("/api/v1/contacts/export/hubspot"),
     ("api.import_contacts", "POST"): own(
         "/api/v1/contacts/import", body=CSV, content_type="text/csv"
     ),
@@ -95,6 +100,15 @@ PROBES = {
     ("api.cancel_follow_up", "DELETE"): obj("/api/v1/messages/{mid}/follow-up"),
     ("api.threads_status", "POST"): own("/api/v1/threads/status", json=THREADS),
     ("api.extension_sign_out", "DELETE"): own("/api/v1/extension/token"),
+    ("api.list_webhooks", "GET"): own("/api/v1/webhooks"),
+    ("api.create_webhook", "POST"): own("/api/v1/webhooks", json=WEBHOOK),
+    ("api.get_webhook", "GET"): obj("/api/v1/webhooks/{webhook}"),
+    ("api.patch_webhook", "PATCH"): obj("/api/v1/webhooks/{webhook}", json={"enabled": False}),
+    ("api.delete_webhook", "DELETE"): obj("/api/v1/webhooks/{webhook}"),
+    ("api.rotate_webhook_secret", "POST"): obj("/api/v1/webhooks/{webhook}/rotate-secret"),
+    ("api.webhook_deliveries", "GET"): obj("/api/v1/webhooks/{webhook}/deliveries"),
+    ("api.replay_webhooks", "POST"): obj("/api/v1/webhooks/{webhook}/replay", json=REPLAY),
+    ("api.replay_webhook_delivery", "POST"): obj("/api/v1/webhooks/deliveries/{delivery}/replay"),
     # Sign-in and connections (session)
     ("auth.logout", "POST"): own("/auth/logout"),
     ("auth.extension_connect_page", "GET"): own("/auth/extension/connect?challenge=" + "c" * 43),
@@ -120,6 +134,7 @@ PROBES = {
     ("admin.team_tracking", "POST"): obj("/admin/team/{user}/tracking", form={"tracking": "off"}),
     ("admin.contacts_page", "GET"): own("/admin/contacts?q={contact}"),
     ("admin.contacts_export", "GET"): own("/admin/contacts.csv"),
+    ("admin.contacts_export_hubspot", "GET"): own("/admin/contacts.hubspot.csv"),
     ("admin.contacts_import", "POST"): own("/admin/contacts/import", upload=CSV),
     ("admin.contact_page", "GET"): obj("/admin/contacts/view/{contact}"),
     ("admin.contact_save", "POST"): obj("/admin/contacts/view/{contact}", form={"name": "M"}),
@@ -136,6 +151,17 @@ PROBES = {
     ("admin.requests_erase", "POST"): own(
         "/admin/privacy/erase", form={"email": "{contact}", "confirm": "{contact}"}
     ),
+    ("admin.webhooks_page", "GET"): own("/admin/webhooks"),
+    ("admin.webhooks_add", "POST"): own("/admin/webhooks", form=WEBHOOK_FORM),
+    ("admin.webhook_page", "GET"): obj("/admin/webhooks/{webhook}"),
+    ("admin.webhook_save", "POST"): obj("/admin/webhooks/{webhook}", form=WEBHOOK_FORM),
+    ("admin.webhook_rotate", "POST"): obj("/admin/webhooks/{webhook}/rotate"),
+    ("admin.webhook_delete", "POST"): obj("/admin/webhooks/{webhook}/delete"),
+    ("admin.webhook_replay_range", "POST"): obj(
+        "/admin/webhooks/{webhook}/replay",
+        form={"since": "2026-01-01T00:00", "until": "2099-01-01T00:00"},
+    ),
+    ("admin.webhook_replay_one", "POST"): obj("/admin/webhooks/deliveries/{delivery}/replay"),
     ("admin.subprocessors_page", "GET"): own("/admin/subprocessors"),
     ("admin.subprocessors_add", "POST"): own("/admin/subprocessors", form=SUBPROCESSOR),
     ("admin.subprocessors_edit", "POST"): obj("/admin/subprocessors/{entry}", form=SUBPROCESSOR),

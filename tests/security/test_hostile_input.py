@@ -50,10 +50,13 @@ def test_json_nested_past_any_sane_depth_is_a_bad_request(app, world, visitor):
 
 
 def test_exported_csv_never_carries_a_formula_contacts(app, world, visitor):
-    """The contacts export (pages and API) neutralizes a formula in a contact's name."""
+    """The contacts exports (pages and API, plain and HubSpot's) neutralize a formula in a
+    contact's name."""
     _name_the_contact(world, FORMULA)
     client, headers = visitor(world.victim_admin)
-    for path in ("/admin/contacts.csv", "/api/v1/contacts/export"):
+    paths = ("/admin/contacts.csv", "/api/v1/contacts/export", "/admin/contacts.hubspot.csv",
+             "/api/v1/contacts/export/hubspot")  # fmt: skip
+    for path in paths:
         _assert_no_formula(client.get(path, headers=headers).get_data(as_text=True), path)
 
 

@@ -21,8 +21,10 @@ from server.common.mail import Mailer
 from server.extensions import db
 from server.messages import follow_ups
 from server.messages import service as messages
-from server.models import Event, User
+from server.models import Event, User, WebhookDelivery
 from server.privacy import breaches, data_requests, subprocessors
+from server.webhooks import endpoints as webhooks
+from server.webhooks import events as webhook_events
 
 VICTIM = "Zanzibar Widgets"
 CONTACT = "ana.marker@zanzibar-customer.test"
@@ -31,6 +33,7 @@ THREAD = "18c2a5f0e1d2zq7f"
 LINK = "https://zanzibar-shop.test/offer-zq7f"
 BREACH = "Laptop zq7f lost"
 ENTRY = "ZanzibarMailCo"
+HOOK = "https://hooks.zanzibar-zq7f.test/in"
 
 
 @dataclass
@@ -56,7 +59,9 @@ def build(secret_key: str, link_secret: str) -> World:
     world.ids = _victim_rows(victim_admin, victim_rep, secret_key, link_secret)
     db.session.commit()
     kid = world.ids["kid"]
-    world.markers = [VICTIM, CONTACT, SUBJECT, THREAD, LINK, BREACH, ENTRY, victim_rep.email, kid]
+    world.markers = [
+        VICTIM, CONTACT, SUBJECT, THREAD, LINK, BREACH, ENTRY, HOOK, victim_rep.email, kid
+    ]  # fmt: skip
     return world
 
 
@@ -104,6 +109,11 @@ def _victim_rows(admin: User, rep: User, secret_key: str, link_secret: str) -> d
         {"name": ENTRY, "country": "Ireland", "purpose": "Mail", "safeguard": "EU"},
     )
     invitation, _ = team.invite(db.session, secret_key, admin, "new@zanzibar.test", "rep")
+    hook, _ = webhooks.create(db.session, secret_key, admin, {"url": HOOK})
+    event_id = webhook_events.emit(db.session, admin.account_id, "contact.updated", {}, CONTACT)
+    delivery = db.session.scalar(
+        select(WebhookDelivery).where(WebhookDelivery.event_id == event_id)
+    )
     return {
         "mid": message.id,
         "kid": message.kid,
@@ -115,6 +125,8 @@ def _victim_rows(admin: User, rep: User, secret_key: str, link_secret: str) -> d
         "entry": entry.id,
         "user": rep.id,
         "invitation": invitation.id,
+        "webhook": hook.id,
+        "delivery": delivery.id,
         "victim": VICTIM,
     }
 

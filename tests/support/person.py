@@ -33,6 +33,8 @@ from server.privacy import data_requests, erasure_ledger, subprocessors
 from server.tracking import ip_keys
 from server.tracking.deidentify import key_period
 from server.tracking.summaries import rebuild_summary
+from server.webhooks import endpoints
+from server.webhooks import hits as webhook_hits
 from tests.support.google import METADATA, SIGN_IN, connect_mailbox
 
 PERSON = "zoe.quill@northwind-lead.test"
@@ -167,6 +169,16 @@ def _lead_side(admin, urls: list[str]) -> dict:
     return {"own": own, "shared": shared, "kept": kept}
 
 
+def _webhooks(admin, made: dict) -> None:
+    """An endpoint, and events about the person waiting for it: their messages' reports (one
+    naming them only in an encoded subject) and their contact's edit."""
+    endpoints.create(db.session, "k", admin, {"url": "https://hooks.acme.test/in"})
+    for message in (made["own"], made["shared"], made["kept"]):
+        webhook_hits.emit_sent(db.session, message)
+    contact = contacts.find_contact(db.session, admin.account_id, PERSON)
+    webhook_hits.emit_contact(db.session, contact, ["name"])
+
+
 def _records(admin, urls: list[str]) -> None:
     """The person as a contact, in a job run, a breach entry; a sub-processor beside them."""
     contact, _ = contacts.upsert_contact(db.session, admin.account_id, PERSON, NAME)
@@ -217,6 +229,7 @@ def seed(app, admin, google) -> dict:
     urls = [f"https://shop.test/?who={e}" for e in encodings()]
     made = _lead_side(admin, urls)
     _records(admin, urls)
+    _webhooks(admin, made)
     db.session.commit()
     # A search, and an export whose files hold everything found.
     data_requests.search(db.session, "k", admin, PERSON)

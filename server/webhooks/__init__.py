@@ -1,0 +1,1 @@
+"""Webhooks: signed event delivery to the customer's own endpoints (docs/webhooks.md)."""
