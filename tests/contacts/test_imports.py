@@ -32,6 +32,7 @@ def test_a_file_that_cannot_be_imported_is_refused_before_anything_is_queued(app
 
 def test_rows_are_saved_and_reported_chunk_by_chunk(app, rep, monkeypatch):
     monkeypatch.setattr(imports, "CHUNK", 3)
+    monkeypatch.setattr(imports, "CHUNK_SECONDS", 3600)  # chunks by size alone, however slow
     commits = []
     progress = job_runs.progress
     monkeypatch.setattr(
@@ -60,6 +61,7 @@ def test_rows_are_saved_and_reported_chunk_by_chunk(app, rep, monkeypatch):
 
 def test_a_failure_part_way_keeps_the_saved_chunks_reported(app, rep, monkeypatch):
     monkeypatch.setattr(imports, "CHUNK", 3)
+    monkeypatch.setattr(imports, "CHUNK_SECONDS", 3600)  # chunks by size alone, however slow
     save = csv_io.row_result
 
     def fails_on_the_fifth(session, account, header, line, cells):
