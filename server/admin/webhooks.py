@@ -63,8 +63,9 @@ def webhooks_add():
     """Add an endpoint; its secret is shown on the answer, once."""
     try:
         endpoint, secret = endpoints.create(
-            db.session, settings().secret_key, current_user, _form()
-        )
+            db.session, settings().secret_key, current_user, _form(),
+            settings().webhook_allow_private,
+        )  # fmt: skip
     except endpoints.WebhookError as exc:
         db.session.rollback()
         return _render_list(str(exc), 400)
@@ -86,7 +87,9 @@ def webhook_save(endpoint_id: int):
     endpoint = _endpoint(endpoint_id)
     data = _form() | {"enabled": request.form.get("enabled") == "on"}
     try:
-        endpoints.update_endpoint(db.session, current_user, endpoint, data)
+        endpoints.update_endpoint(
+            db.session, current_user, endpoint, data, settings().webhook_allow_private
+        )
     except endpoints.WebhookError as exc:
         db.session.rollback()
         return _render_one(_endpoint(endpoint_id), str(exc), 400)

@@ -135,6 +135,10 @@ def _secret_key() -> str:
     return current_app.config["LEADCAMP"].secret_key
 
 
+def _server_allowed() -> tuple:
+    return current_app.config["LEADCAMP"].webhook_allow_private
+
+
 def _refused(exc: endpoints.WebhookError):
     db.session.rollback()
     return ApiError(400, "invalid_request", str(exc))
@@ -154,7 +158,9 @@ def list_webhooks():
 def create_webhook(body: WebhookIn):
     """A new endpoint and its signing secret."""
     try:
-        endpoint, secret = endpoints.create(db.session, _secret_key(), _admin(), body.model_dump())
+        endpoint, secret = endpoints.create(
+            db.session, _secret_key(), _admin(), body.model_dump(), _server_allowed()
+        )
     except endpoints.WebhookError as exc:
         raise _refused(exc) from None
     db.session.commit()
@@ -175,7 +181,9 @@ def patch_webhook(endpoint_id: int, body: WebhookPatchIn):
     """Change URL, types, description, private ranges or the enabled switch."""
     endpoint = _endpoint(endpoint_id)
     try:
-        endpoints.update_endpoint(db.session, g.user, endpoint, body.model_dump(exclude_unset=True))
+        endpoints.update_endpoint(
+            db.session, g.user, endpoint, body.model_dump(exclude_unset=True), _server_allowed()
+        )
     except endpoints.WebhookError as exc:
         raise _refused(exc) from None
     db.session.commit()

@@ -23,8 +23,10 @@ class WebhookError(ValueError):
     """A change the service refuses; the message says why."""
 
 
-def clean(data: dict) -> dict:
-    """The checked fields of a create or update (only those given); raises WebhookError."""
+def clean(data: dict, allowed: tuple = ()) -> dict:
+    """The checked fields of a create or update (only those given); raises WebhookError.
+
+    `allowed`: the private ranges already allowed (the server's, the endpoint's own)."""
     out = {}
     if "url" in data:
         url = str(data["url"] or "").strip()
@@ -49,6 +51,8 @@ def clean(data: dict) -> dict:
                 "Private ranges must be addresses or CIDRs, comma-separated."
             ) from None
         out["allow_private"] = ",".join(str(n) for n in nets)
+    if "url" in out:
+        _refuse_written(out["url"], allowed + guard.networks(out.get("allow_private", "")))
     if "description" in data:
         out["description"] = str(data["description"] or "").strip()[:200]
     if data.get("enabled") is not None:
@@ -56,11 +60,20 @@ def clean(data: dict) -> dict:
     return out
 
 
+def _refuse_written(url: str, allowed: tuple) -> None:
+    # A host written as a refused address is refused now; a name is checked at each attempt
+    # (its answers may change), where a refusal is logged and retried.
+    reason = guard.written_refusal(url, allowed)
+    if reason:
+        raise WebhookError(f"The URL is refused: {reason}; allow its range to reach it.")
+
+
 def create(
-    session: Session, secret_key: str, admin: User, data: dict
+    session: Session, secret_key: str, admin: User, data: dict, server_allowed: tuple = ()
 ) -> tuple[WebhookEndpoint, str]:
-    """A new endpoint and its signing secret (shown once)."""
-    values = clean(data)
+    """A new endpoint and its signing secret (shown once); `server_allowed`: the private
+    ranges the server allows every endpoint."""
+    values = clean(data, server_allowed)
     if "url" not in values:
         raise WebhookError("An endpoint needs a URL.")
     count = len(endpoints(session, admin.account_id))
@@ -77,9 +90,14 @@ def create(
     return endpoint, secret
 
 
-def update_endpoint(session: Session, admin: User, endpoint: WebhookEndpoint, data: dict) -> None:
+def update_endpoint(
+    session: Session, admin: User, endpoint: WebhookEndpoint, data: dict, server_allowed: tuple = ()
+) -> None:
     """Change URL, types, description, private ranges or the enabled switch."""
-    values = clean(data)
+    kept = () if "allow_private" in data else guard.networks(endpoint.allow_private or "")
+    values = clean(data | ({} if "url" in data else {"url": endpoint.url}), server_allowed + kept)
+    if "url" not in data:
+        values.pop("url")
     for name, value in values.items():
         setattr(endpoint, name, value)
     if values.get("enabled"):

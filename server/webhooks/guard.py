@@ -110,6 +110,22 @@ def check(url: str, allowed: tuple[Network, ...] = ()) -> Target:
     return Target(scheme, host, port, path, addresses[0])
 
 
+def written_refusal(url: str, allowed: tuple[Network, ...] = ()) -> str | None:
+    """Why `url` is refused by what its host says without resolving: an address in any numeric
+    form (0x7f000001 too) or a localhost name; None when only resolving can tell."""
+    host = split(url)[1]
+    if host == "localhost" or host.endswith(".localhost"):
+        address = "127.0.0.1"  # names that are loopback by definition (RFC 6761)
+    else:
+        try:
+            infos = socket.getaddrinfo(host, None, flags=socket.AI_NUMERICHOST)
+        except (OSError, ValueError):  # a name (UnicodeError is a ValueError), or unusable
+            return None
+        address = infos[0][4][0]
+    reason = refusal(address, allowed)
+    return f"the host is {reason} ({address})" if reason else None
+
+
 def split(url: str) -> tuple[str, str, int, str]:
     """(scheme, host, port, path with query) of an http(s) URL; raises Refused."""
     try:

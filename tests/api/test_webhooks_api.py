@@ -56,6 +56,42 @@ def test_bad_urls_types_and_ranges_are_refused(client, make_user):
         assert response.status_code == 400, bad
 
 
+def test_a_url_written_with_a_refused_address_is_refused_at_once(client, make_user, settings):
+    """Written addresses (any numeric form) and localhost names get a clear 400 when the endpoint
+    is made; a name is left to each attempt's check (its answers may change)."""
+    _, token = make_user("boss@acme.test", admin=True)
+
+    def post(url: str, **extra):
+        body = {"url": url, "event_types": ["message.opened"]} | extra
+        return client.post("/api/v1/webhooks", json=body, headers=auth(token))
+
+    for url in ("http://127.0.0.1:9/x", "http://0x7f000001/", "http://[::1]/", "http://localhost/",
+                "http://api.localhost/", "http://[::ffff:127.0.0.1]/", "http://10.0.0.5/",
+                "http://100.64.1.1/", "http://169.254.169.254/latest/meta-data",
+                "http://224.0.0.1/", "http://0.0.0.0/"):  # fmt: skip
+        refused = post(url)
+        assert refused.status_code == 400, url
+        assert refused.json["message"].startswith("The URL is refused: the host is "), url
+    assert "a cloud metadata address" in post("http://169.254.169.254/").json["message"]
+    assert post("http://10.0.0.5/", allow_private="10.0.0.0/8").status_code == 201
+    # Metadata stays refused whatever the allowance.
+    assert post("http://169.254.169.254/", allow_private="169.254.0.0/16").status_code == 400
+    made = post("https://hooks.acme.test/in")
+    assert made.status_code == 201  # a name: checked where it is used, at each attempt
+    path = f"/api/v1/webhooks/{made.json['id']}"
+    assert (
+        client.patch(path, json={"url": "http://10.1.2.3/"}, headers=auth(token)).status_code == 400
+    )
+    assert (
+        client.patch(path, json={"allow_private": "10.0.0.0/8"}, headers=auth(token)).status_code
+        == 200
+    )
+    moved = client.patch(path, json={"url": "http://10.1.2.3/"}, headers=auth(token))
+    assert moved.status_code == 200 and moved.json["url"] == "http://10.1.2.3/"  # its own allowance
+    taken = client.patch(path, json={"allow_private": ""}, headers=auth(token))
+    assert taken.status_code == 400  # the allowance its written address needs stays
+
+
 def test_the_log_and_replays(app, client, make_user, monkeypatch):
     monkeypatch.setattr(guard, "resolve", lambda host, port: ["10.9.8.7"])
     admin, token = make_user("boss@acme.test", admin=True)

@@ -15,7 +15,7 @@ from server.extensions import db
 from server.messages import service as messages
 from server.models import AuditEntry, WebhookDelivery, WebhookEvent
 from server.models.base import utcnow
-from server.webhooks import delivery, endpoints
+from server.webhooks import delivery, endpoints, guard
 
 SECRET_KEY = "test-secret-key"
 
@@ -195,9 +195,16 @@ def test_a_replay_needs_the_body(app, hook_admin, endpoint, receiver):
     assert receiver.requests == []
 
 
-def test_a_refused_address_is_logged_and_retried_like_a_failure(app, hook_admin, receiver):
-    endpoints.create(db.session, SECRET_KEY, hook_admin[0], {"url": receiver.url})
+def test_a_refused_address_is_logged_and_retried_like_a_failure(
+    app, hook_admin, receiver, monkeypatch
+):
+    # A name is accepted when the endpoint is made; what it resolves to is checked per attempt.
+    port = receiver.url.split(":")[2].split("/")[0]
+    endpoints.create(
+        db.session, SECRET_KEY, hook_admin[0], {"url": f"http://hooks.acme.test:{port}/"}
+    )
     db.session.commit()
+    monkeypatch.setattr(guard, "resolve", lambda host, port: ["127.0.0.1"])
     send_message(hook_admin[0], 1)
     assert delivery.deliver_due(db.session, config()) == {"pending": 1}
     [line] = deliveries()

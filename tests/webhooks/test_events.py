@@ -143,9 +143,11 @@ def test_replies_bounces_contact_edits_and_data_requests(app, sent, hook_admin):
 
 def test_an_endpoint_gets_only_its_types_and_a_disabled_one_nothing(app, hook_admin, receiver):
     user = hook_admin[0]
-    only = {"url": receiver.url, "event_types": ["contact.updated"]}
-    ep, _ = endpoints.create(db.session, SECRET_KEY, user, only)
-    off, _ = endpoints.create(db.session, SECRET_KEY, user, {"url": receiver.url})
+    local = {"url": receiver.url, "allow_private": "127.0.0.1/32"}
+    ep, _ = endpoints.create(
+        db.session, SECRET_KEY, user, local | {"event_types": ["contact.updated"]}
+    )
+    off, _ = endpoints.create(db.session, SECRET_KEY, user, local)
     endpoints.update_endpoint(db.session, user, off, {"enabled": False})
     db.session.commit()
     assert events.emit(db.session, user.account_id, "message.sent", {}) is None
