@@ -18,15 +18,7 @@ from server.models import WebhookEvent
 from server.models.webhook import EVENT_TYPES
 from server.webhooks import endpoints
 
-EventType = Literal[
-    "message.sent",
-    "message.opened",
-    "link.clicked",
-    "message.replied",
-    "message.bounced",
-    "contact.updated",
-    "data_request.completed",
-]
+EventType = Literal[EVENT_TYPES]  # the model's list: one place names the types
 Url = Annotated[str, Field(min_length=1, max_length=2000, description="http(s) URL")]
 Ranges = Annotated[
     str,
