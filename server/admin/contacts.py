@@ -7,11 +7,12 @@ job page."""
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from server.admin import admin_required, bp
 from server.admin.jobs import queued
+from server.common import csv_safe
 from server.common.inputs import whole_number
 from server.contacts import csv_io as contacts_csv
 from server.contacts import enrichment, hubspot, imports
@@ -101,11 +102,7 @@ def contacts_export():
     """Every contact of the account as CSV (recorded in the audit log)."""
     body = contacts_csv.export_csv(db.session, current_user.account_id, current_user)
     db.session.commit()
-    return Response(
-        body,
-        mimetype="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="contacts.csv"'},
-    )
+    return csv_safe.download(body, "contacts.csv")
 
 
 @bp.get("/contacts.hubspot.csv")
@@ -114,11 +111,7 @@ def contacts_export_hubspot():
     """Every contact with its engagement, in HubSpot's import columns (audited)."""
     body = hubspot.export(db.session, current_user.account_id, utcnow(), current_user)
     db.session.commit()
-    return Response(
-        body,
-        mimetype="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="contacts-hubspot.csv"'},
-    )
+    return csv_safe.download(body, "contacts-hubspot.csv")
 
 
 @bp.post("/contacts/import")

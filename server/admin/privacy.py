@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from server.accounts import team
 from server.accounts.users import AccountError
 from server.admin import admin_required, bp, settings
 from server.admin.jobs import queued
-from server.common import audit, personal_data
+from server.common import audit, csv_safe, personal_data
 from server.extensions import db
 from server.privacy import data_requests
 
@@ -124,8 +124,4 @@ def audit_export():
         detail=f"{len(entries)} entries",
     )  # fmt: skip
     db.session.commit()
-    return Response(
-        audit.to_csv(entries),
-        mimetype="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'},
-    )
+    return csv_safe.download(audit.to_csv(entries), "audit-log.csv")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, g, request
+from flask import g, request
 
 from server.api import bp
 from server.api import contact_schemas as schemas
@@ -11,6 +11,7 @@ from server.api.errors import ApiError
 from server.api.jobs import accepted
 from server.api.openapi import operation
 from server.api.schemas import JobAcceptedOut
+from server.common import csv_safe
 from server.contacts import csv_io as contacts_csv
 from server.contacts import enrichment, hubspot, imports
 from server.contacts import listing as contact_views
@@ -124,16 +125,10 @@ def import_contacts():
 )
 def export_contacts():
     """Every contact of the account as CSV (admins only: it is a bulk export of personal data)."""
-    user = g.user
-    if not user.is_admin:
-        raise ApiError(403, "forbidden", "Only an admin may export the account's contacts.")
+    user = _exporting_admin()
     body = contacts_csv.export_csv(db.session, user.account_id, user)
     db.session.commit()  # the audit entry of the export
-    return Response(
-        body,
-        mimetype="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="contacts.csv"'},
-    )
+    return csv_safe.download(body, "contacts.csv")
 
 
 @operation(
@@ -146,13 +141,14 @@ def export_contacts():
 )
 def export_contacts_hubspot():
     """The HubSpot-compatible export (admins only, audited)."""
-    user = g.user
-    if not user.is_admin:
-        raise ApiError(403, "forbidden", "Only an admin may export the account's contacts.")
+    user = _exporting_admin()
     body = hubspot.export(db.session, user.account_id, utcnow(), user)
     db.session.commit()
-    return Response(
-        body,
-        mimetype="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="contacts-hubspot.csv"'},
-    )
+    return csv_safe.download(body, "contacts-hubspot.csv")
+
+
+def _exporting_admin():
+    """The caller, when an admin: a bulk export of personal data is theirs alone."""
+    if not g.user.is_admin:
+        raise ApiError(403, "forbidden", "Only an admin may export the account's contacts.")
+    return g.user

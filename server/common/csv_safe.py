@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 from typing import Any
 
+from flask import Response
+
 # A cell starting with one of these runs as a formula in Excel, LibreOffice or Google Sheets;
 # tab and carriage return because spreadsheets skip them and read what follows as the cell.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -35,3 +37,12 @@ class Writer:
 def writer(out, **options) -> Writer:
     """A guarded csv.writer over the text stream `out` (options as for csv.writer)."""
     return Writer(out, **options)
+
+
+def download(body: str, filename: str) -> Response:
+    """A CSV answer the browser saves as `filename`."""
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
