@@ -64,9 +64,9 @@ test("notification texts name the message and never the proxy's location", () =>
 });
 
 test("the message ids of our pixels in a body, quoted or proxied, and no one else's", async () => {
-  const { pixelIdsIn } = await import("../src/shared/pixels.js");
+  const { trackedIdsIn } = await import("../src/shared/pixels.js");
   const html = `<p>Hi</p><img src="${PIXEL}"><blockquote><img src='${PROXIED.replace("#", "&#35;")}'></blockquote>` +
     `<img src="https://evil.example/o/k.m.${SIG}.gif"><a href="${PIXEL}">not an image</a>`;
-  assert.deepEqual(pixelIdsIn(html, ["t.example"]), ["q2X0c1ZPq0nqz7lU4m2GdA", "q2X0c1ZPq0nqz7lU4m2GdA"]);
-  assert.deepEqual(pixelIdsIn(html, ["other.example"]), []);
+  assert.deepEqual(trackedIdsIn(html, ["t.example"]), ["q2X0c1ZPq0nqz7lU4m2GdA", "q2X0c1ZPq0nqz7lU4m2GdA"]);
+  assert.deepEqual(trackedIdsIn(html, ["other.example"]), []);
 });

@@ -3,15 +3,24 @@ import { test } from "node:test";
 
 import { register } from "../src/content/features/read-receipts.js";
 
-const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
+const tick = () => new Promise(setImmediate); // the stubs answer at once: one turn settles them
+
+/** Register the feature with stand-ins; the thread list's refresh timer is not under test. */
+function registered(adapter, ask) {
+  const interval = globalThis.setInterval;
+  globalThis.setInterval = () => 0;
+  try {
+    register({ adapter, ask });
+  } finally {
+    globalThis.setInterval = interval;
+  }
+}
 const SIG = "iM1fGXD1X88yPZVCqya41EsDXeeVrrPAQkdkdKI6Ny4";
 const MID = "q2X0c1ZPq0nqz7lU4m2GdA";
 const PIXEL = `https://t.example/o/k1.${MID}.${SIG}.gif`;
 
 test("the self-view signal starts once the worker knows the tracking host, unknown at first", async () => {
   globalThis.document = { visibilityState: "hidden", addEventListener() {}, createElement: () => ({}) };
-  const interval = globalThis.setInterval;
-  globalThis.setInterval = () => 0; // the thread list's refresh timer is not under test
   const asked = [];
   // The worker has no account yet (the server is unreachable): no tracking host.
   let settings = { connected: true, reason: "the Leadcamp server cannot be reached" };
@@ -22,11 +31,7 @@ test("the self-view signal starts once the worker knows the tracking host, unkno
   };
   let onMessage;
   const adapter = { onThreadRow() {}, onMessageView: (handler) => { onMessage = handler; } };
-  try {
-    register({ adapter, ask });
-  } finally {
-    globalThis.setInterval = interval;
-  }
+  registered(adapter, ask);
   const ours = {
     fromMe: () => true,
     imageSources: () => [PIXEL],
@@ -47,8 +52,6 @@ test("the self-view signal starts once the worker knows the tracking host, unkno
 
 test("a links-only message of the rep's: its timeline, found by its own link, no self-view", async () => {
   globalThis.document = { visibilityState: "hidden", addEventListener() {}, createElement: () => ({}) };
-  const interval = globalThis.setInterval;
-  globalThis.setInterval = () => 0;
   const asked = [];
   const ask = async (type, payload) => {
     asked.push({ type, ...payload });
@@ -58,11 +61,7 @@ test("a links-only message of the rep's: its timeline, found by its own link, no
   };
   let onMessage;
   const adapter = { onThreadRow() {}, onMessageView: (handler) => { onMessage = handler; } };
-  try {
-    register({ adapter, ask });
-  } finally {
-    globalThis.setInterval = interval;
-  }
+  registered(adapter, ask);
   const link = `https://t.example/c/k1.${MID}.${SIG}/aHR0cHM6Ly9hLmV4YW1wbGUv`;
   await onMessage({
     fromMe: () => true, imageSources: () => [], linkHrefs: () => ["mailto:x@a.example", link], addPanel() {},

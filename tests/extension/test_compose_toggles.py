@@ -171,4 +171,6 @@ def test_the_reps_defaults_set_the_toggles_of_new_compose_windows(connected, bro
         page.close()
     finally:
         connected.check("#track-opens")
+        connected.evaluate("document.getElementById('prefs-saved').textContent = ''")
         connected.click("#prefs-form button[type=submit]")
+        eventually(connected, lambda: connected.text_content("#prefs-saved") == "Saved.")

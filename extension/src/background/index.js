@@ -2,7 +2,7 @@
 // rules, shows notifications, and injects InboxSDK's page-world script when asked.
 
 import "@inboxsdk/core/background.js";
-import { api, Unreachable } from "./api.js";
+import { api } from "./api.js";
 import { load, prefs, restrictStorage, save } from "./config.js";
 import { pollIfDue } from "./notify.js";
 import { getSecret } from "./secrets.js";
@@ -39,8 +39,7 @@ async function settings() {
       trackingHost: me.tracking.tracking_host,
     };
   } catch (error) {
-    const parts = { trackOpens, trackLinks };
-    return { connected: true, reason: error.message, trackingEnabled: true, trackByDefault: true, ...parts };
+    return { connected: true, reason: error.message, trackingEnabled: true, trackByDefault: true, trackOpens, trackLinks };
   }
 }
 

@@ -67,16 +67,17 @@ async function poll(now) {
 /** Keep the Gmail health each poll carries and push it to open Gmail tabs (their banner). */
 async function tellGmailHealth(health) {
   await save("gmailHealth", health);
-  const tabs = await chrome.tabs.query({ url: "https://mail.google.com/*" });
-  for (const tab of tabs) {
-    chrome.tabs.sendMessage(tab.id, { type: "lc.gmailHealth", ...health }).catch(() => {});
-  }
+  await toGmailTabs({ type: "lc.gmailHealth", ...health });
 }
 
 /** Push new events to open Gmail tabs for their in-Gmail notices. */
 async function tellGmailTabs(events) {
-  const tabs = await chrome.tabs.query({ url: "https://mail.google.com/*" });
-  for (const tab of tabs) {
-    chrome.tabs.sendMessage(tab.id, { type: "lc.activity", events }).catch(() => {});
+  await toGmailTabs({ type: "lc.activity", events });
+}
+
+/** Send `message` to every open Gmail tab (one that is gone or not listening is skipped). */
+async function toGmailTabs(message) {
+  for (const tab of await chrome.tabs.query({ url: "https://mail.google.com/*" })) {
+    chrome.tabs.sendMessage(tab.id, message).catch(() => {});
   }
 }

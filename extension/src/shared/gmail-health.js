@@ -1,6 +1,6 @@
 // What the rep is told in Gmail when the server can no longer read their mailbox: Google revoked
 // or expired its access (the 7 days of a Google app in testing mode), or its sync has stalled.
-// Pure, so it is tested under Node; the Gmail adapter draws it (a butter bar, or the fake page's).
+// Pure, so it is tested under Node; the Gmail adapter draws it (InboxSDK's top message bar, or the fake page's).
 
 const WORDS = {
   reconnect_needed:
@@ -11,7 +11,7 @@ const WORDS = {
     "being recorded. Connecting Gmail again often fixes it.",
 };
 
-/** The banner for the rep's Gmail health as `/me` gives it (`me.gmail`), or null when there is
+/** The banner for the rep's Gmail health as the server gives it (`gmail` of an activity poll or of `/me`), or null when there is
  * nothing to tell (healthy, not connected, or the server unknown). Only an http(s) link is used:
  * the URL comes from the server. */
 export function gmailBanner(gmail) {

@@ -14,17 +14,6 @@ export function pixelMessageId(src, ownHostList) {
   return m ? m[2] : null;
 }
 
-/** The message ids of our pixels in a mail body (a draft's own, or quoted ones). */
-export function pixelIdsIn(html, ownHostList) {
-  const ids = [];
-  for (const tag of scan(html).tags) {
-    const src = tag.name === "img" ? attribute(tag, "src") : null;
-    const id = src ? pixelMessageId(attrValue(src.raw), ownHostList) : null;
-    if (id) ids.push(id);
-  }
-  return ids;
-}
-
 /** The message id of our click link at `href`, or null. */
 export function linkMessageId(href, ownHostList) {
   const parts = split(href);
