@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.common.mail import Mailer
-from server.gmail.auth import SEND
+from server.gmail.auth import SEND, mailbox_of
 from server.models import GmailMailbox, User
 from server.models.base import iso
 
@@ -119,7 +119,7 @@ def status_view(
     session: Session, user: User, now: datetime, sweep: Sweep | int, connect_url: str
 ) -> dict:
     """The rep's Gmail connection as the API's `me` shows it (schemas.GmailOut)."""
-    mailbox = session.scalar(select(GmailMailbox).where(GmailMailbox.user_id == user.id))
+    mailbox = mailbox_of(session, user)
     health = health_of(mailbox, now, sweep)
     return {
         "connected": mailbox is not None,

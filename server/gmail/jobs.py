@@ -57,7 +57,8 @@ def _acquire(huey: Huey, key: str, now: float) -> bool:
     taken = huey.get(key, peek=True)
     if taken is not None and now - taken < LOCK_TTL:
         return False
-    # Stale. Two takers racing here could both win; a doubled sync is harmless (idempotent).
+    # Stale. Two takers racing here could both win; a doubled sync could then record a
+    # new reply twice (engagement.unrecorded only drops what is already stored); rare, logged.
     log.warning("gmail sync lock %s taken over: held since %s", key, taken)
     huey.delete(key)
     return huey.put_if_empty(key, now)
@@ -150,8 +151,9 @@ def register(huey: Huey, app) -> dict:
     """The per-mailbox sync task, the periodic sweep that queues it, the watches' renewal."""
     settings = app.config["LEADCAMP"]
     minutes = max(1, settings.gmail_sync_minutes)
-    # A watched mailbox is synced on each notice; the sweep only covers a lost one.
-    fallback = max(minutes, settings.gmail_push_fallback_minutes)
+    # A watched mailbox is synced on each notice; the sweep only covers a lost one. The health
+    # check's idea of "stalled" reads the same interval (health.Sweep).
+    fallback = gmail_health.Sweep.of(settings).pushed_minutes
 
     @huey.task(retries=RETRIES, retry_delay=BASE_DELAY, context=True, name="gmail_sync_mailbox")
     def gmail_sync_mailbox(mailbox_id: int, task=None):

@@ -18,9 +18,10 @@ gives headers and labels, never bodies) and then:
 
 With tracking switched off for the account or the rep, a run reads and records nothing.
 
-Event ids derive from the mailbox and the Gmail message id, and events go through the sink's
-idempotent batch writer, so running a sync twice never counts anything twice. A reply ends the
-follow-up reminders of its thread set before it (messages/follow_ups.py). A stored history
+An event's id is the time it was recorded and a key made from the mailbox and the Gmail message
+id; a sync drops the events whose key is already stored (engagement.unrecorded), so running a
+sync again never counts anything twice (the sync lock keeps two from running at once). A reply
+ends the follow-up reminders of its thread set before it (messages/follow_ups.py). A stored history
 id Google no longer knows (404) means a full resync: the tracked threads of the last 30 days and
 the latest sent messages, then the profile's current history id.
 """

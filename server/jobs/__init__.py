@@ -109,7 +109,7 @@ class HueyQueue:
 
     def enqueue(self, kind: str, run_id: str) -> None:
         """Queue the run for the task of its kind."""
-        self._build()[1][kind](run_id)
+        self.submit(kind, run_id)
 
     def submit(self, name: str, *args) -> None:
         """Queue the task registered as `name` with `args` (e.g. a mailbox's sync)."""

@@ -45,6 +45,11 @@ def own_message(session: Session, user: User, mid: str) -> Message:
     return message
 
 
+def _of(session: Session, message: Message) -> FollowUp | None:
+    """The message's reminder, if it ever had one (one per message)."""
+    return session.scalar(select(FollowUp).where(FollowUp.message_id == message.id))
+
+
 def set_follow_up(session: Session, user: User, mid: str, days: int, now: datetime) -> FollowUp:
     """Remind the user if no reply comes to their message within `days` days from `now`."""
     if isinstance(days, bool) or not isinstance(days, int) or not MIN_DAYS <= days <= MAX_DAYS:
@@ -52,7 +57,7 @@ def set_follow_up(session: Session, user: User, mid: str, days: int, now: dateti
             "invalid_request", f"days must be a whole number from {MIN_DAYS} to {MAX_DAYS}.", 400
         )
     message = own_message(session, user, mid)
-    follow_up = session.scalar(select(FollowUp).where(FollowUp.message_id == message.id))
+    follow_up = _of(session, message)
     if follow_up is None:
         follow_up = FollowUp(account_id=user.account_id, user_id=user.id, message_id=message.id)
         session.add(follow_up)
@@ -66,7 +71,7 @@ def set_follow_up(session: Session, user: User, mid: str, days: int, now: dateti
 def cancel(session: Session, user: User, mid: str, now: datetime) -> FollowUp | None:
     """Cancel the reminder on the user's message (if it has one still active)."""
     message = own_message(session, user, mid)
-    follow_up = session.scalar(select(FollowUp).where(FollowUp.message_id == message.id))
+    follow_up = _of(session, message)
     if follow_up is not None and follow_up.state in ACTIVE:
         follow_up.state, follow_up.ended_at = "cancelled", now
         session.flush()
@@ -97,20 +102,23 @@ def of_messages(session: Session, user: User, mids: Iterable[str]) -> dict[str, 
     return {f.message_id: f for f in rows}
 
 
+def _thread_of(user_id: int, message: Message):
+    """A SQL select of the ids of `message` and the rep's other messages in its Gmail thread."""
+    ids = select(Message.id).where(Message.user_id == user_id)
+    if not message.gmail_thread_id:
+        return ids.where(Message.id == message.id)
+    return ids.where(
+        or_(Message.id == message.id, Message.gmail_thread_id == message.gmail_thread_id)
+    )
+
+
 def _reply_after(follow_up: FollowUp, message: Message):
     """A SQL condition: a reply in the reminder's thread since it was set."""
-    same = Event.message_id == message.id
-    if message.gmail_thread_id:
-        in_thread = select(Message.id).where(
-            Message.user_id == follow_up.user_id,
-            Message.gmail_thread_id == message.gmail_thread_id,
-        )
-        same = or_(same, Event.message_id.in_(in_thread))
     return exists().where(
         Event.account_id == follow_up.account_id,
         Event.kind == "reply",
         Event.occurred_at >= follow_up.created_at,
-        same,
+        Event.message_id.in_(_thread_of(follow_up.user_id, message)),
     )
 
 
@@ -152,15 +160,8 @@ def end_on_replies(session: Session, replies: list[dict], now: datetime) -> int:
         if message is None:
             continue
         at = datetime.fromtimestamp(reply["occurred_at"], UTC)
-        targets = select(Message.id).where(Message.user_id == message.user_id)
-        if message.gmail_thread_id:
-            targets = targets.where(
-                or_(Message.id == message.id, Message.gmail_thread_id == message.gmail_thread_id)
-            )
-        else:
-            targets = targets.where(Message.id == message.id)
         active = select(FollowUp).where(
-            FollowUp.message_id.in_(targets),
+            FollowUp.message_id.in_(_thread_of(message.user_id, message)),
             FollowUp.state.in_(ACTIVE),
             FollowUp.created_at <= at,
         )
