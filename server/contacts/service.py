@@ -155,6 +155,7 @@ def update_contact(session: Session, contact: Contact, changes: dict) -> Contact
 
     Not audited: imports and rectifications record themselves; a person's edit is edit_contact.
     """
+    before = _webhook_fields(contact)
     for field in EDITABLE:
         if field in changes:
             # An absent phone is NULL; the other fields are empty text.
@@ -168,10 +169,19 @@ def update_contact(session: Session, contact: Contact, changes: dict) -> Contact
             forget_enrichment(session, contact)
     contact.updated_at = utcnow()
     session.flush()
-    changed = [f for f in (*EDITABLE, "company_name", "do_not_enrich") if f in changes]
+    after = _webhook_fields(contact)
+    # What changed, not what was sent: a form saved as it was, or a CSV imported again, is quiet.
+    changed = [f for f in before if before[f] != after[f]]
     if changed:
         webhooks.emit_contact(session, contact, changed)
     return contact
+
+
+def _webhook_fields(contact: Contact) -> dict:
+    """The fields a contact.updated webhook reports changes of, as they are now."""
+    company = contact.company.name if contact.company else ""
+    fields = {f: getattr(contact, f) for f in EDITABLE}
+    return fields | {"company_name": company, "do_not_enrich": contact.do_not_enrich}
 
 
 def check_edit(changes: dict) -> None:

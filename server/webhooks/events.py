@@ -28,7 +28,6 @@ KIND_TYPES = {
     "reply": "message.replied",
     "bounce": "message.bounced",
 }
-REAL_VERDICTS = ("human", "proxy")
 
 
 def subscribers(conn, account_ids: set[int]) -> dict[int, list[tuple[int, list[str]]]]:

@@ -5,13 +5,13 @@ burst relabelled is not an open)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import select
 
 from server.models import Message, Recipient
 from server.models.base import iso
-from server.webhooks.events import KIND_TYPES, REAL_VERDICTS, emit, subscribers
+from server.models.message import REAL_VERDICTS
+from server.tracking.summaries import to_datetime
+from server.webhooks.events import KIND_TYPES, emit, subscribers
 
 
 def webhook_type(event: dict) -> str | None:
@@ -50,7 +50,7 @@ def hit_data(event: dict, message: dict) -> dict:
     data = {
         "event_id": event["id"],
         "message_id": event["message_id"],
-        "occurred_at": iso(datetime.fromtimestamp(event["occurred_at"], UTC)),
+        "occurred_at": iso(to_datetime(event["occurred_at"])),
         "message_subject": message["subject"],
         "rep_id": message["user_id"],
         "recipients": message["recipients"],

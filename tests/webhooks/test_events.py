@@ -135,6 +135,11 @@ def test_replies_bounces_contact_edits_and_data_requests(app, sent, hook_admin):
     [update] = emitted("contact.updated")
     assert update["data"]["email"] == ANA and update["data"]["title"] == "CTO"
     assert update["data"]["changed"] == ["title"]
+    contacts.edit_contact(
+        db.session, contact, {"title": "CTO", "name": contact.name}, hook_admin[0]
+    )
+    db.session.commit()
+    assert len(emitted("contact.updated")) == 1  # saved as it was: nothing changed, nothing sent
     data_requests.rectify(db.session, SECRET_KEY, hook_admin[0], ANA, {"name": "Ana B"})
     db.session.commit()
     [done] = emitted("data_request.completed")
