@@ -5,12 +5,13 @@ burst relabelled is not an open)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import select
 
 from server.models import Message, Recipient
 from server.models.base import iso
 from server.models.message import REAL_VERDICTS
-from server.tracking.summaries import to_datetime
 from server.webhooks.events import KIND_TYPES, emit, subscribers
 
 
@@ -50,7 +51,7 @@ def hit_data(event: dict, message: dict) -> dict:
     data = {
         "event_id": event["id"],
         "message_id": event["message_id"],
-        "occurred_at": iso(to_datetime(event["occurred_at"])),
+        "occurred_at": iso(datetime.fromtimestamp(event["occurred_at"], UTC)),
         "message_subject": message["subject"],
         "rep_id": message["user_id"],
         "recipients": message["recipients"],
