@@ -87,6 +87,7 @@ def register_blueprints(app: Flask) -> None:
     from server.extensions import csrf
     from server.gmail import bp as gmail_bp
     from server.tracking import bp as tracking_bp
+    from server.workspace import bp as workspace_bp
 
     app.url_map.converters["int"] = IdConverter  # before any route is added
     app.register_blueprint(tracking_bp)
@@ -94,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(api_bp)  # bearer tokens, not cookies: nothing to forge
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(workspace_bp)
     app.register_blueprint(gmail_bp)
     csrf.exempt(gmail_bp)  # Pub/Sub's signed OIDC token, not cookies: nothing to forge
 

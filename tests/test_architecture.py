@@ -20,6 +20,7 @@ RANKS = {
     "jobs": 1,
     "api": 1,
     "admin": 1,
+    "workspace": 1,
     "auth": 2,
     "privacy": 3,
     "gmail": 4,

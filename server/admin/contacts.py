@@ -15,7 +15,7 @@ from server.admin.jobs import queued
 from server.common import csv_safe
 from server.common.inputs import whole_number
 from server.contacts import csv_io as contacts_csv
-from server.contacts import enrichment, hubspot, imports
+from server.contacts import enrichment, hubspot, imports, ranking
 from server.contacts import listing as contact_views
 from server.contacts import service as contacts
 from server.contacts.enrichment import refresh
@@ -38,16 +38,45 @@ def _contact(email: str):
     return contact
 
 
+ACTIVE_DAYS = {1: "Today (24 hours)", 7: "Last 7 days", 30: "Last 30 days"}
+
+
+def _order() -> ranking.Order:
+    """The sort and filters of the query string; a hand-edited value falls back to none."""
+    args = request.args
+    sort = args.get("sort", "")
+    days = whole_number(args.get("active"), 1, 30)
+    return ranking.Order(
+        sort=sort if sort in ranking.SORTS else "email",
+        company=args.get("company", "")[:200],
+        min_score=whole_number(args.get("min_score"), 0, 100) or 0,
+        active_days=days if days in ACTIVE_DAYS else 0,
+    )
+
+
 @bp.get("/contacts")
 @login_required
 def contacts_page():
-    """The account's contacts, searched by address, name, title or company."""
+    """The account's contacts, searched by address, name, title or company; sorted and filtered
+    by engagement score, last activity and company (hot leads)."""
     q = request.args.get("q", "")[:200]
     # A hand-edited or stale offset shows the first page rather than an error.
     offset = whole_number(request.args.get("offset"), 0, MAX_OFFSET) or 0
+    order = _order()
     policy = enrichment.current_policy()
-    listing = contact_views.listing(db.session, current_user, policy, utcnow(), q, PAGE, offset)
-    return render_template("admin/contacts.html", listing=listing, q=q, offset=offset, page=PAGE)
+    listing = contact_views.listing(
+        db.session, current_user, policy, utcnow(), q, PAGE, offset, order
+    )
+    return render_template(
+        "admin/contacts.html", listing=listing, q=q, offset=offset, page=PAGE, **_choices(order)
+    )
+
+
+def _choices(order: ranking.Order) -> dict:
+    """The template's sort and filter controls, and the query that keeps them across pages."""
+    keep = {"sort": order.sort, "company": order.company}
+    keep |= {"min_score": order.min_score or None, "active": order.active_days or None}
+    return {"order": order, "sorts": ranking.SORTS, "active_days": ACTIVE_DAYS, "keep": keep}
 
 
 @bp.get("/contacts/view/<path:email>")
@@ -134,6 +163,7 @@ def contacts_import():
             error = str(exc)
     policy = enrichment.current_policy()
     listing = contact_views.listing(db.session, current_user, policy, utcnow(), "", PAGE, 0)
+    choices = _choices(ranking.Order())
     return render_template(
-        "admin/contacts.html", listing=listing, q="", offset=0, page=PAGE, error=error
+        "admin/contacts.html", listing=listing, q="", offset=0, page=PAGE, error=error, **choices
     ), 400

@@ -11,7 +11,7 @@ from server.api import bp
 from server.api.args import int_arg
 from server.api.errors import ApiError
 from server.api.openapi import operation
-from server.api.schemas import DeviceOut, GmailOut
+from server.api.schemas import DeviceOut, GmailOut, RecipientOut
 from server.api.views import gmail_view
 from server.extensions import db
 from server.messages import activity
@@ -56,3 +56,38 @@ def activity_feed():
         raise ApiError(400, "invalid_request", "`after` must be a cursor this API handed out.")
     limit = int_arg("limit", 100, 1, activity.MAX_LIMIT)
     return activity.feed(db.session, g.user, after, limit) | {"gmail": gmail_view(g.user)}
+
+
+class HistoryEventOut(ActivityEventOut):
+    kind: str = Field(description="open, click, reply or bounce")
+    verdict: str | None = Field(description="human or proxy; machine for a bounce")
+    reasons: list[str] = Field(description="the classifier's reason codes")
+    recipients: list[RecipientOut]
+
+
+class HistoryOut(BaseModel):
+    events: list[HistoryEventOut] = Field(description="newest first")
+    next: str | None = Field(description="the next (older) page's `before`; null on the last")
+
+
+_HISTORY_QUERY = (
+    ("before", "a `next` cursor this API handed out; omit for the newest page", {"type": "string"}),
+    ("limit", "page size, 1 to 200 (default 50)", {"type": "integer"}),
+)
+
+
+@operation(
+    bp,
+    "/activity/history",
+    "GET",
+    "Past opens, clicks, replies and bounces of your mail (an admin: the account's), newest first",
+    HistoryOut,
+    query=_HISTORY_QUERY,
+)
+def activity_history():
+    """A page of the activity history before the cursor `before`, newest first."""
+    before = request.args.get("before")
+    if before is not None and not _CURSOR.fullmatch(before):
+        raise ApiError(400, "invalid_request", "`before` must be a cursor this API handed out.")
+    limit = int_arg("limit", 50, 1, activity.MAX_LIMIT)
+    return activity.history(db.session, g.user, before, limit)

@@ -33,6 +33,8 @@ class Operation:
     # Media types other than JSON (the CSV import and export): documented as plain strings.
     consumes: str | None = None
     produces: str = "application/json"
+    # Query-string parameters: (name, description, JSON schema).
+    query: tuple[tuple[str, str, dict], ...] = ()
 
 
 OPERATIONS: list[Operation] = []
@@ -74,6 +76,7 @@ def operation(
     auth=True,
     consumes=None,
     produces="application/json",
+    query=(),
 ):
     """Register a view on `bp`: token check, then JSON body validated by `body`; documented.
 
@@ -82,7 +85,15 @@ def operation(
     """
     OPERATIONS.append(
         Operation(
-            PREFIX + path, method.lower(), summary, body, response, status, consumes, produces
+            PREFIX + path,
+            method.lower(),
+            summary,
+            body,
+            response,
+            status,
+            consumes,
+            produces,
+            tuple(query),
         )
     )
 
@@ -171,11 +182,16 @@ def _op_doc(op: Operation) -> dict:
         },
     }
     params = [p.strip("<>").rpartition(":")[::-2] for p in op.path.split("/") if p[:1] == "<"]
-    if params:
-        doc["parameters"] = [
-            {"name": name, "in": "path", "required": True, "schema": _PARAM_TYPES[converter]}
-            for name, converter in params
-        ]
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": _PARAM_TYPES[converter]}
+        for name, converter in params
+    ]
+    parameters += [
+        {"name": name, "in": "query", "required": False, "description": about, "schema": schema}
+        for name, about, schema in op.query
+    ]
+    if parameters:
+        doc["parameters"] = parameters
     if op.body is not None or op.consumes:
         media = op.consumes or "application/json"
         doc["requestBody"] = {"required": True, "content": {media: {"schema": _schema(op.body)}}}

@@ -170,6 +170,19 @@ class MessageSummaryOut(Summary):
     )
 
 
+class MessageListItemOut(MessageSummaryOut):
+    sender: str | None = Field(
+        default=None, description="the sending rep's address (an admin's list only)"
+    )
+
+
+class MessageListOut(BaseModel):
+    messages: list[MessageListItemOut] = Field(description="newest first")
+    total: int = Field(description="how many messages match")
+    limit: int
+    offset: int
+
+
 class MessageCreatedOut(MessageSummaryOut):
     html: str | None = None
     pixel_url: str | None = None

@@ -5,16 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from flask import current_app, g
+from flask import current_app, g, request
 
 from server.accounts import settings as account_settings
 from server.accounts import users as accounts
 from server.api import bp, schemas
+from server.api.args import int_arg
 from server.api.errors import ApiError
 from server.api.openapi import document, operation
 from server.common import signing
 from server.extensions import db
 from server.gmail import health as gmail_health
+from server.messages import listing as message_list
 from server.messages import service as messages
 from server.models import MessageSummary
 from server.tracking import self_views
@@ -106,6 +108,35 @@ def create_message(body: schemas.MessageIn):
         raise ApiError(exc.status, exc.code, str(exc)) from exc
     db.session.commit()
     return messages.summary_of(message, db.session.get(MessageSummary, message.id)) | tracked
+
+
+_FILTER = {"type": "string", "enum": list(message_list.FILTERS)}
+_LIST_QUERY = (
+    ("q", "text in the subject or a recipient's address or name", {"type": "string"}),
+    ("filter", "opened_not_replied, clicked, bounced or no_activity", _FILTER),
+    ("limit", "page size, 1 to 200 (default 50)", {"type": "integer"}),
+    ("offset", "messages to skip (default 0)", {"type": "integer"}),
+)
+
+
+@operation(
+    bp,
+    "/messages",
+    "GET",
+    "Your tracked messages (an admin: the account's), newest first, searched and filtered",
+    schemas.MessageListOut,
+    query=_LIST_QUERY,
+)
+def list_messages():
+    """A page of the messages the caller may see, with their status."""
+    limit = int_arg("limit", 50, 1, message_list.MAX_LIMIT)
+    offset = int_arg("offset", 0, 0, 10_000_000)
+    name = request.args.get("filter", "")
+    if name and name not in message_list.FILTERS:
+        choices = ", ".join(message_list.FILTERS)
+        raise ApiError(400, "invalid_request", f"filter must be one of {choices}.")
+    q = request.args.get("q", "")[:200]
+    return message_list.messages_page(db.session, g.user, q, name, limit, offset)
 
 
 @operation(bp, "/messages/<mid>", "GET", "A message's status and events", schemas.MessageDetailOut)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import current_app, flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required
 
@@ -9,7 +11,11 @@ from server.accounts import users as accounts
 from server.auth import bp, sessions, throttle
 from server.common import audit
 from server.extensions import db
+from server.messages import activity
 from server.models import User
+from server.models.base import utcnow
+
+TODAY_LIMIT = 50
 
 
 @bp.get("/auth/login")
@@ -68,5 +74,13 @@ def logout():
 @bp.get("/")
 @login_required
 def home():
-    """Who is signed in, and where to go next."""
-    return render_template("auth/home.html", user=current_user)
+    """What matters now: which leads opened, clicked or replied in the last 24 hours, on which
+    device; and the ways to tracked mail and the activity history."""
+    today = activity.history(
+        db.session,
+        current_user,
+        limit=TODAY_LIMIT,
+        since=utcnow() - timedelta(days=1),
+        kinds=activity.KINDS,
+    )
+    return render_template("auth/home.html", user=current_user, today=today)

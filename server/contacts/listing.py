@@ -10,10 +10,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from server.contacts import engagement, enrichment
-from server.contacts import service as contacts
+from server.contacts import engagement, enrichment, ranking
 from server.models import Contact, User
 from server.models.base import iso
+from server.tracking.events import shown
 
 
 def _viewer(user: User) -> int | None:
@@ -34,10 +34,12 @@ def listing(
     q: str = "",
     limit: int = 50,
     offset: int = 0,
+    order: ranking.Order | None = None,
 ) -> dict:
-    """A page of the account's contacts matching `q`, each with score and last activity."""
-    rows, total = contacts.search(session, user.account_id, q, limit, offset)
-    scored = engagement.scores(session, user.account_id, [c.id for c in rows], _viewer(user), now)
+    """A page of the account's contacts matching `q`, each with score and last activity, in
+    `order` (by address when None), narrowed by its company and engagement filters."""
+    order = order or ranking.Order()
+    rows, total, scored = ranking.ranked(session, user, now, q, order, limit, offset)
     out = []
     for contact in rows:
         points, last = scored[contact.id]
@@ -69,6 +71,8 @@ def detail(
     block, messages = engagement.engagement(
         session, user.account_id, contact.id, _viewer(user), now
     )
+    # Each entry in words: the verdict and its reasons, the device, the place.
+    block["timeline"] = [shown(entry) for entry in block["timeline"]]
     return {
         "email": contact.email,
         "email_display": contact.email_display,

@@ -10,7 +10,7 @@ import logging
 import re
 from collections.abc import Iterable
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -21,6 +21,7 @@ from server.common.addresses import (
     company_name_guess,
     normalize_email,
 )
+from server.contacts import ranking
 from server.models import Company, Contact, ContactAddress, Enrichment, User
 from server.models.base import iso, utcnow
 from server.webhooks import hits as webhooks
@@ -130,19 +131,7 @@ def search(
     session: Session, account_id: int, q: str = "", limit: int = 50, offset: int = 0
 ) -> tuple[list[Contact], int]:
     """The account's contacts matching `q` (address, name, title or company), and their total."""
-    query = (
-        select(Contact)
-        .outerjoin(Company, Company.id == Contact.company_id)
-        .where(Contact.account_id == account_id)
-    )
-    if q.strip():
-        # Typed % and _ are literal text, not wildcards.
-        text = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        like = f"%{text}%"
-        columns = (Contact.email, Contact.email_display, Contact.name, Contact.title, Company.name)
-        query = query.where(
-            or_(*(func.lower(column).like(like, escape="\\") for column in columns))
-        )
+    query = ranking.matching(account_id, q)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     page = query.order_by(Contact.email).limit(limit).offset(offset)
     loads = (selectinload(Contact.company), selectinload(Contact.enrichment))

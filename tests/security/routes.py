@@ -17,7 +17,6 @@ from dataclasses import dataclass
 PUBLIC = {
     "static": "the app's own CSS and JS files, the same for everyone",
     "tracking.robots": "robots.txt, a constant",
-    "auth.home": "only redirects to sign-in or the settings pages",
     "auth.login": "the sign-in page, before anyone is known",
     "auth.magic": "the signed one-time sign-in token is the credential",
     "auth.magic_redeem": "the signed one-time sign-in token is the credential",
@@ -82,6 +81,8 @@ PROBES = {
     ("api.me", "GET"): own("/api/v1/me"),
     ("api.signing_key", "GET"): own("/api/v1/signing-key"),
     ("api.activity_feed", "GET"): own("/api/v1/activity"),
+    ("api.activity_history", "GET"): own("/api/v1/activity/history"),
+    ("api.list_messages", "GET"): own("/api/v1/messages?q={contact}"),
     ("api.list_contacts", "GET"): own("/api/v1/contacts?q={contact}"),
     ("api.export_contacts", "GET"): own("/api/v1/contacts/export"),
     ("api.export_contacts_hubspot", "GET"): own("/api/v1/contacts/export/hubspot"),
@@ -110,6 +111,7 @@ PROBES = {
     ("api.replay_webhooks", "POST"): obj("/api/v1/webhooks/{webhook}/replay", json=REPLAY),
     ("api.replay_webhook_delivery", "POST"): obj("/api/v1/webhooks/deliveries/{delivery}/replay"),
     # Sign-in and connections (session)
+    ("auth.home", "GET"): own("/"),
     ("auth.logout", "POST"): own("/auth/logout"),
     ("auth.extension_connect_page", "GET"): own("/auth/extension/connect?challenge=" + "c" * 43),
     ("auth.extension_connect_confirm", "POST"): own(
@@ -118,6 +120,11 @@ PROBES = {
     ("auth.google_status", "GET"): own("/auth/google"),
     ("auth.google_connect", "GET"): own("/auth/google/connect"),
     ("auth.google_disconnect", "POST"): own("/auth/google/disconnect"),
+    # The rep's own pages (session)
+    ("workspace.mail_page", "GET"): own("/mail?q={contact}"),
+    ("workspace.message_page", "GET"): obj("/mail/{mid}"),
+    ("workspace.activity_page", "GET"): own("/activity"),
+    ("workspace.activity_updates", "GET"): own("/activity/updates?after=0"),
     # Settings pages (session)
     ("admin.index", "GET"): own("/admin/"),
     ("admin.account", "GET"): own("/admin/settings"),
