@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from server.models import ContactAddress, Event, Message, MessageSummary, Recipient
 from server.models.base import iso
 from server.models.message import REAL_VERDICTS
-from server.tracking.events import event_view
+from server.tracking.events import event_view, shown
 
 WEIGHTS = {"reply": 10.0, "click": 3.0, "open": 1.0}
 HALF_LIFE_DAYS = 14.0
@@ -171,7 +171,8 @@ def engagement(
 
 
 def _entry(event: Event, message: Message) -> dict:
-    view = event_view(event)  # with its rule: proxied opens carry the proxy's location
+    # With its rule (proxied opens carry the proxy's location), and in words for the pages.
+    view = shown(event_view(event))
     return view | {
         "message_id": event.message_id,
         "subject": message.subject,

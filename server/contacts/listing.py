@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from server.contacts import engagement, enrichment, ranking
 from server.models import Contact, User
 from server.models.base import iso
-from server.tracking.events import shown
 
 
 def _viewer(user: User) -> int | None:
@@ -71,8 +70,6 @@ def detail(
     block, messages = engagement.engagement(
         session, user.account_id, contact.id, _viewer(user), now
     )
-    # Each entry in words: the verdict and its reasons, the device, the place.
-    block["timeline"] = [shown(entry) for entry in block["timeline"]]
     return {
         "email": contact.email,
         "email_display": contact.email_display,
