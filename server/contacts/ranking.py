@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from server.contacts import engagement
@@ -66,24 +66,23 @@ def matching(account_id: int, q: str = "", company: str = ""):
     return query
 
 
-def _scored_hit(user: User):
-    """EXISTS: the contact has a hit the score counts, on a message `user` may see."""
-    clause = (
-        exists()
+def _scored_contacts(user: User):
+    """A select of the ids of contacts with a hit the score counts, on a message `user` may see
+    (one uncorrelated subquery: the database runs it once, not once per contact)."""
+    query = (
+        select(ContactAddress.contact_id)
+        .join(Recipient, Recipient.email == ContactAddress.email)
+        .join(Message, Message.id == Recipient.message_id)
+        .join(Event, Event.message_id == Message.id)
         .where(
-            ContactAddress.contact_id == Contact.id,
             ContactAddress.account_id == user.account_id,
-            Recipient.email == ContactAddress.email,
-            Message.id == Recipient.message_id,
             Message.account_id == user.account_id,
-            Event.message_id == Message.id,
             Event.account_id == user.account_id,
             Event.verdict.in_(REAL_VERDICTS),
             Event.kind.in_(list(engagement.WEIGHTS)),
         )
-        .correlate(Contact)
     )
-    return clause if user.is_admin else clause.where(Message.user_id == user.id)
+    return query if user.is_admin else query.where(Message.user_id == user.id)
 
 
 def _sort_key(sort: str):
@@ -105,7 +104,9 @@ def _engaged(session: Session, user: User, base, order: Order, now: datetime) ->
     """(id, email, company name, (score, last activity)) of the matching contacts with a scored
     hit, kept by the filters, sorted."""
     found = session.execute(
-        base.with_only_columns(Contact.id, Contact.email, Company.name).where(_scored_hit(user))
+        base.with_only_columns(Contact.id, Contact.email, Company.name).where(
+            Contact.id.in_(_scored_contacts(user))
+        )
     ).all()
     viewer = None if user.is_admin else user.id
     scored: dict[int, tuple] = {}
@@ -144,7 +145,7 @@ def ranked(
     if order.min_score or order.active_days:
         return page, len(engaged), scores
     # The contacts with nothing scored follow, by address: score 0, no last activity.
-    rest = base.where(~_scored_hit(user))
+    rest = base.where(Contact.id.not_in(_scored_contacts(user)))
     total = len(engaged) + (session.scalar(select(func.count()).select_from(rest.subquery())) or 0)
     if len(page) < limit:
         skip = max(0, offset - len(engaged))
