@@ -15,6 +15,7 @@ from server.extensions import db
 from server.models import Event, Link, Message, Recipient, User
 from server.tracking.summaries import rebuild_summary
 
+HITS = ("open", "click")
 IPHONE = {"device_type": "mobile", "os_family": "iOS", "browser_family": "Mobile Safari"}
 DESKTOP = {"device_type": "desktop", "os_family": "Windows", "browser_family": "Outlook"}
 
@@ -72,8 +73,9 @@ def tracked(
                 verdict=hit.verdict,
                 reasons=hit.reasons,
                 link_url=hit.link,
-                **({} if hit.verdict == "proxy" else hit.place),
-                **(hit.device if hit.verdict == "human" else {}),
+                # Gmail sync's replies and bounces come from no device or place.
+                **(hit.place if hit.kind in HITS and hit.verdict != "proxy" else {}),
+                **(hit.device if hit.kind in HITS and hit.verdict == "human" else {}),
             )
         )
     db.session.flush()
