@@ -11,9 +11,13 @@
     ["minute", 60],
   ];
   const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+  // Named fields: dateStyle and timeStyle cannot be combined with timeZoneName.
   const local = new Intl.DateTimeFormat(undefined, {
-    dateStyle: "medium",
-    timeStyle: "short",
+    year: "numeric",
+    month: "short",
+    day: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
     timeZoneName: "short",
   });
 
