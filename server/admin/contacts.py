@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from server.admin import admin_required, bp
 from server.admin.jobs import queued
-from server.common import csv_safe
+from server.common import csv_safe, job_runs
 from server.common.inputs import whole_number
 from server.contacts import csv_io as contacts_csv
 from server.contacts import enrichment, hubspot, imports
@@ -23,6 +24,8 @@ from server.extensions import db
 from server.models.base import utcnow
 
 PAGE = 50
+# A multipart form wraps the file in a few hundred bytes of boundaries and the CSRF token.
+FORM_OVERHEAD = 64 * 1024
 MAX_OFFSET = 10_000_000  # as the API's
 OFF_REASONS = {
     "no_api_key": "no enrichment API key is configured",
@@ -47,7 +50,10 @@ def contacts_page():
     offset = whole_number(request.args.get("offset"), 0, MAX_OFFSET) or 0
     policy = enrichment.current_policy()
     listing = contact_views.listing(db.session, current_user, policy, utcnow(), q, PAGE, offset)
-    return render_template("admin/contacts.html", listing=listing, q=q, offset=offset, page=PAGE)
+    return render_template(
+        "admin/contacts.html",
+        listing=listing, q=q, offset=offset, page=PAGE, max_mb=contacts_csv.MAX_MB,
+    )  # fmt: skip
 
 
 @bp.get("/contacts/view/<path:email>")
@@ -114,18 +120,47 @@ def contacts_export_hubspot():
     return csv_safe.download(body, "contacts-hubspot.csv")
 
 
+@bp.url_value_preprocessor
+def _upload_limit(endpoint, _values):
+    """Let the import form carry a file of up to csv_io.MAX_BYTES (the app allows 1 MiB).
+
+    Set here because url value preprocessors run before every before-request function, and the
+    CSRF check, one of those, reads the form: a limit set in the view would come too late."""
+    if endpoint == "admin.contacts_import":
+        request.max_content_length = contacts_csv.MAX_BYTES + FORM_OVERHEAD
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(exc):
+    """An import over the limit: our page saying what the limit is, not Werkzeug's."""
+    if request.endpoint == "admin.contacts_import":
+        return _too_large_page()
+    return exc  # the other forms are small: the app's own answer
+
+
+def _too_large_page():
+    limit = f"{contacts_csv.MAX_MB} MB"
+    return render_template(
+        "admin/error.html",
+        title="The file is too large",
+        message=f"One import takes a CSV file of up to {limit}. Split the file and import "
+        "each part: rows already imported are updated, not duplicated.",
+        back=(url_for("admin.contacts_page"), "Back to the contacts"),
+    ), 413
+
+
 @bp.post("/contacts/import")
 @login_required
 def contacts_import():
-    """Check an uploaded CSV file and queue its import; the job page reports it row by row."""
+    """Check an uploaded CSV file and queue its import; the job page follows it."""
     upload = request.files.get("file")
     limit = contacts_csv.MAX_BYTES
     data = upload.read(limit + 1) if upload else b""
+    if len(data) > limit:
+        return _too_large_page()
     error = ""
     if not data:
         error = "Choose a CSV file to import."
-    elif len(data) > limit:
-        error = f"The file is larger than {limit // (1024 * 1024)} MB."
     else:
         try:
             return queued(imports.plan(db.session, current_user, data))
@@ -135,5 +170,17 @@ def contacts_import():
     policy = enrichment.current_policy()
     listing = contact_views.listing(db.session, current_user, policy, utcnow(), "", PAGE, 0)
     return render_template(
-        "admin/contacts.html", listing=listing, q="", offset=0, page=PAGE, error=error
-    ), 400
+        "admin/contacts.html",
+        listing=listing, q="", offset=0, page=PAGE, max_mb=contacts_csv.MAX_MB, error=error,
+    ), 400  # fmt: skip
+
+
+@bp.get("/contacts/import/<run_id>/rejected.csv")
+@login_required
+def contacts_import_rejected(run_id: str):
+    """An import's rejected rows as CSV: line, reason and the row's cells, to correct and import
+    again (for whoever started the import and the account's admins)."""
+    run = job_runs.visible_run(db.session, current_user, run_id)
+    if run is None or run.kind != imports.KIND or run.result is None:
+        abort(404)
+    return csv_safe.download(imports.rejected_csv(run), f"rejected-rows-{run.id[:8]}.csv")

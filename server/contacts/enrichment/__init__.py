@@ -80,7 +80,7 @@ def _refused(account: Account, contact: Contact | None) -> str | None:
 
 
 def request(
-    session: Session, contact: Contact, now: datetime, *, force: bool = False
+    session: Session, contact: Contact, now: datetime, *, force: bool = False, flush: bool = True
 ) -> Enrichment | None:
     """Make the contact's lookup due now; `force` (a manual refresh) bypasses the cache.
 
@@ -100,7 +100,8 @@ def request(
     if force:
         row.requested_at, row.attempts, row.error = now, 0, None
     row.next_attempt_at = now
-    session.flush()
+    if flush:  # an import's chunk flushes its rows together
+        session.flush()
     return row
 
 
