@@ -37,9 +37,7 @@ def csv_file(rows: int) -> bytes:
         email = f"lead.{n}@{domain}" if n % 50 else f"lead {n} at {domain}"
         company = f"Firm {n % 2000}" if n % 3 else ""
         note = f'"met at the fair, row {n}, asked about the annual plan"' if n % 4 == 0 else ""
-        lines.append(
-            f"{email},Lead {n},{TITLES[n % 6]},+1 555 {n % 10000:04d},{company},{note}"
-        )
+        lines.append(f"{email},Lead {n},{TITLES[n % 6]},+1 555 {n % 10000:04d},{company},{note}")
     return ("\n".join(lines) + "\n").encode()
 
 
