@@ -114,9 +114,8 @@ def import_contacts():
         raise ApiError(
             400, "invalid_request", "Send the file as the body with Content-Type text/csv."
         )
-    request.max_content_length = limit  # a body sent without a length, too
     try:
-        data = request.get_data()
+        data = _body(limit)
     except RequestEntityTooLarge as exc:
         raise too_large from exc
     try:
@@ -125,6 +124,18 @@ def import_contacts():
         db.session.rollback()
         raise ApiError(400, "invalid_csv", str(exc)) from exc
     return accepted(run)
+
+
+def _body(limit: int) -> bytes:
+    """The request body, RequestEntityTooLarge past `limit` bytes, with or without a length.
+
+    Read until the stream ends: a body sent without a length (chunked) is cut at the limit, and
+    only a further read raises; one more byte allowed tells a body of exactly `limit` apart."""
+    request.max_content_length = limit + 1
+    chunks = []
+    while chunk := request.stream.read(64 * 1024):
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 @operation(

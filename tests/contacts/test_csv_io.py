@@ -279,3 +279,26 @@ def test_export_defuses_cells_starting_with_a_tab_or_carriage_return(account):
     rows = list(csv.reader(io.StringIO(contacts_csv.export_csv(db.session, account.id))))
     cells = [cell for row in rows for cell in row]
     assert "'\t=1+1" in cells and "'\r@SUM(A1)" in cells
+
+
+@pytest.mark.parametrize(
+    ("separator", "name"), [(",", "comma"), (";", "semicolon"), ("\t", "tab"), ("|", "pipe")]
+)
+def test_the_separator_is_found_and_reported(account, separator, name):
+    # A name with the other separators in it: they are data, not separators.
+    others = "".join(d for d in ",;|" if d != separator)
+    quoted = f'"Ruiz{others} Ana"' if separator != "\t" else f"Ruiz{others} Ana"
+    text = separator.join(["email", "name", "company"]) + "\n"
+    text += separator.join(["ana@acme.com", quoted, "Acme"]) + "\n"
+    report = imported(account, text)
+    assert (report["delimiter"], report["created"], report["failed"]) == (separator, 1, 0)
+    assert contacts_csv.DELIMITERS[report["delimiter"]] == name
+    ana = contacts.find_contact(db.session, account.id, "ana@acme.com")
+    assert (ana.name, ana.company.name) == (f"Ruiz{others} Ana", "Acme")
+
+
+def test_a_pipe_separated_file_is_not_refused_for_its_email_column():
+    upload = contacts_csv.read(b"Email|First name|Company\nana@acme.com|Ana|Acme\n")
+    assert upload.delimiter == "|" and upload.header[0] == "email"
+    assert upload.written == ["Email", "First name", "Company"]
+    assert contacts_csv.delimiter_of("email\nana@acme.com\n") == ","  # one column: no separator

@@ -10,6 +10,7 @@ from server.common import job_runs
 from server.contacts import csv_io, import_rows, imports
 from server.extensions import db
 from server.models import AuditEntry, Contact, JobRun
+from tests.support.jobs import run_jobs
 
 ROWS = "".join(f"lead{n}@acme.com,Lead {n},4{n}\n" for n in range(7))
 CSV = f"email,name,shoe size\n{ROWS}nope,Bad,40\n".encode()
@@ -78,3 +79,19 @@ def test_a_failure_part_way_keeps_the_saved_chunks_reported(app, rep, monkeypatc
     assert run.done == 6 and run.items == [] and run.result["created"] == 6
     assert db.session.scalar(select(func.count()).select_from(Contact)) == 6
     assert run.input is None  # the file goes once the run has ended
+
+
+def test_more_rows_than_the_old_ceiling_are_imported_through_the_worker(app, rep):
+    # 10,000 rows was once the most a file could hold; a job takes any number, a chunk at a time.
+    rows = "".join(f"lead{n}@firm{n % 50}.example,Lead {n}\n" for n in range(10_500))
+    run = job_runs.submit(
+        db.session,
+        job_runs.current_queue(),
+        imports.plan(db.session, rep[0], f"email,name\n{rows}bad,row\n".encode()),
+    )
+    assert run_jobs(app) == 1
+    run = db.session.get(JobRun, run.id)
+    assert (run.status, run.total, run.done, run.failed) == ("succeeded", 10_501, 10_501, 1)
+    assert (run.result["created"], run.result["updated"]) == (10_500, 0)
+    assert [i["row"] for i in run.items] == [10_502]
+    assert db.session.scalar(select(func.count()).select_from(Contact)) == 10_500
