@@ -77,7 +77,7 @@ def _save_together(session: Session, account: Account, rows: list) -> list[RowRe
     now, known = utcnow(), _Known(session, account.id, [values for _, values in rows])
     results, changed = [], {}
     for line, values in rows:
-        contact, created = known.contact(session, values)
+        contact, created = known.contact(session, values, now)
         named = known.named(values.get("company", ""))
         fields = contacts.apply_changes(session, contact, csv_io.changes_of(values), named)
         known.file(contact.company)
@@ -131,7 +131,7 @@ class _Known:
             )
         )
 
-    def contact(self, session: Session, values: dict) -> tuple[Contact, bool]:
+    def contact(self, session: Session, values: dict, now) -> tuple[Contact, bool]:
         """The row's contact, created (with its domain's company) when new; (contact, created)."""
         key, seen = values["email"], values["address"].strip().strip("<>").strip()
         contact = self.contacts.get(key)
@@ -139,7 +139,13 @@ class _Known:
         if created:
             domain = company_domain(key)
             company = self._company_of(session, domain) if domain else None
-            contact = Contact(account_id=self.account_id, email=key, email_display=seen, name="")
+            # Every column given, so the new rows of a chunk share one INSERT's shape and the
+            # flush sends them in batches rather than one by one.
+            contact = Contact(
+                account_id=self.account_id, email=key, email_display=seen, name="", title="",
+                phone=None, notes="", do_not_enrich=False, company_id=None, created_at=now,
+                updated_at=now,
+            )  # fmt: skip
             contact.company = company
             session.add(contact)
             self.contacts[key] = contact

@@ -83,6 +83,8 @@ def test_a_failure_part_way_keeps_the_saved_chunks_reported(app, rep, monkeypatc
 
 def test_more_rows_than_the_old_ceiling_are_imported_through_the_worker(app, rep):
     # 10,000 rows was once the most a file could hold; a job takes any number, a chunk at a time.
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the ceiling was the same on every backend; SQLite's run takes a third as long")
     rows = "".join(f"lead{n}@firm{n % 50}.example,Lead {n}\n" for n in range(10_500))
     run = job_runs.submit(
         db.session,
