@@ -9,7 +9,9 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -138,30 +140,31 @@ def delimiter_of(text: str) -> str:
     return best if counts[best] else ","
 
 
-def _records(text: str, delimiter: str):
-    """The header row as written, its column names, and (line number, cells or csv error
-    text) for each data row after it."""
+def _reader(text: str, delimiter: str):
+    """A CSV reader over the text and the header row as written; CsvError when there is none."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
-        written = next(reader)
+        return reader, next(reader)
     except StopIteration as exc:
         raise CsvError("The file is empty.") from exc
     except csv.Error as exc:
         raise CsvError(f"The header row cannot be read: {exc}.") from exc
-    header = _header(written)
-    records = []
+
+
+def _records(reader) -> Iterator[tuple[int, list[str] | str]]:
+    """(line number, cells or csv error text) for each data row after the header; blank rows
+    are skipped. A generator: a large file is never held as a list of rows."""
     while True:
         line = reader.line_num + 1
         try:
             cells = next(reader)
         except StopIteration:
-            break
+            return
         except csv.Error as exc:
-            records.append((line, f"malformed CSV: {exc}"))
+            yield line, f"malformed CSV: {exc}"
             continue
-        if any(c.strip() for c in cells):
-            records.append((line, cells))
-    return written, header, records
+        if "".join(cells).strip():
+            yield line, cells
 
 
 def _clean(value: str) -> str:
@@ -194,8 +197,8 @@ def parse_row(header: list[str], cells: list[str]) -> tuple[dict, list[str]]:
 
 @dataclass
 class Upload:
-    """A CSV file read and checked: its text, the encoding and separator used, notices, the
-    header row as written and as column names, and the records."""
+    """A CSV file whose header was read and checked: its text, the encoding and separator used,
+    notices, and the header row as written and as column names."""
 
     text: str
     encoding: str
@@ -203,22 +206,38 @@ class Upload:
     notices: list[str]
     written: list[str]
     header: list[str]
-    records: list  # (line number, cells or the CSV error that made the row unreadable)
+
+    def records(self) -> Iterator[tuple[int, list[str] | str]]:
+        """(line number, cells or the CSV error that made the row unreadable), row by row."""
+        reader, _ = _reader(self.text, self.delimiter)
+        return _records(reader)
+
+    def count(self) -> int:
+        """How many records the file holds (one quick pass, keeping none of them)."""
+        return sum(1 for _ in self.records())
+
+    def chunks(self, size: int) -> Iterator[list[tuple[int, list[str] | str]]]:
+        """The records, `size` at a time."""
+        records = self.records()
+        while chunk := list(itertools.islice(records, size)):
+            yield chunk
 
 
 def read(data: bytes) -> Upload:
-    """Decode and check a file (quick: nothing is written); CsvError if it cannot be imported."""
+    """Decode a file and check its header (quick: nothing is written); CsvError if it cannot
+    be imported."""
     return parse(*decode(data))
 
 
 def parse(text: str, encoding: str, notices: list[str]) -> Upload:
-    """Check decoded text; CsvError if it cannot be imported."""
+    """Check decoded text's header; CsvError if it cannot be imported."""
     delimiter = delimiter_of(text)
-    written, header, records = _records(text, delimiter)
+    _, written = _reader(text, delimiter)
+    header = _header(written)
     ignored = [h for h in header if h and h not in COLUMNS]
     if ignored:
         notices = [*notices, f"Ignored columns: {', '.join(ignored)}."]
-    return Upload(text, encoding, delimiter, notices, written, header, records)
+    return Upload(text, encoding, delimiter, notices, written, header)
 
 
 def audit_import(session: Session, account_id: int, counts: dict, actor: User | None) -> None:

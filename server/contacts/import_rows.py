@@ -40,8 +40,8 @@ def import_csv(
     """
     upload = csv_io.read(data)
     results = []
-    for start in range(0, len(upload.records), CHUNK):
-        results += save(session, account, upload.header, upload.records[start : start + CHUNK])
+    for records in upload.chunks(CHUNK):
+        results += save(session, account, upload.header, records)
     report = ImportReport(upload.encoding, upload.delimiter, upload.notices, results)
     csv_io.audit_import(session, account.id, report.counts(), actor)
     return report

@@ -1,7 +1,7 @@
 """The CSV import as a job: the request checks the file and queues it, the worker imports it.
 
-The file is read and checked in the request (quick: nothing is written), so a file that cannot
-be imported at all is refused at once. The worker then saves the rows in chunks (import_rows.py
+The file is decoded, its header checked and its rows counted in the request (quick: nothing is
+parsed into rows, nothing written), so a file that cannot be imported at all is refused at once. The worker then saves the rows in chunks (import_rows.py
 saves a chunk with a few queries), one transaction per chunk holding its rows, its rejected rows'
 reports and the run's counts, so the page that polls the run sees it advance, and a worker that
 dies part-way leaves the rows it saved, reported.
@@ -35,7 +35,7 @@ def plan(session: Session, user: User, data: bytes) -> JobRun:
     upload = csv_io.read(data)
     input = {"text": upload.text, "encoding": upload.encoding, "notices": upload.notices}
     run = job_runs.create(session, KIND, user, input)
-    run.total = len(upload.records)
+    run.total = upload.count()
     return run
 
 
@@ -53,10 +53,9 @@ def run(session: Session, run: JobRun) -> None:
         "updated": 0,
         "failed": 0,
     }
-    for start in range(0, len(upload.records), CHUNK):
+    for records in upload.chunks(CHUNK):
         if not _start_chunk(session, run):
             return  # cancelled (a person in the file was erased): the rest is not imported
-        records = upload.records[start : start + CHUNK]
         results = import_rows.save(session, account, upload.header, records)
         _end_chunk(session, run, results, dict(records))
     counts = {k: run.result[k] for k in ("created", "updated", "failed")}
