@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
@@ -75,16 +75,22 @@ def save(session: Session, account: Account, header: list[str], records: list) -
 def _save_together(session: Session, account: Account, rows: list) -> list[RowResult]:
     """Apply the checked rows in memory over what `_Known` read, then flush them at once."""
     now, known = utcnow(), _Known(session, account.id, [values for _, values in rows])
-    results, changed = [], {}
+    results, changed, new = [], {}, {}
     for line, values in rows:
         contact, created = known.contact(session, values, now)
         named = known.named(values.get("company", ""))
         fields = contacts.apply_changes(session, contact, csv_io.changes_of(values), named)
         known.file(contact.company)
-        enrichment.request(session, contact, now, flush=False)
+        if created or contact in new:
+            new[contact] = True  # asked for once it is stored, flag as the file leaves it
+        else:
+            enrichment.request(session, contact, now, flush=False)
         changed.setdefault(contact, set()).update(fields)
         results.append(RowResult(line, values["email"], "created" if created else "updated"))
-    session.flush()
+    session.flush()  # the new contacts get their ids, one INSERT each (the ORM needs them back)
+    # Rows nobody reads back in this chunk go in one INSERT per table.
+    known.file_spellings(session)
+    enrichment.request_new(session, account, list(new), now)
     endpoints = subscribers(session, {account.id}).get(account.id, [])
     for contact, fields in changed.items():
         if fields and endpoints:
@@ -123,6 +129,7 @@ class _Known:
         for firm in [*firms, *(c.company for c in self.contacts.values() if c.company)]:
             self.file(firm)
         spellings = {_spelling(v["address"]) for v in rows}
+        self.new_spellings: list[tuple[Contact, str]] = []
         self.spellings = set(
             session.scalars(
                 select(ContactAddress.email).where(
@@ -151,11 +158,18 @@ class _Known:
             self.contacts[key] = contact
         if seen.lower() not in self.spellings:
             # The spelling recipients use, so the contact's messages can be found by it.
-            session.add(
-                ContactAddress(account_id=self.account_id, email=seen.lower(), contact=contact)
-            )
+            self.new_spellings.append((contact, seen.lower()))
             self.spellings.add(seen.lower())
         return contact, created
+
+    def file_spellings(self, session: Session) -> None:
+        """Store the spellings the rows brought, once their contacts have ids."""
+        if self.new_spellings:
+            rows = [
+                {"account_id": self.account_id, "contact_id": contact.id, "email": spelling}
+                for contact, spelling in self.new_spellings
+            ]
+            session.execute(insert(ContactAddress), rows)
 
     def _company_of(self, session: Session, domain: str) -> Company:
         company = self.by_domain.get(domain)

@@ -1,10 +1,11 @@
 """The CSV import as a job: the request checks the file and queues it, the worker imports it.
 
 The file is decoded, its header checked and its rows counted in the request (quick: nothing is
-parsed into rows, nothing written), so a file that cannot be imported at all is refused at once. The worker then saves the rows in chunks (import_rows.py
-saves a chunk with a few queries), one transaction per chunk holding its rows, its rejected rows'
-reports and the run's counts, so the page that polls the run sees it advance, and a worker that
-dies part-way leaves the rows it saved, reported.
+parsed into rows, nothing written), so a file that cannot be imported at all is refused at once.
+The worker then saves the rows in chunks (import_rows.py saves a chunk with a few queries), one
+transaction per chunk holding its rows, its rejected rows' reports and the run's counts, so the
+page that polls the run sees it advance, and a worker that dies part-way leaves the rows it
+saved, reported.
 
 The run's items are the rejected rows only, each with its original cells (the report offers them
 as a CSV file to correct and import again); saved rows are counted, not listed: a 50,000-row

@@ -10,7 +10,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from server.contacts import csv_io as contacts_csv
-from server.contacts import enrichment, import_rows
+from server.contacts import import_rows
 from server.contacts import service as contacts
 from server.extensions import db
 from server.models import AuditEntry, Company, Contact, Enrichment
@@ -110,14 +110,14 @@ def test_a_row_failing_half_way_leaves_nothing(account, monkeypatch):
 
 
 def test_any_failure_in_a_row_rejects_only_that_row(account, monkeypatch):
-    real = enrichment.request
+    real = contacts.apply_changes
 
-    def fail_for_bo(session, contact, now, **options):
+    def fail_for_bo(session, contact, changes, named=None):
         if contact.email.startswith("bo@"):
             raise ValueError("unexpected")
-        return real(session, contact, now, **options)
+        return real(session, contact, changes, named)
 
-    monkeypatch.setattr(enrichment, "request", fail_for_bo)
+    monkeypatch.setattr(contacts, "apply_changes", fail_for_bo)
     report = imported(account, "email\nana@acme.com\nbo@globex.com\nce@acme.com\n")
     assert [r["status"] for r in report["rows"]] == ["created", "error", "created"]
     assert report["rows"][1]["errors"] == ["could not be saved"]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from server.contacts.enrichment import fill
@@ -103,6 +103,20 @@ def request(
     if flush:  # an import's chunk flushes its rows together
         session.flush()
     return row
+
+
+def request_new(session: Session, account: Account, contacts: list[Contact], now: datetime) -> int:
+    """Make the first lookup of contacts just stored (an import's new ones) due now, in one
+    INSERT: what `request` does for a contact without a row, for many. How many were queued."""
+    rows = [
+        {"account_id": c.account_id, "contact_id": c.id, "provider": PROVIDER,
+         "status": "pending", "requested_at": now, "next_attempt_at": now, "attempts": 0}
+        for c in contacts
+        if _refused(account, c) is None
+    ]  # fmt: skip
+    if rows:
+        session.execute(insert(Enrichment), rows)
+    return len(rows)
 
 
 def run_due(
