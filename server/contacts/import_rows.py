@@ -87,7 +87,7 @@ def _save_together(session: Session, account: Account, rows: list) -> list[RowRe
             enrichment.request(session, contact, now, flush=False)
         changed.setdefault(contact, set()).update(fields)
         results.append(RowResult(line, values["email"], "created" if created else "updated"))
-    session.flush()  # the new contacts get their ids, one INSERT each (the ORM needs them back)
+    session.flush()  # the new contacts get their ids (on SQLite one INSERT each: no sentinel)
     # Rows nobody reads back in this chunk go in one INSERT per table.
     known.file_spellings(session)
     enrichment.request_new(session, account, list(new), now)

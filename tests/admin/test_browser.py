@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from server.accounts import users as accounts
-from server.contacts import import_rows, imports
+from server.contacts import csv_io, import_rows, imports
 from server.extensions import db
 from server.models import Event, Recipient, User
 from tests.support import pixel_for, report_message, wait_for
@@ -201,6 +201,24 @@ def test_a_large_import_shows_progress_then_its_report_and_rejected_rows(
          "'=HYPERLINK(\"http://evil.test\")", "Evil"],
     ]  # fmt: skip
     assert problems == []
+
+
+def test_an_oversized_import_shows_our_413_page(app, page, live_app, people, monkeypatch):
+    monkeypatch.setattr(csv_io, "MAX_MB", 2)
+    monkeypatch.setattr(csv_io, "MAX_BYTES", 2 * 1024 * 1024)
+    browser_sign_in(page, live_app, app, people.rep)
+    page.goto(f"{live_app}/admin/contacts")
+    page.get_by_label("CSV file").set_input_files(
+        {"name": "big.csv", "mimeType": "text/csv",
+         "buffer": b"email,notes\n" + b"ana@acme.com," + b"n" * (3 * 1024 * 1024) + b"\n"}
+    )  # fmt: skip
+    with page.expect_response(f"{live_app}/admin/contacts/import") as answer:
+        page.get_by_role("button", name="Import").click()
+    assert answer.value.status == 413
+    heading = page.get_by_role("heading", name="The file is too large")
+    heading.wait_for()
+    assert "up to 2 MB" in page.get_by_role("alert").inner_text()
+    assert page.evaluate("document.styleSheets[0].cssRules.length") > 0  # our styles
 
 
 def test_read_the_audit_log(app, page, live_app, people):
