@@ -120,6 +120,10 @@ def contacts_export_hubspot():
     return csv_safe.download(body, "contacts-hubspot.csv")
 
 
+class ImportTooLarge(RequestEntityTooLarge):
+    """An import's file over csv_io.MAX_BYTES: answered with our page (other 413s are not)."""
+
+
 @bp.url_value_preprocessor
 def _upload_limit(endpoint, _values):
     """Let the import form carry a file of up to csv_io.MAX_BYTES (the app allows 1 MiB).
@@ -127,15 +131,16 @@ def _upload_limit(endpoint, _values):
     Set here because url value preprocessors run before every before-request function, and the
     CSRF check, one of those, reads the form: a limit set in the view would come too late."""
     if endpoint == "admin.contacts_import":
-        request.max_content_length = contacts_csv.MAX_BYTES + FORM_OVERHEAD
+        limit = contacts_csv.MAX_BYTES + FORM_OVERHEAD
+        if request.content_length is not None and request.content_length > limit:
+            raise ImportTooLarge()
+        request.max_content_length = limit
 
 
-@bp.errorhandler(RequestEntityTooLarge)
-def too_large(exc):
+@bp.errorhandler(ImportTooLarge)
+def import_too_large(_exc):
     """An import over the limit: our page saying what the limit is, not Werkzeug's."""
-    if request.endpoint == "admin.contacts_import":
-        return _too_large_page()
-    return exc  # the other forms are small: the app's own answer
+    return _too_large_page()
 
 
 def _too_large_page():
