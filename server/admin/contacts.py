@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from server.admin import admin_required, bp
 from server.admin.jobs import queued
-from server.common import csv_safe
+from server.common import csv_safe, job_runs
 from server.common.inputs import whole_number
 from server.contacts import csv_io as contacts_csv
 from server.contacts import enrichment, hubspot, imports, ranking
@@ -23,6 +24,8 @@ from server.extensions import db
 from server.models.base import utcnow
 
 PAGE = 50
+# A multipart form wraps the file in a few hundred bytes of boundaries and the CSRF token.
+FORM_OVERHEAD = 64 * 1024
 MAX_OFFSET = 10_000_000  # as the API's
 OFF_REASONS = {
     "no_api_key": "no enrichment API key is configured",
@@ -68,8 +71,10 @@ def contacts_page():
         db.session, current_user, policy, utcnow(), q, PAGE, offset, order
     )
     return render_template(
-        "admin/contacts.html", listing=listing, q=q, offset=offset, page=PAGE, **_choices(order)
-    )
+        "admin/contacts.html",
+        listing=listing, q=q, offset=offset, page=PAGE, max_mb=contacts_csv.MAX_MB,
+        **_choices(order),
+    )  # fmt: skip
 
 
 def _choices(order: ranking.Order) -> dict:
@@ -143,18 +148,52 @@ def contacts_export_hubspot():
     return csv_safe.download(body, "contacts-hubspot.csv")
 
 
+class ImportTooLarge(RequestEntityTooLarge):
+    """An import's file over csv_io.MAX_BYTES: answered with our page (other 413s are not)."""
+
+
+@bp.url_value_preprocessor
+def _upload_limit(endpoint, _values):
+    """Let the import form carry a file of up to csv_io.MAX_BYTES (the app allows 1 MiB).
+
+    Set here because url value preprocessors run before every before-request function, and the
+    CSRF check, one of those, reads the form: a limit set in the view would come too late."""
+    if endpoint == "admin.contacts_import":
+        limit = contacts_csv.MAX_BYTES + FORM_OVERHEAD
+        if request.content_length is not None and request.content_length > limit:
+            raise ImportTooLarge()
+        request.max_content_length = limit
+
+
+@bp.errorhandler(ImportTooLarge)
+def import_too_large(_exc):
+    """An import over the limit: our page saying what the limit is, not Werkzeug's."""
+    return _too_large_page()
+
+
+def _too_large_page():
+    limit = f"{contacts_csv.MAX_MB} MB"
+    return render_template(
+        "admin/error.html",
+        title="The file is too large",
+        message=f"One import takes a CSV file of up to {limit}. Split the file and import "
+        "each part: rows already imported are updated, not duplicated.",
+        back=(url_for("admin.contacts_page"), "Back to the contacts"),
+    ), 413
+
+
 @bp.post("/contacts/import")
 @login_required
 def contacts_import():
-    """Check an uploaded CSV file and queue its import; the job page reports it row by row."""
+    """Check an uploaded CSV file and queue its import; the job page follows it."""
     upload = request.files.get("file")
     limit = contacts_csv.MAX_BYTES
     data = upload.read(limit + 1) if upload else b""
+    if len(data) > limit:
+        return _too_large_page()
     error = ""
     if not data:
         error = "Choose a CSV file to import."
-    elif len(data) > limit:
-        error = f"The file is larger than {limit // (1024 * 1024)} MB."
     else:
         try:
             return queued(imports.plan(db.session, current_user, data))
@@ -165,5 +204,18 @@ def contacts_import():
     listing = contact_views.listing(db.session, current_user, policy, utcnow(), "", PAGE, 0)
     choices = _choices(ranking.Order())
     return render_template(
-        "admin/contacts.html", listing=listing, q="", offset=0, page=PAGE, error=error, **choices
-    ), 400
+        "admin/contacts.html",
+        listing=listing, q="", offset=0, page=PAGE, max_mb=contacts_csv.MAX_MB, error=error,
+        **choices,
+    ), 400  # fmt: skip
+
+
+@bp.get("/contacts/import/<run_id>/rejected.csv")
+@login_required
+def contacts_import_rejected(run_id: str):
+    """An import's rejected rows as CSV: line, reason and the row's cells, to correct and import
+    again (for whoever started the import and the account's admins)."""
+    run = job_runs.visible_run(db.session, current_user, run_id)
+    if run is None or run.kind != imports.KIND or run.result is None:
+        abort(404)
+    return csv_safe.download(imports.rejected_csv(run), f"rejected-rows-{run.id[:8]}.csv")

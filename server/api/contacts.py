@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import g, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from server.api import bp
 from server.api import contact_schemas as schemas
@@ -95,24 +96,46 @@ def enrich_contact(email: str):
     bp,
     "/contacts/import",
     "POST",
-    "Import contacts from a CSV body (text/csv); a job whose items report each row",
+    "Import contacts from a CSV body (text/csv, up to 50 MB); a job whose result counts the rows "
+    "and whose items are the rejected rows",
     JobAcceptedOut,
     status=202,
     consumes="text/csv",
 )
 def import_contacts():
-    """Check the CSV and queue its import; per-row results come with the job."""
-    request.max_content_length = contacts_csv.MAX_BYTES
+    """Check the CSV and queue its import; the job reports counts and the rejected rows."""
+    limit = contacts_csv.MAX_BYTES
+    too_large = ApiError(
+        413, "payload_too_large", f"One import takes a CSV file of up to {contacts_csv.MAX_MB} MB."
+    )
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large
     if request.mimetype not in ("text/csv", "application/csv", "text/plain"):
         raise ApiError(
             400, "invalid_request", "Send the file as the body with Content-Type text/csv."
         )
     try:
-        run = imports.plan(db.session, g.user, request.get_data())
+        data = _body(limit)
+    except RequestEntityTooLarge as exc:
+        raise too_large from exc
+    try:
+        run = imports.plan(db.session, g.user, data)
     except contacts_csv.CsvError as exc:
         db.session.rollback()
         raise ApiError(400, "invalid_csv", str(exc)) from exc
     return accepted(run)
+
+
+def _body(limit: int) -> bytes:
+    """The request body, RequestEntityTooLarge past `limit` bytes, with or without a length.
+
+    Read until the stream ends: a body sent without a length (chunked) is cut at the limit, and
+    only a further read raises; one more byte allowed tells a body of exactly `limit` apart."""
+    request.max_content_length = limit + 1
+    chunks = []
+    while chunk := request.stream.read(64 * 1024):
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 @operation(

@@ -269,6 +269,8 @@ class JobOut(JobAcceptedOut):
     started_at: str | None
     finished_at: str | None
     progress: JobProgressOut
-    items: list[dict] = Field(description="one result per item (a recipient's copy, a CSV row)")
+    items: list[dict] = Field(
+        description="one result per item (a recipient's copy; for an import, a rejected row)"
+    )
     result: dict | None
     error: str | None = Field(description="why the run failed, or why its outcome is unknown")

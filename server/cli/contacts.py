@@ -8,6 +8,7 @@ import click
 
 from server.cli.common import fail, find_account
 from server.contacts import csv_io as contacts_csv
+from server.contacts import import_rows
 from server.extensions import db
 
 contacts = click.Group("contacts", help="Import and export contacts (CSV).")
@@ -20,7 +21,7 @@ def contacts_import(file, account_name: str):
     """Create or update contacts from a CSV file; prints each rejected row."""
     account = find_account(account_name)
     try:
-        report = contacts_csv.import_csv(db.session, account, file.read())
+        report = import_rows.import_csv(db.session, account, file.read())
     except contacts_csv.CsvError as exc:
         fail(exc)
     db.session.commit()

@@ -1,7 +1,7 @@
-"""CSV import and export of contacts (format in docs/contacts.md).
+"""The CSV format of contacts (docs/contacts.md): reading and checking an import's file, and the
+export. Saving the rows is import_rows.py's; running an import as a job is imports.py's.
 
-Import reports per row: a bad row rejects only itself, and each row is written in its own
-savepoint, so a row that fails half-way leaves nothing behind. Empty cells leave stored values.
+Import reports per row: a bad row rejects only itself. Empty cells leave stored values.
 """
 
 from __future__ import annotations
@@ -9,27 +9,27 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import logging
+import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from server.common import audit, csv_safe
 from server.common.addresses import AddressError, normalize_email
-from server.contacts import enrichment
-from server.contacts import service as contacts
-from server.models import Account, Contact, User
-from server.models.base import utcnow
+from server.models import Contact, User
 
-log = logging.getLogger(__name__)
 COLUMNS = ("email", "name", "title", "phone", "company", "notes", "do_not_enrich")
 ALIASES = {"e-mail": "email", "email_address": "email", "company_name": "company"}
 LIMITS = {"name": 200, "title": 200, "phone": 50, "company": 200, "notes": 10_000}
-MAX_ROWS = 10_000
-MAX_BYTES = 5 * 1024 * 1024  # what the API and the admin page accept as one file
+# What the API and the settings page accept as one file (docs/contacts.md says the same): room
+# for 50,000 rows with long notes, or about half a million plain ones. There is no row limit.
+MAX_MB = 50
+MAX_BYTES = MAX_MB * 1024 * 1024
+# The separators a file may use, with the name the import's report gives each.
+DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 PHONE = re.compile(r"^[0-9A-Za-z +()./#*,;-]*$")
 TRUE, FALSE = {"true", "yes", "y", "1", "x"}, {"false", "no", "n", "0"}
 
@@ -53,6 +53,7 @@ class ImportReport:
     """What an import did, row by row."""
 
     encoding: str
+    delimiter: str
     notices: list[str]
     rows: list[RowResult]
 
@@ -65,6 +66,7 @@ class ImportReport:
         """The report as JSON-serialisable data."""
         return {
             "encoding": self.encoding,
+            "delimiter": self.delimiter,
             "notices": self.notices,
             **self.counts(),
             "rows": [r.__dict__ for r in self.rows],
@@ -130,30 +132,39 @@ def _header(cells: list[str]) -> list[str]:
     return names
 
 
-def _records(text: str):
-    """(line number, cells or csv error text) for each data row, after the header."""
+def delimiter_of(text: str) -> str:
+    """The separator the header row uses most (comma when it has none: a single column)."""
     first = text.split("\n", 1)[0]
-    delimiter = max(",;\t", key=first.count)
+    counts = {d: first.count(d) for d in DELIMITERS}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def _reader(text: str, delimiter: str):
+    """A CSV reader over the text and the header row as written; CsvError when there is none."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
-        header = _header(next(reader))
+        return reader, next(reader)
     except StopIteration as exc:
         raise CsvError("The file is empty.") from exc
     except csv.Error as exc:
         raise CsvError(f"The header row cannot be read: {exc}.") from exc
-    records = []
+
+
+def _records(reader) -> Iterator[tuple[int, list[str] | str]]:
+    """(line number, cells or csv error text) for each data row after the header; blank rows
+    are skipped. A generator: a large file is never held as a list of rows."""
     while True:
         line = reader.line_num + 1
         try:
             cells = next(reader)
         except StopIteration:
-            break
+            return
         except csv.Error as exc:
-            records.append((line, f"malformed CSV: {exc}"))
+            yield line, f"malformed CSV: {exc}"
             continue
-        if any(c.strip() for c in cells):
-            records.append((line, cells))
-    return header, records
+        if "".join(cells).strip():
+            yield line, cells
 
 
 def _clean(value: str) -> str:
@@ -186,43 +197,47 @@ def parse_row(header: list[str], cells: list[str]) -> tuple[dict, list[str]]:
 
 @dataclass
 class Upload:
-    """A CSV file read and checked: its text, the encoding used, notices, header and records."""
+    """A CSV file whose header was read and checked: its text, the encoding and separator used,
+    notices, and the header row as written and as column names."""
 
     text: str
     encoding: str
+    delimiter: str
     notices: list[str]
+    written: list[str]
     header: list[str]
-    records: list  # (line number, cells or the CSV error that made the row unreadable)
+
+    def records(self) -> Iterator[tuple[int, list[str] | str]]:
+        """(line number, cells or the CSV error that made the row unreadable), row by row."""
+        reader, _ = _reader(self.text, self.delimiter)
+        return _records(reader)
+
+    def count(self) -> int:
+        """How many records the file holds (one quick pass, keeping none of them)."""
+        return sum(1 for _ in self.records())
+
+    def chunks(self, size: int) -> Iterator[list[tuple[int, list[str] | str]]]:
+        """The records, `size` at a time."""
+        records = self.records()
+        while chunk := list(itertools.islice(records, size)):
+            yield chunk
 
 
 def read(data: bytes) -> Upload:
-    """Decode and check a file (quick: nothing is written); CsvError if it cannot be imported."""
+    """Decode a file and check its header (quick: nothing is written); CsvError if it cannot
+    be imported."""
     return parse(*decode(data))
 
 
 def parse(text: str, encoding: str, notices: list[str]) -> Upload:
-    """Check decoded text; CsvError if it cannot be imported."""
-    header, records = _records(text)
-    if len(records) > MAX_ROWS:
-        raise CsvError(f"The file has {len(records)} rows; at most {MAX_ROWS} per import.")
+    """Check decoded text's header; CsvError if it cannot be imported."""
+    delimiter = delimiter_of(text)
+    _, written = _reader(text, delimiter)
+    header = _header(written)
     ignored = [h for h in header if h and h not in COLUMNS]
     if ignored:
         notices = [*notices, f"Ignored columns: {', '.join(ignored)}."]
-    return Upload(text, encoding, notices, header, records)
-
-
-def import_csv(
-    session: Session, account: Account, data: bytes, actor: User | None = None
-) -> ImportReport:
-    """Create or update the account's contacts from CSV bytes, audited; the caller commits.
-
-    `actor` is the user importing; None (the command line) is recorded as the system.
-    """
-    upload = read(data)
-    results = [row_result(session, account, upload.header, *record) for record in upload.records]
-    report = ImportReport(upload.encoding, upload.notices, results)
-    audit_import(session, account.id, report.counts(), actor)
-    return report
+    return Upload(text, encoding, delimiter, notices, written, header)
 
 
 def audit_import(session: Session, account_id: int, counts: dict, actor: User | None) -> None:
@@ -233,19 +248,8 @@ def audit_import(session: Session, account_id: int, counts: dict, actor: User | 
     audit.record(session, account_id, "contacts.import", actor=actor, detail=detail)
 
 
-def row_result(
-    session: Session, account: Account, header: list[str], line: int, cells
-) -> RowResult:
-    """Check and save one record (cells, or the CSV error that made it unreadable)."""
-    if isinstance(cells, str):
-        return RowResult(line, None, "error", [cells])
-    values, errors = parse_row(header, cells)
-    if errors:
-        return RowResult(line, values.get("email") or None, "error", errors)
-    return _save(session, account, line, values)
-
-
-def _changes(values: dict) -> dict:
+def changes_of(values: dict) -> dict:
+    """A checked row's edits to its contact: the cells that are not empty."""
     changes = {k: values[k] for k in ("name", "title", "phone", "notes") if values.get(k)}
     if values.get("company"):
         changes["company_name"] = values["company"]
@@ -253,23 +257,6 @@ def _changes(values: dict) -> dict:
     if flag:
         changes["do_not_enrich"] = flag in TRUE
     return changes
-
-
-def _save(session: Session, account: Account, line: int, values: dict) -> RowResult:
-    """Write one row in a savepoint: all of it, or (on any error) none of it."""
-    try:
-        with session.begin_nested():
-            contact, created = contacts.upsert_contact(session, account.id, values["address"])
-            contacts.update_contact(session, contact, _changes(values))
-            # A no-op while enrichment is off for the contact or a fresh answer is cached.
-            enrichment.request(session, contact, utcnow())
-    except SQLAlchemyError as exc:
-        reason = f"could not be saved: {type(exc).__name__}"
-        return RowResult(line, values["email"], "error", [reason])
-    except Exception:  # the savepoint is rolled back; the other rows go on
-        log.exception("CSV import: row %s could not be saved", line)
-        return RowResult(line, values["email"], "error", ["could not be saved"])
-    return RowResult(line, values["email"], "created" if created else "updated")
 
 
 def export_csv(session: Session, account_id: int, actor: User | None = None) -> str:

@@ -144,6 +144,20 @@ def update_contact(session: Session, contact: Contact, changes: dict) -> Contact
 
     Not audited: imports and rectifications record themselves; a person's edit is edit_contact.
     """
+    changed = apply_changes(session, contact, changes)
+    session.flush()
+    if changed:
+        webhooks.emit_contact(session, contact, changed)
+    return contact
+
+
+def apply_changes(
+    session: Session, contact: Contact, changes: dict, named: list[Company] | None = None
+) -> list[str]:
+    """Set the edits on the contact, unflushed, with no webhook; the fields that changed.
+
+    `named` is the account's companies of `changes["company_name"]`, oldest first, when the
+    caller (an import's chunk) has them at hand; otherwise they are looked up."""
     before = _webhook_fields(contact)
     for field in EDITABLE:
         if field in changes:
@@ -151,19 +165,15 @@ def update_contact(session: Session, contact: Contact, changes: dict) -> Contact
             empty = None if field == "phone" else ""
             setattr(contact, field, changes[field] or empty)
     if "company_name" in changes:
-        set_company_name(session, contact, (changes["company_name"] or "").strip())
+        set_company_name(session, contact, (changes["company_name"] or "").strip(), named)
     if changes.get("do_not_enrich") is not None:
         contact.do_not_enrich = bool(changes["do_not_enrich"])
         if contact.do_not_enrich:
             forget_enrichment(session, contact)
     contact.updated_at = utcnow()
-    session.flush()
     after = _webhook_fields(contact)
     # What changed, not what was sent: a form saved as it was, or a CSV imported again, is quiet.
-    changed = [f for f in before if before[f] != after[f]]
-    if changed:
-        webhooks.emit_contact(session, contact, changed)
-    return contact
+    return [f for f in before if before[f] != after[f]]
 
 
 def _webhook_fields(contact: Contact) -> dict:
@@ -207,11 +217,14 @@ def forget_enrichment(session: Session, contact: Contact) -> None:
     contact.enrichment = None
 
 
-def set_company_name(session: Session, contact: Contact, name: str) -> None:
+def set_company_name(
+    session: Session, contact: Contact, name: str, named: list[Company] | None = None
+) -> None:
     """Attach the contact to the named company: an existing one, its domain's, or a new one.
 
     The contact's current company keeps it when its name is unchanged (a form saved untouched);
     among companies of the same name, the current one and the own domain's are preferred.
+    `named` is those companies, oldest first, when the caller has them (else looked up).
     """
     current, own = contact.company, company_domain(contact.email)
     if not name:
@@ -219,11 +232,14 @@ def set_company_name(session: Session, contact: Contact, name: str) -> None:
         return
     if current is not None and current.name == name:
         return
-    named = session.scalars(
-        select(Company)
-        .where(Company.account_id == contact.account_id, func.lower(Company.name) == name.lower())
-        .order_by(Company.id)
-    ).all()
+    if named is None:
+        named = session.scalars(
+            select(Company)
+            .where(
+                Company.account_id == contact.account_id, func.lower(Company.name) == name.lower()
+            )
+            .order_by(Company.id)
+        ).all()
     preferred = [c for c in named if c is current] + [c for c in named if own and c.domain == own]
     chosen = (preferred or named or [None])[0]
     if chosen is None and current is not None and own and current.domain == own:

@@ -21,7 +21,7 @@ from server.models.base import iso, utcnow
 from server.privacy.data_requests import KIND as EXPORT
 
 CANCELLED = "Cancelled: a person it concerned was erased."
-SCRUBBED = ("email", "name", "errors", "error")  # item fields that may name the person
+SCRUBBED = ("email", "name", "errors", "error", "cells")  # item fields that may name the person
 
 
 def _spellings(session: Session, account_id: int, email: str) -> set[str]:

@@ -89,8 +89,9 @@ def emit_sent(session, message: Message) -> str | None:
     return emit(session, message.account_id, "message.sent", data, subject, message.user_id)
 
 
-def emit_contact(session, contact, changed: list[str]) -> str | None:
-    """Queue contact.updated for an edited, imported or rectified contact."""
+def emit_contact(session, contact, changed: list[str], endpoints=None) -> str | None:
+    """Queue contact.updated for an edited, imported or rectified contact (`endpoints` as for
+    `emit`, when the caller has looked them up once for many contacts)."""
     data = {
         "contact_id": contact.id,
         "email": contact.email,
@@ -101,7 +102,9 @@ def emit_contact(session, contact, changed: list[str]) -> str | None:
         "changed": sorted(changed),
         "updated_at": iso(contact.updated_at),
     }
-    return emit(session, contact.account_id, "contact.updated", data, contact.email)
+    return emit(
+        session, contact.account_id, "contact.updated", data, contact.email, endpoints=endpoints
+    )
 
 
 def emit_data_request(session, request) -> str | None:

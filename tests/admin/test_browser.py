@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import threading
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from server.accounts import users as accounts
+from server.contacts import csv_io, import_rows, imports
 from server.extensions import db
 from server.models import Event, Recipient, User
 from tests.support import pixel_for, report_message, wait_for
 from tests.support.admin import SUBJECT, add_message
-from tests.support.jobs import run_jobs
+from tests.support.jobs import run_jobs, worker
 
 pytestmark = pytest.mark.browser
 
@@ -141,6 +147,78 @@ def test_an_import_is_followed_on_its_job_page_under_the_csp(app, page, live_app
     report.wait_for()  # the script saw the run end and reloaded the page
     assert "Line 32" in page.locator("#rejected-rows").inner_text()
     assert problems == []
+
+
+@contextmanager
+def screenshot_on_failure(page, tmp_path: Path, name: str):
+    """Save what the browser showed when the block fails, and say where, before re-raising."""
+    try:
+        yield
+    except BaseException:
+        shot = tmp_path / f"{name}.png"
+        page.screenshot(path=str(shot), full_page=True)
+        print(f"screenshot of the failure: {shot}")
+        raise
+
+
+def test_a_large_import_shows_progress_then_its_report_and_rejected_rows(
+    app, page, live_app, people, tmp_path, monkeypatch
+):
+    problems = watch_for_problems(page)
+    # The worker holds the second chunk until the page has shown the first one's progress.
+    gate, save = threading.Event(), import_rows.save
+    monkeypatch.setattr(imports, "CHUNK", 400)
+
+    def held(session, account, header, records):
+        if records[0][0] > 400 + 1:
+            gate.wait(30)
+        return save(session, account, header, records)
+
+    monkeypatch.setattr(import_rows, "save", held)
+    rows = "".join(f"lead{n}@example.test|Lead {n}|Firm {n % 9}\n" for n in range(1200))
+    bad = 'not-an-address|=HYPERLINK("http://evil.test")|Evil\n'
+    with screenshot_on_failure(page, tmp_path, "import"), worker(app, workers=1):
+        browser_sign_in(page, live_app, app, people.rep)
+        page.goto(f"{live_app}/admin/contacts")
+        page.get_by_label("CSV file").set_input_files(
+            {"name": "leads.csv", "mimeType": "text/csv",
+             "buffer": f"email|name|company\n{rows}{bad}".encode()}
+        )  # fmt: skip
+        page.get_by_role("button", name="Import").click()
+        page.wait_for_url(f"{live_app}/admin/jobs/*")
+        expect(page.locator("#job-progress")).to_have_text(": 400 of 1201")  # polled, no reload
+        assert page.locator("#job-bar").evaluate("bar => [bar.value, bar.max]") == [400, 1201]
+        gate.set()
+        page.get_by_text("1200 created, 0 updated, 1 rejected.").wait_for()
+        assert "columns separated by pipes (|)" in page.locator("#import-format").inner_text()
+        assert "Line 1202" in page.locator("#rejected-rows").inner_text()
+        with page.expect_download() as download:
+            page.get_by_role("link", name="Download the rejected rows (CSV)").click()
+        got = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert list(csv.reader(io.StringIO(got))) == [
+        ["row", "reason", "email", "name", "company"],
+        ["1202", "email: 'not-an-address' is not an email address", "not-an-address",
+         "'=HYPERLINK(\"http://evil.test\")", "Evil"],
+    ]  # fmt: skip
+    assert problems == []
+
+
+def test_an_oversized_import_shows_our_413_page(app, page, live_app, people, monkeypatch):
+    monkeypatch.setattr(csv_io, "MAX_MB", 2)
+    monkeypatch.setattr(csv_io, "MAX_BYTES", 2 * 1024 * 1024)
+    browser_sign_in(page, live_app, app, people.rep)
+    page.goto(f"{live_app}/admin/contacts")
+    page.get_by_label("CSV file").set_input_files(
+        {"name": "big.csv", "mimeType": "text/csv",
+         "buffer": b"email,notes\n" + b"ana@acme.com," + b"n" * (3 * 1024 * 1024) + b"\n"}
+    )  # fmt: skip
+    with page.expect_response(f"{live_app}/admin/contacts/import") as answer:
+        page.get_by_role("button", name="Import").click()
+    assert answer.value.status == 413
+    heading = page.get_by_role("heading", name="The file is too large")
+    heading.wait_for()
+    assert "up to 2 MB" in page.get_by_role("alert").inner_text()
+    assert page.evaluate("document.styleSheets[0].cssRules.length") > 0  # our styles
 
 
 def test_read_the_audit_log(app, page, live_app, people):

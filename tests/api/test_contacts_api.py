@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from huey import MemoryHuey
 from sqlalchemy import select
 
+from server.contacts import csv_io as contacts_csv
 from server.contacts import service as contacts
 from server.extensions import db
 from server.jobs import register_tasks
@@ -194,12 +196,15 @@ def test_csv_import_and_export(client, make_user):
     assert run["status"] == "succeeded" and run["kind"] == "contacts_import"
     report = run["result"]
     assert (report["created"], report["updated"], report["failed"]) == (1, 0, 1)
-    assert run["items"][1] == {
-        "row": 3,
-        "email": "nope",
-        "status": "error",
-        "errors": ["email: 'nope' is not an email address"],
-    }
+    assert run["items"] == [  # the rejected rows, with their cells as sent
+        {
+            "row": 3,
+            "email": "nope",
+            "status": "error",
+            "errors": ["email: 'nope' is not an email address"],
+            "cells": ["nope", "Bad"],
+        }
+    ]
     wrong_type = client.post("/api/v1/contacts/import", json={}, headers=auth(rep_token))
     assert wrong_type.status_code == 400
     empty = client.post("/api/v1/contacts/import", data=b"", headers=headers)
@@ -241,3 +246,26 @@ def test_edit_import_and_export_are_audited(client, make_user):
     assert client.get("/api/v1/contacts/export", headers=auth(admin_token)).status_code == 200
     [exported] = audited("contacts.export")
     assert (exported.actor_id, exported.account_id) == (admin.id, admin.account_id)
+
+
+def test_a_csv_import_over_the_limit_is_a_json_413(client, make_user, monkeypatch):
+    monkeypatch.setattr(contacts_csv, "MAX_MB", 2)
+    monkeypatch.setattr(contacts_csv, "MAX_BYTES", 2 * 1024 * 1024)
+    _, token = make_user("rep@acme.test")
+    headers = auth(token) | {"Content-Type": "text/csv"}
+    body = b"email,notes\n" + b"ana@acme.com," + b"n" * (3 * 1024 * 1024) + b"\n"
+    refused = client.post("/api/v1/contacts/import", data=body, headers=headers)
+    assert refused.status_code == 413 and refused.json == {
+        "error": "payload_too_large",
+        "message": "One import takes a CSV file of up to 2 MB.",
+    }
+    # Sent without a length (chunked): refused once the body runs past the limit.
+    chunked = client.post(
+        "/api/v1/contacts/import", input_stream=io.BytesIO(body),
+        headers=headers | {"Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},  # as servers say of a chunked body
+    )  # fmt: skip
+    assert chunked.status_code == 413 and chunked.json["error"] == "payload_too_large", chunked.json
+    # Past the app-wide 1 MiB but within the import's limit: taken.
+    taken = client.post("/api/v1/contacts/import", data=body[: 1536 * 1024], headers=headers)
+    assert taken.status_code == 202

@@ -20,7 +20,9 @@ from server.privacy.jobs import purge_job_runs
 from tests.support.admin import SUBJECT, tables_mentioning
 from tests.support.jobs import run_jobs
 
-CSV = f"email,name\n{SUBJECT.upper()},Ana Ruiz\nbo@example.test,Bo\n".encode()
+# The subject's row is rejected (a phone that is not one), so the ended run still holds it.
+CSV = f"email,name,phone\n{SUBJECT.upper()},Ana Ruiz,call me!\nbo@example.test,Bo,\n".encode()
+REJECTED = "phone: only digits, spaces and + ( ) . - / # * , ; are allowed"
 
 
 def _imported(admin) -> JobRun:
@@ -42,7 +44,15 @@ def test_a_request_finds_and_exports_the_runs_that_hold_the_person(app, admin):
     found, _ = data_requests.search(db.session, "k", admin, SUBJECT)
     [held] = _export(found)
     assert (held["id"], held["kind"], held["status"]) == (run.id, "contacts_import", "succeeded")
-    assert held["items"] == [{"row": 2, "email": SUBJECT, "status": "created", "errors": []}]
+    assert held["items"] == [
+        {
+            "row": 2,
+            "email": SUBJECT,
+            "status": "error",
+            "errors": [REJECTED],
+            "cells": [SUBJECT.upper(), "Ana Ruiz", "call me!"],
+        }
+    ]
     export = data_requests.export(db.session, "k", admin, SUBJECT)
     db.session.commit()
     job_runs.perform(db.session, export.id, data_requests.write_export)
@@ -66,8 +76,8 @@ def test_erasure_strips_the_person_from_runs_and_deletes_their_exports(app, admi
     assert tables_mentioning(SUBJECT) == [] and tables_mentioning("ana.ruiz") == []
     assert db.session.get(JobRun, export.id) is None
     kept = db.session.get(JobRun, run.id)
-    assert kept.items[0] == {"row": 2, "status": "created", "email": None, "erased": True}
-    assert kept.items[1]["email"] == "bo@example.test" and kept.result["created"] == 2
+    assert kept.items == [{"row": 2, "status": "error", "email": None, "erased": True}]
+    assert kept.result["created"] == 1 and kept.result["failed"] == 1
     assert db.session.get(JobRun, others.id).status == "queued"  # someone else's export
     assert _export(data_requests.search(db.session, "k", admin, SUBJECT)[0]) == []
 

@@ -146,6 +146,7 @@ PROBES = {
     ("admin.contact_page", "GET"): obj("/admin/contacts/view/{contact}"),
     ("admin.contact_save", "POST"): obj("/admin/contacts/view/{contact}", form={"name": "M"}),
     ("admin.contact_enrich", "POST"): obj("/admin/contacts/view/{contact}/enrich"),
+    ("admin.contacts_import_rejected", "GET"): obj("/admin/contacts/import/{run}/rejected.csv"),
     ("admin.job_page", "GET"): obj("/admin/jobs/{run}"),
     ("admin.job_status", "GET"): obj("/admin/jobs/{run}/status"),
     ("admin.job_file", "GET"): obj("/admin/jobs/{run}/files/json"),
