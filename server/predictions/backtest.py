@@ -50,10 +50,11 @@ def run_window(rows: list[Sent], events: list[Engagement], w: Window) -> dict | 
     kappas = kappas_at(rows, events, w.train_until)
     x = features.walk(rows, [e for e in events if e.at < w.test_until], kappas)
     y = [features.labels(r) for r in rows]
-    out = {"train": len(train), "test": len(test)}
+    out = {"train": len(train), "test": len(test), "kappas": kappas, "weights": {}}
     for target in TARGETS:
         ys = [y[i][target] for i in train]
         model = logistic.fit(NAMES, [x[i] for i in train], ys)
+        out["weights"][target] = model.weights
         base = sum(ys) / len(ys)
         out[target] = (
             [model.predict(x[i]) for i in test],
