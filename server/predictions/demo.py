@@ -174,7 +174,9 @@ def send_times(rng: random.Random, rep: dict, start: float, end: float, count: i
         if (day + 3) % 7 >= 5 and rng.random() > 0.05:  # 1970-01-01 was a Thursday
             continue
         local = min(max(rng.gauss(11, 2.5), 7.5), 18.5)
-        out.append(day * DAY + local * HOUR - rep["tz"] * HOUR)
+        at = day * DAY + local * HOUR - rep["tz"] * HOUR
+        if start <= at < end:  # never sent in the future
+            out.append(at)
     return sorted(out)
 
 
