@@ -175,7 +175,19 @@ def final_models(rows: list[Sent], events: list[Engagement], now: float) -> dict
     kappas = kappas_at(rows, events, now)
     x = features.walk(rows, events, kappas)
     y = [features.labels(r) for r in rows]
-    models = {"kappas": kappas, "trained_on": len(train), "trained_at": _iso(now)}
+    hours, days = best_time.clocks(events, until=now)
+    snapshot = {
+        "tallies": features.tallies_at(rows, now).account,
+        "hours": hours.account,
+        "weekdays": days.account,
+        "weekday_kappas": days.strengths(),
+    }
+    models = {
+        "kappas": kappas,
+        "trained_on": len(train),
+        "trained_at": _iso(now),
+        "account": snapshot,
+    }
     for target in TARGETS:
         fitted = logistic.fit(NAMES, [x[i] for i in train], [y[i][target] for i in train])
         models[target] = fitted.to_dict() | {"coefficients": fitted.coefficients()}

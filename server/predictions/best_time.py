@@ -100,10 +100,14 @@ def clocks(events: list[Engagement], until: float | None = None) -> tuple[Clock,
     return hours, days
 
 
-def answer(hours: Clock, days: Clock, contact: str, domain: str | None) -> dict:
-    """The best UTC hour and weekday to reach a contact, each with its probability and evidence."""
-    h_dist, h_evidence = hours.distribution(contact, domain, hours.strengths())
-    d_dist, _ = days.distribution(contact, domain, days.strengths())
+def answer(
+    hours: Clock, days: Clock, contact: str, domain: str | None, strengths: tuple | None = None
+) -> dict:
+    """The best UTC hour and weekday to reach a contact, each with its probability and evidence
+    (`strengths`: the hour and weekday clocks' prior strengths, else estimated from them)."""
+    h_strength, d_strength = strengths or (hours.strengths(), days.strengths())
+    h_dist, h_evidence = hours.distribution(contact, domain, h_strength)
+    d_dist, _ = days.distribution(contact, domain, d_strength)
     hour = max(range(24), key=h_dist.__getitem__)
     day = max(range(7), key=d_dist.__getitem__)
     return {

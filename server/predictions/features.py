@@ -179,13 +179,22 @@ def tallies_at(rows: list[Sent], at: float) -> Tallies:
     return tallies
 
 
-def at(rows: list[Sent], events: list[Engagement], row: Sent, kappas: dict) -> list[float]:
-    """One message's feature vector from the history before it (a live prediction)."""
+def at(
+    rows: list[Sent], events: list[Engagement], row: Sent, kappas: dict, account: dict | None = None
+) -> list[float]:
+    """One message's feature vector from the history before it (a live prediction).
+
+    `rows` and `events` may be only the rep's and the contact's company's (service.py reads no
+    more in a request); then `account` gives the account-wide counts (the model's snapshot:
+    {"tallies": [messages, replies, opens], "hours": [24 counts]}).
+    """
     tallies = tallies_at([r for r in rows if r.sent_at < row.sent_at], row.sent_at)
     hours = Clock(24, hour_of)
     for e in events:
         if e.at < row.sent_at:
             hours.add(e)
+    if account is not None:
+        tallies.account, hours.account = list(account["tallies"]), list(account["hours"])
     last = max(
         (r.sent_at for r in rows if r.contact == row.contact and r.sent_at < row.sent_at),
         default=None,

@@ -88,10 +88,11 @@ def message_prediction(session: Session, user: User, mid: str, now: datetime) ->
 def _vector(session: Session, message: Message, backtest: Backtest | None) -> list | None:
     if backtest is None or not backtest.model or message.sent_at is None or not message.recipients:
         return None
-    rows = history.load(session, message.account_id, until=message.sent_at)
-    emails = {r.message_id: r.contact for r in rows}
-    events = history.engagements(session, message.account_id, emails)
     email = message.recipients[0].email
+    among = history.near(message.account_id, message.user_id, email)
+    rows = history.load(session, message.account_id, until=message.sent_at, among=among)
+    emails = {r.message_id: r.contact for r in rows}
+    events = history.engagements(session, message.account_id, emails, among)
     row = history.Sent(
         message.id,
         message.user_id,
@@ -103,7 +104,7 @@ def _vector(session: Session, message: Message, backtest: Backtest | None) -> li
     )
     kappas = backtest.model["kappas"]
     kappas = kappas | {"hours": tuple(kappas["hours"])}
-    return features.at(rows, events, row, kappas)
+    return features.at(rows, events, row, kappas, backtest.model.get("account"))
 
 
 def _model_view(backtest: Backtest | None) -> dict:
@@ -131,10 +132,22 @@ def contact_best_time(session: Session, user: User, email: str) -> dict | None:
     if not out["shown"]:
         out["reason"] = _reason(backtest, "best_time")
         return out
-    emails = history.recipients(session, user.account_id)
-    hours, days = best_time.clocks(history.engagements(session, user.account_id, emails))
-    out["best_time"] = best_time.answer(hours, days, contact.email, company_domain(contact.email))
+    out["best_time"] = _best_time(session, user, contact.email, backtest.model)
     return out
+
+
+def _best_time(session: Session, user: User, email: str, model: dict) -> dict:
+    """Read in a request: only the contact's company's engagements (the account's own spread
+    and prior strengths come from the backtest's snapshot, when it has one)."""
+    among = history.near(user.account_id, -1, email)  # no rep's mail: the company's only
+    emails = history.recipients(session, user.account_id, among)
+    hours, days = best_time.clocks(history.engagements(session, user.account_id, emails, among))
+    snapshot = model.get("account")
+    if not snapshot:
+        return best_time.answer(hours, days, email, company_domain(email))
+    hours.account, days.account = list(snapshot["hours"]), list(snapshot["weekdays"])
+    strengths = (tuple(model["kappas"]["hours"]), tuple(snapshot["weekday_kappas"]))
+    return best_time.answer(hours, days, email, company_domain(email), strengths)
 
 
 def is_at_risk(summary: MessageSummary | None, now: datetime, days: int) -> bool:
