@@ -91,6 +91,8 @@ def sigmoid(z: float) -> float:
 
 @dataclass
 class Company:
+    """A demo company and its hidden traits."""
+
     domain: str
     name: str
     tz: int  # hours east of UTC
@@ -101,6 +103,8 @@ class Company:
 
 @dataclass
 class Person:
+    """A demo contact and their hidden traits."""
+
     email: str
     name: str
     title: str
@@ -113,6 +117,8 @@ class Person:
 
 @dataclass
 class Demo:
+    """The whole demo world, and the mail simulated in it."""
+
     reps: list[dict] = field(default_factory=list)
     companies: list[Company] = field(default_factory=list)
     people: list[Person] = field(default_factory=list)

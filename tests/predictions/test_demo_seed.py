@@ -38,7 +38,6 @@ def test_everything_is_on_reserved_names_and_documentation_networks(seeded):
 
 
 def test_the_verdict_mix_looks_like_real_traffic(seeded):
-    account, _ = seeded
     opens = Counter(db.session.scalars(select(Event.verdict).where(Event.kind == "open")).all())
     total = sum(opens.values())
     assert {"human", "proxy", "machine", "scanner", "self", "bot"} <= set(opens)
