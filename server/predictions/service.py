@@ -73,15 +73,14 @@ def message_prediction(session: Session, user: User, mid: str, now: datetime) ->
             "baseline": None,
             "reason": "" if shown else _reason(backtest, target),
         }
+        if beats(backtest, target) and vector is None:
+            out[target]["reason"] = "hidden: the message has no send time or recipient"
         if shown:
             model = Logistic.from_dict(backtest.model[target])
             out[target] |= {
                 "probability": round(model.predict(vector), 4),
                 "baseline": round(backtest.result[target]["rate"], 4),
             }
-    if message.sent_at is None:
-        for target in TARGETS:
-            out[target]["reason"] = "hidden: the message has not been sent"
     return out
 
 

@@ -43,6 +43,12 @@ def test_a_rep_gets_predictions_for_their_own_messages_only(client, demo, rep, m
     assert body["open"]["shown"] == demo["open"]["beats_baseline"]
     assert body["model"]["trained_on"] > 1000 and "logistic regression" in body["model"]["name"]
     assert body["at_risk"] is False
+    unsent = add_message(user, a_demo_contact(), events=0)
+    unsent.sent_at = None
+    db.session.commit()
+    body = client.get(f"/api/v1/messages/{unsent.id}/prediction", headers=auth(token)).json
+    assert body["reply"]["shown"] is False
+    assert body["reply"]["reason"] == "hidden: the message has no send time or recipient"
 
     demo_reps = select(User.id).where(User.email.like("%@demo.invalid"))
     theirs = db.session.scalars(select(Message.id).where(Message.user_id.in_(demo_reps))).first()
