@@ -24,6 +24,8 @@ RANKS = {
     "auth": 2,
     "privacy": 3,
     "gmail": 4,
+    # Reads messages, contacts and events; below the entry points that show it.
+    "predictions": 4.5,
     "messages": 5,
     "contacts": 6,
     "tracking": 7,

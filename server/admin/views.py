@@ -11,6 +11,7 @@ from server.accounts import settings as account_settings
 from server.admin import admin_required, bp, settings
 from server.extensions import db
 from server.models.message import VERDICTS
+from server.predictions import service as predictions
 from server.tracking import mix
 from server.webhooks import events as webhook_events
 
@@ -35,6 +36,7 @@ def _render_settings(error: str = "", status: int = 200):
         public_url=settings().public_url,
         base_url=account_settings.tracking_base_url(account, settings().public_url),
         error=error,
+        backtest=predictions.latest(db.session, account.id),
     ), status
 
 

@@ -18,5 +18,6 @@ from server.api import (  # noqa: E402,F401  (more routes)
     extension,
     follow_ups,
     jobs,
+    predictions,
     webhooks,
 )

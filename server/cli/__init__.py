@@ -11,8 +11,10 @@ def register(app: Flask) -> None:
         accounts,
         audit,
         contacts,
+        demo,
         gmail,
         network,
+        predictions,
         privacy,
         serve,
         users,
@@ -35,5 +37,7 @@ def register(app: Flask) -> None:
         serve.serve,
         serve.jobs,
         serve.sink,
+        predictions.insights,
+        demo.demo,
     ):
         app.cli.add_command(command)

@@ -8,6 +8,7 @@ from server.models.follow_up import FollowUp
 from server.models.gmail import GmailMailbox, OAuthState
 from server.models.job import JobRun, JobRunAddress
 from server.models.message import Link, Message, MessageSummary, Recipient, SelfView
+from server.models.prediction import Backtest
 from server.models.privacy import (
     AuditEntry,
     Breach,
@@ -24,6 +25,7 @@ __all__ = [
     "Account",
     "ApiToken",
     "AuditEntry",
+    "Backtest",
     "Breach",
     "BreachAction",
     "Company",

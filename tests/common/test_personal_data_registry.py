@@ -13,6 +13,9 @@ NOT_PERSONAL = {
     "sub_processor_changes": "announced changes of that company list",
     "webhook_endpoints": "the customer's own receiving URLs, secrets and switches; ended by "
     "termination",
+    "prediction_backtests": "an account's backtest scores, calibration bins and model "
+    "coefficients: aggregates over its messages, naming no person or message; replaced by "
+    "each run, removed with the demo data by `demo clear`",
     "ip_hash_keys": "random per-period keys, nobody's data; deleted when their period ends",
     "erasure_ledger": "keyed digests of erased addresses, kept to erase them again after a "
     "restore; without the key they name nobody (docs/backup.md)",

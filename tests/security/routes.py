@@ -99,6 +99,9 @@ PROBES = {
     ("api.self_view", "POST"): obj("/api/v1/messages/{mid}/self-view", json={}),
     ("api.set_follow_up", "PUT"): obj("/api/v1/messages/{mid}/follow-up", json={"days": 3}),
     ("api.cancel_follow_up", "DELETE"): obj("/api/v1/messages/{mid}/follow-up"),
+    ("api.message_prediction", "GET"): obj("/api/v1/messages/{mid}/prediction"),
+    ("api.contact_best_time", "GET"): obj("/api/v1/contacts/{contact}/best-time"),
+    ("api.at_risk", "GET"): own("/api/v1/predictions/at-risk"),
     ("api.threads_status", "POST"): own("/api/v1/threads/status", json=THREADS),
     ("api.extension_sign_out", "DELETE"): own("/api/v1/extension/token"),
     ("api.list_webhooks", "GET"): own("/api/v1/webhooks"),
@@ -125,6 +128,8 @@ PROBES = {
     ("workspace.message_page", "GET"): obj("/mail/{mid}"),
     ("workspace.activity_page", "GET"): own("/activity"),
     ("workspace.activity_updates", "GET"): own("/activity/updates?after=0"),
+    # The predictions page (session)
+    ("predictions.page", "GET"): own("/predictions/"),
     # Settings pages (session)
     ("admin.index", "GET"): own("/admin/"),
     ("admin.account", "GET"): own("/admin/settings"),
