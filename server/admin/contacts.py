@@ -57,11 +57,13 @@ def contact_page(email: str):
     return _render_contact(_contact(email))
 
 
-def _render_contact(contact, error: str = "", status: int = 200):
+def _render_contact(contact, error: Exception | str = "", status: int = 200, form=None):
     policy = enrichment.current_policy()
     detail = contact_views.detail(db.session, current_user, contact, policy, utcnow())
     db.session.commit()  # the detail may have asked for a first enrichment
-    page = render_template("admin/contact.html", c=detail, off_reasons=OFF_REASONS, error=error)
+    page = render_template(
+        "admin/contact.html", c=detail, off_reasons=OFF_REASONS, error=error, form=form or {}
+    )
     return page, status
 
 
@@ -78,7 +80,7 @@ def contact_save(email: str):
         contacts.edit_contact(db.session, contact, changes, current_user)
     except contacts.ContactError as exc:
         db.session.rollback()
-        return _render_contact(_contact(email), str(exc), 400)
+        return _render_contact(_contact(email), exc, 400, request.form)
     db.session.commit()
     flash("Contact saved.")
     return redirect(url_for("admin.contact_page", email=contact.email))
