@@ -5,6 +5,8 @@ Playwright's sync API runs one driver per thread; the settings-page and extensio
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 import pytest
@@ -30,3 +32,29 @@ def playwright():
 
     with sync_playwright() as driver:
         yield driver
+
+
+# Where a failed browser test leaves a screenshot of its page (gitignored; CI keeps the folder).
+ARTIFACTS = Path(
+    os.environ.get("TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts")
+)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A test with a Playwright `page` that failed saves a screenshot of it, named after the
+    test, under ARTIFACTS/screenshots."""
+    outcome = yield
+    report = outcome.get_result()
+    page = getattr(item, "funcargs", {}).get("page")
+    if report.when != "call" or not report.failed or page is None:
+        return
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", item.nodeid)[-150:]
+    target = ARTIFACTS / "screenshots" / f"{name}.png"
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(target), full_page=True)
+    except Exception as exc:  # a closed or crashed page: the failure itself matters more
+        report.sections.append(("screenshot", f"not saved: {exc}"))
+    else:
+        report.sections.append(("screenshot", str(target)))
