@@ -79,15 +79,14 @@ def invite(
     # server is another customer's business (accept() copes with it without saying so).
     mine = select(User.id).where(User.email == email, User.account_id == admin.account_id)
     if session.scalar(mine):
-        raise AccountError(f"{email} is a member already: a user with it exists already.", "email")
+        raise AccountError(f"{email} is a member of this account already.", "email")
     _refuse_second_invitation(session, admin.account_id, email)
     invitation = Invitation(
         account_id=admin.account_id, email=email, role=role, invited_by=admin.id
     )
-    session.add(invitation)
     try:
-        with session.begin_nested():
-            session.flush()
+        with session.begin_nested():  # a savepoint: a refused row leaves the rest untouched
+            session.add(invitation)
     except IntegrityError:
         # Another admin invited the address a moment ago (the open-invitation index refused it).
         _refuse_second_invitation(session, admin.account_id, email)

@@ -75,7 +75,7 @@ def register_error_handlers(bp) -> None:
         log.exception("API error")
         return error_response(500, "internal_error", "Something went wrong on the server.")
 
-    # Unmatched URLs never reach the blueprint's own handlers: server/errors.py answers those
+    # Unmatched URLs never reach the blueprint's own handlers: server/common/errors.py answers those
     # under /api/ with http_json, the rest with the styled page.
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 # Title and explanation per status; any other status gets a generic pair.
@@ -26,10 +27,22 @@ PAGES = {
 def page(status: int, title: str = "", text: str = ""):
     """The styled error page for `status` (title and text default to the status's own)."""
     default_title, default_text = PAGES.get(status, ("Error", "The request could not be served."))
-    body = render_template(
-        "error.html", status=status, title=title or default_title, text=text or default_text
-    )
-    return body, status
+    title, text = title or default_title, text or default_text
+    try:
+        return render_template("error.html", status=status, title=title, text=text), status
+    except Exception:
+        if status < 500:
+            raise
+        # The page itself failed (the layout asks the database who is signed in, and the
+        # database may be what broke): a bare page with the stylesheet, naming nothing.
+        return FALLBACK.format(title=escape(title), text=escape(text)), status
+
+
+FALLBACK = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title} · Leadcamp</title>'
+    '<link rel="stylesheet" href="/static/style.css"></head><body><main id="content">'
+    "<h1>{title}</h1><p>{text}</p></main></body></html>"
+)
 
 
 def init_app(app: Flask, json_paths: dict[str, Callable[[HTTPException], object]]) -> None:

@@ -48,7 +48,7 @@ def test_another_account_may_invite_the_same_address(app, admin):
 
 
 def test_a_member_is_not_invited(app, admin):
-    with pytest.raises(AccountError, match="member already") as refused:
+    with pytest.raises(AccountError, match="member of this account already") as refused:
         team.invite(db.session, "k", admin, admin.email.upper(), "rep")
     assert refused.value.field == "email"
 
@@ -61,3 +61,22 @@ def test_the_database_refuses_a_second_open_invitation(app, admin):
         db.session.commit()
     db.session.rollback()
     assert open_count("nina@acme.test") == 1
+
+
+def test_two_admins_pressing_at_once_get_one_invitation(app, admin, monkeypatch):
+    team.invite(db.session, "k", admin, "nina@acme.test", "rep")
+    db.session.commit()
+    # The second admin's check ran before the first one's row was there: only the index sees it.
+    check = team._refuse_second_invitation
+    calls = []
+
+    def late_check(session, account_id, email):
+        calls.append(email)
+        if len(calls) > 1:
+            check(session, account_id, email)
+
+    monkeypatch.setattr(team, "_refuse_second_invitation", late_check)
+    with pytest.raises(AccountError, match="open invitation already"):
+        team.invite(db.session, "k", admin, "nina@acme.test", "admin")
+    db.session.rollback()
+    assert len(calls) == 2 and open_count("nina@acme.test") == 1

@@ -27,7 +27,8 @@ def test_a_refused_form_keeps_its_input_and_marks_the_field(app, page, live_app,
     page.goto(f"{live_app}/admin/settings")
     page.get_by_label("Keep raw events for (days)").fill("30")
     page.get_by_label("Host name recipients see in tracking links").fill("not a host")
-    page.get_by_role("button", name="Save settings").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save settings").click()
     field = page.get_by_label("Host name recipients see in tracking links")
     assert field.input_value() == "not a host"
     assert page.get_by_label("Keep raw events for (days)").input_value() == "30"
@@ -58,7 +59,8 @@ def mail(app, smtp_server):
 def test_a_sign_in_link_by_mail(app, page, live_app, people, mail):
     page.goto(f"{live_app}/auth/login")
     page.get_by_label("Your work email address").fill(people.rep.email)
-    page.get_by_role("button", name="Email me a sign-in link").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Email me a sign-in link").click()
     assert "a sign-in link is on its way" in page.get_by_role("status").inner_text()
     run_jobs(app)  # the worker looks the address up and sends the mail
     [message] = mail.messages
@@ -74,7 +76,8 @@ def test_rename_the_account(app, page, live_app, people):
     browser_sign_in(page, live_app, app, people.admin)
     page.goto(f"{live_app}/admin/settings")
     page.get_by_label("Account name").fill("Acme Europe")
-    page.get_by_role("button", name="Save settings").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save settings").click()
     assert page.get_by_role("status").inner_text() == "Settings saved."
     assert page.get_by_label("Account name").input_value() == "Acme Europe"
     db.session.expire_all()
@@ -88,7 +91,8 @@ def test_inviting_an_address_twice(app, page, live_app, people):
     for _ in range(2):
         page.goto(f"{live_app}/admin/team")
         page.get_by_label("Email address").fill("nina@acme.test")
-        page.get_by_role("button", name="Invite").click()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Invite").click()
     field = page.get_by_label("Email address")
     assert field.input_value() == "nina@acme.test"
     assert field.get_attribute("aria-invalid") == "true"
@@ -118,7 +122,8 @@ def test_pages_fit_a_390_px_screen(app, page, live_app, people):
         assert header["height"] <= 64, path  # one row: brand, links, sign-out
     page.goto(f"{live_app}/admin/privacy")
     page.get_by_label("Email address of the person").fill(SUBJECT)
-    page.get_by_role("button", name="Find everything held").click()
+    with page.expect_navigation():  # waits for the load event: the stylesheet is applied
+        page.get_by_role("button", name="Find everything held").click()
     assert page.evaluate("document.documentElement.scrollWidth") <= NARROW
     table = page.locator(".scroll").first  # a wide table scrolls inside its own box
     assert table.evaluate("el => el.scrollWidth > el.clientWidth")

@@ -81,7 +81,10 @@ def test_one_open_invitation_per_address(app, login, people):
     assert len(rows.all()) == 1
     member = post_form(client, "/admin/team/invite", "/admin/team", email="rep@acme.test",
                        role="rep")  # fmt: skip
-    assert member.status_code == 400 and "rep@acme.test is a member already" in member.text
+    assert (
+        member.status_code == 400
+        and "rep@acme.test is a member of this account already" in member.text
+    )
     assert marked(member.text, "invite-email")
 
 

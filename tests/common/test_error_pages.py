@@ -80,3 +80,18 @@ def test_a_rep_on_an_admin_page_gets_the_styled_403(app, client):
     assert response.status_code == 403 and styled(response)
     assert "Admins only" in response.text
     assert post_form(client, "/admin/settings", "/admin/contacts").status_code == 403
+
+
+def test_a_server_error_page_that_cannot_be_rendered_is_still_a_page(app, client, monkeypatch):
+    def broken():
+        raise RuntimeError("database away")
+
+    def no_templates(*args, **kwargs):
+        raise RuntimeError("the layout needs the database too")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    app.view_functions["auth.login"] = broken
+    monkeypatch.setattr("server.common.errors.render_template", no_templates)
+    response = client.get("/auth/login")
+    assert response.status_code == 500
+    assert "<h1>Something went wrong</h1>" in response.text and "away" not in response.text
