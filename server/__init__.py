@@ -20,6 +20,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_limits(app)
+    register_errors(app)
     register_headers(app)
     register_tracking(app, settings)
     register_jobs(app, settings)
@@ -69,6 +70,14 @@ def register_limits(app: Flask) -> None:
     from server.auth import throttle
 
     throttle.init_app(app)
+
+
+def register_errors(app: Flask) -> None:
+    """Styled error pages for browsers; the JSON API keeps its JSON errors."""
+    from server.api.errors import API_PREFIX, http_json
+    from server.common import errors
+
+    errors.init_app(app, {API_PREFIX: http_json})
 
 
 def register_headers(app: Flask) -> None:

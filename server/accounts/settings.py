@@ -8,18 +8,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.common import audit
-from server.common.inputs import whole_number
+from server.common.inputs import InputError, whole_number
 from server.models import Account, User
 
 GEO_STALE_DAYS = 35
+MAX_NAME_LENGTH = 200  # the column's
 MIN_RETENTION_DAYS, MAX_RETENTION_DAYS = 1, 3650
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
-class SettingsError(ValueError):
+class SettingsError(InputError):
     """A setting value that cannot be accepted; the message says why."""
 
 
@@ -34,18 +36,43 @@ def parse(form: dict) -> dict:
     if days is None:
         raise SettingsError(
             f"Retention must be a whole number of days from {MIN_RETENTION_DAYS} "
-            f"to {MAX_RETENTION_DAYS}."
+            f"to {MAX_RETENTION_DAYS}.",
+            "retention_days",
         )
     changes["retention_days"] = days
     domain = str(form.get("tracking_domain", "")).strip().lower().rstrip(".")
     if domain and not _HOSTNAME.match(domain):
-        raise SettingsError("The tracking domain must be a host name such as track.example.com.")
+        raise SettingsError(
+            "The tracking domain must be a host name such as track.example.com.",
+            "tracking_domain",
+        )
     changes["tracking_domain"] = domain or None
+    if "name" in form:
+        changes["name"] = checked_name(str(form.get("name", "")))
     return changes
 
 
+def checked_name(raw: str) -> str:
+    """An account name as typed, trimmed; SettingsError when empty, too long or holding control
+    characters (it is typed again to confirm a termination, so it must be typeable)."""
+    name = " ".join(raw.split())
+    if not name:
+        raise SettingsError("Give the account a name.", "name")
+    if len(name) > MAX_NAME_LENGTH:
+        raise SettingsError(f"The name is longer than {MAX_NAME_LENGTH} characters.", "name")
+    if not name.isprintable():
+        raise SettingsError("The name holds characters that cannot be typed.", "name")
+    return name
+
+
 def update(session: Session, account: Account, actor: User | None, changes: dict) -> list[str]:
-    """Apply changes and audit each (actor None: the command line); the names that changed."""
+    """Apply changes and audit each (actor None: the command line); the names that changed.
+    SettingsError when the new name is another account's (the command line finds accounts by
+    name)."""
+    if changes.get("name", account.name) != account.name:
+        others = select(Account.id).where(Account.name == changes["name"], Account.id != account.id)
+        if session.scalar(others) is not None:
+            raise SettingsError("Another account has this name; choose another.", "name")
     changed = []
     for name, value in changes.items():
         before = getattr(account, name)

@@ -79,12 +79,18 @@ def invite(
     # server is another customer's business (accept() copes with it without saying so).
     mine = select(User.id).where(User.email == email, User.account_id == admin.account_id)
     if session.scalar(mine):
-        raise AccountError("a user with this address exists already")
+        raise AccountError(f"{email} is a member of this account already.", "email")
+    _refuse_second_invitation(session, admin.account_id, email)
     invitation = Invitation(
         account_id=admin.account_id, email=email, role=role, invited_by=admin.id
     )
-    session.add(invitation)
-    session.flush()
+    try:
+        with session.begin_nested():  # a savepoint: a refused row leaves the rest untouched
+            session.add(invitation)
+    except IntegrityError:
+        # Another admin invited the address a moment ago (the open-invitation index refused it).
+        _refuse_second_invitation(session, admin.account_id, email)
+        raise
     audit.record(
         session,
         admin.account_id,
@@ -94,6 +100,23 @@ def invite(
         detail=f"role {role}",
     )
     return invitation, link_token(secret_key, invitation)
+
+
+def _refuse_second_invitation(session: Session, account_id: int, email: str) -> None:
+    open_one = session.scalar(
+        select(Invitation).where(
+            Invitation.account_id == account_id,
+            Invitation.email == email,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
+    )
+    if open_one is not None:
+        raise AccountError(
+            f"{email} has an open invitation already, sent {open_one.created_at:%Y-%m-%d}: "
+            "withdraw it to send a new one.",
+            "email",
+        )
 
 
 def link_token(secret_key: str, invitation: Invitation, mailed: bool = False) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from server.common import audit, signing
+from server.common.inputs import InputError
 from server.models import Account, ApiToken, SigningKey, User
 
 TOKEN_PREFIX = "lc_"
@@ -21,7 +22,7 @@ LAST_USED_PRECISION = timedelta(minutes=1)
 MAX_EMAIL_LENGTH = 320  # 64 for the local part, @, 255 for the domain (RFC 3696)
 
 
-class AccountError(ValueError):
+class AccountError(InputError):
     """A request about accounts or users that cannot be carried out."""
 
 
@@ -34,7 +35,7 @@ def checked_email(email: str) -> str:
     """The normalised address, or AccountError when it cannot be one address."""
     email = normalize_email(email)
     if "@" not in email or any(c.isspace() for c in email) or len(email) > MAX_EMAIL_LENGTH:
-        raise AccountError(f"not an email address: {email!r}")
+        raise AccountError(f"not an email address: {email!r}", "email")
     return email
 
 
@@ -165,6 +166,20 @@ def _login_serializer(secret_key: str) -> URLSafeTimedSerializer:
 def magic_link_token(secret_key: str, user: User) -> str:
     """A login token for `user`, valid for 15 minutes and for one use."""
     return _login_serializer(secret_key).dumps({"u": user.id, "g": user.login_generation})
+
+
+def sign_in_mail(session: Session, secret_key: str, public_url: str, email: str) -> str | None:
+    """The body of a sign-in link mail for the active user with this address; None when no
+    one may sign in with it (the caller sends nothing, and tells the asker nothing of it)."""
+    user = session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None or not user.is_active:
+        return None
+    link = f"{public_url}/auth/magic/{magic_link_token(secret_key, user)}"
+    return (
+        f"Someone, probably you, asked to sign in to Leadcamp as {user.email}.\n\n"
+        f"Open this link within 15 minutes to sign in (it works once):\n{link}\n\n"
+        "If you did not ask, ignore this mail: nothing happens without the link.\n"
+    )
 
 
 def load_signed(serializer, token: str, max_age: int, noun: str) -> dict:

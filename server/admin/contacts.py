@@ -91,11 +91,13 @@ def contact_page(email: str):
     return _render_contact(_contact(email))
 
 
-def _render_contact(contact, error: str = "", status: int = 200):
+def _render_contact(contact, error: Exception | str = "", status: int = 200, form=None):
     policy = enrichment.current_policy()
     detail = contact_views.detail(db.session, current_user, contact, policy, utcnow())
     db.session.commit()  # the detail may have asked for a first enrichment
-    page = render_template("admin/contact.html", c=detail, off_reasons=OFF_REASONS, error=error)
+    page = render_template(
+        "admin/contact.html", c=detail, off_reasons=OFF_REASONS, error=error, form=form or {}
+    )
     return page, status
 
 
@@ -112,7 +114,7 @@ def contact_save(email: str):
         contacts.edit_contact(db.session, contact, changes, current_user)
     except contacts.ContactError as exc:
         db.session.rollback()
-        return _render_contact(_contact(email), str(exc), 400)
+        return _render_contact(_contact(email), exc, 400, request.form)
     db.session.commit()
     flash("Contact saved.")
     return redirect(url_for("admin.contact_page", email=contact.email))
@@ -174,9 +176,10 @@ def import_too_large(_exc):
 def _too_large_page():
     limit = f"{contacts_csv.MAX_MB} MB"
     return render_template(
-        "admin/error.html",
+        "error.html",
+        status=413,
         title="The file is too large",
-        message=f"One import takes a CSV file of up to {limit}. Split the file and import "
+        text=f"One import takes a CSV file of up to {limit}. Split the file and import "
         "each part: rows already imported are updated, not duplicated.",
         back=(url_for("admin.contacts_page"), "Back to the contacts"),
     ), 413

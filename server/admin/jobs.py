@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from server.accounts.users import AccountError
 from server.admin import admin_required, bp
-from server.common import audit, job_runs
+from server.common import audit, errors, job_runs
 from server.extensions import db
 from server.models import JobRun
 from server.privacy import data_requests
@@ -75,7 +75,7 @@ def job_file(run_id: str, fmt: str):
     try:
         body, media_type = data_requests.export_file(run, fmt)
     except AccountError as exc:
-        return render_template("admin/error.html", title=str(exc)), 404
+        return errors.page(404, "Not found", str(exc))
     request_id = run.result["request_id"]
     audit.record(
         db.session, run.account_id, "dsr.download", actor=current_user,

@@ -42,7 +42,7 @@ def requests_search():
         found, _ = data_requests.search(db.session, settings().secret_key, current_user, email)
     except AccountError as exc:
         db.session.rollback()
-        return _render(400, error=str(exc), email=email)
+        return _render(400, error=exc, email=email)
     db.session.commit()
     return _render(email=email.strip().lower(), found=found)
 
@@ -56,7 +56,7 @@ def requests_export():
         run = data_requests.export(db.session, settings().secret_key, current_user, email)
     except AccountError as exc:
         db.session.rollback()
-        return _render(400, error=str(exc), email=email)
+        return _render(400, error=exc, email=email)
     return queued(run)
 
 
@@ -72,7 +72,7 @@ def requests_rectify():
         data_requests.rectify(db.session, settings().secret_key, current_user, email, changes)
     except AccountError as exc:
         db.session.rollback()
-        return _render(400, error=str(exc), email=email)
+        return _render(400, error=exc, email=email)
     db.session.commit()
     flash("Corrected.")
     return redirect(url_for("admin.requests_page"))
@@ -89,7 +89,7 @@ def requests_erase():
         result = data_requests.erase(db.session, settings().secret_key, current_user, email)
     except AccountError as exc:
         db.session.rollback()
-        return _render(400, error=str(exc), email=email)
+        return _render(400, error=exc, email=email)
     db.session.commit()
     flash(f"Erased: {sum(result.values())} row(s) removed or anonymized.")
     return redirect(url_for("admin.requests_page"))

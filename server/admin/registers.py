@@ -29,12 +29,18 @@ def _listing(account_id: int) -> dict:
     }
 
 
-def _render_subprocessors(error: str = "", status: int = 200):
+def _render_subprocessors(
+    error: Exception | str = "", status: int = 200, form=None, failed: str = ""
+):
+    """The list page; after a refused change, `failed` names the form (its field prefix) that
+    shows `form`, what was typed, with the error beside its field."""
     account_id = current_user.account_id
     token = subprocessors.public_token(settings().secret_key, account_id)
     return render_template(
         "admin/subprocessors.html",
         error=error,
+        form=form or {},
+        failed=failed,
         public_link=settings().public_url + url_for("admin.published_subprocessors", token=token),
         **_listing(account_id),
     ), status
@@ -57,13 +63,13 @@ def subprocessors_page():
     return _render_subprocessors()
 
 
-def _change(action, *args, done: str):
+def _change(action, *args, done: str, failed: str = ""):
     notice = settings().subprocessor_notice_days
     try:
         _, sent = action(db.session, mailer(), current_user, *args, notice_days=notice)
     except subprocessors.SubProcessorError as exc:
         db.session.rollback()
-        return _render_subprocessors(str(exc), 400)
+        return _render_subprocessors(exc, 400, request.form, failed)
     db.session.commit()
     if sent is None:
         flash("Nothing changed.")
@@ -80,14 +86,16 @@ def _change(action, *args, done: str):
 def subprocessors_add():
     """Add a sub-processor, in use after the notice period (at once if urgent); the admins are
     told."""
-    return _change(subprocessors.add, request.form, done="Added")
+    return _change(subprocessors.add, request.form, done="Added", failed="sp-new")
 
 
 @bp.post("/subprocessors/<int:entry_id>")
 @admin_required
 def subprocessors_edit(entry_id: int):
     """Change a sub-processor."""
-    return _change(subprocessors.edit, entry_id, request.form, done="Saved")
+    return _change(
+        subprocessors.edit, entry_id, request.form, done="Saved", failed=f"sp-{entry_id}"
+    )
 
 
 @bp.post("/subprocessors/<int:entry_id>/remove")
@@ -117,7 +125,7 @@ def breaches_record():
     except breaches.BreachError as exc:
         db.session.rollback()
         rows = breaches.listing(db.session, current_user.account_id)
-        page = render_template("admin/breaches.html", rows=rows, error=str(exc), form=request.form)
+        page = render_template("admin/breaches.html", rows=rows, error=exc, form=request.form)
         return page, 400
     db.session.commit()
     flash("Recorded; the admins were notified by mail." if sent else "Recorded.")
@@ -126,7 +134,7 @@ def breaches_record():
 
 @bp.get("/breaches/<int:breach_id>")
 @admin_required
-def breach_page(breach_id: int, error: str = "", status: int = 200, form=None):
+def breach_page(breach_id: int, error: Exception | str = "", status: int = 200, form=None):
     """One breach, its 72-hour notification clock and its remedial actions."""
     breach = breaches.get(db.session, current_user.account_id, breach_id)
     page = render_template(
@@ -145,7 +153,7 @@ def _breach_step(breach_id: int, action, *args, done: str):
         action(db.session, current_user, breach_id, *args)
     except breaches.BreachError as exc:
         db.session.rollback()
-        return breach_page(breach_id, str(exc), 400, request.form)
+        return breach_page(breach_id, exc, 400, request.form)
     db.session.commit()
     flash(done)
     return redirect(url_for("admin.breach_page", breach_id=breach_id))
@@ -184,7 +192,7 @@ def breach_close(breach_id: int):
 @admin_required
 def terminate_page():
     """What termination does, and the typed confirmation."""
-    return render_template("admin/terminate.html", account=current_user.account, error="")
+    return render_template("admin/terminate.html", account=current_user.account, error="", form={})
 
 
 @bp.post("/terminate")
@@ -202,7 +210,10 @@ def terminate_post():
         )
     except termination.TerminationError as exc:
         db.session.rollback()
-        return render_template("admin/terminate.html", account=account, error=str(exc)), 400
+        page = render_template(
+            "admin/terminate.html", account=account, error=exc, form=request.form
+        )
+        return page, 400
     db.session.commit()
     logout_user()
     flash("The account was terminated. Its personal data is gone.")

@@ -17,7 +17,13 @@ from server.gmail import health as gmail_health
 from server.webhooks import events as webhook_events
 
 
-def _render_team(error: str = "", invite_link: str = "", invited: str = "", status: int = 200):
+def _render_team(
+    error: Exception | str = "",
+    invite_link: str = "",
+    invited: str = "",
+    status: int = 200,
+    form=None,
+):
     account_id = current_user.account_id
     members = team.members(db.session, account_id)
     return render_template(
@@ -33,6 +39,7 @@ def _render_team(error: str = "", invite_link: str = "", invited: str = "", stat
         error=error,
         invite_link=invite_link,
         invited=invited,
+        form=form or {},  # what was typed into the invitation form, kept when it is refused
         mail_configured=mailer().configured,
     ), status
 
@@ -55,7 +62,7 @@ def team_invite():
         )
     except AccountError as exc:
         db.session.rollback()
-        return _render_team(str(exc), status=400)
+        return _render_team(exc, status=400, form=request.form)
     db.session.commit()
     # The mailed link proves the address by itself; the one shown here (no mail) does not.
     mailed = team.link_token(settings().secret_key, invitation, mailed=True)
@@ -88,7 +95,7 @@ def _member_action(action, *args, done: str, untracked: int | None = None):
         result = action(db.session, current_user, *args)
     except AccountError as exc:
         db.session.rollback()
-        return _render_team(str(exc), status=400)
+        return _render_team(exc, status=400)
     if untracked is not None:
         # The rep's tracking stopped: their opens and clicks pending for webhooks are not sent.
         webhook_events.scrub_tracking(db.session, current_user.account_id, untracked)
@@ -157,6 +164,6 @@ def accept_invitation_post(token: str):
         user = team.accept(db.session, settings().secret_key, token, request.form.get("name", ""))
     except AccountError as exc:
         db.session.rollback()
-        return render_template("admin/accept.html", error=str(exc)), 400
+        return render_template("admin/accept.html", error=exc), 400
     flash("Welcome to Leadcamp.")
     return sign_in(user, "invitation")

@@ -25,7 +25,7 @@ def index():
     return redirect(url_for("admin.account"))
 
 
-def _render_settings(error: str = "", status: int = 200):
+def _render_settings(error: Exception | str = "", status: int = 200, form=None):
     account = current_user.account
     geo = account_settings.geo_status(settings().geoip_database, datetime.now(UTC))
     return render_template(
@@ -37,6 +37,8 @@ def _render_settings(error: str = "", status: int = 200):
         base_url=account_settings.tracking_base_url(account, settings().public_url),
         error=error,
         backtest=predictions.latest(db.session, account.id),
+        form=form,
+        name_limit=account_settings.MAX_NAME_LENGTH,
     ), status
 
 
@@ -54,9 +56,10 @@ def account_save():
     account = current_user.account
     try:
         changes = account_settings.parse(request.form)
+        changed = account_settings.update(db.session, account, current_user, changes)
     except account_settings.SettingsError as exc:
-        return _render_settings(str(exc), 400)
-    changed = account_settings.update(db.session, account, current_user, changes)
+        db.session.rollback()
+        return _render_settings(exc, 400, request.form)
     if "tracking_enabled" in changed and not account.tracking_enabled:
         # Opens and clicks still waiting to be sent to webhooks are not sent any more.
         webhook_events.scrub_tracking(db.session, account.id)

@@ -32,14 +32,18 @@ def _endpoint(endpoint_id: int):
     return found
 
 
-def _render_list(error: str = "", status: int = 200, secret: str = ""):
+def _render_list(error: Exception | str = "", status: int = 200, form=None):
     rows = endpoints.endpoints(db.session, current_user.account_id)
     return render_template(
-        "admin/webhooks.html", endpoints=rows, types=EVENT_TYPES, error=error, secret=secret
+        "admin/webhooks.html", endpoints=rows, types=EVENT_TYPES, error=error, form=form or {}
     ), status
 
 
-def _render_one(endpoint, error: str = "", status: int = 200, secret: str = ""):
+def _render_one(
+    endpoint, error: Exception | str = "", status: int = 200, secret: str = "", **typed
+):
+    """One endpoint's page; `typed` keeps what a refused form held: `form` (the endpoint's
+    fields) or `replay` (the range)."""
     return render_template(
         "admin/webhook.html",
         endpoint=endpoint,
@@ -47,6 +51,8 @@ def _render_one(endpoint, error: str = "", status: int = 200, secret: str = ""):
         log=endpoints.log(db.session, endpoint, LOG_LINES),
         error=error,
         secret=secret,
+        form=typed.get("form") or {},
+        replay=typed.get("replay") or {},
     ), status
 
 
@@ -68,7 +74,7 @@ def webhooks_add():
         )  # fmt: skip
     except endpoints.WebhookError as exc:
         db.session.rollback()
-        return _render_list(str(exc), 400)
+        return _render_list(exc, 400, _form())
     db.session.commit()
     return _render_one(endpoint, secret=secret)
 
@@ -92,7 +98,7 @@ def webhook_save(endpoint_id: int):
         )
     except endpoints.WebhookError as exc:
         db.session.rollback()
-        return _render_one(_endpoint(endpoint_id), str(exc), 400)
+        return _render_one(_endpoint(endpoint_id), exc, 400, form=data)
     db.session.commit()
     flash("Endpoint saved.")
     return redirect(url_for("admin.webhook_page", endpoint_id=endpoint_id))
@@ -124,11 +130,11 @@ def webhook_replay_range(endpoint_id: int):
     """Replay the deliveries of a time range that never succeeded."""
     endpoint = _endpoint(endpoint_id)
     try:
-        since, until = (_when(request.form.get(name, "")) for name in ("since", "until"))
+        since, until = (_when(request.form.get(name, ""), name) for name in ("since", "until"))
         queued = endpoints.replay_range(db.session, current_user, endpoint, since, until)
     except endpoints.WebhookError as exc:
         db.session.rollback()
-        return _render_one(endpoint, str(exc), 400)
+        return _render_one(endpoint, exc, 400, replay=request.form)
     db.session.commit()
     flash(f"{queued} deliveries queued again.")
     return redirect(url_for("admin.webhook_page", endpoint_id=endpoint_id))
@@ -145,15 +151,16 @@ def webhook_replay_one(delivery_id: int):
         endpoints.replay(db.session, current_user, delivery)
     except endpoints.WebhookError as exc:
         db.session.rollback()
-        return _render_one(_endpoint(delivery.endpoint_id), str(exc), 400)
+        return _render_one(_endpoint(delivery.endpoint_id), exc, 400)
     db.session.commit()
     flash("Delivery queued again.")
     return redirect(url_for("admin.webhook_page", endpoint_id=delivery.endpoint_id))
 
 
-def _when(text: str) -> datetime:
+def _when(text: str, field: str) -> datetime:
     """A form's `YYYY-MM-DDTHH:MM` (UTC) as a datetime; WebhookError when it is not one."""
     try:
         return datetime.strptime(text.strip(), "%Y-%m-%dT%H:%M").replace(tzinfo=UTC)
     except ValueError:
-        raise endpoints.WebhookError("Give the range as dates and times (UTC).") from None
+        message = "Give the range as dates and times (UTC)."
+        raise endpoints.WebhookError(message, field) from None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import jsonify, request
+from flask import jsonify
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -12,6 +12,7 @@ from server.auth import throttle
 from server.extensions import db
 
 log = logging.getLogger(__name__)
+API_PREFIX = "/api/"
 
 
 class ApiError(Exception):
@@ -46,7 +47,7 @@ def register_error_handlers(bp) -> None:
         if exc.code == 413:
             # Too large a body is a bad request like any other malformed body.
             return error_response(400, "payload_too_large", "The request body is too large.")
-        return _http_json(exc)
+        return http_json(exc)
 
     @bp.errorhandler(OperationalError)
     def _database_busy(exc: OperationalError):
@@ -74,13 +75,11 @@ def register_error_handlers(bp) -> None:
         log.exception("API error")
         return error_response(500, "internal_error", "Something went wrong on the server.")
 
-    # Unmatched URLs never reach the blueprint's own handlers; answer those under its prefix.
-    @bp.app_errorhandler(404)
-    @bp.app_errorhandler(405)
-    def _unrouted(exc: HTTPException):
-        return _http_json(exc) if request.path.startswith(bp.url_prefix + "/") else exc
+    # Unmatched URLs never reach the blueprint's own handlers: server/common/errors.py answers those
+    # under /api/ with http_json, the rest with the styled page.
 
 
-def _http_json(exc: HTTPException):
+def http_json(exc: HTTPException):
+    """An HTTP error as the API's JSON error."""
     code = (exc.name or "error").lower().replace(" ", "_")
     return error_response(exc.code or 500, code, exc.description or exc.name)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app, flash, redirect, render_template, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from server.accounts import users as accounts
+from server.accounts.jobs import SIGN_IN_LINK
 from server.auth import bp, sessions, throttle
 from server.common import audit
 from server.extensions import db
@@ -20,10 +21,27 @@ TODAY_LIMIT = 50
 
 @bp.get("/auth/login")
 def login():
-    """Explain how to get in: a magic link from an admin or the `flask users login-link` command."""
+    """The ways in: a sign-in link by mail, Google, or a link from an admin or the command line."""
     if current_user.is_authenticated:
         return redirect(url_for("auth.home"))
-    return render_template("auth/login.html")
+    return render_template("auth/login.html", form={})
+
+
+@bp.post("/auth/login")
+@throttle.sign_in
+def login_link():
+    """Mail a sign-in link to the address when someone may sign in with it. The answer, and the
+    work behind it (one queued task), are the same whether or not anyone uses the address."""
+    try:
+        email = accounts.checked_email(request.form.get("email", ""))
+    except accounts.AccountError as exc:
+        return render_template("auth/login.html", error=exc, form=request.form), 400
+    current_app.extensions["leadcamp.jobs"].submit(SIGN_IN_LINK, email)
+    flash(
+        "If an account uses that address, a sign-in link is on its way to it. "
+        "It works once, for 15 minutes."
+    )
+    return redirect(url_for("auth.login"))
 
 
 @bp.get("/auth/magic/<token>")
@@ -41,7 +59,7 @@ def magic_redeem(token: str):
         user = accounts.redeem_magic_link(db.session, current_app.config["SECRET_KEY"], token)
     except accounts.AccountError as exc:
         db.session.rollback()
-        return render_template("auth/login.html", error=str(exc)), 400
+        return render_template("auth/login.html", error=str(exc), form={}), 400
     return sign_in(user, "magic link")
 
 

@@ -19,6 +19,15 @@ _JSON_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 MAX_ID = 2**31 - 1
 
 
+class InputError(ValueError):
+    """Input that cannot be accepted: the message says why, `field` names the form field at
+    fault ("" when the whole form is), so a page can mark that field and focus it."""
+
+    def __init__(self, message: str = "", field: str = ""):
+        super().__init__(message)
+        self.field = field
+
+
 def whole_number(raw: str | None, low: int, high: int) -> int | None:
     """`raw` as an int when it is ASCII digits only and within low..high; else None."""
     text = (raw or "").strip()

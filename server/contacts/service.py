@@ -21,6 +21,7 @@ from server.common.addresses import (
     company_name_guess,
     normalize_email,
 )
+from server.common.inputs import InputError
 from server.contacts import ranking
 from server.models import Company, Contact, ContactAddress, Enrichment, User
 from server.models.base import iso, utcnow
@@ -33,7 +34,7 @@ EDIT_LIMITS = {"name": 200, "title": 200, "phone": 50, "notes": 10_000, "company
 PHONE = re.compile(r"[0-9A-Za-z +()./#*,;-]*")
 
 
-class ContactError(ValueError):
+class ContactError(InputError):
     """An edit that cannot be saved; the message says why."""
 
 
@@ -187,9 +188,13 @@ def check_edit(changes: dict) -> None:
     """ContactError when a field of the edit is longer than it may be or the phone is not one."""
     for field, limit in EDIT_LIMITS.items():
         if len(changes.get(field) or "") > limit:
-            raise ContactError(f"The {field.replace('_', ' ')} is longer than {limit} characters.")
+            raise ContactError(
+                f"The {field.replace('_', ' ')} is longer than {limit} characters.", field
+            )
     if not PHONE.fullmatch(changes.get("phone") or ""):
-        raise ContactError("The phone may hold digits, letters, spaces and + ( ) . / # * , ; -")
+        raise ContactError(
+            "The phone may hold digits, letters, spaces and + ( ) . / # * , ; -", "phone"
+        )
 
 
 def edit_contact(session: Session, contact: Contact, changes: dict, actor: User) -> Contact:

@@ -40,6 +40,7 @@ def build_huey(settings: Settings) -> Huey:
 
 def register_tasks(huey: Huey, app) -> dict:
     """Register the tasks, bound to `app`; returns them by name (run tasks by their kind)."""
+    from server.accounts import jobs as accounts
     from server.contacts import jobs as contacts
     from server.gmail import jobs as gmail
     from server.messages import jobs as messages
@@ -67,6 +68,7 @@ def register_tasks(huey: Huey, app) -> dict:
         ),
     }
     tasks |= gmail.register(huey, app)
+    tasks |= accounts.register(huey, app)
     runs = gmail.run_tasks(app) | contacts.run_tasks(app) | privacy.run_tasks(app)
     for kind, work in runs.items():
         tasks[kind] = huey.task(retries=0, name=kind)(job_runs.bind(app, work))

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from server.accounts.team import NotFound, admin_addresses, owned
 from server.common import audit
+from server.common.inputs import InputError
 from server.common.mail import Mailer
 from server.models import Breach, BreachAction, User
 
@@ -18,7 +19,7 @@ from server.models import Breach, BreachAction, User
 NOTIFY_WITHIN = timedelta(hours=72)
 
 
-class BreachError(ValueError):
+class BreachError(InputError):
     """A breach entry or action that cannot be saved."""
 
 
@@ -32,7 +33,9 @@ def overdue(breach: Breach, now: datetime | None = None) -> bool:
     return breach.authority_notified_at is None and (now or datetime.now(UTC)) > deadline(breach)
 
 
-def _when(value, label: str, now: datetime, optional: bool = False) -> datetime | None:
+def _when(
+    value, label: str, now: datetime, optional: bool = False, field: str = ""
+) -> datetime | None:
     """A form's date and time (UTC unless it says otherwise), never in the future."""
     text = str(value or "").strip()
     if not text and optional:
@@ -40,10 +43,10 @@ def _when(value, label: str, now: datetime, optional: bool = False) -> datetime 
     try:
         when = datetime.fromisoformat(text)
     except ValueError as exc:
-        raise BreachError(f"Give {label} as a date and time.") from exc
+        raise BreachError(f"Give {label} as a date and time.", field) from exc
     when = when if when.tzinfo else when.replace(tzinfo=UTC)
     if when > now:
-        raise BreachError(f"{label.capitalize()} cannot be in the future.")
+        raise BreachError(f"{label.capitalize()} cannot be in the future.", field)
     return when
 
 
@@ -71,9 +74,12 @@ def record(
     fields = ("description", "data_affected", "subjects_affected")
     values = {f: str(data.get(f, "")).strip() for f in fields}
     if not all(values.values()):
-        raise BreachError("Describe what happened, which data and whose data were affected.")
+        missing = next(f for f, v in values.items() if not v)
+        raise BreachError(
+            "Describe what happened, which data and whose data were affected.", missing
+        )
     now = now or datetime.now(UTC)
-    occurred = _when(data.get("occurred_at"), "when it happened", now)
+    occurred = _when(data.get("occurred_at"), "when it happened", now, field="occurred_at")
     breach = Breach(
         account_id=admin.account_id,
         occurred_at=occurred,
@@ -103,7 +109,7 @@ def add_action(session: Session, admin: User, breach_id: int, description: str) 
     if breach.status == "closed":
         raise BreachError("This breach is closed.")
     if not description.strip():
-        raise BreachError("Describe the action.")
+        raise BreachError("Describe the action.", "description")
     action = BreachAction(breach=breach, description=description.strip())
     session.add(action)
     session.flush()
@@ -145,12 +151,18 @@ def notified(session: Session, admin: User, breach_id: int, data: dict) -> None:
     reference (the authority's case number); never in the future nor before detection."""
     breach = get(session, admin.account_id, breach_id)
     now = datetime.now(UTC)
-    authority = _when(data.get("authority_notified_at"), "when the authority was told", now, True)
-    subjects = _when(data.get("subjects_notified_at"), "when the people were told", now, True)
+    authority = _when(
+        data.get("authority_notified_at"), "when the authority was told", now, True,
+        "authority_notified_at",
+    )  # fmt: skip
+    subjects = _when(
+        data.get("subjects_notified_at"), "when the people were told", now, True,
+        "subjects_notified_at",
+    )  # fmt: skip
     detected = breach.detected_at.replace(second=0, microsecond=0)  # forms give minutes
-    for when in (authority, subjects):
+    for when, field in ((authority, "authority_notified_at"), (subjects, "subjects_notified_at")):
         if when is not None and when < detected:
-            raise BreachError("A notification cannot come before the breach was detected.")
+            raise BreachError("A notification cannot come before the breach was detected.", field)
     breach.authority_notified_at, breach.subjects_notified_at = authority, subjects
     breach.notification_reference = str(data.get("notification_reference", "")).strip()[:200]
     audit.record(

@@ -43,7 +43,7 @@ def _subject(secret_key: str, admin: User, email: str) -> tuple[str, str]:
         email = checked_email(email)
     except AccountError as exc:
         # The privacy page's own wording: its field takes exactly one address.
-        raise AccountError("Enter one email address.") from exc
+        raise AccountError("Enter one email address.", "email") from exc
     return email, subject_digest(secret_key, admin.account_id, email)
 
 

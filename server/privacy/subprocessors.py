@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from server.accounts.team import admin_addresses, owned
 from server.common import audit
+from server.common.inputs import InputError
 from server.common.mail import Mailer
 from server.contacts.enrichment.listed import SUBPROCESSOR_SERVICE as ENRICHMENT_SERVICE
 from server.models import SubProcessor, SubProcessorChange, User
@@ -69,7 +70,7 @@ def account_for_token(secret_key: str, token: str) -> int | None:
         return None
 
 
-class SubProcessorError(ValueError):
+class SubProcessorError(InputError):
     """An entry that cannot be saved."""
 
 
@@ -153,13 +154,15 @@ def _clean(data: dict) -> dict:
     values = {f: str(data.get(f, "")).strip() for f in FIELDS}
     missing = [f for f, v in values.items() if not v]
     if missing:
-        raise SubProcessorError(f"Please fill in: {', '.join(missing)}.")
+        raise SubProcessorError(f"Please fill in: {', '.join(missing)}.", missing[0])
     for field, limit in LIMITS.items():
         if len(values[field]) > limit:
-            raise SubProcessorError(f"The {field} is longer than {limit} characters.")
+            raise SubProcessorError(f"The {field} is longer than {limit} characters.", field)
     service = str(data.get("service", "")).strip()
     if service not in SERVICES:
-        raise SubProcessorError("Please choose what the sub-processor is used for from the list.")
+        raise SubProcessorError(
+            "Please choose what the sub-processor is used for from the list.", "service"
+        )
     return values | {"service": service}
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from server.common import audit, personal_data
+from server.common.inputs import InputError
 from server.gmail import tokens as gmail_tokens
 from server.models import (
     Account,
@@ -25,7 +26,7 @@ from server.models import (
 )
 
 
-class TerminationError(ValueError):
+class TerminationError(InputError):
     """The termination was not confirmed or cannot run."""
 
 
@@ -87,9 +88,9 @@ def terminate(
 ) -> dict[str, int]:
     """Terminate `account` once `confirmation` repeats its name exactly; rows per part."""
     if confirmation.strip() != account.name:
-        raise TerminationError("Type the account's name exactly to confirm.")
+        raise TerminationError("Type the account's name exactly to confirm.", "confirmation")
     if mode not in personal_data.MODES:
-        raise TerminationError(f"Choose {' or '.join(personal_data.MODES)}.")
+        raise TerminationError(f"Choose {' or '.join(personal_data.MODES)}.", "mode")
     if account.terminated_at is not None:
         raise TerminationError("This account has been terminated already.")
     result = {"google": revoke_google_tokens(session, account.id)}

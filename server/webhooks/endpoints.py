@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from server.common import audit
+from server.common.inputs import InputError
 from server.models import User, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from server.models.base import iso, utcnow
 from server.models.webhook import EVENT_TYPES
@@ -19,7 +20,7 @@ MAX_ENDPOINTS = 20
 MAX_REPLAY = 10_000
 
 
-class WebhookError(ValueError):
+class WebhookError(InputError):
     """A change the service refuses; the message says why."""
 
 
@@ -33,22 +34,22 @@ def clean(data: dict, allowed: tuple = ()) -> dict:
         try:
             guard.split(url)
         except guard.Refused as exc:
-            raise WebhookError(f"The URL is refused: {exc}.") from None
+            raise WebhookError(f"The URL is refused: {exc}.", "url") from None
         if len(url) > 2000:
-            raise WebhookError("The URL is longer than 2000 characters.")
+            raise WebhookError("The URL is longer than 2000 characters.", "url")
         out["url"] = url
     if "event_types" in data:
         types = sorted(set(data["event_types"] or []))
         unknown = [t for t in types if t not in EVENT_TYPES]
         if unknown:
-            raise WebhookError(f"Unknown event types: {', '.join(unknown)}.")
+            raise WebhookError(f"Unknown event types: {', '.join(unknown)}.", "event_types")
         out["event_types"] = ",".join(types)
     if "allow_private" in data:
         try:
             nets = guard.networks(str(data["allow_private"] or ""))
         except ValueError:
             raise WebhookError(
-                "Private ranges must be addresses or CIDRs, comma-separated."
+                "Private ranges must be addresses or CIDRs, comma-separated.", "allow_private"
             ) from None
         out["allow_private"] = ",".join(str(n) for n in nets)
     if "url" in out:
@@ -65,7 +66,7 @@ def _refuse_written(url: str, allowed: tuple) -> None:
     # (its answers may change), where a refusal is logged and retried.
     reason = guard.written_refusal(url, allowed)
     if reason:
-        raise WebhookError(f"The URL is refused: {reason}; allow its range to reach it.")
+        raise WebhookError(f"The URL is refused: {reason}; allow its range to reach it.", "url")
 
 
 def create(
@@ -75,7 +76,7 @@ def create(
     ranges the server allows every endpoint."""
     values = clean(data, server_allowed)
     if "url" not in values:
-        raise WebhookError("An endpoint needs a URL.")
+        raise WebhookError("An endpoint needs a URL.", "url")
     count = len(endpoints(session, admin.account_id))
     if count >= MAX_ENDPOINTS:
         raise WebhookError(f"An account has at most {MAX_ENDPOINTS} endpoints.")
@@ -220,7 +221,7 @@ def replay_range(session: Session, admin: User, endpoint: WebhookEndpoint, since
     """Replay the endpoint's deliveries created in [since, until) (by default only those that
     did not succeed and are not pending), once per event; how many were queued."""
     if until <= since:
-        raise WebhookError("The range must end after it starts.")
+        raise WebhookError("The range must end after it starts.", "until")
     query = (
         select(WebhookDelivery.event_id)
         .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)

@@ -78,9 +78,3 @@ def activity_updates():
     found = activity.updates(db.session, current_user, after)
     rows = [render_template("workspace/activity_row.html", e=e) for e in found["events"]]
     return jsonify({"cursor": found["cursor"], "events": found["events"], "rows": rows})
-
-
-@bp.errorhandler(404)
-def not_found(_exc):
-    """Another account's or another rep's message does not exist for this person."""
-    return render_template("admin/error.html", title="Not found"), 404

@@ -33,7 +33,7 @@ def test_an_invitation_works_once(app, admin):
         team.accept(db.session, "k", token)
     with pytest.raises(AccountError, match="not valid"):
         team.accept(db.session, "other-secret", token)
-    with pytest.raises(AccountError, match="exists already"):
+    with pytest.raises(AccountError, match="member of this account already"):
         team.invite(db.session, "k", admin, "new@acme.test", "rep")
     with pytest.raises(AccountError, match="role"):
         team.invite(db.session, "k", admin, "x@acme.test", "owner")

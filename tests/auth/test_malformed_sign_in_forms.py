@@ -15,6 +15,7 @@ from tests.support.malformed import Form, check_form, post_endpoints
 # Each form, and whether it is posted signed in (the magic link is posted by a visitor).
 FORMS = {
     "auth.magic_redeem": (Form("/auth/magic/{magic_token}"), False),
+    "auth.login_link": (Form("/auth/login", ("email",)), False),
     "auth.logout": (Form("/auth/logout"), True),
     "auth.extension_connect_confirm": (Form("/auth/extension/connect", ("challenge",)), True),
     "auth.google_disconnect": (Form("/auth/google/disconnect"), True),

@@ -18,6 +18,8 @@ PUBLIC = {
     "static": "the app's own CSS and JS files, the same for everyone",
     "tracking.robots": "robots.txt, a constant",
     "auth.login": "the sign-in page, before anyone is known",
+    "auth.login_link": "asks for a sign-in link by mail: the same answer for any address, "
+    "the link goes only to the address itself",
     "auth.magic": "the signed one-time sign-in token is the credential",
     "auth.magic_redeem": "the signed one-time sign-in token is the credential",
     "auth.google_login": "starts Google's sign-in; nobody is known yet",

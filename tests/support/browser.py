@@ -6,6 +6,7 @@ Playwright's sync API runs one driver per thread; the settings-page and extensio
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from pathlib import Path
@@ -23,8 +24,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-# Screenshots of failed browser tests land here (ignored by git; CI keeps it as an artifact).
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+# Where a failed browser test leaves screenshots of its pages (gitignored; CI keeps the folder).
+ARTIFACTS = Path(
+    os.environ.get("TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts")
+)
 
 
 @pytest.fixture(scope="session")
