@@ -81,6 +81,20 @@ STEMS = (
     "pied-piper",
     "dunder",
 )
+# Where a company's people read, by its time zone, and the devices they read on (browser, OS, type).
+PLACES = {
+    -5: ("US", "New York", "New York"),
+    0: ("GB", "England", "London"),
+    1: ("DE", "Berlin", "Berlin"),
+}
+DEVICES = (
+    ("Chrome", "Windows", "desktop"),
+    ("Chrome", "Mac OS X", "desktop"),
+    ("Outlook", "Windows", "desktop"),
+    ("Mobile Safari", "iOS", "mobile"),
+    ("Chrome Mobile", "Android", "mobile"),
+)
+APPLE_DEVICES = (("Apple Mail", "Mac OS X", "desktop"), ("Mobile Safari", "iOS", "mobile"))
 TITLES = ("Head of Sales", "CTO", "Procurement Lead", "VP Marketing", "Founder", "Ops Manager")
 
 
@@ -284,3 +298,26 @@ def _machine_hits(rng: random.Random, m: dict) -> list[dict]:
     if m["link"] and rng.random() < 0.02:
         out.append(_hit(m, "click", sent + rng.uniform(5, 120), "prefetch", "link-preview"))
     return out
+
+
+def seen_from(event: dict) -> dict:
+    """The place and device a demo hit records, as the hot path would have: a person's reads
+    come from their company's city on one of their two devices; Google's proxy hides both, and
+    machines (prefetches, scanners, bots) show no device a person uses."""
+    person, verdict = event["message"]["person"], event["verdict"]
+    if verdict == "proxy":
+        return {}
+    tz = event["message"]["rep"]["tz"] if verdict == "self" else person.company.tz
+    country, region, city = PLACES.get(tz, PLACES[0])
+    where = {"country": country, "region": region, "city": city}
+    if verdict == "self":  # the rep's own view, from the rep's desk
+        return where | dict(
+            zip(("browser_family", "os_family", "device_type"), DEVICES[1], strict=True)
+        )
+    if verdict != "human":
+        return where
+    devices = APPLE_DEVICES if person.apple else DEVICES
+    # Stable per person (not Python's salted hash): the same two devices on every run.
+    first = sum(map(ord, person.email)) % len(devices)
+    pick = devices[(first + int(event["at"]) % 3 // 2) % len(devices)]
+    return where | dict(zip(("browser_family", "os_family", "device_type"), pick, strict=True))

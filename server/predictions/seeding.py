@@ -210,8 +210,8 @@ def _events(session: Session, account_id: int, world: demo.Demo, keys: dict) -> 
                 "method": "GET" if hit else "",
                 "link_url": "https://www.example.com/demo" if e["kind"] == "click" else None,
                 "ip_prefix": demo.DOC_NETWORKS[seq % 3] if hit else None,
-                "country": "ZZ" if hit else None,
             }
+            | (demo.seen_from(e) if hit else {})
         )
         rolled.append(
             {

@@ -51,6 +51,22 @@ def test_the_verdict_mix_looks_like_real_traffic(seeded):
     assert kinds["bounce"] / messages < 0.06
 
 
+def test_hits_come_from_places_and_devices_as_real_ones_do(seeded):
+    rows = db.session.execute(
+        select(Event.verdict, Event.country, Event.city, Event.device_type, Event.os_family)
+        .where(Event.kind.in_(("open", "click")))
+    ).all()  # fmt: skip
+    by_verdict: dict[str, list] = {}
+    for verdict, *seen in rows:
+        by_verdict.setdefault(verdict, []).append(tuple(seen))
+    # Google's proxy hides where and on what; a person's reads show both, a scanner no device.
+    assert set(by_verdict["proxy"]) == {(None, None, None, None)}
+    assert all(c and city and d and os for c, city, d, os in by_verdict["human"])
+    assert {d for _, _, d, _ in by_verdict["human"]} == {"desktop", "mobile"}
+    assert all(c and d is None for c, _, d, _ in by_verdict["scanner"])
+    assert {row.country for row in rows} - {None} <= {"US", "GB", "DE"}
+
+
 def test_mail_is_sent_in_working_hours_on_weekdays(seeded):
     sent = db.session.scalars(select(Message.sent_at)).all()
     weekend = sum(s.weekday() >= 5 for s in sent) / len(sent)
