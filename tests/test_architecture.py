@@ -21,6 +21,8 @@ RANKS = {
     "api": 1,
     "admin": 1,
     "auth": 2,
+    # Reports read every domain's rows (messages, summaries, the team); only entry points read them.
+    "insights": 2.5,
     "privacy": 3,
     "gmail": 4,
     "messages": 5,

@@ -25,6 +25,9 @@ class ContactPatchIn(Strict):
 class CompanyOut(BaseModel):
     domain: str | None
     name: str
+    score: int | None = Field(
+        None, description="the company's engagement score, 0..100 (a contact's detail only)"
+    )
 
 
 class EnrichmentOut(BaseModel):

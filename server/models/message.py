@@ -19,6 +19,11 @@ class Message(db.Model):
     """A sent message, keyed by the 128-bit id its links carry."""
 
     __tablename__ = "messages"
+    # Reports read a period's messages of the account or of one rep (server/insights/).
+    __table_args__ = (
+        Index("ix_messages_account_sent", "account_id", "sent_at"),
+        Index("ix_messages_user_sent", "user_id", "sent_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
@@ -97,6 +102,8 @@ class MessageSummary(db.Model):
     first_open_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_open_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_click_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The first reply, for the time to reply in reports; the last for the status.
+    first_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_bounce_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,5 +1,5 @@
-"""Per-message summaries: counts per kind and verdict, first and last real open, the last click,
-reply and bounce, kept current.
+"""Per-message summaries: counts per kind and verdict, first and last real open, the first and
+last reply, the last click and bounce, kept current.
 
 The batch writer adds each batch to them in one upsert; a relabelling rebuilds the messages it
 touched from their events, so the inbox's status reads never scan events.
@@ -45,7 +45,7 @@ _LATEST = {
     "reply": "last_reply_at",
     "bounce": "last_bounce_at",
 }
-_TIMES = ("first_open_at", *_LATEST.values())
+_TIMES = ("first_open_at", "first_reply_at", *_LATEST.values())
 _COUNTERS = (*_COUNTER.values(), *(f"n_{v}" for v in VERDICTS))
 
 
@@ -67,6 +67,8 @@ def summarize(events: list[dict], owners: dict[str, int] | None = None) -> dict[
                 s["first_open_at"] = at
         if kind in _COUNTER:
             s[_COUNTER[kind]] += 1
+        if kind == "reply" and (s["first_reply_at"] is None or at < s["first_reply_at"]):
+            s["first_reply_at"] = at
         latest = _LATEST.get(kind)
         if latest and (s[latest] is None or at > s[latest]):
             s[latest] = at
@@ -102,7 +104,8 @@ def add_to_summaries(conn: Connection, events: list[dict], owners: dict | None =
     stmt = insert_for(conn, table).values(rows)
     new, cur = stmt.excluded, table.c
     changes = {c: cur[c] + new[c] for c in _COUNTERS}
-    changes |= {"first_open_at": _earlier(cur.first_open_at, new.first_open_at)}
+    for column in ("first_open_at", "first_reply_at"):
+        changes[column] = _earlier(cur[column], new[column])
     for column in _LATEST.values():
         changes[column] = _later(cur[column], new[column])
     changes["updated_at"] = new.updated_at
