@@ -25,8 +25,11 @@ class ContactPatchIn(Strict):
 class CompanyOut(BaseModel):
     domain: str | None
     name: str
-    score: int | None = Field(
-        None, description="the company's engagement score, 0..100 (a contact's detail only)"
+
+
+class ScoredCompanyOut(CompanyOut):
+    score: int = Field(
+        ge=0, le=100, description="the company's engagement score (docs/insights.md)"
     )
 
 
@@ -96,7 +99,7 @@ class ContactDetailOut(BaseModel):
     phone: str | None
     notes: str
     do_not_enrich: bool
-    company: CompanyOut | None
+    company: ScoredCompanyOut | None
     enrichment: EnrichmentOut
     engagement: EngagementOut
     messages: list[ContactMessageOut]

@@ -62,7 +62,7 @@ def report(
     ]
     out = {
         "period": period,
-        "user": None if user is None else {"id": user.id, "email": user.email},
+        "user": None if user is None else _person(user),
         "series": points,
         "current": points[-1],
         "previous": points[-2],
@@ -71,6 +71,10 @@ def report(
     if user is None:
         out["reps"] = _reps(session, account_id, totals, delays, len(periods))
     return out
+
+
+def _person(user: User) -> dict:
+    return {"id": user.id, "email": user.email, "active": user.active}
 
 
 def metrics(totals: dict, delays: dict) -> dict:
@@ -198,7 +202,7 @@ def _reps(session: Session, account_id: int, totals: dict, delays: dict, n: int)
         ]
         rows.append(
             {
-                "user": {"id": user.id, "email": user.email, "active": user.active},
+                "user": _person(user),
                 "current": figures[0],
                 "previous": figures[1],
             }

@@ -25,9 +25,10 @@ def at(day: int, hour: int = 9, minute: int = 0, month: int = 11) -> datetime:
     return datetime(2026, month, day, hour, minute, tzinfo=UTC)
 
 
-def send(user, when: datetime, to: str = "ana@lead.test", **parts):
-    """A message the user sent at `when` to `to`."""
-    data = {"subject": "Hello", "recipients": [{"email": to}], "sent_at": when, **parts}
+def send(user, when: datetime, to: str = "ana@lead.test", *also: str, **parts):
+    """A message the user sent at `when` to `to` (and `also`)."""
+    recipients = [{"email": address} for address in (to, *also)]
+    data = {"subject": "Hello", "recipients": recipients, "sent_at": when, **parts}
     message, _ = messages.register(db.session, user, data, TRACKER)
     return message
 
