@@ -29,7 +29,8 @@ COLOURS = {
 def _frame(chart_id: str, title: str, desc: str, body: list[str]) -> Markup:
     head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" class="chart"'
-        f' role="img" aria-labelledby="{chart_id}-t" aria-describedby="{chart_id}-d" id="{chart_id}">'
+        f' role="img" aria-labelledby="{chart_id}-t" aria-describedby="{chart_id}-d"'
+        f' id="{chart_id}">'
         f'<title id="{chart_id}-t">{escape(title)}</title><desc id="{chart_id}-d">{escape(desc)}'
         "</desc>"
     )

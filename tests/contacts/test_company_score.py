@@ -21,7 +21,7 @@ def by_hand(raw: float) -> int:
 
 def test_exact_values_of_fresh_and_decayed_hits():
     fresh = {k: score([Hit(k, "human", NOW, "m")], NOW) for k in ("reply", "click", "open")}
-    assert fresh == {"reply": 63, "click": 26, "open": 10}  # 1 − e^(−w/10) for w = 10, 3, 1
+    assert fresh == {"reply": 63, "click": 26, "open": 10}  # 1 - e^(-w/10) for w = 10, 3, 1
     # A fortnight halves the weight: a 14-day-old reply weighs 5 → 39; 28 days: 2.5 → 22.
     assert score([Hit("reply", "proxy", NOW - timedelta(days=14), "m")], NOW) == by_hand(5) == 39
     assert score([Hit("reply", "human", NOW - timedelta(days=28), "m")], NOW) == 22
@@ -38,7 +38,7 @@ def test_a_companys_score_is_its_peoples_messages(make_user):
     shared = history.send(
         rep, NOW - timedelta(days=20), "ana@lead.test", "bo@lead.test", "carl@other.test"
     )
-    history.hit(shared, "click", NOW - timedelta(days=14))  # 3 × ½, shared by three people
+    history.hit(shared, "click", NOW - timedelta(days=14))  # 3 x 1/2, shared by three people
     db.session.commit()
 
     ana = contacts.find_contact(db.session, rep.account_id, "ana@lead.test")
@@ -52,7 +52,7 @@ def test_a_companys_score_is_its_peoples_messages(make_user):
     lead, other = ana.company_id, carl.company_id
     assert lead == bo.company_id and lead != other
     firms = engagement.company_scores(db.session, rep.account_id, [lead, other], None, NOW)
-    # lead.test: the reply (10) and two thirds of the click (1.5 × 2/3 = 1) → 11 → 67.
+    # lead.test: the reply (10) and two thirds of the click (1.5 x 2/3 = 1) → 11 → 67.
     assert firms[lead] == (by_hand(11), NOW) == (67, NOW)
     assert firms[other] == (5, NOW - timedelta(days=14))
 
