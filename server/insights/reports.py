@@ -1,11 +1,12 @@
 """Reports: how a rep or the team is doing per period, with the previous period to compare.
 
 The cohort of a period is the messages *sent* in it; their opens, clicks, replies and bounces
-count for that period whenever they came. Everything is read from the per-message summaries the
-batch writer keeps (server/tracking/summaries.py), never by scanning events, so a report costs
-one aggregate query and one query for the delays, however many hits there were. Only `human`
-and `proxy` hits are real opens (DESIGN.md §4): the summaries' open and click counters and their
-first open never include the other verdicts, which appear only in the hit mix.
+count for that period whenever they came. Everything is read from the messages' index and the
+per-message summaries the batch writer keeps (server/tracking/summaries.py, which copies each
+message's rep and sending time onto its summary), never by scanning events or joining: a report
+is two aggregates over index-only scans and one read of the delays, however many hits there
+were. Only `human` and `proxy` hits are real opens (DESIGN.md §4): the summaries' open and click
+counters and their first open never include the other verdicts, which appear only in the hit mix.
 """
 
 from __future__ import annotations
@@ -52,12 +53,13 @@ def report(
 ) -> dict:
     """The report of `user` (None: the whole account) for `count` periods ending with `day`'s."""
     periods = series(period, day, max(2, min(count, MAX_PERIODS)))
-    totals, delays = _read(session, account_id, None if user is None else user.id, periods)
+    user_id = None if user is None else user.id
+    totals = _totals(session, account_id, user_id, periods)
     team_totals = _sum_reps(totals)
-    team_delays = _sum_reps(delays)
+    medians = _medians(session, account_id, user_id, periods)
     points = [
         {"start": p.start, "end": p.end, "label": p.label}
-        | metrics(team_totals.get(i, {}), team_delays.get(i, {}))
+        | metrics(team_totals.get(i, {}), medians.get((0, i), {}))
         for i, p in enumerate(periods)
     ]
     out = {
@@ -67,9 +69,10 @@ def report(
         "current": points[-1],
         "previous": points[-2],
         "change": change(points[-1], points[-2]),
+        "reps": None,
     }
     if user is None:
-        out["reps"] = _reps(session, account_id, totals, delays, len(periods))
+        out["reps"] = _reps(session, account_id, totals, medians, len(periods))
     return out
 
 
@@ -77,14 +80,14 @@ def _person(user: User) -> dict:
     return {"id": user.id, "email": user.email, "active": user.active}
 
 
-def metrics(totals: dict, delays: dict) -> dict:
-    """One period's figures from its counts and its lists of delays (seconds)."""
+def metrics(totals: dict, medians: dict) -> dict:
+    """One period's figures from its counts and its median delays (seconds)."""
     out = {name: totals.get(name, 0) for name in COUNTS}
     for rate, (part, whole) in RATES.items():
         out[rate] = round(out[part] / out[whole], 4) if out[whole] else None
     for name in DELAYS:
-        found = delays.get(name)
-        out[name] = round(median(found)) if found else None
+        found = medians.get(name)
+        out[name] = None if found is None else round(float(found))
     hits = {v: totals.get(f"n_{v}", 0) for v in VERDICTS}
     total = sum(hits.values())
     out["hits"] = hits
@@ -106,71 +109,85 @@ def change(current: dict, previous: dict) -> dict:
     return out
 
 
-def _bucket(periods: list[Period]):
+def _bucket(sent_at, periods: list[Period]):
     """The index of a message's period, from its sending time (one CASE, any dialect)."""
-    return case(*((Message.sent_at < p.end, literal(i)) for i, p in enumerate(periods)))
-
-
-def _where(account_id: int, user_id: int | None, periods: list[Period]) -> list:
-    where = [
-        Message.account_id == account_id,
-        Message.sent_at >= periods[0].start,
-        Message.sent_at < periods[-1].end,
-    ]
-    return where if user_id is None else [*where, Message.user_id == user_id]
+    return case(*((sent_at < p.end, literal(i)) for i, p in enumerate(periods)))
 
 
 def _flag(condition):
     return func.sum(case((condition, 1), else_=0))
 
 
-def _read(session: Session, account_id: int, user_id: int | None, periods: list[Period]):
-    """Counts per (rep, period), and per (rep, period) the delays to first open and reply."""
-    s = MessageSummary
-    opens_on = and_(Message.tracked, Message.track_opens)
-    links_on = and_(Message.tracked, Message.track_links)
-    bucket = _bucket(periods).label("bucket")
-    counted = (
+def _totals(session: Session, account_id: int, user_id: int | None, periods: list[Period]):
+    """Counts per (rep, period): sent and tracked from the messages' index, what became of them
+    from their summaries; each side one aggregate over its own index, without a join."""
+    m, s = Message, MessageSummary
+    sent = (
         func.count().label("sent"),
-        _flag(opens_on).label("open_base"),
-        _flag(and_(opens_on, s.first_open_at.is_not(None))).label("opened"),
-        _flag(links_on).label("click_base"),
-        _flag(and_(links_on, s.clicks > 0)).label("clicked"),
+        _flag(and_(m.tracked, m.track_opens)).label("open_base"),
+        _flag(and_(m.tracked, m.track_links)).label("click_base"),
+    )
+    became = (
+        _flag(and_(s.opens_tracked, s.first_open_at.is_not(None))).label("opened"),
+        _flag(and_(s.links_tracked, s.clicks > 0)).label("clicked"),
         _flag(s.replies > 0).label("replied"),
         _flag(s.bounces > 0).label("bounced"),
         *(func.coalesce(func.sum(getattr(s, f"n_{v}")), 0).label(f"n_{v}") for v in VERDICTS),
     )
-    joined = and_(s.message_id == Message.id, s.account_id == Message.account_id)
-    where = _where(account_id, user_id, periods)
-    query = (
-        select(Message.user_id, bucket, *counted)
-        .select_from(Message)
-        .outerjoin(s, joined)
-        .where(*where)
-        .group_by(Message.user_id, bucket)
-    )
-    totals = {(r.user_id, r.bucket): dict(r._mapping) for r in session.execute(query)}
-    seconds = _seconds(session)
-    late = (
-        select(
-            Message.user_id,
-            bucket,
-            case((opens_on, seconds(s.first_open_at, Message.sent_at))).label("open"),
-            seconds(s.first_reply_at, Message.sent_at).label("reply"),
+    totals: dict = defaultdict(dict)
+    for table, columns in ((m, sent), (s, became)):
+        bucket = _bucket(table.sent_at, periods).label("bucket")
+        query = (
+            select(table.user_id, bucket, *columns)
+            .where(*_in_periods(table, account_id, user_id, periods))
+            .group_by(table.user_id, bucket)
         )
-        .select_from(Message)
-        .join(s, joined)
-        .where(*where, (s.first_open_at.is_not(None)) | (s.first_reply_at.is_not(None)))
+        for row in session.execute(query).mappings():
+            totals[(row["user_id"], row["bucket"])].update(row)
+    return dict(totals)
+
+
+def _in_periods(table, account_id: int, user_id: int | None, periods: list[Period]) -> list:
+    where = [
+        table.account_id == account_id,
+        table.sent_at >= periods[0].start,
+        table.sent_at < periods[-1].end,
+    ]
+    return where if user_id is None else [*where, table.user_id == user_id]
+
+
+def _medians(session: Session, account_id: int, user_id: int | None, periods: list[Period]):
+    """{(rep, period): {median name: [delays]}} and the same per period (rep 0): the delays in
+    seconds from sending to the first real open and to the first reply, read from the summaries'
+    report index alone; the medians are taken here, as statistics.median (even: the mean of the
+    two middle ones)."""
+    s = MessageSummary
+    seconds = _seconds(session)
+    opened = case(
+        (s.opens_tracked & s.first_open_at.is_not(None), seconds(s.first_open_at, s.sent_at))
     )
-    delays: dict = defaultdict(lambda: {name: [] for name in DELAYS})
-    for row in session.execute(late):
-        kept = delays[(row.user_id, row.bucket)]
-        # The rep's clock stamps sent_at: a hit "before" sending is a skewed clock, not news.
-        if row.open is not None:
-            kept["median_open_seconds"].append(max(0.0, float(row.open)))
-        if row.reply is not None:
-            kept["median_reply_seconds"].append(max(0.0, float(row.reply)))
-    return totals, dict(delays)
+    query = select(
+        s.user_id,
+        _bucket(s.sent_at, periods),
+        opened,
+        seconds(s.first_reply_at, s.sent_at),
+    ).where(
+        *_in_periods(s, account_id, user_id, periods),
+        s.first_open_at.is_not(None) | s.first_reply_at.is_not(None),
+    )
+    found: dict = defaultdict(lambda: ([], []))
+    for rep, index, to_open, to_reply in session.execute(query):
+        for key in ((rep, index), (0, index)):
+            opens, replies = found[key]
+            # The rep's clock stamps sent_at: a hit "before" sending is a skewed clock, not news.
+            if to_open is not None:
+                opens.append(max(0.0, float(to_open)))
+            if to_reply is not None:
+                replies.append(max(0.0, float(to_reply)))
+    return {
+        key: {name: median(values) for name, values in zip(DELAYS, lists, strict=True) if values}
+        for key, lists in found.items()
+    }
 
 
 def _seconds(session: Session):
@@ -181,23 +198,22 @@ def _seconds(session: Session):
 
 
 def _sum_reps(per_rep: dict) -> dict[int, dict]:
-    """Per period: counts added up, lists of delays joined, over the reps."""
+    """Per period: the counts added up over the reps."""
     out: dict[int, dict] = defaultdict(dict)
     for (_, index), values in per_rep.items():
         merged = out[index]
         for name, value in values.items():
-            if name in ("user_id", "bucket"):
-                continue
-            merged[name] = merged.get(name, [] if isinstance(value, list) else 0) + value
+            if name not in ("user_id", "bucket"):
+                merged[name] = merged.get(name, 0) + (value or 0)
     return out
 
 
-def _reps(session: Session, account_id: int, totals: dict, delays: dict, n: int) -> list[dict]:
+def _reps(session: Session, account_id: int, totals: dict, medians: dict, n: int) -> list[dict]:
     """Each member's current and previous period, for the team's table."""
     rows = []
     for user in team.members(session, account_id):
         figures = [
-            metrics(totals.get((user.id, i), {}), delays.get((user.id, i), {}))
+            metrics(totals.get((user.id, i), {}), medians.get((user.id, i), {}))
             for i in (n - 1, n - 2)
         ]
         rows.append(
