@@ -10,6 +10,7 @@ import pytest
 from server.accounts import team
 from server.extensions import db
 from server.insights import periods, reports
+from server.messages import service as messages
 from tests.support import reports as history
 
 WEEK = {"start": datetime(2026, 11, 23, tzinfo=UTC), "end": datetime(2026, 11, 30, tzinfo=UTC)}
@@ -111,3 +112,20 @@ def test_a_rep_sees_only_their_own_report(people):
     assert reports.scope_user(db.session, people.admin, people.other_rep.id) is people.other_rep
     with pytest.raises(team.NotFound):
         reports.scope_user(db.session, people.admin, people.stranger.id)
+
+
+def test_a_message_reported_again_with_another_time_moves_period(make_user):
+    rep, _ = make_user("rep@acme.test")
+    sent = history.send(rep, history.at(24))
+    history.hit(sent, "open", history.at(24, 11))
+    db.session.commit()
+    week = reports.report(db.session, rep.account_id, rep, "week", history.DAY, 2)
+    assert (week["current"]["sent"], week["current"]["opened"]) == (1, 1)
+    # Reported again (a retry with the rep's corrected clock): last week now, opened and all.
+    data = {"id": sent.id, "recipients": [{"email": "ana@lead.test"}], "sent_at": history.at(20)}
+    messages.register(db.session, rep, data, history.TRACKER)
+    db.session.commit()
+    week = reports.report(db.session, rep.account_id, rep, "week", history.DAY, 2)
+    assert (week["current"]["sent"], week["current"]["opened"]) == (0, 0)
+    assert (week["previous"]["sent"], week["previous"]["opened"]) == (1, 1)
+    assert week["previous"]["median_open_seconds"] == (24 - 20) * 86400 + 2 * 3600
