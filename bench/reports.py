@@ -241,8 +241,8 @@ def checks(results: dict) -> list[dict]:
     ]
 
 
-def render(results: dict) -> str:
-    """The human-readable table."""
+def render_runs(results: dict) -> list[str]:
+    """Per database: the history's size and making, then each query's p50 and slowest."""
     lines = []
     for name, run in results.items():
         lines.append(
@@ -253,6 +253,12 @@ def render(results: dict) -> str:
         lines += [
             f"  {q['query']:<24}{q['p50_ms']:>9.1f}{q['max_ms']:>9.1f}" for q in run["queries"]
         ]
+    return lines
+
+
+def render(results: dict) -> str:
+    """The human-readable table and the checks."""
+    lines = render_runs(results)
     for check in checks(results):
         verdict = "PASS" if check["ok"] else "MISS"
         lines.append(f"{check['check']:<48}{check['value']:>10}  {check['target']:<10}{verdict}")
