@@ -38,7 +38,7 @@ def csv_text(report: dict) -> str:
     for point in report["series"]:
         writer.writerow(_row(who, report["period"], point, point["start"], point["end"]))
     current, previous = report["current"], report["previous"]
-    for rep in report.get("reps", []):
+    for rep in report["reps"] or []:  # a team report only
         for point, when in ((rep["previous"], previous), (rep["current"], current)):
             writer.writerow(
                 _row(rep["user"]["email"], report["period"], point, when["start"], when["end"])

@@ -115,3 +115,13 @@ def test_the_csv_guards_formulas(client, people):
     whos = [row[0] for row in csv.reader(io.StringIO(text))]
     assert "'=hyperlink(1)@acme.test" in whos
     assert csv_safe.unguard("'=hyperlink(1)@acme.test") == "=hyperlink(1)@acme.test"
+
+
+def test_a_reps_own_csv_is_their_series(client, people):
+    answer = get(client, people.rep, f"/api/v1/reports/export?{WEEK}")
+    assert answer.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(answer.text)))
+    assert [(r["who"], r["sent"], r["open_rate"]) for r in rows] == [
+        ("rep@acme.test", "3", "0.3333"),
+        ("rep@acme.test", "5", "0.5"),
+    ]
