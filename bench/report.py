@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from bench import reports as report_bench
 from bench.load import CONNECTIONS
 
 P99_TARGET_MS = 10.0
@@ -48,6 +49,8 @@ def checks(results: dict) -> list[dict]:
                 out += _run_checks(ours[kind], f"{kind} %s ({name})")
     if results.get("mixed"):
         out += mixed_checks(results["mixed"])
+    if results.get("reports"):
+        out += report_bench.checks(results["reports"])
     return out
 
 
@@ -142,6 +145,8 @@ def render(results: dict, meta: dict) -> str:
             f"{label:<22}{run['rps']:>10.0f}{run['p50_ms']:>9.2f}{run['p99_ms']:>9.2f}"
             f"{run['requests']:>10}{persisted:>11}{lost:>7}{extra:>7}"
         )
+    if results.get("reports"):
+        lines += ["", *report_bench.render_runs(results["reports"])]
     lines += ["", f"{'check':<40}{'value':>12}  {'target':<10}result"]
     for check in results["checks"]:
         result = "-" if check["ok"] is None else mark(check["ok"])

@@ -22,6 +22,7 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from bench import leadcamp, mixed, report, servers, tools
+from bench import reports as report_bench
 from bench.load import CONNECTIONS, THREADS, run_wrk
 from bench.tools import BenchError
 
@@ -209,12 +210,14 @@ def collect(bench: Bench, notes: list[str]) -> dict:
     with leadcamp.postgres_database() as url:
         if url is None:
             notes.append("PostgreSQL did not answer: its part was skipped.")
-            return results
-        print("ours on PostgreSQL ...", flush=True)
-        try:
-            results["postgresql"] = bench.ours("postgresql", url)
-        finally:
-            bench.stop_all()  # before the database is dropped under it
+        else:
+            print("ours on PostgreSQL ...", flush=True)
+            try:
+                results["postgresql"] = bench.ours("postgresql", url)
+            finally:
+                bench.stop_all()  # before the database is dropped under it
+    # Reports over 1M events, each database of its own (bench/reports.py).
+    results["reports"] = report_bench.run()
     return results
 
 

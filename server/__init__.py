@@ -95,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
     from server.common.inputs import IdConverter
     from server.extensions import csrf
     from server.gmail import bp as gmail_bp
+    from server.insights import bp as insights_bp
     from server.predictions import bp as predictions_bp
     from server.tracking import bp as tracking_bp
     from server.workspace import bp as workspace_bp
@@ -106,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(workspace_bp)
+    app.register_blueprint(insights_bp)
     app.register_blueprint(gmail_bp)
     csrf.exempt(gmail_bp)  # Pub/Sub's signed OIDC token, not cookies: nothing to forge
     app.register_blueprint(predictions_bp)

@@ -22,6 +22,8 @@ RANKS = {
     "admin": 1,
     "workspace": 1,
     "auth": 2,
+    # Reports read every domain's rows (messages, summaries, the team); only entry points read them.
+    "insights": 2.5,
     "privacy": 3,
     "gmail": 4,
     # Reads messages, contacts and events; below the entry points that show it.

@@ -17,6 +17,7 @@ from server.api import (  # noqa: E402,F401  (more routes)
     contacts,
     extension,
     follow_ups,
+    insights,
     jobs,
     predictions,
     webhooks,

@@ -27,6 +27,12 @@ class CompanyOut(BaseModel):
     name: str
 
 
+class ScoredCompanyOut(CompanyOut):
+    score: int = Field(
+        ge=0, le=100, description="the company's engagement score (docs/insights.md)"
+    )
+
+
 class EnrichmentOut(BaseModel):
     status: str = Field(description="found, not_found, queued, pending, error or off")
     reason: str | None = Field(
@@ -93,7 +99,7 @@ class ContactDetailOut(BaseModel):
     phone: str | None
     notes: str
     do_not_enrich: bool
-    company: CompanyOut | None
+    company: ScoredCompanyOut | None
     enrichment: EnrichmentOut
     engagement: EngagementOut
     messages: list[ContactMessageOut]

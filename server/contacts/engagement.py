@@ -1,7 +1,9 @@
-"""A contact's engagement: the timeline of hits on the messages they received, and a score.
+"""Engagement: a contact's timeline of hits on the messages they received, and the one score
+of contacts and companies.
 
 Only `human` and `proxy` hits count (DESIGN.md §4); the rest appear in the timeline labelled.
-The score's formula is documented in docs/contacts.md and tested on constructed histories.
+The score's formula (`score`) is documented in docs/insights.md and tested on hand-computed
+histories; a company's score is the same formula over its contacts' messages.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.models import ContactAddress, Event, Message, MessageSummary, Recipient
+from server.models import Contact, ContactAddress, Event, Message, MessageSummary, Recipient
 from server.models.base import iso
 from server.models.message import REAL_VERDICTS
 from server.tracking.events import event_view, shown
@@ -37,11 +39,12 @@ class Hit:
     message_id: str
 
 
-def score(hits: Iterable[Hit], now: datetime, recipients: dict[str, int] | None = None) -> int:
+def score(hits: Iterable[Hit], now: datetime, recipients: dict[str, float] | None = None) -> int:
     """0..100 from real hits: weighted (reply > click > open), halved every 14 days.
 
     A hit on a message with n recipients counts 1/n for each: a shared mail's hits are the
-    message's, not one person's (DESIGN.md §3).
+    message's, not one person's (DESIGN.md §3). For a company, n is the recipients per
+    recipient of the company (4 recipients, 2 of them its people: 2, so half of each hit).
     """
     recipients = recipients or {}
     opens: Counter = Counter()
@@ -145,6 +148,45 @@ def scores(
         )
         for contact_id in contact_ids
     }
+
+
+def company_scores(
+    session: Session, account_id: int, company_ids: list[int], user_id: int | None, now: datetime
+) -> dict[int, tuple[int, datetime | None]]:
+    """Score and last real activity per company: `score` over the messages sent to any of its
+    contacts (as the viewer may see them), each counting the share of its recipients that are
+    the company's."""
+    query = (
+        select(Contact.company_id, Message.id, func.count(Recipient.id.distinct()))
+        .join(ContactAddress, ContactAddress.contact_id == Contact.id)
+        .join(Recipient, Recipient.email == ContactAddress.email)
+        .join(Message, Message.id == Recipient.message_id)
+        .where(
+            Contact.company_id.in_(company_ids),
+            Contact.account_id == account_id,
+            ContactAddress.account_id == account_id,
+            Message.account_id == account_id,
+        )
+        .group_by(Contact.company_id, Message.id)
+    )
+    if user_id is not None:
+        query = query.where(Message.user_id == user_id)
+    theirs: dict[int, dict[str, int]] = defaultdict(dict)
+    for company_id, message_id, count in session.execute(query):
+        theirs[company_id][message_id] = count
+    every = {mid for messages in theirs.values() for mid in messages}
+    totals = _recipient_counts(session, list(every))
+    hits: dict[str, list[Hit]] = defaultdict(list)
+    for hit in _scored_hits(session, account_id, list(every)):
+        hits[hit.message_id].append(hit)
+    out = {}
+    for company_id in company_ids:
+        messages = theirs.get(company_id, {})
+        found = [h for mid in messages for h in hits[mid]]
+        per_member = {mid: totals[mid] / n for mid, n in messages.items()}
+        last = max((h.at for h in found), default=None)
+        out[company_id] = (score(found, now, per_member), last)
+    return out
 
 
 def engagement(

@@ -25,6 +25,17 @@ def _company(contact: Contact) -> dict | None:
     return None if firm is None else {"domain": firm.domain, "name": firm.name}
 
 
+def _scored_company(session: Session, user: User, contact: Contact, now: datetime) -> dict | None:
+    """The contact's company with its engagement score, as the viewer may see it."""
+    firm = _company(contact)
+    if firm is not None:
+        scored = engagement.company_scores(
+            session, user.account_id, [contact.company_id], _viewer(user), now
+        )
+        firm["score"] = scored[contact.company_id][0]
+    return firm
+
+
 def listing(
     session: Session,
     user: User,
@@ -78,7 +89,7 @@ def detail(
         "phone": contact.phone,
         "notes": contact.notes,
         "do_not_enrich": contact.do_not_enrich,
-        "company": _company(contact),
+        "company": _scored_company(session, user, contact, now),
         "enrichment": enrichment.view(policy, user.account, contact),
         "engagement": block,
         "messages": messages,

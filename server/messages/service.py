@@ -17,6 +17,7 @@ from server.messages.rewrite import track_html
 from server.models import Event, FollowUp, Link, Message, MessageSummary, Recipient, User
 from server.models.base import iso
 from server.tracking.events import event_view
+from server.tracking.summaries import copy_message_facts
 from server.webhooks import hits as webhooks
 
 
@@ -82,6 +83,8 @@ def register(session: Session, user: User, data: dict, tracker: Tracker) -> tupl
     session.flush()
     if created:
         webhooks.emit_sent(session, message)
+    else:  # a report again may move the sending time; reports read the summary's copy
+        copy_message_facts(session.connection(), [message.id])
     return message, extra
 
 

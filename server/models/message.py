@@ -13,12 +13,29 @@ from server.models.base import UTCDateTime, utcnow
 
 VERDICTS = ("human", "proxy", "machine", "scanner", "prefetch", "bot", "self")
 REAL_VERDICTS = ("human", "proxy")
+REPORT_COLUMNS = (
+    *("account_id", "sent_at", "user_id", "opens_tracked", "links_tracked"),
+    *("first_open_at", "first_reply_at", "clicks", "replies", "bounces"),
+    *(f"n_{v}" for v in VERDICTS),
+)
 
 
 class Message(db.Model):
     """A sent message, keyed by the 128-bit id its links carry."""
 
     __tablename__ = "messages"
+    # Reports count a period's messages per rep from this index alone (server/insights/).
+    __table_args__ = (
+        Index(
+            "ix_messages_account_sent",
+            "account_id",
+            "sent_at",
+            "user_id",
+            "tracked",
+            "track_opens",
+            "track_links",
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
@@ -81,8 +98,18 @@ class MessageSummary(db.Model):
 
     __tablename__ = "message_summaries"
 
+    # Reports read a period's summaries from this index alone (an index-only scan): it holds
+    # every column they aggregate.
+    __table_args__ = (Index("ix_message_summaries_report", *REPORT_COLUMNS),)
+
     message_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    # The message's rep, sending time and tracked parts, copied from it when hits are added (and
+    # when it is reported again), so reports read a period's summaries without a join.
+    user_id: Mapped[int | None] = mapped_column()
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    opens_tracked: Mapped[bool | None] = mapped_column()
+    links_tracked: Mapped[bool | None] = mapped_column()
     opens: Mapped[int] = mapped_column(default=0)
     clicks: Mapped[int] = mapped_column(default=0)
     replies: Mapped[int] = mapped_column(default=0)
@@ -97,6 +124,8 @@ class MessageSummary(db.Model):
     first_open_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_open_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_click_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The first reply, for the time to reply in reports; the last for the status.
+    first_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_bounce_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

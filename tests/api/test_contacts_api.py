@@ -102,7 +102,7 @@ def test_patch_edits_and_validates(client, rep):
     assert patched.status_code == 200, patched.json
     data = patched.json
     assert (data["name"], data["title"], data["phone"], data["notes"]) == tuple(body.values())
-    assert data["company"] == {"domain": "acme.com", "name": "Acme Corp"}
+    assert data["company"] == {"domain": "acme.com", "name": "Acme Corp", "score": 0}
     assert client.patch(url, json={"notes": None}, headers=auth(token)).json["notes"] == ""
     for bad in ({"email": "x@y.z"}, {"phone": "<script>"}, {"name": "x" * 201}):
         answer = client.patch(url, json=bad, headers=auth(token))
