@@ -9,7 +9,7 @@ from flask import abort, render_template, request
 from flask_login import current_user, login_required
 
 from server.accounts import team
-from server.common import csv_safe
+from server.common import csv_safe, errors
 from server.extensions import db
 from server.insights import bp, charts, export, query, reports
 from server.models.message import VERDICTS
@@ -20,7 +20,7 @@ RATE_NAMES = ("open_rate", "click_rate", "reply_rate", "bounce_rate")
 @bp.errorhandler(team.NotFound)
 def not_found(_exc):
     """Another rep's report, for a rep, or another account's user: nothing here."""
-    return render_template("admin/error.html", title="Not found"), 404
+    return errors.page(404)
 
 
 def _report():
