@@ -12,6 +12,8 @@ from server.common.inputs import whole_number
 from server.extensions import db
 from server.messages import activity
 from server.messages import listing as mail
+from server.models.base import utcnow
+from server.predictions import service as predictions
 from server.workspace import bp
 
 PAGE = 50
@@ -54,7 +56,9 @@ def message_page(mid: str):
     found = mail.message_page(db.session, current_user, mid[:64])
     if found is None:
         abort(404)
-    return render_template("workspace/message.html", m=found)
+    # The forecast shows only what beats its baseline in the latest backtest (predictions.md).
+    forecast = predictions.message_prediction(db.session, current_user, found["id"], utcnow())
+    return render_template("workspace/message.html", m=found, forecast=forecast)
 
 
 @bp.get("/activity")
