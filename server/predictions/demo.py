@@ -264,11 +264,12 @@ def _outcome(rng: random.Random, m: dict) -> None:
     if rng.random() < sigmoid(0.1 + base + 0.4 * desk - 0.35 * m["n"]):
         opened = next_read(rng, person, sent + rng.expovariate(1 / (2 * HOUR)))
         verdict = "proxy" if person.company.google else "human"
-        events.append(_hit(m, "open", opened, verdict))
+        why = "gmail-image-proxy" if person.company.google else ""
+        events.append(_hit(m, "open", opened, verdict, why))
         at = opened
         while rng.random() < 0.35:  # reads it again later
             at = next_read(rng, person, at + HOUR)
-            events.append(_hit(m, "open", at, verdict))
+            events.append(_hit(m, "open", at, verdict, why))
         if m["link"] and rng.random() < sigmoid(-1.5 + 0.5 * base):
             events.append(_hit(m, "click", opened + rng.uniform(20, 600), "human"))
         if rng.random() < sigmoid(-1.9 + 1.2 * person.lift + 0.8 * person.company.lift + desk):
@@ -286,15 +287,27 @@ def _machine_hits(rng: random.Random, m: dict) -> list[dict]:
     """What arrives without anyone reading: prefetches, scans, the sender's own view, bots."""
     person, sent, out = m["person"], m["sent_at"], []
     if person.apple:
-        out.append(_hit(m, "open", sent + rng.uniform(20, 900), "machine", "apple-mpp"))
+        out.append(_hit(m, "open", sent + rng.uniform(20, 900), "machine", "apple-mail-privacy"))
     if person.company.gateway:
-        out.append(_hit(m, "open", sent + rng.uniform(2, 40), "scanner", "net-scanner,early"))
+        out.append(
+            _hit(
+                m,
+                "open",
+                sent + rng.uniform(2, 40),
+                "scanner",
+                "security-gateway,seconds-after-send",
+            )
+        )
         if m["link"]:
-            out.append(_hit(m, "click", sent + rng.uniform(2, 40), "scanner", "net-scanner,burst"))
+            out.append(
+                _hit(
+                    m, "click", sent + rng.uniform(2, 40), "scanner", "security-gateway,link-burst"
+                )
+            )
     if rng.random() < 0.1:
         out.append(_hit(m, "open", sent + rng.uniform(60, 1800), "self", "self-view"))
     if rng.random() < 0.01:
-        out.append(_hit(m, "open", sent + rng.uniform(60, 5 * DAY), "bot", "ua-bot"))
+        out.append(_hit(m, "open", sent + rng.uniform(60, 5 * DAY), "bot", "declared-robot"))
     if m["link"] and rng.random() < 0.02:
         out.append(_hit(m, "click", sent + rng.uniform(5, 120), "prefetch", "link-preview"))
     return out

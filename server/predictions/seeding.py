@@ -21,6 +21,7 @@ from server.models import (
     Backtest,
     Company,
     Contact,
+    ContactAddress,
     Event,
     FollowUp,
     Link,
@@ -154,6 +155,17 @@ def _contacts(session: Session, account_id: int, world: demo.Demo, companies: di
     ]
     for i in range(0, len(rows), CHUNK):
         session.execute(insert(Contact), rows[i : i + CHUNK])
+    # Each contact's address as recipients store it: scores, timelines and exports find a
+    # contact's mail through these rows, as they do for contacts saved by the service.
+    ids = select(Contact.id, Contact.email).where(
+        Contact.account_id == account_id, Contact.email.like(f"%{demo.COMPANY_TLD}")
+    )
+    addresses = [
+        {"account_id": account_id, "contact_id": cid, "email": email}
+        for cid, email in session.execute(ids)
+    ]
+    for i in range(0, len(addresses), CHUNK):
+        session.execute(insert(ContactAddress), addresses[i : i + CHUNK])
 
 
 def _messages(session, account_id: int, world: demo.Demo, keys: dict, rng) -> None:
@@ -244,6 +256,8 @@ def clear(session: Session, account_id: int) -> dict[str, int]:
         out[name] = session.execute(delete(model).where(column.in_(mids))).rowcount
     out["messages"] = session.execute(delete(Message).where(Message.id.in_(mids))).rowcount
     demo_contacts = (Contact.account_id == account_id) & Contact.email.like(f"%{demo.COMPANY_TLD}")
+    gone = select(Contact.id).where(demo_contacts)
+    session.execute(delete(ContactAddress).where(ContactAddress.contact_id.in_(gone)))
     out["contacts"] = session.execute(delete(Contact).where(demo_contacts)).rowcount
     orphan = ~select(Contact.id).where(Contact.company_id == Company.id).exists()
     out["companies"] = session.execute(

@@ -114,12 +114,24 @@ def test_pages_fit_a_390_px_screen(app, page, live_app, people):
     assert page.evaluate("document.documentElement.scrollWidth") <= NARROW
     browser_sign_in(page, live_app, app, people.admin)
     paths = [f"/admin/{p}" for p in PAGES] + [f"/admin/webhooks/{hook}", "/", "/nothing/here"]
-    paths.append(f"/admin/contacts/view/{SUBJECT}")
+    paths += [f"/admin/contacts/view/{SUBJECT}", "/mail", "/activity", "/reports", "/predictions/"]
     for path in paths:
         page.goto(live_app + path)
         assert page.evaluate("document.documentElement.scrollWidth") <= NARROW, path
-        header = page.locator("header.top").bounding_box()
-        assert header["height"] <= 64, path  # one row: brand, links, sign-out
+        # Every link of the header is on screen and none lies under another (a tap on one
+        # must never land on sign-out).
+        boxes = [
+            (name, a.bounding_box())
+            for a in page.locator("header.top a, header.top button").all()
+            if (name := a.inner_text().strip()) != "Skip to content"
+        ]
+        assert all(b["x"] >= 0 and b["x"] + b["width"] <= NARROW for _, b in boxes), (path, boxes)
+        for i, (one, a) in enumerate(boxes):
+            for other, b in boxes[i + 1 :]:
+                apart = a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+                assert apart or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"], (
+                    path, one, other
+                )  # fmt: skip
     page.goto(f"{live_app}/admin/privacy")
     page.get_by_label("Email address of the person").fill(SUBJECT)
     with page.expect_navigation():  # waits for the load event: the stylesheet is applied

@@ -10,9 +10,20 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from server.contacts import engagement
 from server.extensions import db
-from server.models import Account, Contact, Event, Message, MessageSummary, Recipient, User
+from server.models import (
+    Account,
+    Contact,
+    ContactAddress,
+    Event,
+    Message,
+    MessageSummary,
+    Recipient,
+    User,
+)
 from server.predictions import backtest, seeding, service, shrinkage
+from server.tracking.events import REASON_WORDS
 from server.tracking.summaries import summarize
 from tests.support.admin import add_message
 
@@ -65,6 +76,20 @@ def test_hits_come_from_places_and_devices_as_real_ones_do(seeded):
     assert {d for _, _, d, _ in by_verdict["human"]} == {"desktop", "mobile"}
     assert all(c and d is None for c, _, d, _ in by_verdict["scanner"])
     assert {row.country for row in rows} - {None} <= {"US", "GB", "DE"}
+
+
+def test_every_demo_reason_reads_in_words_as_the_classifiers_do(seeded):
+    codes = {c for r in db.session.scalars(select(Event.reasons).distinct()) for c in r.split(",")}
+    assert codes - {""} and codes - {""} <= set(REASON_WORDS), codes - set(REASON_WORDS)
+
+
+def test_demo_contacts_find_their_mail_and_score(seeded):
+    account, counts = seeded
+    addresses = db.session.scalar(select(func.count()).select_from(ContactAddress))
+    assert addresses == counts["contacts"]
+    ids = list(db.session.scalars(select(Contact.id).where(Contact.account_id == account.id)))
+    scored = engagement.scores(db.session, account.id, ids, None, NOW)
+    assert sum(score > 0 for score, _ in scored.values()) > len(ids) / 10
 
 
 def test_mail_is_sent_in_working_hours_on_weekdays(seeded):
