@@ -29,6 +29,7 @@ from server.models import (
     Recipient,
     SelfView,
 )
+from server.predictions import service as predictions
 from server.privacy import data_requests, erasure_ledger, subprocessors
 from server.tracking import ip_keys
 from server.tracking.deidentify import key_period
@@ -201,6 +202,8 @@ def _records(admin, urls: list[str]) -> None:
         [{"email": PERSON, "name": NAME, "status": "created"}],
     )
     run.status, run.error = "succeeded", f"row 3: {urls[2]} is not a valid website"
+    # The account's backtest: aggregates only, so it holds nothing of the person to erase.
+    predictions.store(db.session, admin.account_id, {"reply": {"rate": 0.1}}, {"trained_on": 9})
     breach = Breach(
         account_id=admin.account_id,
         occurred_at=datetime.now(UTC),
