@@ -47,6 +47,14 @@ class ActivityOut(BaseModel):
     "GET",
     "New opens, clicks and replies of your mail, and follow-ups come due, after a cursor",
     ActivityOut,
+    query=(
+        ("after", "the `cursor` of the last answer; omit it to get one", {"type": "string"}),
+        (
+            "limit",
+            f"at most this many, 1 to {activity.MAX_LIMIT} (default 100)",
+            {"type": "integer"},
+        ),
+    ),
 )
 def activity_feed():
     """Real engagement on the rep's own messages, and their reminders come due without a reply,

@@ -36,7 +36,16 @@ def _detail(contact) -> dict:
 
 
 @operation(
-    bp, "/contacts", "GET", "The account's contacts, searched by ?q=", schemas.ContactListOut
+    bp,
+    "/contacts",
+    "GET",
+    "The account's contacts, searched by ?q=",
+    schemas.ContactListOut,
+    query=(
+        ("q", "address, name, title or company contains this", {"type": "string"}),
+        ("limit", "page size, 1 to 200 (default 50)", {"type": "integer"}),
+        ("offset", "contacts to skip", {"type": "integer"}),
+    ),
 )
 def list_contacts():
     """A page of contacts matching ?q= (address, name, title, company)."""

@@ -30,10 +30,7 @@ BOUNDED = settings(
 
 # Query arguments the views read that the OpenAPI document does not declare yet: added here so
 # the fuzz sends them too (the document's gap is reported, not fixed, in this change).
-QUERY = {
-    ("get", "/api/v1/contacts"): {"q": "string", "limit": "integer", "offset": "integer"},
-    ("get", "/api/v1/activity"): {"after": "string", "limit": "integer"},
-}
+QUERY: dict[tuple[str, str], dict[str, str]] = {}
 
 # Failures owned by another change, excluded until it merges: "METHOD /path" -> item.
 KNOWN: dict[str, str] = {}

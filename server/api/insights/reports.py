@@ -19,6 +19,12 @@ from server.extensions import db
 from server.insights import export, query, reports
 
 _ARGS = " (query: period=day|week|month, periods, date=YYYY-MM-DD, user=id)"
+_QUERY = (
+    ("period", "day, week (from Monday) or month, in UTC; default week", {"type": "string"}),
+    ("periods", "how many periods, 2 to 36 (default 14, 8 or 6)", {"type": "integer"}),
+    ("date", "YYYY-MM-DD, a day the last period holds; default today", {"type": "string"}),
+    ("user", "a member's id (admins); omitted: the rep's own, or the team's", {"type": "integer"}),
+)
 
 
 def _report() -> dict:
@@ -33,7 +39,14 @@ def _report() -> dict:
     return reports.report(db.session, g.user.account_id, user, asked.period, asked.day, asked.count)
 
 
-@operation(bp, "/reports", "GET", "My report, or an admin's team or rep report" + _ARGS, ReportOut)
+@operation(
+    bp,
+    "/reports",
+    "GET",
+    "My report, or an admin's team or rep report" + _ARGS,
+    ReportOut,
+    query=_QUERY,
+)
 def get_report():
     """Sent, real open, click, reply and bounce rates, medians and the hit mix per period."""
     return _report()
@@ -46,6 +59,7 @@ def get_report():
     "The same report as CSV, one row per person and period" + _ARGS,
     None,
     produces="text/csv",
+    query=_QUERY,
 )
 def export_report():
     """The report as formula-guarded CSV."""

@@ -53,6 +53,9 @@ def contact_best_time(email: str):
     "GET",
     "My threads really opened ?days= (default 3) or more days ago with no reply since",
     schemas.AtRiskOut,
+    query=(
+        ("days", "opened at least this many days ago, 1 to 30 (default 3)", {"type": "integer"}),
+    ),
 )
 def at_risk():
     """The rep's own threads at risk (an admin: the account's)."""
