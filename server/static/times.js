@@ -21,8 +21,20 @@
     timeZoneName: "short",
   });
 
+  // Days apart on the viewer's calendar: 30 hours ago at 8 am is "2 days ago", not "yesterday".
+  function calendarDays(date, now) {
+    const day = new Date(date.getTime());
+    const today = new Date(now);
+    day.setHours(0, 0, 0, 0);
+    today.setHours(0, 0, 0, 0);
+    return Math.round((day.getTime() - today.getTime()) / 86_400_000);
+  }
+
   function ago(date, now) {
     const seconds = Math.round((date.getTime() - now) / 1000);
+    if (Math.abs(seconds) >= 86400 && Math.abs(seconds) < 7 * 86400) {
+      return relative.format(calendarDays(date, now), "day");
+    }
     for (const [unit, size] of units) {
       if (Math.abs(seconds) >= size) return relative.format(Math.trunc(seconds / size), unit);
     }
