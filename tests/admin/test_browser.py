@@ -20,18 +20,10 @@ from server.extensions import db
 from server.models import Event, Recipient, User
 from tests.support import pixel_for, report_message, wait_for
 from tests.support.admin import SUBJECT, add_message
+from tests.support.browser import sign_in as browser_sign_in
 from tests.support.jobs import run_jobs, worker
 
 pytestmark = pytest.mark.browser
-
-
-def browser_sign_in(page, base: str, app, user: User) -> None:
-    """Open a magic link and press the button, as the admin would."""
-    db.session.commit()
-    token = accounts.magic_link_token(app.config["SECRET_KEY"], user)
-    page.goto(f"{base}/auth/magic/{token}")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}/")
 
 
 def test_magic_link_sign_in(app, page, live_app, people):

@@ -7,23 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from server.accounts import users as accounts
 from server.extensions import db
-from server.models import Event, User
+from server.models import Event
 from server.predictions import backtest, seeding, service
 from server.tracking.summaries import add_to_summaries
 from tests.support.admin import add_message
+from tests.support.browser import sign_in
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page, base: str, app, user: User) -> None:
-    """Open a magic link and press the button, as a person would."""
-    db.session.commit()
-    token = accounts.magic_link_token(app.config["SECRET_KEY"], user)
-    page.goto(f"{base}/auth/magic/{token}")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}/**")
 
 
 def opened_days_ago(user, days: int):

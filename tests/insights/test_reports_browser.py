@@ -5,20 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from server.accounts import users as accounts
-from server.extensions import db
 from tests.support import reports as history
+from tests.support.browser import sign_in
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page, base: str, app, user) -> None:
-    """Open a magic link and press the button, as a person would."""
-    db.session.commit()
-    token = accounts.magic_link_token(app.config["SECRET_KEY"], user)
-    page.goto(f"{base}/auth/magic/{token}")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}/")
 
 
 def test_the_report_page_draws_its_charts_and_tables(app, page, live_app, make_user):

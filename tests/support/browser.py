@@ -112,3 +112,16 @@ def save_screenshots(item) -> list[Path]:
         except Exception:  # a crashed page or a closed browser: nothing to keep
             continue
     return saved
+
+
+def sign_in(page, base: str, app, user) -> None:
+    """Open the user's magic link and press the button, as a person would; waits for the
+    start page."""
+    from server.accounts import users as accounts
+    from server.extensions import db
+
+    db.session.commit()
+    token = accounts.magic_link_token(app.config["SECRET_KEY"], user)
+    page.goto(f"{base}/auth/magic/{token}")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/")

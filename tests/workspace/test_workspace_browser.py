@@ -8,10 +8,8 @@ import urllib.request
 
 import pytest
 
-from server.accounts import users as accounts
-from server.extensions import db
-from server.models import User
 from tests.support import pixel_for, wait_for
+from tests.support.browser import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -19,15 +17,6 @@ IPHONE_MAIL = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
     "(KHTML, like Gecko) Mobile/15E148"
 )
-
-
-def sign_in(page, base: str, app, user: User) -> None:
-    """Open a magic link and press the button, as a new rep would."""
-    db.session.commit()
-    token = accounts.magic_link_token(app.config["SECRET_KEY"], user)
-    page.goto(f"{base}/auth/magic/{token}")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}/")
 
 
 def test_a_new_rep_finds_todays_leads_and_filters_tracked_mail(app, page, live_app, desk):
