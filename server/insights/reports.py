@@ -11,10 +11,10 @@ other verdicts, which appear only in the hit mix.
 
 from __future__ import annotations
 
+import json
 from bisect import bisect_right
 from collections import defaultdict
 from datetime import date, timedelta
-from statistics import median
 
 from sqlalchemy.orm import Session
 
@@ -130,22 +130,42 @@ def _gather(session: Session, account_id: int, user_id: int | None, periods: lis
     if rollups.refresh(session, account_id, first, last):
         session.commit()  # kept even if this report fails later; others read them too
     index = _index(periods)
-    totals: dict = defaultdict(lambda: dict.fromkeys(rollups.COUNTS, 0))
-    delays: dict = defaultdict(lambda: ([], []))
+    n = len(rollups.COUNTS)
+    totals: dict = defaultdict(lambda: [0] * n)
+    texts: dict = defaultdict(lambda: ([], []))
     for row in rollups.read(session, account_id, user_id, first, last):
-        i = index(row.day)
-        counts = totals[(row.user_id, i)]
-        for name in rollups.COUNTS:
-            counts[name] += getattr(row, name)
-        for key in ((row.user_id, i), (0, i)):
-            opens, replies = delays[key]
-            opens.extend(row.open_delays)
-            replies.extend(row.reply_delays)
+        key = (row[0], index(row[1]))
+        counts = totals[key]
+        for k in range(n):
+            counts[k] += row[2 + k]
+        for found, text in zip(texts[key], row[2 + n :], strict=True):
+            if text != "[]":
+                found.append(text[1:-1])
+    delays = {key: tuple(_merged(parts) for parts in both) for key, both in texts.items()}
+    for (_, i), both in list(delays.items()):
+        team = delays.setdefault((0, i), ([], []))
+        for into, values in zip(team, both, strict=True):
+            into.extend(values)
     medians = {
-        key: {name: median(values) for name, values in zip(DELAYS, lists, strict=True) if values}
+        key: {name: _median(v) for name, v in zip(DELAYS, lists, strict=True) if v}
         for key, lists in delays.items()
     }
-    return dict(totals), medians
+    return {key: dict(zip(rollups.COUNTS, c, strict=True)) for key, c in totals.items()}, medians
+
+
+def _merged(parts: list[str]) -> list[float]:
+    """One sorted list from the days' sorted JSON lists: one parse; sorting sorted runs is
+    a merge."""
+    values = json.loads("[" + ",".join(parts) + "]") if parts else []
+    values.sort()
+    return values
+
+
+def _median(values: list[float]) -> float:
+    """statistics.median of values (sorted here: sorted runs merge in linear time)."""
+    values.sort()
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
 
 
 def _sum_reps(per_rep: dict) -> dict[int, dict]:

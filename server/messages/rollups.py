@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import and_, case, delete, func, select, tuple_
+from sqlalchemy import Text, and_, case, cast, delete, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -23,8 +23,9 @@ MESSAGE_COUNTS = ("sent", "open_base", "click_base")
 SUMMARY_COUNTS = ("opened", "clicked", "replied", "bounced", *(f"n_{v}" for v in VERDICTS))
 COUNTS = (*MESSAGE_COUNTS, *SUMMARY_COUNTS)
 DELAYS = ("open_delays", "reply_delays")
-# Rep-days recomputed per statement: a bound on the IN list.
-CHUNK = 400
+# Rep-days recomputed per run of statements, and the days one run may span.
+CHUNK = 1000
+SPAN = timedelta(days=31)
 
 
 def stale(session: Session, account_id: int | None = None, first=None, last=None) -> list:
@@ -42,9 +43,22 @@ def refresh(session: Session, account_id: int | None = None, first=None, last=No
     """Recompute the stale rep-days (of one account, of days first..last); how many."""
     keys = stale(session, account_id, first, last)
     conn = session.connection()
-    for start in range(0, len(keys), CHUNK):
-        _rebuild(conn, keys[start : start + CHUNK])
+    for chunk in _chunks(keys):
+        _rebuild(conn, chunk)
     return len(keys)
+
+
+def _chunks(keys: list):
+    """The keys (sorted by account and day) in runs of one account over at most SPAN days: each
+    run is read by the index on (account, sent_at) over those days alone."""
+    chunk: list = []
+    for key in keys:
+        if chunk and (key[0] != chunk[0][0] or key[2] - chunk[0][2] >= SPAN or len(chunk) >= CHUNK):
+            yield chunk
+            chunk = []
+        chunk.append(key)
+    if chunk:
+        yield chunk
 
 
 def _flag(condition):
@@ -79,9 +93,7 @@ def _rebuild(conn: Connection, keys: list) -> None:
     )  # fmt: skip
     for table, columns, names in sides:
         day = utc_day(conn, table.sent_at)
-        query = select(table.account_id, table.user_id, day, *columns).where(
-            *_of(conn, table, keys)
-        )
+        query = select(table.account_id, table.user_id, day, *columns).where(*_of(table, keys))
         for a, u, d, *values in conn.execute(query.group_by(table.account_id, table.user_id, day)):
             if (a, u, d) in rows:
                 rows[(a, u, d)].update(zip(names, (v or 0 for v in values), strict=True))
@@ -94,7 +106,7 @@ def _rebuild(conn: Connection, keys: list) -> None:
         utc_day(conn, s.sent_at),
         opened,
         seconds(s.first_reply_at, s.sent_at),
-    ).where(*_of(conn, s, keys), s.first_open_at.is_not(None) | s.first_reply_at.is_not(None))
+    ).where(*_of(s, keys), s.first_open_at.is_not(None) | s.first_reply_at.is_not(None))
     for a, u, d, to_open, to_reply in conn.execute(query):
         row = rows.get((a, u, d))
         # The rep's clock stamps sent_at: a hit "before" sending is a skewed clock, not news.
@@ -102,19 +114,21 @@ def _rebuild(conn: Connection, keys: list) -> None:
             row["open_delays"].append(max(0.0, float(to_open)))
         if row is not None and to_reply is not None:
             row["reply_delays"].append(max(0.0, float(to_reply)))
+    for row in rows.values():
+        for name in DELAYS:
+            row[name].sort()  # sorted runs: a report's merge of them sorts in linear time
     _store(conn, list(rows.values()))
 
 
-def _of(conn: Connection, table, keys: list) -> list:
-    """Conditions reading the rows of these rep-days, by the index on (account, sent_at)."""
-    first, last = min(k[2] for k in keys), max(k[2] for k in keys)
-    pairs = {(k[0], k[1]) for k in keys}
+def _of(table, keys: list) -> list:
+    """Conditions reading the rows of these rep-days (one account's, SPAN days at most) by the
+    index on (account, sent_at); rows of other rep-days within are read and left out."""
+    first, last = keys[0][2], keys[-1][2]
     return [
-        table.account_id.in_({a for a, _ in pairs}),
+        table.account_id == keys[0][0],
         table.sent_at >= _midnight(first),
         table.sent_at < _midnight(last + timedelta(days=1)),
-        tuple_(table.account_id, table.user_id).in_(pairs),
-        utc_day(conn, table.sent_at).in_({k[2] for k in keys}),
+        table.user_id.in_({k[1] for k in keys}),
     ]
 
 
@@ -151,9 +165,12 @@ def drop_account(session: Session, account_id: int) -> None:
 
 
 def read(session: Session, account_id: int, user_id: int | None, first: date, last: date):
-    """The roll-ups of the account (or one rep) for days first..last."""
+    """The roll-ups of the account (or one rep) for days first..last, as tuples: rep, day, the
+    COUNTS, then each of DELAYS as its JSON text (parsed by the caller, once per group)."""
     r = ReportRollup
-    query = select(r.user_id, r.day, *(getattr(r, n) for n in (*COUNTS, *DELAYS)))
+    counts = (getattr(r, n) for n in COUNTS)
+    delays = (cast(getattr(r, n), Text) for n in DELAYS)
+    query = select(r.user_id, r.day, *counts, *delays)
     query = query.where(r.account_id == account_id, r.day >= first, r.day <= last)
     if user_id is not None:
         query = query.where(r.user_id == user_id)
