@@ -1,4 +1,5 @@
-"""The message aggregate: a tracked sent mail, its recipients, links, summary and self-views."""
+"""The message aggregate: a tracked sent mail, its recipients, links, summary and self-views,
+and the reports' per-rep, per-day roll-ups of them."""
 
 from __future__ import annotations
 
