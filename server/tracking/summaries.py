@@ -163,6 +163,8 @@ def mark_report_days(conn: Connection, table, condition) -> None:
         select(table.account_id, table.user_id, day, literal(1))
         .where(condition, table.sent_at.is_not(None), table.user_id.is_not(None))
         .distinct()
+        # In the order a refresh writes them: two writers never wait on each other crosswise.
+        .order_by(table.account_id, day, table.user_id)
     )
     rollups = ReportRollup.__table__
     stmt = insert_for(conn, rollups).from_select(["account_id", "user_id", "day", "marks"], keys)
