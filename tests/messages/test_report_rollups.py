@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from server.extensions import db
+from server.gmail.mail import Mail, confirm
 from server.insights import periods, reports
 from server.messages import jobs, rollups
 from server.messages.personal_data import erase_messages
@@ -170,6 +171,20 @@ def test_a_hit_through_the_batch_writer_shows_in_the_next_report(make_user):
     week = reports.report(db.session, rep.account_id, rep, "week", history.DAY, 2)
     assert (week["current"]["opened"], week["current"]["median_open_seconds"]) == (1, 7200)
     assert not rollups.stale(db.session)
+
+
+def test_gmails_sending_time_moves_the_message_to_its_day(make_user):
+    rep = make_user("rep@acme.test")[0]
+    message = history.send(rep, history.at(24, 23, 59))  # the rep's clock: late on the 24th
+    history.hit(message, "open", history.at(25, 9))
+    refresh()
+    gmail = Mail("g1", "t1", {"SENT"}, history.at(25, 0, 1), {"to": "ana@lead.test"})
+    confirm(message, gmail, history.at(25, 9))
+    db.session.commit()
+    assert rollups.stale(db.session)
+    refresh()
+    assert_same(rep.account_id)
+    assert set(rolled_up(rep.account_id)) == {(rep.id, date(2026, 11, 25))}
 
 
 def test_erasing_a_person_recomputes_their_days_at_once(make_user):
