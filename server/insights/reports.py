@@ -109,36 +109,22 @@ def change(current: dict, previous: dict) -> dict:
     return out
 
 
-def _index(periods: list[Period]):
-    """A day's period index (None outside them): periods are whole UTC days, so a per-day
-    roll-up falls in exactly one."""
-    starts = [p.start.date() for p in periods]
-    end = periods[-1].end.date()
-
-    def index(day: date) -> int | None:
-        return bisect_right(starts, day) - 1 if starts[0] <= day < end else None
-
-    return index
-
-
 def _gather(session: Session, account_id: int, user_id: int | None, periods: list[Period]):
     """Counts per (rep, period) and the medians of the delays per (rep, period) and per period
     (rep 0), from the period range's roll-ups, refreshed first where stale: exactly what the
     messages and summaries hold now (the medians as statistics.median: even, the mean of the
-    two middle ones)."""
-    first, last = periods[0].start.date(), periods[-1].end.date() - timedelta(days=1)
-    if rollups.refresh(session, account_id, first, last):
+    two middle ones). Periods are whole UTC days, so each day's roll-up is in exactly one."""
+    starts = [p.start.date() for p in periods]
+    end = periods[-1].end.date()
+    if rollups.refresh(session, account_id, starts[0], end - timedelta(days=1)):
         session.commit()  # kept even if this report fails later; others read them too
-    index = _index(periods)
-    n = len(rollups.COUNTS)
-    totals: dict = defaultdict(lambda: [0] * n)
+    totals = {
+        (rep, i): dict(zip(rollups.COUNTS, counts, strict=True))
+        for rep, i, *counts in rollups.sums(session, account_id, user_id, starts, end)
+    }
     texts: dict = defaultdict(lambda: ([], []))
-    for row in rollups.read(session, account_id, user_id, first, last):
-        key = (row[0], index(row[1]))
-        counts = totals[key]
-        for k in range(n):
-            counts[k] += row[2 + k]
-        for found, text in zip(texts[key], row[2 + n :], strict=True):
+    for rep, day, *both in rollups.delays(session, account_id, user_id, starts[0], end):
+        for found, text in zip(texts[(rep, bisect_right(starts, day) - 1)], both, strict=True):
             if text != "[]":
                 found.append(text[1:-1])
     delays = {key: tuple(_merged(parts) for parts in both) for key, both in texts.items()}
@@ -150,7 +136,7 @@ def _gather(session: Session, account_id: int, user_id: int | None, periods: lis
         key: {name: _median(v) for name, v in zip(DELAYS, lists, strict=True) if v}
         for key, lists in delays.items()
     }
-    return {key: dict(zip(rollups.COUNTS, c, strict=True)) for key, c in totals.items()}, medians
+    return totals, medians
 
 
 def _merged(parts: list[str]) -> list[float]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Text, and_, case, cast, delete, func, select
+from sqlalchemy import Text, and_, case, cast, delete, func, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -164,14 +164,26 @@ def drop_account(session: Session, account_id: int) -> None:
     mark_account(session, account_id)
 
 
-def read(session: Session, account_id: int, user_id: int | None, first: date, last: date):
-    """The roll-ups of the account (or one rep) for days first..last, as tuples: rep, day, the
-    COUNTS, then each of DELAYS as its JSON text (parsed by the caller, once per group)."""
+def sums(session: Session, account_id: int, user_id: int | None, starts: list[date], end: date):
+    """The COUNTS added up per (rep, period) in the database: (rep, period index, *COUNTS),
+    the periods being the days from each of `starts` to the next (the last to `end`)."""
     r = ReportRollup
-    counts = (getattr(r, n) for n in COUNTS)
-    delays = (cast(getattr(r, n), Text) for n in DELAYS)
-    query = select(r.user_id, r.day, *counts, *delays)
-    query = query.where(r.account_id == account_id, r.day >= first, r.day <= last)
-    if user_id is not None:
-        query = query.where(r.user_id == user_id)
-    return session.execute(query)
+    bucket = case(*((r.day < day, i) for i, day in enumerate([*starts[1:], end])))
+    counts = (func.sum(getattr(r, n)) for n in COUNTS)
+    query = select(r.user_id, bucket, *counts).where(*_range(account_id, user_id, starts[0], end))
+    return session.execute(query.group_by(r.user_id, bucket))
+
+
+def delays(session: Session, account_id: int, user_id: int | None, first: date, end: date):
+    """(rep, day, *DELAYS as their JSON text) of the days from first to end that have any:
+    parsed by the caller, once per rep and period."""
+    r = ReportRollup
+    texts = [cast(getattr(r, n), Text) for n in DELAYS]
+    query = select(r.user_id, r.day, *texts).where(*_range(account_id, user_id, first, end))
+    return session.execute(query.where(or_(*(t != "[]" for t in texts))))
+
+
+def _range(account_id: int, user_id: int | None, first: date, end: date) -> list:
+    r = ReportRollup
+    where = [r.account_id == account_id, r.day >= first, r.day < end]
+    return where if user_id is None else [*where, r.user_id == user_id]
