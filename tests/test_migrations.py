@@ -163,3 +163,39 @@ def test_summaries_of_messages_that_bounced_before_get_the_bounce_time(empty_app
     assert got.replace(tzinfo=got.tzinfo or UTC) == bounced
     downgrade(revision="0016")
     upgrade()
+
+
+def test_existing_mail_is_marked_for_roll_up_and_the_refresh_builds_it(empty_app):
+    from server.messages import rollups
+    from server.models import ReportRollup
+
+    upgrade(revision="0025_reports")
+    tables = MetaData()
+    tables.reflect(db.engine, only=["accounts", "users", "messages"])
+    now = datetime.now(UTC)
+    account = {"id": 1, "name": "Acme", "tracking_enabled": True, "track_by_default": True,
+               "retention_days": 396, "sending_enabled": False, "created_at": now}  # fmt: skip
+    user = {"id": 1, "account_id": 1, "email": "rep@acme.test", "name": "", "role": "rep",
+            "active": True, "login_generation": 0, "session_generation": 0,
+            "created_at": now}  # fmt: skip
+    message = {"account_id": 1, "user_id": 1, "kid": "k1", "subject": "", "tracked": True,
+               "track_opens": True, "track_links": False, "created_at": now}  # fmt: skip
+    # Two on one UTC day (one a second before its end), one on the next.
+    sent = [datetime(2026, 11, 24, 0, 0, tzinfo=UTC), datetime(2026, 11, 24, 23, 59, 59,
+            tzinfo=UTC), datetime(2026, 11, 25, 0, 0, tzinfo=UTC)]  # fmt: skip
+    with db.engine.begin() as conn:
+        conn.execute(tables.tables["accounts"].insert().values(account))
+        conn.execute(tables.tables["users"].insert().values(user))
+        rows = [message | {"id": f"m{i}", "sent_at": at} for i, at in enumerate(sent)]
+        conn.execute(tables.tables["messages"].insert(), rows)
+    upgrade(revision="0026_report_rollups")
+    assert len(rollups.stale(db.session)) == 2
+    assert rollups.refresh(db.session) == 2
+    db.session.commit()
+    rows = db.session.query(ReportRollup).order_by(ReportRollup.day).all()
+    got = [(r.day.isoformat(), r.sent, r.open_base, r.click_base, r.built) for r in rows]
+    assert got == [("2026-11-24", 2, 2, 0, 1), ("2026-11-25", 1, 1, 0, 1)]
+    db.session.remove()
+    downgrade(revision="0025_reports")
+    assert "report_rollups" not in inspect(db.engine).get_table_names()
+    upgrade()

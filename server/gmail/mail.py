@@ -13,6 +13,7 @@ from sqlalchemy.orm import object_session
 from server.accounts.users import normalize_email
 from server.contacts import service as contacts
 from server.models import Message, Recipient
+from server.tracking.summaries import copy_message_facts, mark_report_days
 
 _BOUNCE_SENDERS = {"mailer-daemon", "postmaster"}
 # Set by autoresponders (RFC 3834 predecessors, Exchange's out-of-office answers).
@@ -104,6 +105,10 @@ def confirm(message: Message, mail: Mail, now: datetime) -> bool:
     """Confirm a recorded message with what Gmail says of it; True the first time."""
     message.gmail_message_id, message.gmail_thread_id = mail.id, mail.thread_id
     message.rfc_message_id = mail.rfc_id or message.rfc_message_id
+    session = object_session(message)
+    moved = message.sent_at != mail.at
+    if moved:  # the report day it is stored under, before Gmail's time moves it
+        mark_report_days(session.connection(), Message, Message.id == message.id)
     message.sent_at = mail.at
     message.subject = message.subject or mail.headers.get("subject", "")
     known = {r.email for r in message.recipients}
@@ -114,8 +119,10 @@ def confirm(message: Message, mail: Mail, now: datetime) -> bool:
             known.add(address)
             added.append((address, name))
     if added:  # recipients Gmail knows of and the report missed become contacts too
-        session = object_session(message)
         contacts.add_recipients(session, message.account_id, added, enrich=message.tracked)
     already = message.confirmed_at is not None
     message.confirmed_at = message.confirmed_at or now
+    if moved:  # its new day in the reports, and its summary's copy of the time
+        session.flush()
+        copy_message_facts(session.connection(), [message.id])
     return not already

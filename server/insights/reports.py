@@ -1,26 +1,27 @@
 """Reports: how a rep or the team is doing per period, with the previous period to compare.
 
 The cohort of a period is the messages *sent* in it; their opens, clicks, replies and bounces
-count for that period whenever they came. Everything is read from the messages' index and the
-per-message summaries the batch writer keeps (server/tracking/summaries.py, which copies each
-message's rep and sending time onto its summary), never by scanning events or joining: a report
-is two aggregates over index-only scans and one read of the delays, however many hits there
-were. Only `human` and `proxy` hits are real opens (DESIGN.md §4): the summaries' open and click
-counters and their first open never include the other verdicts, which appear only in the hit mix.
+count for that period whenever they came. A report reads the per-rep, per-day roll-ups of the
+messages and their summaries (server/messages/rollups.py), after recomputing those of its range
+that are stale: reps x days rows, however many messages and hits there were, and the same
+numbers as counting the messages one by one. Only `human` and `proxy` hits are real opens
+(DESIGN.md §4): the summaries' open and click counters and their first open never include the
+other verdicts, which appear only in the hit mix.
 """
 
 from __future__ import annotations
 
+import json
+from bisect import bisect_right
 from collections import defaultdict
-from datetime import date
-from statistics import median
+from datetime import date, timedelta
 
-from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from server.accounts import team
 from server.insights.periods import Period, series
-from server.models import Message, MessageSummary, User
+from server.messages import rollups
+from server.models import User
 from server.models.message import REAL_VERDICTS, VERDICTS
 
 COUNTS = ("sent", "open_base", "opened", "click_base", "clicked", "replied", "bounced")
@@ -54,9 +55,8 @@ def report(
     """The report of `user` (None: the whole account) for `count` periods ending with `day`'s."""
     periods = series(period, day, max(2, min(count, MAX_PERIODS)))
     user_id = None if user is None else user.id
-    totals = _totals(session, account_id, user_id, periods)
+    totals, medians = _gather(session, account_id, user_id, periods)
     team_totals = _sum_reps(totals)
-    medians = _medians(session, account_id, user_id, periods)
     points = [
         {"start": p.start, "end": p.end, "label": p.label}
         | metrics(team_totals.get(i, {}), medians.get((0, i), {}))
@@ -109,92 +109,49 @@ def change(current: dict, previous: dict) -> dict:
     return out
 
 
-def _bucket(sent_at, periods: list[Period]):
-    """The index of a message's period, from its sending time (one CASE, any dialect)."""
-    return case(*((sent_at < p.end, literal(i)) for i, p in enumerate(periods)))
-
-
-def _flag(condition):
-    return func.sum(case((condition, 1), else_=0))
-
-
-def _totals(session: Session, account_id: int, user_id: int | None, periods: list[Period]):
-    """Counts per (rep, period): sent and tracked from the messages' index, what became of them
-    from their summaries; each side one aggregate over its own index, without a join."""
-    m, s = Message, MessageSummary
-    sent = (
-        func.count().label("sent"),
-        _flag(and_(m.tracked, m.track_opens)).label("open_base"),
-        _flag(and_(m.tracked, m.track_links)).label("click_base"),
-    )
-    became = (
-        _flag(and_(s.opens_tracked, s.first_open_at.is_not(None))).label("opened"),
-        _flag(and_(s.links_tracked, s.clicks > 0)).label("clicked"),
-        _flag(s.replies > 0).label("replied"),
-        _flag(s.bounces > 0).label("bounced"),
-        *(func.coalesce(func.sum(getattr(s, f"n_{v}")), 0).label(f"n_{v}") for v in VERDICTS),
-    )
-    totals: dict = defaultdict(dict)
-    for table, columns in ((m, sent), (s, became)):
-        bucket = _bucket(table.sent_at, periods).label("bucket")
-        query = (
-            select(table.user_id, bucket, *columns)
-            .where(*_in_periods(table, account_id, user_id, periods))
-            .group_by(table.user_id, bucket)
-        )
-        for row in session.execute(query).mappings():
-            totals[(row["user_id"], row["bucket"])].update(row)
-    return dict(totals)
-
-
-def _in_periods(table, account_id: int, user_id: int | None, periods: list[Period]) -> list:
-    where = [
-        table.account_id == account_id,
-        table.sent_at >= periods[0].start,
-        table.sent_at < periods[-1].end,
-    ]
-    return where if user_id is None else [*where, table.user_id == user_id]
-
-
-def _medians(session: Session, account_id: int, user_id: int | None, periods: list[Period]):
-    """{(rep, period): {median name: [delays]}} and the same per period (rep 0): the delays in
-    seconds from sending to the first real open and to the first reply, read from the summaries'
-    report index alone; the medians are taken here, as statistics.median (even: the mean of the
-    two middle ones)."""
-    s = MessageSummary
-    seconds = _seconds(session)
-    opened = case(
-        (s.opens_tracked & s.first_open_at.is_not(None), seconds(s.first_open_at, s.sent_at))
-    )
-    query = select(
-        s.user_id,
-        _bucket(s.sent_at, periods),
-        opened,
-        seconds(s.first_reply_at, s.sent_at),
-    ).where(
-        *_in_periods(s, account_id, user_id, periods),
-        s.first_open_at.is_not(None) | s.first_reply_at.is_not(None),
-    )
-    found: dict = defaultdict(lambda: ([], []))
-    for rep, index, to_open, to_reply in session.execute(query):
-        for key in ((rep, index), (0, index)):
-            opens, replies = found[key]
-            # The rep's clock stamps sent_at: a hit "before" sending is a skewed clock, not news.
-            if to_open is not None:
-                opens.append(max(0.0, float(to_open)))
-            if to_reply is not None:
-                replies.append(max(0.0, float(to_reply)))
-    return {
-        key: {name: median(values) for name, values in zip(DELAYS, lists, strict=True) if values}
-        for key, lists in found.items()
+def _gather(session: Session, account_id: int, user_id: int | None, periods: list[Period]):
+    """Counts per (rep, period) and the medians of the delays per (rep, period) and per period
+    (rep 0), from the period range's roll-ups, refreshed first where stale: exactly what the
+    messages and summaries hold now (the medians as statistics.median: even, the mean of the
+    two middle ones). Periods are whole UTC days, so each day's roll-up is in exactly one."""
+    starts = [p.start.date() for p in periods]
+    end = periods[-1].end.date()
+    if rollups.refresh(session, account_id, starts[0], end - timedelta(days=1)):
+        session.commit()  # kept even if this report fails later; others read them too
+    totals = {
+        (rep, i): dict(zip(rollups.COUNTS, counts, strict=True))
+        for rep, i, *counts in rollups.sums(session, account_id, user_id, starts, end)
     }
+    texts: dict = defaultdict(lambda: ([], []))
+    for rep, day, *both in rollups.delays(session, account_id, user_id, starts[0], end):
+        for found, text in zip(texts[(rep, bisect_right(starts, day) - 1)], both, strict=True):
+            if text != "[]":
+                found.append(text[1:-1])
+    delays = {key: tuple(_merged(parts) for parts in both) for key, both in texts.items()}
+    for (_, i), both in list(delays.items()):
+        team = delays.setdefault((0, i), ([], []))
+        for into, values in zip(team, both, strict=True):
+            into.extend(values)
+    medians = {
+        key: {name: _median(v) for name, v in zip(DELAYS, lists, strict=True) if v}
+        for key, lists in delays.items()
+    }
+    return totals, medians
 
 
-def _seconds(session: Session):
-    """later minus earlier in seconds, in this database's own arithmetic."""
-    if session.get_bind().dialect.name == "postgresql":
-        return lambda later, earlier: func.extract("epoch", later - earlier)
-    return lambda later, earlier: (func.julianday(later) - func.julianday(earlier)) * 86400.0
+def _merged(parts: list[str]) -> list[float]:
+    """One sorted list from the days' sorted JSON lists: one parse; sorting sorted runs is
+    a merge."""
+    values = json.loads("[" + ",".join(parts) + "]") if parts else []
+    values.sort()
+    return values
+
+
+def _median(values: list[float]) -> float:
+    """statistics.median of values (sorted here: sorted runs merge in linear time)."""
+    values.sort()
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
 
 
 def _sum_reps(per_rep: dict) -> dict[int, dict]:
@@ -203,8 +160,7 @@ def _sum_reps(per_rep: dict) -> dict[int, dict]:
     for (_, index), values in per_rep.items():
         merged = out[index]
         for name, value in values.items():
-            if name not in ("user_id", "bucket"):
-                merged[name] = merged.get(name, 0) + (value or 0)
+            merged[name] = merged.get(name, 0) + value
     return out
 
 

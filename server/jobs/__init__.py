@@ -1,10 +1,10 @@
 """Background jobs on Huey: SQLite storage by default, Redis when configured.
 
 Tasks are thin: they open an app context and call services. Periodic tasks (spool replay,
-enrichment, Gmail sync, follow-up reminders, retention) run on the worker's clock; run tasks do
-the slow work requests hand over as job runs (server/common/job_runs.py), one task per run kind,
-never retried: a run is claimed once and reports its own failure (a Gmail send must never go out
-twice).
+enrichment, Gmail sync, follow-up reminders, report roll-ups, retention) run on the worker's
+clock; run tasks do the slow work requests hand over as job runs (server/common/job_runs.py),
+one task per run kind, never retried: a run is claimed once and reports its own failure (a Gmail
+send must never go out twice).
 """
 
 from __future__ import annotations
@@ -55,6 +55,9 @@ def register_tasks(huey: Huey, app) -> dict:
         ),
         "enrich_due": huey.periodic_task(crontab(minute="*"))(contacts.enrich_due(app)),
         "fire_follow_ups": huey.periodic_task(crontab(minute="*"))(messages.fire_follow_ups(app)),
+        "refresh_report_rollups": huey.periodic_task(crontab(minute="*"))(
+            messages.refresh_report_rollups(app)
+        ),
         "purge_expired_events": huey.periodic_task(crontab(minute="17", hour="3"))(
             privacy.purge_expired_events(app)
         ),

@@ -19,6 +19,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from server.common import mentions
+from server.messages import rollups
 from server.models import Event, Link, Message, PendingHit, Recipient, SelfView, SigningKey
 from server.tracking.summaries import rebuild_summary
 
@@ -139,6 +140,8 @@ def erase_account_messages(session: Session, account_id: int, mode: str) -> int:
         for model in (Link, Recipient):
             count += session.execute(delete(model).where(model.message_id.in_(mids))).rowcount
         count += session.execute(delete(Message).where(Message.account_id == account_id)).rowcount
+        rollups.drop_account(session, account_id)
+        rollups.refresh(session, account_id)
         return count
     for r in session.scalars(select(Recipient).where(Recipient.message_id.in_(mids))):
         r.email, r.name = f"anonymized-{r.id}@anonymized.invalid", ""

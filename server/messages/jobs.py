@@ -1,4 +1,5 @@
-"""The messages package's periodic job: follow-up reminders fired when due."""
+"""The messages package's periodic jobs: follow-up reminders fired when due, and the report
+roll-ups of stale rep-days recomputed, so reports rarely have any to do."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import logging
 from datetime import UTC, datetime
 
 from server.extensions import db
-from server.messages import follow_ups
+from server.messages import follow_ups, rollups
 
 log = logging.getLogger(__name__)
 
@@ -27,3 +28,18 @@ def fire_follow_ups(app, clock=lambda: datetime.now(UTC)):
         return counts
 
     return fire_follow_ups
+
+
+def refresh_report_rollups(app):
+    """A task recomputing every stale report roll-up (rollups.refresh)."""
+
+    def refresh_report_rollups() -> int:
+        with app.app_context():
+            try:
+                count = rollups.refresh(db.session)
+                db.session.commit()
+            finally:
+                db.session.remove()
+        return count
+
+    return refresh_report_rollups

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from server.accounts.personal_data import user_of
 from server.common import mentions
 from server.common.personal_data import Provider, addresses_of
-from server.messages import erasure
+from server.messages import erasure, rollups
 from server.models import Event, FollowUp, Link, Message, Recipient, SelfView
 from server.models.base import iso
 from server.tracking.events import event_view
@@ -98,6 +98,9 @@ def erase_messages(session: Session, account_id: int, email: str) -> int:
     ).rowcount
     erasure.blank_messages(session, account_id, mids, found, names)
     erasure.rebuild_summaries(session, touched | set(mids))
+    # The rebuilt summaries marked their rep-days: recompute them now, not at the next report,
+    # so no delay of the person's hits outlives the erasure.
+    rollups.refresh(session, account_id)
     session.expire_all()
     return count
 
@@ -189,5 +192,10 @@ PROVIDER = Provider(
     erase_account=erasure.erase_account_messages,
     fields=("name",),
     rectify=rectify_messages,
-    tables=("messages", "recipients", "links", "events", "pending_hits", "message_summaries"),
+    # Report roll-ups are per rep-day sums and delays: nobody's data by itself, but made of the
+    # summaries, so recomputed when an erasure changes them and gone with the messages.
+    tables=(
+        *("messages", "recipients", "links", "events", "pending_hits", "message_summaries"),
+        "report_rollups",
+    ),
 )

@@ -17,7 +17,7 @@ from server.messages.rewrite import track_html
 from server.models import Event, FollowUp, Link, Message, MessageSummary, Recipient, User
 from server.models.base import iso
 from server.tracking.events import event_view
-from server.tracking.summaries import copy_message_facts
+from server.tracking.summaries import copy_message_facts, mark_report_days
 from server.webhooks import hits as webhooks
 
 
@@ -72,6 +72,8 @@ def register(session: Session, user: User, data: dict, tracker: Tracker) -> tupl
         session.add(message)
         seen = [(r["email"], r.get("name") or "") for r in data["recipients"]]
         contacts.add_recipients(session, user.account_id, seen, enrich=message.tracked)
+    else:  # its report day as stored, before a new sending time moves it
+        mark_report_days(session.connection(), Message, Message.id == message.id)
     message.subject = data.get("subject", message.subject or "")
     message.sent_at = data.get("sent_at") or message.sent_at or datetime.now(UTC)
     for field in ("gmail_message_id", "gmail_thread_id"):
@@ -82,6 +84,7 @@ def register(session: Session, user: User, data: dict, tracker: Tracker) -> tupl
         extra = _track(message, data["html"], tracker)
     session.flush()
     if created:
+        mark_report_days(session.connection(), Message, Message.id == message.id)
         webhooks.emit_sent(session, message)
     else:  # a report again may move the sending time; reports read the summary's copy
         copy_message_facts(session.connection(), [message.id])

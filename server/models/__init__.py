@@ -7,7 +7,14 @@ from server.models.extension import ConnectCode
 from server.models.follow_up import FollowUp
 from server.models.gmail import GmailMailbox, OAuthState
 from server.models.job import JobRun, JobRunAddress
-from server.models.message import Link, Message, MessageSummary, Recipient, SelfView
+from server.models.message import (
+    Link,
+    Message,
+    MessageSummary,
+    Recipient,
+    ReportRollup,
+    SelfView,
+)
 from server.models.prediction import Backtest
 from server.models.privacy import (
     AuditEntry,
@@ -48,6 +55,7 @@ __all__ = [
     "OAuthState",
     "PendingHit",
     "Recipient",
+    "ReportRollup",
     "SelfView",
     "SigningKey",
     "SubProcessor",

@@ -1,10 +1,11 @@
-"""The message aggregate: a tracked sent mail, its recipients, links, summary and self-views."""
+"""The message aggregate: a tracked sent mail, its recipients, links, summary and self-views,
+and the reports' per-rep, per-day roll-ups of them."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text
 from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -161,3 +162,39 @@ class SelfView(db.Model):
     viewed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The one hit this view explained (relabelled `self`); a view explains no other.
     claimed_event_id: Mapped[str | None] = mapped_column(String(32))
+
+
+class ReportRollup(db.Model):
+    """One rep's messages sent on one UTC day, added up for reports (server/messages/rollups.py).
+
+    Counts of the messages side (sent, tracked) and of their summaries (what became of them),
+    and every delay the medians need, so a report reads reps x days rows, not messages. `marks`
+    counts the changes marked since the table began, `built` the last one counted in: the row is
+    stale while marks > built, and a refresh that raced a new mark leaves it stale.
+    """
+
+    __tablename__ = "report_rollups"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    sent: Mapped[int] = mapped_column(server_default="0")
+    open_base: Mapped[int] = mapped_column(server_default="0")
+    click_base: Mapped[int] = mapped_column(server_default="0")
+    opened: Mapped[int] = mapped_column(server_default="0")
+    clicked: Mapped[int] = mapped_column(server_default="0")
+    replied: Mapped[int] = mapped_column(server_default="0")
+    bounced: Mapped[int] = mapped_column(server_default="0")
+    n_human: Mapped[int] = mapped_column(server_default="0")
+    n_proxy: Mapped[int] = mapped_column(server_default="0")
+    n_machine: Mapped[int] = mapped_column(server_default="0")
+    n_scanner: Mapped[int] = mapped_column(server_default="0")
+    n_prefetch: Mapped[int] = mapped_column(server_default="0")
+    n_bot: Mapped[int] = mapped_column(server_default="0")
+    n_self: Mapped[int] = mapped_column(server_default="0")
+    # Seconds from sending to the first real open and to the first reply, one per message that
+    # has one: medians of merged lists are exact, which a histogram's would not be.
+    open_delays: Mapped[list] = mapped_column(JSON, server_default="[]")
+    reply_delays: Mapped[list] = mapped_column(JSON, server_default="[]")
+    marks: Mapped[int] = mapped_column(server_default="1")
+    built: Mapped[int] = mapped_column(server_default="0")

@@ -9,11 +9,23 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, case, delete, or_, select, update
+from sqlalchemy import (
+    Date,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from server.models import Event, Message, MessageSummary
+from server.models import Event, Message, MessageSummary, ReportRollup
 from server.models.message import REAL_VERDICTS, VERDICTS
 from server.tracking.verdicts.context import HIT_KINDS
 
@@ -133,6 +145,35 @@ def copy_message_facts(conn: Connection, message_ids: list[str]) -> None:
             links_tracked=of(and_(m.tracked, m.track_links)),
         )
     )
+    mark_report_days(conn, Message, Message.id.in_(message_ids))
+
+
+def utc_day(conn: Connection, at):
+    """The UTC calendar day of a stored time, in this database's own terms."""
+    if conn.dialect.name == "postgresql":
+        return cast(func.timezone("UTC", at), Date)
+    return type_coerce(func.date(at), Date)  # SQLite stores UTC text: its first ten characters
+
+
+def mark_report_days(conn: Connection, table, condition) -> None:
+    """Mark stale the report roll-ups of the rep-days (sending day) of `table`'s rows (messages
+    or summaries) matching `condition`: one INSERT ... SELECT per call, however many rows."""
+    day = utc_day(conn, table.sent_at)
+    keys = (
+        select(table.account_id, table.user_id, day, literal(1))
+        .where(condition, table.sent_at.is_not(None), table.user_id.is_not(None))
+        .distinct()
+        # In the order a refresh writes them: two writers never wait on each other crosswise.
+        .order_by(table.account_id, day, table.user_id)
+    )
+    rollups = ReportRollup.__table__
+    stmt = insert_for(conn, rollups).from_select(["account_id", "user_id", "day", "marks"], keys)
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["account_id", "user_id", "day"],
+            set_={"marks": rollups.c.marks + 1},
+        )
+    )
 
 
 def rebuild_summary(conn: Connection, message_id: str) -> None:
@@ -143,6 +184,8 @@ def rebuild_summary(conn: Connection, message_id: str) -> None:
         ).where(Event.message_id == message_id)
     ).mappings()
     events = [{**r, "occurred_at": r["occurred_at"].timestamp()} for r in rows]
+    # Its day as it stands, in case no event is left to write a summary again.
+    mark_report_days(conn, MessageSummary, MessageSummary.message_id == message_id)
     conn.execute(delete(MessageSummary).where(MessageSummary.message_id == message_id))
     add_to_summaries(conn, events)
 
