@@ -28,12 +28,13 @@ from server.models import (
     Message,
     MessageSummary,
     Recipient,
+    ReportRollup,
     SelfView,
     SigningKey,
     User,
 )
 from server.predictions import demo
-from server.tracking.summaries import add_to_summaries
+from server.tracking.summaries import add_to_summaries, mark_report_days
 
 CHUNK = 5000
 SUBJECTS = (
@@ -105,6 +106,10 @@ def seed(
     _contacts(session, account.id, world, companies)
     _messages(session, account.id, world, keys, rng)
     _events(session, account.id, world, keys)
+    # Reports read per-day roll-ups: every demo rep-day is stale until a report or the job
+    # builds it (the events' batch marked only the days with hits; quiet days were sent too).
+    demo_users = _demo_users(session, account.id)
+    mark_report_days(session.connection(), Message, Message.user_id.in_(demo_users))
     return {
         "reps": len(world.reps),
         "companies": len(world.companies),
@@ -268,4 +273,5 @@ def clear(session: Session, account_id: int) -> dict[str, int]:
     session.execute(delete(SigningKey).where(SigningKey.user_id.in_(users)))
     out["reps"] = session.execute(delete(User).where(User.id.in_(users))).rowcount
     session.execute(delete(Backtest).where(Backtest.account_id == account_id))
+    session.execute(delete(ReportRollup).where(ReportRollup.user_id.in_(users)))
     return out

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from server.contacts import engagement
 from server.extensions import db
+from server.insights import reports
 from server.models import (
     Account,
     Contact,
@@ -90,6 +91,12 @@ def test_demo_contacts_find_their_mail_and_score(seeded):
     ids = list(db.session.scalars(select(Contact.id).where(Contact.account_id == account.id)))
     scored = engagement.scores(db.session, account.id, ids, None, NOW)
     assert sum(score > 0 for score, _ in scored.values()) > len(ids) / 10
+
+
+def test_reports_count_every_demo_message_sent(seeded):
+    account, counts = seeded
+    report = reports.report(db.session, account.id, None, "month", NOW.date(), 6)
+    assert sum(p["sent"] for p in report["series"]) == counts["messages"]
 
 
 def test_mail_is_sent_in_working_hours_on_weekdays(seeded):
