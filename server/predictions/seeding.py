@@ -270,8 +270,8 @@ def clear(session: Session, account_id: int) -> dict[str, int]:
             Company.account_id == account_id, Company.domain.like(f"%{demo.COMPANY_TLD}"), orphan
         )
     ).rowcount
+    session.execute(delete(ReportRollup).where(ReportRollup.user_id.in_(users)))
     session.execute(delete(SigningKey).where(SigningKey.user_id.in_(users)))
     out["reps"] = session.execute(delete(User).where(User.id.in_(users))).rowcount
     session.execute(delete(Backtest).where(Backtest.account_id == account_id))
-    session.execute(delete(ReportRollup).where(ReportRollup.user_id.in_(users)))
     return out

@@ -21,6 +21,7 @@ from server.models import (
     Message,
     MessageSummary,
     Recipient,
+    ReportRollup,
     User,
 )
 from server.predictions import backtest, seeding, service, shrinkage
@@ -145,8 +146,10 @@ def test_real_data_is_refused_unless_forced_and_clear_takes_only_demo_rows(app, 
     with pytest.raises(seeding.SeedError, match="demo data already"):
         seeding.seed(db.session, "Acme", 50, 2, now=NOW, force=True)
     db.session.rollback()
+    reports.report(db.session, user.account_id, None, "month", NOW.date(), 3)  # builds roll-ups
     removed = seeding.clear(db.session, user.account_id)
     db.session.commit()
+    assert set(db.session.scalars(select(ReportRollup.user_id))) <= {user.id}
     assert removed["contacts"] == 50 and removed["reps"] >= 2 and removed["events"] > 0
     assert db.session.scalars(select(Message.id)).all() == [real.id]
     assert db.session.get(User, user.id) is not None
