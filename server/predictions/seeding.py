@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from server.common import signing
+from server.extensions import db
 from server.models import (
     Account,
     Backtest,
@@ -272,6 +273,11 @@ def clear(session: Session, account_id: int) -> dict[str, int]:
     ).rowcount
     session.execute(delete(ReportRollup).where(ReportRollup.user_id.in_(users)))
     session.execute(delete(SigningKey).where(SigningKey.user_id.in_(users)))
+    # Whatever else the demo reps left when someone signed in as one (tokens, job runs, ...).
+    for table in reversed(db.metadata.sorted_tables):
+        for fk in table.foreign_keys:
+            if fk.column.table.name == "users" and table.name != "users":
+                session.execute(delete(table).where(fk.parent.in_(users)))
     out["reps"] = session.execute(delete(User).where(User.id.in_(users))).rowcount
     session.execute(delete(Backtest).where(Backtest.account_id == account_id))
     return out

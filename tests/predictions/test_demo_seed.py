@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from server.common import job_runs
 from server.contacts import engagement
 from server.extensions import db
 from server.insights import reports
@@ -147,6 +148,9 @@ def test_real_data_is_refused_unless_forced_and_clear_takes_only_demo_rows(app, 
         seeding.seed(db.session, "Acme", 50, 2, now=NOW, force=True)
     db.session.rollback()
     reports.report(db.session, user.account_id, None, "month", NOW.date(), 3)  # builds roll-ups
+    demo_rep = db.session.scalar(select(User).where(User.email.like("%@demo.invalid")))
+    job_runs.create(db.session, "contacts_import", demo_rep, {})  # someone signed in as a rep
+    db.session.commit()
     removed = seeding.clear(db.session, user.account_id)
     db.session.commit()
     assert set(db.session.scalars(select(ReportRollup.user_id))) <= {user.id}
