@@ -13,7 +13,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from server.admin import admin_required, bp
 from server.admin.jobs import queued
-from server.common import csv_safe, job_runs
+from server.common import csv_safe, errors, job_runs
 from server.common.inputs import whole_number
 from server.contacts import csv_io as contacts_csv
 from server.contacts import enrichment, hubspot, imports, ranking
@@ -175,14 +175,13 @@ def import_too_large(_exc):
 
 def _too_large_page():
     limit = f"{contacts_csv.MAX_MB} MB"
-    return render_template(
-        "error.html",
-        status=413,
-        title="The file is too large",
-        text=f"One import takes a CSV file of up to {limit}. Split the file and import "
+    return errors.page(
+        413,
+        "The file is too large",
+        f"One import takes a CSV file of up to {limit}. Split the file and import "
         "each part: rows already imported are updated, not duplicated.",
         back=(url_for("admin.contacts_page"), "Back to the contacts"),
-    ), 413
+    )
 
 
 @bp.post("/contacts/import")

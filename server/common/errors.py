@@ -24,12 +24,14 @@ PAGES = {
 }
 
 
-def page(status: int, title: str = "", text: str = ""):
-    """The styled error page for `status` (title and text default to the status's own)."""
+def page(status: int, title: str = "", text: str = "", back: tuple[str, str] | None = None):
+    """The styled error page for `status` (title and text default to the status's own; `back`
+    is a (URL, words) link to where the person came from)."""
     default_title, default_text = PAGES.get(status, ("Error", "The request could not be served."))
     title, text = title or default_title, text or default_text
     try:
-        return render_template("error.html", status=status, title=title, text=text), status
+        html = render_template("error.html", status=status, title=title, text=text, back=back)
+        return html, status
     except Exception:
         if status < 500:
             raise

@@ -94,3 +94,10 @@ class IdConverter(IntegerConverter):
 
     def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
         super().__init__(map, fixed_digits, min, max, signed)
+
+
+def like_pattern(text: str) -> str:
+    """A lower-case LIKE pattern (escape: backslash) finding `text` anywhere: typed % and _ are
+    literal text, not wildcards."""
+    text = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{text}%"

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from server.common.inputs import like_pattern
 from server.contacts import engagement
 from server.models import Company, Contact, ContactAddress, Event, Message, Recipient, User
 from server.models.message import REAL_VERDICTS
@@ -40,13 +41,6 @@ class Order:
     def by_engagement(self) -> bool:
         """Whether the order or a filter needs every matching contact's score."""
         return self.sort in ("score", "last_activity") or bool(self.min_score or self.active_days)
-
-
-def like_pattern(text: str) -> str:
-    """A lower-case LIKE pattern (escape: backslash) finding `text` anywhere: typed % and _ are
-    literal text, not wildcards."""
-    text = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{text}%"
 
 
 def matching(account_id: int, q: str = "", company: str = ""):

@@ -9,6 +9,7 @@ from collections import Counter
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from server.common.inputs import like_pattern
 from server.messages import service
 from server.models import Event, Message, MessageSummary, Recipient, User
 from server.tracking.events import event_view, shown
@@ -44,10 +45,9 @@ def _filtered(query, name: str):
 
 def _searched(query, q: str):
     """Subject or a recipient's address or name containing `q` (typed % and _ are literal)."""
-    text = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    if not text:
+    if not q.strip():
         return query
-    like = f"%{text}%"
+    like = like_pattern(q)
     recipient = exists().where(
         Recipient.message_id == Message.id,
         or_(

@@ -64,22 +64,22 @@ def message_prediction(session: Session, user: User, mid: str, now: datetime) ->
         "model": _model_view(backtest),
         "at_risk": is_at_risk(summary, now, AT_RISK_DAYS),
     }
-    vector = _vector(session, message, backtest)
+    shown = [t for t in TARGETS if beats(backtest, t)]
+    # The features read the rep's history: only worth it when a prediction may be shown.
+    vector = _vector(session, message, backtest) if shown else None
     for target in TARGETS:
-        shown = beats(backtest, target) and vector is not None
-        out[target] = {
-            "shown": shown,
-            "probability": None,
-            "baseline": None,
-            "reason": "" if shown else _reason(backtest, target),
-        }
-        if beats(backtest, target) and vector is None:
+        out[target] = {"shown": False, "probability": None, "baseline": None}
+        if target not in shown:
+            out[target]["reason"] = _reason(backtest, target)
+        elif vector is None:
             out[target]["reason"] = "hidden: the message has no send time or recipient"
-        if shown:
+        else:
             model = Logistic.from_dict(backtest.model[target])
             out[target] |= {
+                "shown": True,
                 "probability": round(model.predict(vector), 4),
                 "baseline": round(backtest.result[target]["rate"], 4),
+                "reason": "",
             }
     return out
 

@@ -122,22 +122,33 @@ def add_to_summaries(conn: Connection, events: list[dict], owners: dict | None =
         changes[column] = _later(cur[column], new[column])
     changes["updated_at"] = new.updated_at
     conn.execute(stmt.on_conflict_do_update(index_elements=["message_id"], set_=changes))
-    copy_message_facts(conn, [row["message_id"] for row in rows])
+    ids = [row["message_id"] for row in rows]
+    # A summary takes its message's facts once: registration, a repeated report and Gmail's
+    # confirmation copy them again when they change, so a batch of hits does not re-read them.
+    _copy_facts(conn, ids, missing_only=True)
+    mark_report_days(conn, MessageSummary, MessageSummary.message_id.in_(ids))
 
 
 def copy_message_facts(conn: Connection, message_ids: list[str]) -> None:
     """Copy each message's rep, sending time and tracked parts onto its summary, where reports
-    read them by period without a join (one UPDATE; a message not reported yet leaves nulls)."""
+    read them by period without a join (one UPDATE; a message not reported yet leaves nulls),
+    and mark its report day stale."""
     if not message_ids:
         return
+    _copy_facts(conn, message_ids, missing_only=False)
+    mark_report_days(conn, Message, Message.id.in_(message_ids))
+
+
+def _copy_facts(conn: Connection, message_ids: list[str], missing_only: bool) -> None:
     m, s = Message.__table__.c, MessageSummary.__table__.c
 
     def of(value):
         return select(value).where(m.id == s.message_id).scalar_subquery()
 
+    missing = s.user_id.is_(None) if missing_only else literal(True)
     conn.execute(
         update(MessageSummary.__table__)
-        .where(s.message_id.in_(message_ids))
+        .where(s.message_id.in_(message_ids), missing)
         .values(
             user_id=of(m.user_id),
             sent_at=of(m.sent_at),
@@ -145,7 +156,6 @@ def copy_message_facts(conn: Connection, message_ids: list[str]) -> None:
             links_tracked=of(and_(m.tracked, m.track_links)),
         )
     )
-    mark_report_days(conn, Message, Message.id.in_(message_ids))
 
 
 def utc_day(conn: Connection, at):
@@ -184,8 +194,8 @@ def rebuild_summary(conn: Connection, message_id: str) -> None:
         ).where(Event.message_id == message_id)
     ).mappings()
     events = [{**r, "occurred_at": r["occurred_at"].timestamp()} for r in rows]
-    # Its day as it stands, in case no event is left to write a summary again.
-    mark_report_days(conn, MessageSummary, MessageSummary.message_id == message_id)
+    if not events:  # no summary is written again, so nothing below marks its day
+        mark_report_days(conn, MessageSummary, MessageSummary.message_id == message_id)
     conn.execute(delete(MessageSummary).where(MessageSummary.message_id == message_id))
     add_to_summaries(conn, events)
 

@@ -144,6 +144,7 @@ def test_a_random_history_rolls_up_exactly_through_every_change(make_user, seed)
 def _the_report_is_the_messages(account_id: int, months: dict) -> None:
     """The team's months as counted from the messages by hand, medians included."""
     expected = by_hand(account_id)
+    assert len(months["series"]) == 4 and sum(p["sent"] for p in months["series"]) > 0
     for point in months["series"]:
         first, end = point["start"].date(), point["end"].date()
         days = [r for (_, d), r in expected.items() if first <= d < end]
